@@ -1,0 +1,18 @@
+import type { Logger, Pool } from '@um/platform';
+import type { PasswordHasher } from '../passwords.js';
+
+/** Everything a use case may touch, passed in (tests swap any of it). */
+export interface UsersDeps {
+  pool: Pool;
+  hasher: PasswordHasher;
+  /** Make every token of the user issued before now invalid, on every gateway. */
+  revokeTokens: (userId: string) => Promise<void>;
+  clock: () => Date;
+  log: Logger;
+}
+
+/** Who asked, for event metadata. */
+export interface CallerMeta {
+  requestId: string;
+  actorId: string | null;
+}

@@ -1,0 +1,45 @@
+import { AppError, withTransaction, type PoolClient } from '@um/platform';
+import { decide, isRejection, type UserCommand } from '../domain/decide.js';
+import { fold } from '../domain/user.js';
+import { appendToStream, readStream, type StoredEvent } from '../event-store/event-store.js';
+import { project } from '../projections/users-projection.js';
+import type { CallerMeta, UsersDeps } from './deps.js';
+
+interface Hooks<P, R> {
+  /** Runs first in the transaction, e.g. to read what the command will remove. */
+  prepare?: (client: PoolClient) => Promise<P>;
+  /** Runs after events and projection are written, before commit: side tables, the reply. */
+  after: (client: PoolClient, stored: StoredEvent[], prepared: P) => Promise<R>;
+}
+
+const MAX_ATTEMPTS = 3;
+
+/**
+ * The write path of every command: load the stream, decide, append, project, commit, all in one
+ * transaction. A concurrent writer to the same stream makes the append conflict; the command is
+ * then decided again on the new state.
+ */
+export async function handleCommand<P, R>(
+  deps: UsersDeps,
+  streamId: string,
+  command: UserCommand,
+  meta: CallerMeta,
+  hooks: Hooks<P, R>,
+): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await withTransaction(deps.pool, async (client) => {
+        const prepared = (await hooks.prepare?.(client)) as P;
+        const history = await readStream(client, streamId);
+        const result = decide(command, fold(history.map((e) => e.event)));
+        if (isRejection(result)) throw new AppError(result.reason, `users.${command.type}.${result.reason}`, result.message);
+        const stored = await appendToStream(client, streamId, history.length, result, { request_id: meta.requestId, actor_id: meta.actorId }, deps.clock());
+        for (const s of stored) await project(client, s);
+        return hooks.after(client, stored, prepared);
+      });
+    } catch (e) {
+      if (e instanceof AppError && e.id === 'events.version_conflict' && attempt < MAX_ATTEMPTS) continue;
+      throw e;
+    }
+  }
+}

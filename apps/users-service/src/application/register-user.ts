@@ -1,0 +1,36 @@
+import type { RegisterUser, Role, User } from '@um/contracts';
+import { AppError, uuidv7 } from '@um/platform';
+import { emailKey, usernameKey } from '../projections/users-projection.js';
+import type { CallerMeta, UsersDeps } from './deps.js';
+import { handleCommand } from './handle-command.js';
+import { getUser } from './queries.js';
+
+/**
+ * Register a user. A cheap look-up refuses most duplicates before paying for bcrypt; the unique
+ * indexes of the projection decide the races that slip past it.
+ */
+export async function registerUser(deps: UsersDeps, req: RegisterUser, meta: CallerMeta, role: Role = 'user'): Promise<User> {
+  const { rows } = await deps.pool.query<{ username_taken: boolean; email_taken: boolean }>(
+    `SELECT bool_or(username_key = $1) AS username_taken, bool_or(email_key = $2) AS email_taken
+       FROM users WHERE username_key = $1 OR email_key = $2`,
+    [usernameKey(req.username), emailKey(req.email)],
+  );
+  const taken = (['username', 'email'] as const).filter((f) => rows[0]?.[`${f}_taken`]);
+  if (taken.length)
+    throw new AppError(
+      'already_exists',
+      `users.${taken[0]}_taken`,
+      `A user with this ${taken.join(' and ')} already exists`,
+      taken.map((field) => ({ field, message: 'is already taken' })),
+    );
+
+  const passwordHash = await deps.hasher.hash(req.password);
+  const userId = uuidv7();
+  const { password: _secret, ...profile } = req;
+  return handleCommand(deps, userId, { type: 'RegisterUser', data: { user_id: userId, ...profile, role } }, meta, {
+    after: async (client) => {
+      await client.query('INSERT INTO credentials (user_id, password_hash) VALUES ($1, $2)', [userId, passwordHash]);
+      return getUser(client, userId);
+    },
+  });
+}

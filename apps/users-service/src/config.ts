@@ -1,0 +1,24 @@
+import { Email, Password, Username } from '@um/contracts';
+import { BaseEnv, DatabaseEnv, parseConfig, SchemaName } from '@um/platform';
+import { z } from 'zod';
+
+const optional = <T extends z.ZodType>(s: T) => z.preprocess((v) => (v === '' ? undefined : v), s.optional());
+
+export const UsersEnv = BaseEnv.extend(DatabaseEnv.shape)
+  .extend({
+    USERS_DB_SCHEMA: SchemaName.default('users_service'),
+    BCRYPT_COST: z.coerce.number().int().min(4, 'must be at least 4').max(15, 'must be at most 15').default(12),
+    ADMIN_USERNAME: optional(Username),
+    ADMIN_EMAIL: optional(Email),
+    ADMIN_PASSWORD: optional(Password),
+  })
+  .superRefine((env, ctx) => {
+    const admin = [env.ADMIN_USERNAME, env.ADMIN_EMAIL, env.ADMIN_PASSWORD];
+    if (admin.some(Boolean) && !admin.every(Boolean))
+      for (const name of ['ADMIN_USERNAME', 'ADMIN_EMAIL', 'ADMIN_PASSWORD'] as const)
+        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'must be set together with the other ADMIN_* variables' });
+  });
+
+export type UsersConfig = Readonly<z.infer<typeof UsersEnv>>;
+
+export const loadConfig = (env: NodeJS.ProcessEnv): UsersConfig => parseConfig(UsersEnv, env);

@@ -1,0 +1,32 @@
+import type { Role, UserEvent } from '@um/contracts';
+import type { UserState } from './user.js';
+
+/** Commands on one user's stream. */
+export type UserCommand =
+  | {
+      type: 'RegisterUser';
+      data: { user_id: string; username: string; email: string; fio: string; birthday: string; tags: string[]; role: Role };
+    }
+  | { type: 'DeleteUser'; data: { user_id: string } }
+  | { type: 'ChangeRole'; data: { user_id: string; role: Role } };
+
+/** Why a command cannot be applied; the application layer maps these to AppErrors. */
+export type Rejection = { reason: 'already_exists' | 'not_found'; message: string };
+
+/** Pure decision: the events a command produces in a state, or why it is refused. Invariants across users (unique names) are the projection's unique indexes. */
+export function decide(command: UserCommand, state: UserState): UserEvent[] | Rejection {
+  switch (command.type) {
+    case 'RegisterUser':
+      if (state.status !== 'none') return { reason: 'already_exists', message: 'A user with this id already exists' };
+      return [{ type: 'UserRegistered', data: command.data }];
+    case 'DeleteUser':
+      if (state.status !== 'active') return { reason: 'not_found', message: 'User not found' };
+      return [{ type: 'UserDeleted', data: { user_id: state.id } }];
+    case 'ChangeRole':
+      if (state.status !== 'active') return { reason: 'not_found', message: 'User not found' };
+      if (state.role === command.data.role) return [];
+      return [{ type: 'UserRoleChanged', data: { user_id: state.id, role: command.data.role } }];
+  }
+}
+
+export const isRejection = (r: UserEvent[] | Rejection): r is Rejection => !Array.isArray(r);

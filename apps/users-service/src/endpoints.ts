@@ -1,0 +1,28 @@
+import { Rpcs, type Rpc } from '@um/contracts';
+import { serveRpc, type NatsConnection, type RpcHandler, type Subscription } from '@um/platform';
+import { deleteUser } from './application/delete-user.js';
+import type { UsersDeps } from './application/deps.js';
+import { getUser, listUsers, searchUsers } from './application/queries.js';
+import { registerUser } from './application/register-user.js';
+import { verifyCredentials } from './application/verify-credentials.js';
+
+type Endpoint = { rpc: Rpc; handler: (deps: UsersDeps) => RpcHandler<Rpc> };
+const endpoint = <R extends Rpc>(rpc: R, handler: (deps: UsersDeps) => RpcHandler<R>): Endpoint => ({ rpc, handler: handler as Endpoint['handler'] });
+
+/** Every RPC users-service answers. Thin: parse is done by serveRpc, the work by the use cases. */
+export const usersEndpoints: Endpoint[] = [
+  endpoint(Rpcs.users.register, (d) => (req, ctx) => registerUser(d, req, ctx)),
+  endpoint(Rpcs.users.list, (d) => (req) => listUsers(d.pool, req)),
+  endpoint(Rpcs.users.search, (d) => (req) => searchUsers(d.pool, req)),
+  endpoint(Rpcs.users.get, (d) => (req) => getUser(d.pool, req.user_id)),
+  endpoint(Rpcs.users.delete, (d) => (req, ctx) => deleteUser(d, req.user_id, ctx)),
+  endpoint(Rpcs.users.verifyCredentials, (d) => (req) => verifyCredentials(d, req)),
+  endpoint(Rpcs.users.health, (d) => async () => {
+    await d.pool.query('SELECT 1');
+    return { service: 'users', status: 'ok' as const };
+  }),
+];
+
+export function serveUsers(nc: NatsConnection, namespace: string | undefined, deps: UsersDeps): Subscription[] {
+  return usersEndpoints.map((e) => serveRpc(nc, { namespace, service: 'users-service', log: deps.log }, e.rpc, e.handler(deps)));
+}

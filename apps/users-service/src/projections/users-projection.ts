@@ -1,0 +1,84 @@
+import type { User } from '@um/contracts';
+import { AppError, type PoolClient } from '@um/platform';
+import type pg from 'pg';
+import { readAll, type StoredEvent } from '../event-store/event-store.js';
+
+/** Case-insensitive identity of a username or email: what uniqueness is checked on. */
+export const usernameKey = (username: string) => username.normalize('NFKC').toLowerCase();
+export const emailKey = (email: string) => email.normalize('NFKC').toLowerCase();
+
+export interface UserRow {
+  id: string;
+  username: string;
+  email: string;
+  config: { fio: string; birthday: string; tags: string[] };
+  role: 'user' | 'admin';
+  email_verified: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const USER_COLUMNS = 'id, username, email, config, role, email_verified, created_at, updated_at';
+
+export function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    config: { fio: row.config.fio, birthday: row.config.birthday, tags: row.config.tags },
+    role: row.role,
+    email_verified: row.email_verified,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+const UNIQUE_FIELD: Record<string, 'username' | 'email'> = {
+  users_username_key_uniq: 'username',
+  users_email_key_uniq: 'email',
+};
+
+/** Apply one event to the users table. Runs inside the appending transaction (and in rebuilds). */
+export async function project(client: pg.PoolClient, stored: StoredEvent): Promise<void> {
+  const { event, recordedAt, streamVersion } = stored;
+  switch (event.type) {
+    case 'UserRegistered': {
+      const d = event.data;
+      try {
+        await client.query(
+          `INSERT INTO users (id, username, username_key, email, email_key, config, role, email_verified, created_at, updated_at, version)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, false, $8, $8, $9)`,
+          [d.user_id, d.username, usernameKey(d.username), d.email, emailKey(d.email), JSON.stringify({ fio: d.fio, birthday: d.birthday, tags: d.tags }), d.role, recordedAt, streamVersion],
+        );
+      } catch (e) {
+        const field = UNIQUE_FIELD[(e as { constraint?: string }).constraint ?? ''];
+        if ((e as { code?: string }).code === '23505' && field)
+          throw new AppError('already_exists', `users.${field}_taken`, `A user with this ${field} already exists`, [{ field, message: 'is already taken' }], { cause: e });
+        throw e;
+      }
+      return;
+    }
+    case 'UserRoleChanged':
+      await client.query('UPDATE users SET role = $2, updated_at = $3, version = $4 WHERE id = $1', [event.data.user_id, event.data.role, recordedAt, streamVersion]);
+      return;
+    case 'UserDeleted':
+      await client.query('DELETE FROM users WHERE id = $1', [event.data.user_id]);
+      return;
+  }
+}
+
+/** Drop the projection and replay every event into it, in one transaction: readers see old or new, never half. */
+export async function rebuildUsersProjection(client: PoolClient, batchSize = 1000): Promise<number> {
+  await client.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+  await client.query('DELETE FROM users');
+  let position = 0n;
+  let count = 0;
+  for (;;) {
+    const batch = await readAll(client, position, batchSize);
+    if (!batch.length) break;
+    for (const stored of batch) await project(client, stored);
+    count += batch.length;
+    position = batch[batch.length - 1]!.globalPosition;
+  }
+  return count;
+}

@@ -1,0 +1,40 @@
+import { fileURLToPath } from 'node:url';
+import { connectNats, createLogger, createPool, migrate, openRevocations, revokeUserTokens, startHealthServer, type Logger } from '@um/platform';
+import type { UsersDeps } from './application/deps.js';
+import { ensureAdmin } from './application/ensure-admin.js';
+import type { UsersConfig } from './config.js';
+import { serveUsers } from './endpoints.js';
+import { PasswordHasher } from './passwords.js';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
+
+/** Start users-service: migrate, connect, seed the admin, then answer RPCs. Returns its stop function. */
+export async function startUsersService(config: UsersConfig, log: Logger = createLogger('users-service', config.LOG_LEVEL)) {
+  await migrate(config.DATABASE_URL, config.USERS_DB_SCHEMA, MIGRATIONS_DIR, log);
+  const pool = createPool(config.DATABASE_URL, config.USERS_DB_SCHEMA);
+  const nc = await connectNats(config.NATS_URL, 'users-service', log);
+  const revocations = await openRevocations(nc, config.NATS_NAMESPACE);
+  const deps: UsersDeps = {
+    pool,
+    hasher: new PasswordHasher(config.BCRYPT_COST),
+    revokeTokens: (userId) => revokeUserTokens(revocations, userId),
+    clock: () => new Date(),
+    log,
+  };
+  if (config.ADMIN_USERNAME && config.ADMIN_EMAIL && config.ADMIN_PASSWORD)
+    await ensureAdmin(deps, { username: config.ADMIN_USERNAME, email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });
+  const subs = serveUsers(nc, config.NATS_NAMESPACE, deps);
+  const health = startHealthServer(config.HEALTH_PORT, async () => !nc.isClosed() && (await pool.query('SELECT 1').then(() => true, () => false)));
+  log.info({ namespace: config.NATS_NAMESPACE ?? null, schema: config.USERS_DB_SCHEMA }, 'users-service ready');
+
+  return {
+    deps,
+    log,
+    stop: async () => {
+      for (const s of subs) s.unsubscribe();
+      health?.close();
+      await nc.drain();
+      await pool.end();
+    },
+  };
+}

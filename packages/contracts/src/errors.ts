@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/** The closed set of error kinds shared by every service; the gateway maps each to one HTTP status. */
+export const ErrorCode = z.enum([
+  'invalid_argument',
+  'bad_request',
+  'unauthenticated',
+  'permission_denied',
+  'not_found',
+  'already_exists',
+  'resource_exhausted',
+  'unavailable',
+  'timeout',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/** One invalid input field: `field` is a dotted path into the request body or query. */
+export const FieldError = z.object({ field: z.string(), message: z.string() });
+export type FieldError = z.infer<typeof FieldError>;
+
+/** The error half of every RPC reply. `id` names the throw site, stable across releases. */
+export const ErrorBody = z.object({
+  code: ErrorCode,
+  id: z.string(),
+  message: z.string(),
+  fields: z.array(FieldError).optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** Envelope of every NATS reply: `{ok: true, data}` or `{ok: false, error}`. */
+export function RpcReply<T extends z.ZodType>(data: T) {
+  return z.discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true), data }),
+    z.object({ ok: z.literal(false), error: ErrorBody }),
+  ]);
+}

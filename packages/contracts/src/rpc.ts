@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { Jwks, Login, TokenReply } from './auth/requests.js';
+import { Empty, Health, ListUsers, RegisterUser, SearchUsers, UserId, UserPage, VerifyCredentials } from './users/requests.js';
+import { User } from './users/user.js';
+
+/** One request/reply operation: its subject suffix, owner, and both schemas. */
+export interface Rpc<Req extends z.ZodType = z.ZodType, Res extends z.ZodType = z.ZodType> {
+  name: string;
+  service: 'users' | 'auth';
+  request: Req;
+  reply: Res;
+}
+
+const rpc = <Req extends z.ZodType, Res extends z.ZodType>(name: string, service: Rpc['service'], request: Req, reply: Res): Rpc<Req, Res> => ({
+  name,
+  service,
+  request,
+  reply,
+});
+
+/** Every RPC in the system. Callers and handlers both import from here, so they cannot drift. */
+export const Rpcs = {
+  users: {
+    register: rpc('users.register', 'users', RegisterUser, User),
+    list: rpc('users.list', 'users', ListUsers, UserPage),
+    search: rpc('users.search', 'users', SearchUsers, UserPage),
+    get: rpc('users.get', 'users', UserId, User),
+    delete: rpc('users.delete', 'users', UserId, User),
+    verifyCredentials: rpc('users.verify_credentials', 'users', VerifyCredentials, User),
+    health: rpc('users.health', 'users', Empty, Health),
+  },
+  auth: {
+    login: rpc('auth.login', 'auth', Login, TokenReply),
+    jwks: rpc('auth.jwks', 'auth', Empty, Jwks),
+    health: rpc('auth.health', 'auth', Empty, Health),
+  },
+} as const;
+
+export type RpcRequest<R extends Rpc> = z.input<R['request']>;
+export type RpcResult<R extends Rpc> = z.infer<R['reply']>;
+
+export const allRpcs = (): Rpc[] => [...Object.values(Rpcs.users), ...Object.values(Rpcs.auth)];

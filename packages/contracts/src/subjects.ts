@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/** Optional prefix for every subject, stream, consumer and bucket name (`NATS_NAMESPACE`). */
+export const Namespace = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "_" and "-" only, at most 32 characters');
+
+const prefix = (ns: string | undefined, sep: string) => (ns ? `${ns}${sep}` : '');
+
+/** Request/reply subjects: callers publish here, services subscribe in queue groups. */
+export const rpcSubject = (ns: string | undefined, name: string) => `${prefix(ns, '.')}um.rpc.${name}`;
+
+/** Event subjects: only the publisher of the event writes here; listeners subscribe. */
+export const eventSubject = (ns: string | undefined, type: string) => `${prefix(ns, '.')}um.evt.${type}`;
+
+/** Queue group name shared by all replicas of one service. */
+export const queueGroup = (ns: string | undefined, service: string) => `${prefix(ns, '_')}${service}`;
+
+/** JetStream stream, consumer and KV bucket names (no dots allowed in those). */
+export const streamName = (ns: string | undefined, name: string) => `${prefix(ns, '_')}${name}`;
+export const bucketName = (ns: string | undefined, name: string) => `${prefix(ns, '_')}${name}`;
+
+/** Names of the NATS objects the system creates, before namespacing. */
+export const Buckets = {
+  /** Token revocations, watched by every gateway replica. */
+  revocations: 'um_revocations',
+} as const;
+
+/** Header names carried on every RPC request. */
+export const Headers = {
+  requestId: 'x-request-id',
+  actorId: 'x-actor-id',
+} as const;

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { Role } from './user.js';
+
+/** A new account. Carries no password and no hash: credentials are stored apart from events. */
+export const UserRegistered = z.object({
+  type: z.literal('UserRegistered'),
+  data: z.object({
+    user_id: z.uuid(),
+    username: z.string(),
+    email: z.string(),
+    fio: z.string(),
+    birthday: z.string(),
+    tags: z.array(z.string()),
+    role: Role,
+  }),
+});
+
+/** The account was deleted; its tokens are refused from then on. */
+export const UserDeleted = z.object({
+  type: z.literal('UserDeleted'),
+  data: z.object({ user_id: z.uuid() }),
+});
+
+export const UserRoleChanged = z.object({
+  type: z.literal('UserRoleChanged'),
+  data: z.object({ user_id: z.uuid(), role: Role }),
+});
+
+/** Every event of the users stream, as stored and as evolved into state. */
+export const UserEvent = z.discriminatedUnion('type', [UserRegistered, UserDeleted, UserRoleChanged]);
+export type UserEvent = z.infer<typeof UserEvent>;
+export type UserEventType = UserEvent['type'];
+
+/** Metadata stored with every event. */
+export const EventMetadata = z.object({
+  request_id: z.string().optional(),
+  actor_id: z.string().nullable().optional(),
+});
+export type EventMetadata = z.infer<typeof EventMetadata>;

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { Birthday, DateString, Email, Fio, Password, Tags, Username } from './fields.js';
+import { Role, User } from './user.js';
+
+/** `POST /register` body, and the `users.register` request. */
+export const RegisterUser = z.object({
+  username: Username,
+  email: Email,
+  password: Password,
+  fio: Fio,
+  birthday: Birthday,
+  tags: Tags.default([]),
+});
+export type RegisterUser = z.infer<typeof RegisterUser>;
+
+export const PageQuery = z.object({
+  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
+  offset: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').max(1_000_000_000).default(0),
+});
+
+/** `GET /users` query, and the `users.list` request. */
+export const ListUsers = PageQuery;
+export type ListUsers = z.infer<typeof ListUsers>;
+
+const Needle = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+
+/** `GET /users/search` query, and the `users.search` request. Every filter is optional; all given ones must match. */
+export const SearchUsers = PageQuery.extend({
+  username: Needle.optional(),
+  email: Needle.optional(),
+  fio: Needle.optional(),
+  birthday: DateString.optional(),
+  tags: Tags.optional(),
+});
+export type SearchUsers = z.infer<typeof SearchUsers>;
+
+/** A page of users plus the total count of matches. */
+export const UserPage = z.object({ items: z.array(User), total: z.number().int().nonnegative() });
+export type UserPage = z.infer<typeof UserPage>;
+
+export const UserId = z.object({ user_id: z.uuid({ error: 'must be a UUID' }) });
+export type UserId = z.infer<typeof UserId>;
+
+/** `users.verify_credentials`: the password check, done where the hash lives. */
+export const VerifyCredentials = z.object({
+  username: z.string().max(254),
+  password: z.string().max(1024),
+});
+export type VerifyCredentials = z.infer<typeof VerifyCredentials>;
+
+export const Empty = z.object({});
+export const Health = z.object({ service: z.string(), status: z.literal('ok') });
+
+export { Role, User };

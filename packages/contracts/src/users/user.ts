@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+export const Role = z.enum(['user', 'admin']);
+export type Role = z.infer<typeof Role>;
+
+/** Profile data stored in the `config` JSONB column. */
+export const UserConfig = z.object({
+  fio: z.string(),
+  birthday: z.string(),
+  tags: z.array(z.string()),
+});
+export type UserConfig = z.infer<typeof UserConfig>;
+
+/** The user object as every reply shows it. Never carries a password or its hash. */
+export const User = z.object({
+  id: z.uuid(),
+  username: z.string(),
+  email: z.string(),
+  config: UserConfig,
+  role: Role,
+  email_verified: z.boolean(),
+  created_at: z.iso.datetime({ offset: true }),
+  updated_at: z.iso.datetime({ offset: true }),
+});
+export type User = z.infer<typeof User>;

@@ -1,0 +1,52 @@
+import type { ErrorBody, ErrorCode, FieldError } from '@um/contracts';
+import type { z } from 'zod';
+
+/**
+ * The one error type of the system. `id` names the throw site (stable, greppable);
+ * `message` is safe to show a client; internals go to `cause`, which only logs see.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly id: string,
+    message: string,
+    readonly fields?: FieldError[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'AppError';
+  }
+
+  toBody(): ErrorBody {
+    return { code: this.code, id: this.id, message: this.message, ...(this.fields?.length ? { fields: this.fields } : {}) };
+  }
+
+  static fromBody(body: ErrorBody): AppError {
+    return new AppError(body.code, body.id, body.message, body.fields);
+  }
+}
+
+/** One entry per invalid field, with its dotted path. */
+export function fieldErrors(error: z.ZodError, prefix?: string): FieldError[] {
+  const seen = new Set<string>();
+  const out: FieldError[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path.map(String).join('.') || prefix || '(body)';
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+    out.push({ field: path, message });
+  }
+  return out;
+}
+
+export function invalidArgument(id: string, error: z.ZodError): AppError {
+  const fields = fieldErrors(error);
+  return new AppError('invalid_argument', id, `Invalid input: ${fields.map((f) => `${f.field} ${f.message}`).join('; ')}`, fields);
+}
+
+/** Wrap anything thrown into an AppError; unknown errors become `internal` with the original kept as cause. */
+export function toAppError(err: unknown, id = 'internal.unexpected'): AppError {
+  if (err instanceof AppError) return err;
+  return new AppError('internal', id, 'Internal error', undefined, { cause: err });
+}
