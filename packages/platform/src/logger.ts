@@ -36,7 +36,6 @@ const redactPaths = [
 
 export function createLogger(name: string, level: string, options: LoggerOptions = {}): Logger {
   return pino({
-    name,
     level,
     base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,

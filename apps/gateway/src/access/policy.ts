@@ -1,0 +1,52 @@
+import type { Role } from '@um/contracts';
+
+/** Who may call a route. */
+export type Rule =
+  | { kind: 'public' }
+  | { kind: 'authenticated' }
+  | { kind: 'admin' }
+  /** The user named by a path parameter, or any admin. */
+  | { kind: 'self_or_admin'; param: string };
+
+export const Public: Rule = { kind: 'public' };
+export const Authenticated: Rule = { kind: 'authenticated' };
+export const AdminOnly: Rule = { kind: 'admin' };
+export const SelfOrAdmin = (param: string): Rule => ({ kind: 'self_or_admin', param });
+
+export interface Principal {
+  userId: string;
+  role: Role;
+  tokenId: string;
+}
+
+/**
+ * The one policy table: every route the gateway serves, and who may call it.
+ * A route missing here is refused at start-up.
+ */
+export const policy = {
+  'GET /healthz': Public,
+  'GET /readyz': Public,
+  'GET /openapi.json': Public,
+  'POST /register': Public,
+  'POST /login': Public,
+  'GET /users': Authenticated,
+  'GET /users/search': Authenticated,
+  'POST /user_delete/:user_id': SelfOrAdmin('user_id'),
+} as const satisfies Record<string, Rule>;
+
+export type RouteKey = keyof typeof policy;
+
+export type Decision = 'allow' | 'unauthenticated' | 'forbidden';
+
+export function authorize(rule: Rule, principal: Principal | undefined, params: Record<string, string | undefined>): Decision {
+  if (rule.kind === 'public') return 'allow';
+  if (!principal) return 'unauthenticated';
+  switch (rule.kind) {
+    case 'authenticated':
+      return 'allow';
+    case 'admin':
+      return principal.role === 'admin' ? 'allow' : 'forbidden';
+    case 'self_or_admin':
+      return principal.role === 'admin' || params[rule.param] === principal.userId ? 'allow' : 'forbidden';
+  }
+}

@@ -1,0 +1,71 @@
+import { AppError, type Logger, type RpcClient } from '@um/platform';
+import express, { type ErrorRequestHandler } from 'express';
+import { policy } from './access/policy.js';
+import type { TokenVerifier } from './auth/verifier.js';
+import { accessLog, captureResponseBody } from './http/middleware/logging.js';
+import { fromHttpError, HttpProblem, sendProblem } from './http/problem.js';
+import { mountRoute } from './http/route.js';
+import { routes } from './http/routes.js';
+import { openApiDocument } from './openapi.js';
+
+export interface Readiness {
+  ok: boolean;
+  checks: Record<string, 'ok' | 'unavailable'>;
+}
+
+export interface GatewayDeps {
+  rpc: Pick<RpcClient, 'call'>;
+  verifier: Pick<TokenVerifier, 'verify'>;
+  readiness: () => Promise<Readiness>;
+  log: Logger;
+  trustProxy?: string | undefined;
+}
+
+const BODY_LIMIT = '100kb';
+
+/** Build the HTTP app; `main` only listens. */
+export function createApp(deps: GatewayDeps): express.Express {
+  const missing = routes.filter((r) => !(r.route in policy));
+  if (missing.length) throw new Error(`routes without an access rule: ${missing.map((r) => r.route).join(', ')}`);
+
+  const app = express();
+  app.disable('x-powered-by');
+  if (deps.trustProxy) app.set('trust proxy', deps.trustProxy);
+  app.use(accessLog(deps.log));
+  app.use(captureResponseBody);
+  app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+  app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 100 }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const r = await deps.readiness();
+    res.status(r.ok ? 200 : 503).json({ status: r.ok ? 'ok' : 'unavailable', checks: r.checks });
+  });
+  const openapi = openApiDocument();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+
+  for (const def of routes) mountRoute(app, def, deps);
+
+  // A known path with another method: 405 and the methods it has.
+  const methods = new Map<string, string[]>();
+  for (const key of Object.keys(policy)) {
+    const [method, path] = key.split(' ') as [string, string];
+    methods.set(path, [...(methods.get(path) ?? []), method]);
+  }
+  for (const [path, allowed] of methods)
+    app.all(path, (_req, res) => {
+      res.setHeader('Allow', allowed.join(', '));
+      sendProblem(res, new HttpProblem(405, 'http.method_not_allowed', `Allowed methods: ${allowed.join(', ')}`));
+    });
+
+  app.use((req, res) => sendProblem(res, new AppError('not_found', 'http.no_route', `No route for ${req.method} ${req.path}`)));
+  const onError: ErrorRequestHandler = (err, _req, res, _next) => {
+    sendProblem(res, fromHttpError(err) ?? new AppError('internal', 'gateway.unhandled', 'Internal error', undefined, { cause: err }));
+  };
+  app.use(onError);
+  return app;
+}

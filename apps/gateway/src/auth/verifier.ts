@@ -1,0 +1,92 @@
+import { AccessClaims, TOKEN, type Jwks } from '@um/contracts';
+import { AppError, type Logger, type RevocationCache } from '@um/platform';
+import { createLocalJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { Principal } from '../access/policy.js';
+
+/** How often an unknown `kid` may trigger a JWKS refetch (a forged kid must not flood auth-service). */
+const REFETCH_COOLDOWN_MS = 5_000;
+
+/**
+ * Verifies access tokens locally with auth-service's public keys, pinning algorithm, issuer,
+ * audience and token type, then refuses revoked ones.
+ */
+export class TokenVerifier {
+  private keys: JWTVerifyGetKey | undefined;
+  private lastFetch = 0;
+  private inflight: Promise<void> | undefined;
+
+  constructor(
+    private readonly fetchJwks: () => Promise<Jwks>,
+    private readonly revocations: Pick<RevocationCache, 'isRevoked'>,
+    private readonly log: Logger,
+  ) {}
+
+  /** Load the keys now (at start-up); failures are retried on the first request that needs them. */
+  async warmUp(): Promise<void> {
+    await this.refresh(true).catch((err) => this.log.warn({ err: String(err) }, 'JWKS not loaded yet; will retry on demand'));
+  }
+
+  private refresh(force = false): Promise<void> {
+    if (!force && Date.now() - this.lastFetch < REFETCH_COOLDOWN_MS) return Promise.resolve();
+    this.inflight ??= (async () => {
+      try {
+        this.lastFetch = Date.now();
+        const jwks = await this.fetchJwks();
+        this.keys = createLocalJWKSet(jwks);
+      } finally {
+        this.inflight = undefined;
+      }
+    })();
+    return this.inflight;
+  }
+
+  async verify(token: string): Promise<Principal> {
+    if (!this.keys) {
+      try {
+        await this.refresh(true);
+      } catch (err) {
+        throw new AppError('unavailable', 'auth.jwks_unavailable', 'Token verification keys are not available yet', undefined, { cause: err });
+      }
+    }
+    let payload: unknown;
+    try {
+      payload = await this.check(token);
+    } catch (err) {
+      if (!(err instanceof errors.JWKSNoMatchingKey)) throw unauthenticated(err);
+      await this.refresh().catch(() => undefined);
+      try {
+        payload = await this.check(token);
+      } catch (err2) {
+        throw unauthenticated(err2);
+      }
+    }
+    const claims = AccessClaims.safeParse(payload);
+    if (!claims.success) throw new AppError('unauthenticated', 'auth.token_claims', 'The access token is invalid');
+    if (this.revocations.isRevoked(claims.data.sub, claims.data.iat))
+      throw new AppError('unauthenticated', 'auth.token_revoked', 'The access token has been revoked');
+    return { userId: claims.data.sub, role: claims.data.role, tokenId: claims.data.jti };
+  }
+
+  private async check(token: string): Promise<unknown> {
+    const { payload } = await jwtVerify(token, this.keys!, {
+      algorithms: [TOKEN.algorithm],
+      issuer: TOKEN.issuer,
+      audience: TOKEN.audience,
+      typ: TOKEN.type,
+      requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+      clockTolerance: 5,
+    });
+    return payload;
+  }
+}
+
+function unauthenticated(err: unknown): AppError {
+  const expired = err instanceof errors.JWTExpired;
+  return new AppError(
+    'unauthenticated',
+    expired ? 'auth.token_expired' : 'auth.token_invalid',
+    expired ? 'The access token has expired' : 'The access token is invalid',
+    undefined,
+    { cause: err },
+  );
+}

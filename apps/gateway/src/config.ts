@@ -1,0 +1,14 @@
+import { BaseEnv, parseConfig } from '@um/platform';
+import { z } from 'zod';
+
+export const GatewayEnv = BaseEnv.extend({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Address the gateway listens on. */
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Express `trust proxy`: set when behind a load balancer so client addresses are right. */
+  TRUST_PROXY: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+});
+
+export type GatewayConfig = Readonly<z.infer<typeof GatewayEnv>>;
+
+export const loadConfig = (env: NodeJS.ProcessEnv): GatewayConfig => parseConfig(GatewayEnv, env);

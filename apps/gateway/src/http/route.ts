@@ -1,0 +1,100 @@
+import type { Rpc } from '@um/contracts';
+import { AppError, invalidArgument, type RpcClient } from '@um/platform';
+import type { Request, Response, Router } from 'express';
+import type { z } from 'zod';
+import { authorize, policy, type Principal, type RouteKey } from '../access/policy.js';
+import type { TokenVerifier } from '../auth/verifier.js';
+import { HttpProblem, sendProblem } from './problem.js';
+
+export interface RouteContext {
+  requestId: string;
+  principal: Principal | undefined;
+  req: Request;
+  /** Forward to a service with this request's id and caller. */
+  call<R extends Rpc>(rpc: R, input: z.input<R['request']>): Promise<z.infer<R['reply']>>;
+}
+
+export interface RouteResult {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+type Schema = z.ZodType;
+type Out<S> = S extends z.ZodType ? z.infer<S> : undefined;
+
+export interface RouteDef<B extends Schema | undefined = Schema | undefined, Q extends Schema | undefined = Schema | undefined, P extends Schema | undefined = Schema | undefined> {
+  route: RouteKey;
+  summary: string;
+  /** The one RPC this route forwards to; `ctx.call` refuses any other. */
+  rpc: Rpc;
+  body?: B;
+  query?: Q;
+  /** Path parameters that fail this schema name nothing that exists: 404. */
+  params?: P;
+  handle(input: { body: Out<B>; query: Out<Q>; params: Out<P> }, ctx: RouteContext): Promise<RouteResult>;
+}
+
+export const defineRoute = <B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined>(def: RouteDef<B, Q, P>) =>
+  def as unknown as RouteDef;
+
+export interface RouteDeps {
+  rpc: Pick<RpcClient, 'call'>;
+  verifier: Pick<TokenVerifier, 'verify'>;
+}
+
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+
+async function authenticate(req: Request, verifier: RouteDeps['verifier']): Promise<Principal> {
+  const header = req.headers.authorization;
+  if (!header) throw new AppError('unauthenticated', 'auth.missing_token', 'A bearer token is required');
+  const match = BEARER.exec(header.trim());
+  if (!match) throw new AppError('unauthenticated', 'auth.token_malformed', 'The Authorization header must be "Bearer <token>"');
+  return verifier.verify(match[1]!);
+}
+
+/** Mount one route: authenticate, authorize by the policy table, validate, handle, answer. */
+export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps): void {
+  const [method, path] = def.route.split(' ') as [string, string];
+  const rule = policy[def.route];
+  const handler = async (req: Request, res: Response) => {
+    const requestId = String(res.getHeader('x-request-id'));
+    try {
+      const principal = rule.kind === 'public' ? undefined : await authenticate(req, deps.verifier);
+      if (principal) res.locals.userId = principal.userId;
+      const decision = authorize(rule, principal, req.params as Record<string, string>);
+      if (decision === 'forbidden') throw new AppError('permission_denied', 'access.forbidden', 'You are not allowed to do this');
+      if (decision === 'unauthenticated') throw new AppError('unauthenticated', 'auth.missing_token', 'A bearer token is required');
+
+      const params = def.params ? def.params.safeParse(req.params) : undefined;
+      if (params && !params.success) throw new AppError('not_found', 'http.unknown_resource', 'Not found');
+      const query = def.query ? def.query.safeParse(req.query) : undefined;
+      if (query && !query.success) throw invalidArgument('http.invalid_query', query.error);
+      if (def.body && req.body === undefined)
+        throw new HttpProblem(415, 'http.unsupported_media_type', 'Send the body as application/json');
+      if (def.body && (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)))
+        throw new AppError('bad_request', 'http.body_not_object', 'The request body must be a JSON object');
+      const body = def.body ? def.body.safeParse(req.body) : undefined;
+      if (body && !body.success) throw invalidArgument('http.invalid_body', body.error);
+
+      const ctx: RouteContext = {
+        requestId,
+        principal,
+        req,
+        call: (rpc, input) => {
+          if (rpc !== def.rpc) throw new AppError('internal', 'gateway.undeclared_rpc', 'Internal error', undefined, { cause: new Error(`${def.route} calls ${rpc.name}, declared ${def.rpc.name}`) });
+          return deps.rpc.call(rpc, input, { requestId, actorId: principal?.userId ?? null });
+        },
+      };
+      const result = await def.handle({ body: body?.data, query: query?.data, params: params?.data } as never, ctx);
+      for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
+      res.status(result.status ?? 200);
+      if (result.body === undefined) res.end();
+      else res.json(result.body);
+    } catch (e) {
+      const err = e instanceof AppError ? e : new AppError('internal', 'gateway.unexpected', 'Internal error', undefined, { cause: e });
+      sendProblem(res, err);
+    }
+  };
+  (router as unknown as Record<string, (p: string, h: typeof handler) => void>)[method.toLowerCase()]!(path, handler);
+}

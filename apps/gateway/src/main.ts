@@ -1,0 +1,35 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { Rpcs } from '@um/contracts';
+import { connectNats, createLogger, openRevocations, RevocationCache, RpcClient, runMain } from '@um/platform';
+import { createApp } from './app.js';
+import { TokenVerifier } from './auth/verifier.js';
+import { loadConfig } from './config.js';
+import { readinessProbe } from './readiness.js';
+
+runMain('gateway', async () => {
+  const config = loadConfig(process.env);
+  const log = createLogger('gateway', config.LOG_LEVEL);
+  const nc = await connectNats(config.NATS_URL, 'gateway', log);
+  const rpc = new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS);
+  const revocations = await RevocationCache.start(await openRevocations(nc, config.NATS_NAMESPACE), log);
+  const verifier = new TokenVerifier(() => rpc.call(Rpcs.auth.jwks, {}, { requestId: 'jwks', timeoutMs: 2000 }), revocations.cache, log);
+  await verifier.warmUp();
+
+  const app = createApp({ rpc, verifier, readiness: readinessProbe(nc, rpc), log, trustProxy: config.TRUST_PROXY });
+  const server = app.listen(config.PORT, config.HOST);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  log.info({ url: `http://localhost:${port}`, namespace: config.NATS_NAMESPACE ?? null }, `gateway listening on http://localhost:${port}`);
+
+  return {
+    log,
+    stop: async () => {
+      const closed = new Promise((resolve) => server.close(resolve));
+      server.closeIdleConnections();
+      await closed;
+      revocations.stop();
+      await nc.drain();
+    },
+  };
+});

@@ -1,0 +1,44 @@
+import { ErrorBody } from '@um/contracts';
+import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { policy } from './access/policy.js';
+import { routes } from './http/routes.js';
+
+const Problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: ErrorBody.shape.code,
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  request_id: z.string(),
+});
+
+/** OpenAPI 3.1 document generated from the same zod schemas the gateway validates with. */
+export function openApiDocument(): object {
+  const registry = new OpenAPIRegistry();
+  const bearer = registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  for (const r of routes) {
+    const [method, path] = r.route.split(' ') as [string, string];
+    const rule = policy[r.route];
+    registry.registerPath({
+      method: method.toLowerCase() as 'get' | 'post',
+      path: path.replace(/:(\w+)/g, '{$1}'),
+      summary: r.summary,
+      ...(rule.kind === 'public' ? {} : { security: [{ [bearer.name]: [] }] }),
+      request: {
+        ...(r.body ? { body: { content: { 'application/json': { schema: r.body } } } } : {}),
+        ...(r.query ? { query: r.query as never } : {}),
+        ...(r.params ? { params: r.params as never } : {}),
+      },
+      responses: {
+        [r.route === 'POST /register' ? 201 : 200]: { description: 'Success', content: { 'application/json': { schema: r.rpc.reply } } },
+        default: { description: 'Error', content: { 'application/problem+json': { schema: Problem } } },
+      },
+    });
+  }
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: { title: 'User management API', version: '0.1.0' },
+  });
+}
