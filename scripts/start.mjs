@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// `npm start`: run the gateway and every service as separate processes in the foreground.
+// Ctrl-C or SIGTERM stops them all (each gets SIGTERM, stragglers SIGKILL after 9 s).
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const apps = ['users-service', 'auth-service', 'mail-service', 'gateway'];
+const colors = [36, 35, 33, 32];
+const width = Math.max(...apps.map((a) => a.length));
+const children = new Map();
+let stopping = false;
+
+function start(app, i) {
+  const child = spawn(process.execPath, ['dist/main.js'], { cwd: `${root}apps/${app}`, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.set(app, child);
+  const tag = process.stdout.isTTY ? `\x1b[${colors[i]}m${app.padEnd(width)}\x1b[0m |` : `${app.padEnd(width)} |`;
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      process.stdout.write(`${tag} ${line}\n`);
+      if (app === 'gateway' && line.includes('gateway listening on')) {
+        const url = /listening on (\S+?)"/.exec(line)?.[1] ?? `port ${process.env.PORT ?? 8080}`;
+        process.stdout.write(`\n  Gateway listening on ${url}  (Ctrl-C stops everything)\n\n`);
+      }
+    });
+  }
+  child.on('exit', (code, signal) => {
+    children.delete(app);
+    if (!stopping) {
+      process.stderr.write(`${app} exited (${signal ?? code}); stopping the others\n`);
+      stop(1);
+    } else if (children.size === 0) process.exit(process.exitCode ?? 0);
+  });
+}
+
+function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  process.exitCode = code;
+  if (children.size === 0) process.exit(code);
+  for (const child of children.values()) child.kill('SIGTERM');
+  setTimeout(() => {
+    for (const child of children.values()) child.kill('SIGKILL');
+    process.exit(1);
+  }, 9_000).unref();
+}
+
+process.on('SIGINT', () => stop(0));
+process.on('SIGTERM', () => stop(0));
+apps.forEach(start);
