@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { decide, isRejection } from './decide.js';
+import { fold } from './user.js';
+
+const id = '01900000-0000-7000-8000-000000000001';
+const registered = {
+  type: 'UserRegistered' as const,
+  data: { user_id: id, username: 'alice_1', email: 'a@example.com', fio: 'A', birthday: '1990-01-01', tags: [], role: 'user' as const },
+};
+
+describe('decide', () => {
+  it('registers a new user once', () => {
+    const events = decide({ type: 'RegisterUser', data: registered.data }, fold([]));
+    expect(events).toEqual([registered]);
+    const again = decide({ type: 'RegisterUser', data: registered.data }, fold([registered]));
+    expect(isRejection(again) && again.reason).toBe('already_exists');
+  });
+
+  it('deletes an active user and refuses unknown or deleted ones', () => {
+    expect(decide({ type: 'DeleteUser', data: { user_id: id } }, fold([registered]))).toEqual([{ type: 'UserDeleted', data: { user_id: id } }]);
+    const unknown = decide({ type: 'DeleteUser', data: { user_id: id } }, fold([]));
+    expect(isRejection(unknown) && unknown.reason).toBe('not_found');
+    const deleted = decide({ type: 'DeleteUser', data: { user_id: id } }, fold([registered, { type: 'UserDeleted', data: { user_id: id } }]));
+    expect(isRejection(deleted) && deleted.reason).toBe('not_found');
+  });
+
+  it('changes a role only when it differs', () => {
+    expect(decide({ type: 'ChangeRole', data: { user_id: id, role: 'admin' } }, fold([registered]))).toEqual([
+      { type: 'UserRoleChanged', data: { user_id: id, role: 'admin' } },
+    ]);
+    expect(decide({ type: 'ChangeRole', data: { user_id: id, role: 'user' } }, fold([registered]))).toEqual([]);
+  });
+
+  it('folds role changes into state', () => {
+    const state = fold([registered, { type: 'UserRoleChanged', data: { user_id: id, role: 'admin' } }]);
+    expect(state).toEqual({ status: 'active', id, role: 'admin' });
+  });
+});

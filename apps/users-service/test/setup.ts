@@ -1,0 +1,54 @@
+import { createLogger, createPool, migrate, type Pool } from '@um/platform';
+import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
+import type { UsersDeps } from '../src/application/deps.js';
+import { PasswordHasher } from '../src/passwords.js';
+import { MIGRATIONS_DIR } from '../src/service.js';
+
+export const silentLog = createLogger('users-test', 'silent');
+
+/** A migrated schema of its own and use-case dependencies over it. */
+export async function usersFixture() {
+  const { databaseUrl } = testInfra();
+  const schema = uniqueId('t_users');
+  await migrate(databaseUrl, schema, MIGRATIONS_DIR, silentLog);
+  const pool: Pool = createPool(databaseUrl, schema);
+  const revoked: string[] = [];
+  const deps: UsersDeps = {
+    pool,
+    hasher: new PasswordHasher(4),
+    revokeTokens: async (id) => {
+      revoked.push(id);
+    },
+    clock: () => new Date(),
+    log: silentLog,
+  };
+  return {
+    deps,
+    pool,
+    schema,
+    databaseUrl,
+    revoked,
+    close: async () => {
+      await pool.end();
+      await dropSchemas(databaseUrl, schema);
+    },
+  };
+}
+
+let n = 0;
+/** A valid registration with unique username and email. */
+export function newUser(overrides: Record<string, unknown> = {}) {
+  n++;
+  const suffix = `${process.pid}${n}${Math.random().toString(36).slice(2, 6)}`;
+  return {
+    username: `user_${suffix}`,
+    email: `user_${suffix}@example.com`,
+    password: 'correct horse',
+    fio: `Test User ${suffix}`,
+    birthday: '1990-05-17',
+    tags: ['alpha'],
+    ...overrides,
+  };
+}
+
+export const meta = { requestId: 'test-request', actorId: null };
