@@ -1,0 +1,190 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export type App = 'gateway' | 'users-service' | 'auth-service' | 'mail-service';
+
+const READY: Record<App, RegExp> = {
+  gateway: /gateway listening on (http:\/\/\S+?)"/,
+  'users-service': /users-service ready/,
+  'auth-service': /auth-service ready/,
+  'mail-service': /mail-service ready/,
+};
+
+/** One real process of one app, with its output kept for assertions. */
+export class Proc {
+  readonly lines: string[] = [];
+  url = '';
+  private exited: Promise<number | null>;
+
+  constructor(
+    readonly name: string,
+    readonly app: App,
+    readonly child: ChildProcess,
+  ) {
+    for (const s of [child.stdout!, child.stderr!]) createInterface({ input: s }).on('line', (l) => this.lines.push(l));
+    this.exited = once(child, 'exit').then(([code]) => code as number | null);
+  }
+
+  get output(): string {
+    return this.lines.join('\n');
+  }
+
+  /** Parsed JSON log lines. */
+  get logs(): Array<Record<string, unknown>> {
+    return this.lines.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  async ready(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const line = this.lines.find((l) => READY[this.app].test(l));
+      if (line) {
+        this.url = READY[this.app].exec(line)?.[1] ?? '';
+        return;
+      }
+      if (this.child.exitCode !== null) throw new Error(`${this.name} exited (${this.child.exitCode}):\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`${this.name} not ready within ${timeoutMs} ms:\n${this.output}`);
+  }
+
+  /** SIGTERM, and the exit code it ended with and how long it took. */
+  async stop(): Promise<{ code: number | null; ms: number }> {
+    const started = Date.now();
+    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+    const code = await this.exited;
+    return { code, ms: Date.now() - started };
+  }
+
+  kill(): Promise<number | null> {
+    this.child.kill('SIGKILL');
+    return this.exited;
+  }
+
+  waitExit(): Promise<number | null> {
+    return this.exited;
+  }
+}
+
+export function spawnApp(app: App, env: Record<string, string>, name: string = app): Proc {
+  const child = spawn(process.execPath, [`${ROOT}apps/${app}/dist/main.js`], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Proc(name, app, child);
+}
+
+export interface SystemOptions {
+  users?: number;
+  auth?: number;
+  gateways?: number;
+  mail?: number;
+  env?: Record<string, string>;
+}
+
+/** A whole system on its own NATS namespace and Postgres schemas. */
+export class System {
+  readonly procs: Proc[] = [];
+  readonly namespace = uniqueId('e2e');
+  readonly env: Record<string, string>;
+
+  constructor(extraEnv: Record<string, string> = {}) {
+    const { databaseUrl, natsUrl } = testInfra();
+    this.env = {
+      DATABASE_URL: databaseUrl,
+      NATS_URL: natsUrl,
+      NATS_NAMESPACE: this.namespace,
+      USERS_DB_SCHEMA: `${this.namespace}_users`.toLowerCase(),
+      AUTH_DB_SCHEMA: `${this.namespace}_auth`.toLowerCase(),
+      BCRYPT_COST: '4',
+      LOG_LEVEL: 'info',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ...extraEnv,
+    };
+  }
+
+  static async start(opts: SystemOptions = {}): Promise<System> {
+    const sys = new System(opts.env);
+    const starting: Proc[] = [];
+    for (let i = 0; i < (opts.users ?? 1); i++) starting.push(sys.spawn('users-service', {}, `users-${i + 1}`));
+    for (let i = 0; i < (opts.auth ?? 1); i++) starting.push(sys.spawn('auth-service', {}, `auth-${i + 1}`));
+    for (let i = 0; i < (opts.mail ?? 0); i++) starting.push(sys.spawn('mail-service', {}, `mail-${i + 1}`));
+    for (let i = 0; i < (opts.gateways ?? 1); i++) starting.push(sys.spawn('gateway', {}, `gateway-${i + 1}`));
+    await Promise.all(starting.map((p) => p.ready()));
+    return sys;
+  }
+
+  spawn(app: App, env: Record<string, string> = {}, name?: string): Proc {
+    const p = spawnApp(app, { ...this.env, ...env }, name);
+    this.procs.push(p);
+    return p;
+  }
+
+  gateways(): Proc[] {
+    return this.procs.filter((p) => p.app === 'gateway' && p.child.exitCode === null);
+  }
+
+  get url(): string {
+    return this.gateways()[0]!.url;
+  }
+
+  /** Everything every process printed. */
+  get output(): string {
+    return this.procs.map((p) => p.output).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.procs.map((p) => p.stop()));
+    await dropSchemas(this.env.DATABASE_URL!, this.env.USERS_DB_SCHEMA!, this.env.AUTH_DB_SCHEMA!);
+  }
+}
+
+export interface Reply<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+  ms: number;
+}
+
+/** fetch with JSON in and out, timing included. */
+export async function http<T = any>(base: string, method: string, path: string, opts: { body?: unknown; token?: string; headers?: Record<string, string>; form?: Record<string, string> } = {}): Promise<Reply<T>> {
+  const headers: Record<string, string> = { ...opts.headers };
+  let body: string | undefined;
+  if (opts.form) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(opts.form).toString();
+  } else if (opts.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+  }
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  const started = performance.now();
+  const res = await fetch(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(30_000) });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* keep text */
+  }
+  return { status: res.status, headers: res.headers, body: parsed as T, ms: performance.now() - started };
+}
+
+let counter = 0;
+export function newUser(overrides: Record<string, unknown> = {}) {
+  counter++;
+  const s = `${Date.now().toString(36)}${counter}${Math.random().toString(36).slice(2, 5)}`;
+  return { username: `e2e_${s}`, email: `e2e_${s}@example.com`, password: `pw-${s}-secret`, fio: `E2E User ${s}`, birthday: '1991-07-15', tags: ['e2e'], ...overrides };
+}
