@@ -1,0 +1,95 @@
+import { Rpcs, rpcSubject } from '@um/contracts';
+import { connect } from '@nats-io/transport-node';
+import { testInfra } from '@um/testkit';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { http, newUser, spawnApp, System } from './harness.js';
+
+const systems: System[] = [];
+afterAll(async () => {
+  await Promise.all(systems.map((s) => s.stop()));
+});
+
+describe('when services are missing or slow', () => {
+  it('answers 503 at once when nobody serves the call, and readyz says so', async () => {
+    const sys = new System({ RPC_TIMEOUT_MS: '3000' });
+    systems.push(sys);
+    const gw = sys.spawn('gateway');
+    await gw.ready();
+    const res = await http(gw.url, 'POST', '/register', { body: newUser() });
+    expect(res.status).toBe(503);
+    expect(res.ms).toBeLessThan(1000);
+    expect(res.body.detail).toMatch(/not available/);
+    const ready = await http(gw.url, 'GET', '/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks).toEqual({ nats: 'ok', users: 'unavailable', auth: 'unavailable' });
+  });
+
+  it('answers 504 after the bounded timeout when a service never replies', async () => {
+    const sys = new System({ RPC_TIMEOUT_MS: '700' });
+    systems.push(sys);
+    const nc = await connect({ servers: testInfra().natsUrl });
+    // A responder that takes the request and never answers.
+    const sub = nc.subscribe(rpcSubject(sys.namespace, Rpcs.users.register.name), { callback: () => undefined });
+    const gw = sys.spawn('gateway');
+    await gw.ready();
+    const res = await http(gw.url, 'POST', '/register', { body: newUser() });
+    expect(res.status).toBe(504);
+    expect(res.ms).toBeGreaterThanOrEqual(650);
+    expect(res.ms).toBeLessThan(3000);
+    sub.unsubscribe();
+    await nc.close();
+  });
+});
+
+describe('process lifecycle', () => {
+  it('refuses invalid configuration at once, naming the variable', async () => {
+    const { databaseUrl, natsUrl } = testInfra();
+    const cases = [
+      { app: 'users-service' as const, env: { BCRYPT_COST: '3' }, name: 'BCRYPT_COST' },
+      { app: 'users-service' as const, env: { ADMIN_USERNAME: 'admin_only' }, name: 'ADMIN_EMAIL' },
+      { app: 'auth-service' as const, env: { ACCESS_TOKEN_TTL: 'soon' }, name: 'ACCESS_TOKEN_TTL' },
+      { app: 'gateway' as const, env: { PORT: 'eighty' }, name: 'PORT' },
+      { app: 'gateway' as const, env: { NATS_NAMESPACE: 'has.dots' }, name: 'NATS_NAMESPACE' },
+      { app: 'mail-service' as const, env: { SMTP_URL: 'http://mail' }, name: 'SMTP_URL' },
+    ];
+    for (const c of cases) {
+      const p = spawnApp(c.app, { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, ...c.env });
+      const started = Date.now();
+      expect(await p.waitExit()).toBe(1);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(p.output).toContain(c.name);
+      expect(p.output).toMatch(/Invalid configuration/);
+    }
+  });
+
+  it('stops every process cleanly on SIGTERM within 10 seconds', async () => {
+    const sys = await System.start({ mail: 1 });
+    const results = await Promise.all(sys.procs.map((p) => p.stop()));
+    for (const r of results) {
+      expect(r.code).toBe(0);
+      expect(r.ms).toBeLessThan(10_000);
+    }
+    systems.push(sys);
+  });
+});
+
+describe('projection rebuild command', () => {
+  it('replays the events into a users table equal to the live one', async () => {
+    const sys = await System.start();
+    systems.push(sys);
+    for (let i = 0; i < 5; i++) expect((await http(sys.url, 'POST', '/register', { body: newUser() })).status).toBe(201);
+    const client = new pg.Client({ connectionString: testInfra().databaseUrl });
+    await client.connect();
+    const snapshot = async () => (await client.query(`SELECT * FROM "${sys.env.USERS_DB_SCHEMA}".users ORDER BY id`)).rows;
+    const live = await snapshot();
+    await client.query(`UPDATE "${sys.env.USERS_DB_SCHEMA}".users SET config = '{}'::jsonb`);
+    const script = fileURLToPath(new URL('../../../apps/users-service/dist/rebuild-projection.js', import.meta.url));
+    const code = await new Promise<number | null>((resolve) => spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', ...sys.env }, stdio: 'ignore' }).on('exit', resolve));
+    expect(code).toBe(0);
+    expect(await snapshot()).toEqual(live);
+    await client.end();
+  });
+});
