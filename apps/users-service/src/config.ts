@@ -1,5 +1,5 @@
 import { Email, Password, Username } from '@um/contracts';
-import { BaseEnv, DatabaseEnv, parseConfig, SchemaName } from '@um/platform';
+import { BaseEnv, DatabaseEnv, DurationSeconds, parseConfig, SchemaName } from '@um/platform';
 import { z } from 'zod';
 
 const optional = <T extends z.ZodType>(s: T) => z.preprocess((v) => (v === '' ? undefined : v), s.optional());
@@ -8,6 +8,12 @@ export const UsersEnv = BaseEnv.extend(DatabaseEnv.shape)
   .extend({
     USERS_DB_SCHEMA: SchemaName.default('users_service'),
     BCRYPT_COST: z.coerce.number().int().min(4, 'must be at least 4').max(15, 'must be at most 15').default(12),
+    /** How long an email confirmation link stays valid. */
+    EMAIL_CONFIRMATION_TTL: DurationSeconds.default(24 * 3600).pipe(z.number().min(60, 'must be at least 60 seconds')),
+    /** Least time between two confirmation emails for one user. */
+    EMAIL_RESEND_INTERVAL: DurationSeconds.default(60),
+    /** Relay: how often to look for events when no notification came. */
+    RELAY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
     ADMIN_USERNAME: optional(Username),
     ADMIN_EMAIL: optional(Email),
     ADMIN_PASSWORD: optional(Password),

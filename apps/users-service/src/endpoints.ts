@@ -1,6 +1,7 @@
 import { Rpcs, type Rpc } from '@um/contracts';
 import { serveRpc, type NatsConnection, type RpcHandler, type Subscription } from '@um/platform';
 import { deleteUser } from './application/delete-user.js';
+import { confirmEmail, issueEmailConfirmation, requestEmailConfirmation } from './application/email-confirmation.js';
 import type { UsersDeps } from './application/deps.js';
 import { getUser, listUsers, searchUsers } from './application/queries.js';
 import { registerUser } from './application/register-user.js';
@@ -17,6 +18,9 @@ export const usersEndpoints: Endpoint[] = [
   endpoint(Rpcs.users.get, (d) => (req) => getUser(d.pool, req.user_id)),
   endpoint(Rpcs.users.delete, (d) => (req, ctx) => deleteUser(d, req.user_id, ctx)),
   endpoint(Rpcs.users.verifyCredentials, (d) => (req) => verifyCredentials(d, req)),
+  endpoint(Rpcs.users.confirmEmail, (d) => (req, ctx) => confirmEmail(d, req.token, ctx)),
+  endpoint(Rpcs.users.requestEmailConfirmation, (d) => (req, ctx) => requestEmailConfirmation(d, req.user_id, ctx)),
+  endpoint(Rpcs.users.issueEmailConfirmation, (d) => (req) => issueEmailConfirmation(d, req.email)),
   endpoint(Rpcs.users.health, (d) => async () => {
     await d.pool.query('SELECT 1');
     return { service: 'users', status: 'ok' as const };

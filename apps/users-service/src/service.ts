@@ -1,10 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { connectNats, createLogger, createPool, migrate, openRevocations, revokeUserTokens, startHealthServer, type Logger } from '@um/platform';
+import { connectNats, createLogger, createPool, ensureUsersStream, jetStreamOf, migrate, openRevocations, revokeUserTokens, startHealthServer, type Logger } from '@um/platform';
 import type { UsersDeps } from './application/deps.js';
 import { ensureAdmin } from './application/ensure-admin.js';
 import type { UsersConfig } from './config.js';
 import { serveUsers } from './endpoints.js';
 import { PasswordHasher } from './passwords.js';
+import { EventRelay } from './relay/relay.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 
@@ -20,18 +21,39 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
     revokeTokens: (userId) => revokeUserTokens(revocations, userId),
     clock: () => new Date(),
     log,
+    emailConfirmation: { ttlSeconds: config.EMAIL_CONFIRMATION_TTL, resendIntervalSeconds: config.EMAIL_RESEND_INTERVAL },
   };
   if (config.ADMIN_USERNAME && config.ADMIN_EMAIL && config.ADMIN_PASSWORD)
     await ensureAdmin(deps, { username: config.ADMIN_USERNAME, email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });
   const subs = serveUsers(nc, config.NATS_NAMESPACE, deps);
+  const { js, jsm } = await jetStreamOf(nc);
+  let streamReady = false;
+  const relay = new EventRelay({
+    pool,
+    databaseUrl: config.DATABASE_URL,
+    schema: config.USERS_DB_SCHEMA,
+    namespace: config.NATS_NAMESPACE,
+    log,
+    pollMs: config.RELAY_POLL_MS,
+    prepare: async () => {
+      if (!streamReady) await ensureUsersStream(jsm, config.NATS_NAMESPACE);
+      streamReady = true;
+    },
+    publish: async (subject, payload, eventId) => {
+      await js.publish(subject, payload, { msgID: eventId, timeout: 5000 });
+    },
+  });
+  relay.start();
   const health = startHealthServer(config.HEALTH_PORT, async () => !nc.isClosed() && (await pool.query('SELECT 1').then(() => true, () => false)));
   log.info({ namespace: config.NATS_NAMESPACE ?? null, schema: config.USERS_DB_SCHEMA }, 'users-service ready');
 
   return {
     deps,
     log,
+    relay,
     stop: async () => {
       for (const s of subs) s.unsubscribe();
+      await relay.stop();
       health?.close();
       await nc.drain();
       await pool.end();

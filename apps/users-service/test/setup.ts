@@ -21,6 +21,7 @@ export async function usersFixture() {
     },
     clock: () => new Date(),
     log: silentLog,
+    emailConfirmation: { ttlSeconds: 3600, resendIntervalSeconds: 60 },
   };
   return {
     deps,

@@ -25,6 +25,8 @@ export const ErrorBody = z.object({
   id: z.string(),
   message: z.string(),
   fields: z.array(FieldError).optional(),
+  /** For `resource_exhausted`: when trying again makes sense. */
+  retry_after_seconds: z.number().int().positive().optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 

@@ -6,3 +6,4 @@ export * from './users/user.js';
 export * from './users/requests.js';
 export * from './users/events.js';
 export * from './auth/requests.js';
+export * from './users/published.js';

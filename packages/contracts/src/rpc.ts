@@ -1,6 +1,19 @@
 import { z } from 'zod';
 import { Jwks, Login, TokenReply } from './auth/requests.js';
-import { Empty, Health, ListUsers, RegisterUser, SearchUsers, UserId, UserPage, VerifyCredentials } from './users/requests.js';
+import {
+  ConfirmEmail,
+  EmailConfirmationAccepted,
+  EmailConfirmationIssued,
+  Empty,
+  Health,
+  IssueEmailConfirmation,
+  ListUsers,
+  RegisterUser,
+  SearchUsers,
+  UserId,
+  UserPage,
+  VerifyCredentials,
+} from './users/requests.js';
 import { User } from './users/user.js';
 
 /** One request/reply operation: its subject suffix, owner, and both schemas. */
@@ -27,6 +40,9 @@ export const Rpcs = {
     get: rpc('users.get', 'users', UserId, User),
     delete: rpc('users.delete', 'users', UserId, User),
     verifyCredentials: rpc('users.verify_credentials', 'users', VerifyCredentials, User),
+    confirmEmail: rpc('users.confirm_email', 'users', ConfirmEmail, User),
+    requestEmailConfirmation: rpc('users.request_email_confirmation', 'users', UserId, EmailConfirmationAccepted),
+    issueEmailConfirmation: rpc('users.issue_email_confirmation', 'users', IssueEmailConfirmation, EmailConfirmationIssued),
     health: rpc('users.health', 'users', Empty, Health),
   },
   auth: {

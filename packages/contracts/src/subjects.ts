@@ -26,6 +26,20 @@ export const Buckets = {
   revocations: 'um_revocations',
 } as const;
 
+/** JetStream streams and durable consumers, before namespacing. */
+export const Streams = {
+  /** Every event users-service publishes, on subjects `um.evt.users.<Type>`. */
+  usersEvents: 'UM_USERS_EVENTS',
+} as const;
+export const Consumers = {
+  /** mail-service's durable consumer of the users events. */
+  mail: 'mail_service',
+} as const;
+
+/** Subject of a published users event, and the wildcard covering all of them. */
+export const usersEventSubject = (ns: string | undefined, type: string) => eventSubject(ns, `users.${type}`);
+export const usersEventWildcard = (ns: string | undefined) => eventSubject(ns, 'users.>');
+
 /** Header names carried on every RPC request. */
 export const Headers = {
   requestId: 'x-request-id',

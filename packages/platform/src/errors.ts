@@ -11,18 +11,28 @@ export class AppError extends Error {
     readonly id: string,
     message: string,
     readonly fields?: FieldError[],
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
     super(message, options);
     this.name = 'AppError';
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
+  /** For `resource_exhausted`: seconds until a retry can succeed. */
+  readonly retryAfterSeconds: number | undefined;
+
   toBody(): ErrorBody {
-    return { code: this.code, id: this.id, message: this.message, ...(this.fields?.length ? { fields: this.fields } : {}) };
+    return {
+      code: this.code,
+      id: this.id,
+      message: this.message,
+      ...(this.fields?.length ? { fields: this.fields } : {}),
+      ...(this.retryAfterSeconds ? { retry_after_seconds: this.retryAfterSeconds } : {}),
+    };
   }
 
   static fromBody(body: ErrorBody): AppError {
-    return new AppError(body.code, body.id, body.message, body.fields);
+    return new AppError(body.code, body.id, body.message, body.fields, { retryAfterSeconds: body.retry_after_seconds });
   }
 }
 

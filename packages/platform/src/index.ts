@@ -7,3 +7,4 @@ export * from './nats.js';
 export * from './db.js';
 export * from './revocations.js';
 export * from './lifecycle.js';
+export * from './jetstream.js';

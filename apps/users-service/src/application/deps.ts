@@ -9,6 +9,7 @@ export interface UsersDeps {
   revokeTokens: (userId: string) => Promise<void>;
   clock: () => Date;
   log: Logger;
+  emailConfirmation: { ttlSeconds: number; resendIntervalSeconds: number };
 }
 
 /** Who asked, for event metadata. */

@@ -1,7 +1,7 @@
 import { AppError, withTransaction, type PoolClient } from '@um/platform';
 import { decide, isRejection, type UserCommand } from '../domain/decide.js';
 import { fold } from '../domain/user.js';
-import { appendToStream, readStream, type StoredEvent } from '../event-store/event-store.js';
+import { appendToStream, lockStream, readStream, type StoredEvent } from '../event-store/event-store.js';
 import { project } from '../projections/users-projection.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 
@@ -29,6 +29,9 @@ export async function handleCommand<P, R>(
   for (let attempt = 1; ; attempt++) {
     try {
       return await withTransaction(deps.pool, async (client) => {
+        // One writer per stream at a time, before any row is written: a stream's transaction ids
+        // then grow with its versions, which keeps the relay's (xid, position) order per stream.
+        await lockStream(client, streamId);
         const prepared = (await hooks.prepare?.(client)) as P;
         const history = await readStream(client, streamId);
         const result = decide(command, fold(history.map((e) => e.event)));

@@ -33,6 +33,27 @@ describe('decide', () => {
 
   it('folds role changes into state', () => {
     const state = fold([registered, { type: 'UserRoleChanged', data: { user_id: id, role: 'admin' } }]);
-    expect(state).toEqual({ status: 'active', id, role: 'admin' });
+    expect(state).toEqual({ status: 'active', id, role: 'admin', emailVerified: false });
+  });
+});
+
+describe('email confirmation', () => {
+  const confirmed = { type: 'EmailConfirmed' as const, data: { user_id: id } };
+
+  it('confirms once; confirming again changes nothing', () => {
+    expect(decide({ type: 'ConfirmEmail', data: { user_id: id } }, fold([registered]))).toEqual([confirmed]);
+    expect(decide({ type: 'ConfirmEmail', data: { user_id: id } }, fold([registered, confirmed]))).toEqual([]);
+  });
+
+  it('asks for a new link only while unverified', () => {
+    expect(decide({ type: 'RequestEmailConfirmation', data: { user_id: id } }, fold([registered]))).toEqual([
+      { type: 'EmailConfirmationRequested', data: { user_id: id } },
+    ]);
+    const verified = decide({ type: 'RequestEmailConfirmation', data: { user_id: id } }, fold([registered, confirmed]));
+    expect(isRejection(verified) && verified.reason).toBe('already_exists');
+  });
+
+  it('ignores erased events when folding', () => {
+    expect(fold([undefined, { type: 'UserDeleted', data: { user_id: id } }])).toEqual({ status: 'deleted', id });
   });
 });

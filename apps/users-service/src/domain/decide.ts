@@ -8,10 +8,14 @@ export type UserCommand =
       data: { user_id: string; username: string; email: string; fio: string; birthday: string; tags: string[]; role: Role };
     }
   | { type: 'DeleteUser'; data: { user_id: string } }
-  | { type: 'ChangeRole'; data: { user_id: string; role: Role } };
+  | { type: 'ChangeRole'; data: { user_id: string; role: Role } }
+  | { type: 'RequestEmailConfirmation'; data: { user_id: string } }
+  | { type: 'ConfirmEmail'; data: { user_id: string } };
 
 /** Why a command cannot be applied; the application layer maps these to AppErrors. */
 export type Rejection = { reason: 'already_exists' | 'not_found'; message: string };
+
+const notFound: Rejection = { reason: 'not_found', message: 'User not found' };
 
 /** Pure decision: the events a command produces in a state, or why it is refused. Invariants across users (unique names) are the projection's unique indexes. */
 export function decide(command: UserCommand, state: UserState): UserEvent[] | Rejection {
@@ -26,6 +30,15 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] | Re
       if (state.status !== 'active') return { reason: 'not_found', message: 'User not found' };
       if (state.role === command.data.role) return [];
       return [{ type: 'UserRoleChanged', data: { user_id: state.id, role: command.data.role } }];
+    case 'RequestEmailConfirmation':
+      if (state.status !== 'active') return notFound;
+      if (state.emailVerified) return { reason: 'already_exists', message: 'The email address is already confirmed' };
+      return [{ type: 'EmailConfirmationRequested', data: { user_id: state.id } }];
+    case 'ConfirmEmail':
+      if (state.status !== 'active') return notFound;
+      // Confirming twice is harmless: nothing new happens.
+      if (state.emailVerified) return [];
+      return [{ type: 'EmailConfirmed', data: { user_id: state.id } }];
   }
 }
 

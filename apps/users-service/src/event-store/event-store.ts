@@ -1,14 +1,16 @@
 import { UserEvent, type EventMetadata } from '@um/contracts';
 import { AppError, uuidv7, type PoolClient } from '@um/platform';
 import type pg from 'pg';
+import { newDataKey, openPayload, sealPayload } from './pii-codec.js';
 
-/** One stored event as read back. */
+/** One stored event as read back. `event` is undefined when its personal data was erased. */
 export interface StoredEvent {
   globalPosition: bigint;
   eventId: string;
   streamId: string;
   streamVersion: number;
-  event: UserEvent;
+  type: UserEvent['type'];
+  event: UserEvent | undefined;
   metadata: EventMetadata;
   recordedAt: Date;
 }
@@ -20,44 +22,68 @@ interface EventRow {
   event_id: string;
   stream_id: string;
   stream_version: number;
-  type: string;
-  payload: unknown;
+  type: UserEvent['type'];
+  payload: Record<string, unknown>;
   metadata: EventMetadata;
   recorded_at: Date;
+  data_key: Buffer | null;
 }
 
 function toStored(row: EventRow): StoredEvent {
+  const { data, erased } = openPayload(row.payload, row.data_key ?? undefined, row.stream_id);
   return {
     globalPosition: BigInt(row.global_position),
     eventId: row.event_id,
     streamId: row.stream_id,
     streamVersion: row.stream_version,
-    event: UserEvent.parse({ type: row.type, data: row.payload }),
+    type: row.type,
+    event: erased ? undefined : UserEvent.parse({ type: row.type, data }),
     metadata: row.metadata,
     recordedAt: row.recorded_at,
   };
 }
 
-const COLUMNS = 'global_position, event_id, stream_id, stream_version, type, payload, metadata, recorded_at';
+const SELECT = `SELECT e.global_position, e.event_id, e.stream_id, e.stream_version, e.type, e.payload, e.metadata, e.recorded_at, k.data_key
+                  FROM events e LEFT JOIN user_keys k ON k.user_id = e.stream_id`;
 
-/** All events of one stream in order; `forUpdate` serialises writers of that stream for the transaction. */
+/** All events of one stream in order. */
 export async function readStream(db: Queryable, streamId: string): Promise<StoredEvent[]> {
-  const { rows } = await db.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version`, [streamId]);
+  const { rows } = await db.query<EventRow>(`${SELECT} WHERE e.stream_id = $1 ORDER BY e.stream_version`, [streamId]);
   return rows.map(toStored);
 }
 
 /** Events after `afterPosition` in global order, `limit` at a time. */
 export async function readAll(db: Queryable, afterPosition: bigint, limit: number): Promise<StoredEvent[]> {
-  const { rows } = await db.query<EventRow>(
-    `SELECT ${COLUMNS} FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2`,
-    [afterPosition.toString(), limit],
-  );
+  const { rows } = await db.query<EventRow>(`${SELECT} WHERE e.global_position > $1 ORDER BY e.global_position LIMIT $2`, [afterPosition.toString(), limit]);
   return rows.map(toStored);
 }
 
+/** Serialise writers of one stream for the rest of the transaction (no xid is taken yet). */
+export async function lockStream(client: PoolClient, streamId: string): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [streamId]);
+}
+
+/** The stream's data key; created with the stream's first event, destroyed when the user is erased. */
+async function dataKey(client: PoolClient, streamId: string, create: boolean): Promise<Buffer | undefined> {
+  if (create) {
+    const { rows } = await client.query<{ data_key: Buffer }>(
+      'INSERT INTO user_keys (user_id, data_key) VALUES ($1, $2) RETURNING data_key',
+      [streamId, newDataKey()],
+    );
+    return rows[0]!.data_key;
+  }
+  const { rows } = await client.query<{ data_key: Buffer }>('SELECT data_key FROM user_keys WHERE user_id = $1', [streamId]);
+  return rows[0]?.data_key;
+}
+
+/** Destroy a stream's data key: its personal data becomes unreadable everywhere it was stored. */
+export async function shredStream(client: PoolClient, streamId: string): Promise<void> {
+  await client.query('DELETE FROM user_keys WHERE user_id = $1', [streamId]);
+}
+
 /**
- * Append events to a stream expecting it to be at `expectedVersion`. A concurrent writer that got
- * there first makes the UNIQUE (stream_id, stream_version) constraint fail: reported as a conflict.
+ * Append events to a stream expecting it to be at `expectedVersion`, personal data sealed with the
+ * stream's key. A concurrent writer that got there first makes UNIQUE (stream_id, stream_version) fail.
  */
 export async function appendToStream(
   client: PoolClient,
@@ -68,23 +94,17 @@ export async function appendToStream(
   recordedAt: Date,
 ): Promise<StoredEvent[]> {
   const stored: StoredEvent[] = [];
+  const key = events.length ? await dataKey(client, streamId, expectedVersion === 0) : undefined;
   for (const [i, event] of events.entries()) {
     const eventId = uuidv7(recordedAt.getTime());
+    const version = expectedVersion + i + 1;
     try {
       const { rows } = await client.query<{ global_position: string }>(
         `INSERT INTO events (event_id, stream_id, stream_version, type, payload, metadata, recorded_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING global_position`,
-        [eventId, streamId, expectedVersion + i + 1, event.type, JSON.stringify(event.data), JSON.stringify(metadata), recordedAt],
+        [eventId, streamId, version, event.type, JSON.stringify(sealPayload(event.data, key, streamId)), JSON.stringify(metadata), recordedAt],
       );
-      stored.push({
-        globalPosition: BigInt(rows[0]!.global_position),
-        eventId,
-        streamId,
-        streamVersion: expectedVersion + i + 1,
-        event,
-        metadata,
-        recordedAt,
-      });
+      stored.push({ globalPosition: BigInt(rows[0]!.global_position), eventId, streamId, streamVersion: version, type: event.type, event, metadata, recordedAt });
     } catch (e) {
       if ((e as { code?: string; constraint?: string }).code === '23505' && (e as { constraint?: string }).constraint === 'events_stream_id_stream_version_key')
         throw new AppError('already_exists', 'events.version_conflict', 'The user was changed concurrently; try again', undefined, { cause: e });

@@ -41,6 +41,8 @@ const UNIQUE_FIELD: Record<string, 'username' | 'email'> = {
 /** Apply one event to the users table. Runs inside the appending transaction (and in rebuilds). */
 export async function project(client: pg.PoolClient, stored: StoredEvent): Promise<void> {
   const { event, recordedAt, streamVersion } = stored;
+  // An erased event belongs to a deleted user: nothing of it is shown.
+  if (!event) return;
   switch (event.type) {
     case 'UserRegistered': {
       const d = event.data;
@@ -63,6 +65,12 @@ export async function project(client: pg.PoolClient, stored: StoredEvent): Promi
       return;
     case 'UserDeleted':
       await client.query('DELETE FROM users WHERE id = $1', [event.data.user_id]);
+      return;
+    case 'EmailConfirmed':
+      await client.query('UPDATE users SET email_verified = true, updated_at = $2, version = $3 WHERE id = $1', [event.data.user_id, recordedAt, streamVersion]);
+      return;
+    case 'EmailConfirmationRequested':
+      await client.query('UPDATE users SET version = $2 WHERE id = $1', [event.data.user_id, streamVersion]);
       return;
   }
 }

@@ -26,8 +26,20 @@ export const UserRoleChanged = z.object({
   data: z.object({ user_id: z.uuid(), role: Role }),
 });
 
+/** A confirmation link was asked for (after registration, or again by the user). */
+export const EmailConfirmationRequested = z.object({
+  type: z.literal('EmailConfirmationRequested'),
+  data: z.object({ user_id: z.uuid() }),
+});
+
+/** The user followed a valid confirmation link: the address is verified. */
+export const EmailConfirmed = z.object({
+  type: z.literal('EmailConfirmed'),
+  data: z.object({ user_id: z.uuid() }),
+});
+
 /** Every event of the users stream, as stored and as evolved into state. */
-export const UserEvent = z.discriminatedUnion('type', [UserRegistered, UserDeleted, UserRoleChanged]);
+export const UserEvent = z.discriminatedUnion('type', [UserRegistered, UserDeleted, UserRoleChanged, EmailConfirmationRequested, EmailConfirmed]);
 export type UserEvent = z.infer<typeof UserEvent>;
 export type UserEventType = UserEvent['type'];
 

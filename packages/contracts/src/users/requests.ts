@@ -48,6 +48,23 @@ export const VerifyCredentials = z.object({
 });
 export type VerifyCredentials = z.infer<typeof VerifyCredentials>;
 
+/** `GET /confirm-email?token=…` query, and the `users.confirm_email` request. */
+export const ConfirmEmail = z.object({
+  token: z.string({ error: 'is required' }).min(1, 'is required').max(200, 'is too long'),
+});
+export type ConfirmEmail = z.infer<typeof ConfirmEmail>;
+
+/** Ask for a fresh confirmation link (rate-limited); answered 202, the mail follows. */
+export const EmailConfirmationAccepted = z.object({ status: z.literal('accepted') });
+
+/** `users.issue_email_confirmation`: mail-service asks for a single-use token for an address. */
+export const IssueEmailConfirmation = z.object({ email: z.string().min(3).max(254) });
+export const EmailConfirmationIssued = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('issued'), user_id: z.uuid(), token: z.string(), expires_at: z.iso.datetime({ offset: true }) }),
+  z.object({ status: z.literal('already_verified'), user_id: z.uuid() }),
+]);
+export type EmailConfirmationIssued = z.infer<typeof EmailConfirmationIssued>;
+
 export const Empty = z.object({});
 export const Health = z.object({ service: z.string(), status: z.literal('ok') });
 

@@ -1,0 +1,76 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { EmailConfirmationIssued, User } from '@um/contracts';
+import { AppError } from '@um/platform';
+import { emailKey } from '../projections/users-projection.js';
+import type { CallerMeta, UsersDeps } from './deps.js';
+import { handleCommand } from './handle-command.js';
+import { getUser } from './queries.js';
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+/** One answer for unknown, used and expired links: a link reveals nothing about why it fails. */
+const invalidLink = () => new AppError('bad_request', 'users.confirmation_invalid', 'This confirmation link is invalid, already used or expired');
+
+/**
+ * A fresh single-use token for the account that has this address. Only its hash is kept, with a hash
+ * of the address, so a link sent to a former address cannot confirm a new one.
+ */
+export async function issueEmailConfirmation(deps: UsersDeps, email: string): Promise<EmailConfirmationIssued> {
+  const { rows } = await deps.pool.query<{ id: string; email: string; email_verified: boolean }>(
+    'SELECT id, email, email_verified FROM users WHERE email_key = $1',
+    [emailKey(email)],
+  );
+  const user = rows[0];
+  if (!user) throw new AppError('not_found', 'users.not_found', 'User not found');
+  if (user.email_verified) return { status: 'already_verified', user_id: user.id };
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(deps.clock().getTime() + deps.emailConfirmation.ttlSeconds * 1000);
+  await deps.pool.query('INSERT INTO email_confirmations (token_hash, user_id, email_hash, expires_at) VALUES ($1, $2, $3, $4)', [
+    sha256(token),
+    user.id,
+    sha256(emailKey(user.email)),
+    expiresAt,
+  ]);
+  return { status: 'issued', user_id: user.id, token, expires_at: expiresAt.toISOString() };
+}
+
+/** Spend a token and mark the address verified, in one transaction. */
+export async function confirmEmail(deps: UsersDeps, token: string, meta: CallerMeta): Promise<User> {
+  const tokenHash = sha256(token);
+  const { rows } = await deps.pool.query<{ user_id: string }>('SELECT user_id FROM email_confirmations WHERE token_hash = $1', [tokenHash]);
+  const userId = rows[0]?.user_id;
+  if (!userId) throw invalidLink();
+  return handleCommand(deps, userId, { type: 'ConfirmEmail', data: { user_id: userId } }, meta, {
+    prepare: async (client) => {
+      const { rows: found } = await client.query<{ email_hash: Buffer; valid: boolean; current_email: string | null }>(
+        `SELECT c.email_hash, (c.used_at IS NULL AND c.expires_at > $2) AS valid, u.email AS current_email
+           FROM email_confirmations c LEFT JOIN users u ON u.id = c.user_id
+          WHERE c.token_hash = $1 FOR UPDATE OF c`,
+        [tokenHash, deps.clock()],
+      );
+      const t = found[0];
+      if (!t || !t.valid || !t.current_email || !t.email_hash.equals(sha256(emailKey(t.current_email)))) throw invalidLink();
+      await client.query('UPDATE email_confirmations SET used_at = $2 WHERE token_hash = $1', [tokenHash, deps.clock()]);
+    },
+    after: (client) => getUser(client, userId),
+  });
+}
+
+/** Ask for another confirmation email; at most one per resend interval. */
+export async function requestEmailConfirmation(deps: UsersDeps, userId: string, meta: CallerMeta): Promise<{ status: 'accepted' }> {
+  return handleCommand(deps, userId, { type: 'RequestEmailConfirmation', data: { user_id: userId } }, meta, {
+    prepare: async (client) => {
+      const { rows } = await client.query<{ last: Date | null }>(
+        "SELECT max(recorded_at) AS last FROM events WHERE stream_id = $1 AND type IN ('UserRegistered', 'EmailConfirmationRequested')",
+        [userId],
+      );
+      const last = rows[0]?.last;
+      const wait = last ? Math.ceil((last.getTime() + deps.emailConfirmation.resendIntervalSeconds * 1000 - deps.clock().getTime()) / 1000) : 0;
+      if (wait > 0)
+        throw new AppError('resource_exhausted', 'users.confirmation_rate_limited', `A confirmation email was sent recently; try again in ${wait} s`, undefined, {
+          retryAfterSeconds: wait,
+        });
+    },
+    after: async () => ({ status: 'accepted' as const }),
+  });
+}
