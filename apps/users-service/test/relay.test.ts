@@ -1,0 +1,170 @@
+import { PublishedUserEvent, RegisterUser, streamName, Streams } from '@um/contracts';
+import { connect } from '@nats-io/transport-node';
+import { ensureUsersStream, jetStreamOf, withTransaction, type JetStreamClient, type JetStreamManager } from '@um/platform';
+import { testInfra, uniqueId, eventually } from '@um/testkit';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteUser } from '../src/application/delete-user.js';
+import { registerUser } from '../src/application/register-user.js';
+import { appendToStream, lockStream } from '../src/event-store/event-store.js';
+import { EventRelay, type Publish } from '../src/relay/relay.js';
+import { meta, newUser, silentLog, usersFixture } from './setup.js';
+import { uuidv7 } from '@um/platform';
+
+let fx: Awaited<ReturnType<typeof usersFixture>>;
+let nc: NatsConnection;
+let js: JetStreamClient;
+let jsm: JetStreamManager;
+let namespace: string;
+let stream: string;
+
+beforeAll(async () => {
+  fx = await usersFixture();
+  nc = await connect({ servers: testInfra().natsUrl });
+  ({ js, jsm } = await jetStreamOf(nc));
+  namespace = uniqueId('relay');
+  stream = await ensureUsersStream(jsm, namespace);
+});
+afterAll(async () => {
+  await jsm?.streams.delete(streamName(namespace, Streams.usersEvents)).catch(() => undefined);
+  await nc?.close();
+  await fx?.close();
+});
+
+const realPublish: Publish = async (subject, payload, eventId) => {
+  await js.publish(subject, payload, { msgID: eventId, timeout: 5000 });
+};
+
+function relay(publish: Publish = realPublish, pollMs = 100) {
+  return new EventRelay({ pool: fx.pool, databaseUrl: fx.databaseUrl, schema: fx.schema, namespace, publish, log: silentLog, pollMs });
+}
+
+/** Every message in the stream, in stream order. */
+async function streamEvents(): Promise<PublishedUserEvent[]> {
+  const info = await jsm.streams.info(stream);
+  const out: PublishedUserEvent[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+    if (m) out.push(PublishedUserEvent.parse(m.json()));
+  }
+  return out;
+}
+
+/**
+ * Pass until the checkpoint reaches the newest event. A pass can find nothing while any transaction
+ * in the database is open (other test files run beside this one), so one pass is not enough.
+ */
+async function drain(r: EventRelay): Promise<void> {
+  await eventually(async () => {
+    while ((await r.pass()) > 0);
+    const { rows } = await fx.pool.query(
+      `SELECT (SELECT global_position FROM relay_checkpoints WHERE name = 'jetstream') AS cp,
+              (SELECT global_position FROM events ORDER BY transaction_id DESC, global_position DESC LIMIT 1) AS last`,
+    );
+    return rows[0].cp !== null && rows[0].cp === rows[0].last;
+  }, 10_000);
+}
+
+async function eventIds(): Promise<string[]> {
+  const { rows } = await fx.pool.query<{ event_id: string }>('SELECT event_id FROM events ORDER BY transaction_id, global_position');
+  return rows.map((r) => r.event_id);
+}
+
+describe('outbox relay', () => {
+  it('publishes every stored event once, in order, as a valid thin integration event', async () => {
+    const users = [];
+    for (let i = 0; i < 5; i++) users.push(await registerUser(fx.deps, RegisterUser.parse(newUser()), { requestId: `r${i}`, actorId: null }));
+    await deleteUser(fx.deps, users[0]!.id, meta);
+    const r = relay();
+    r.start();
+    const expected = await eventIds();
+    await eventually(async () => (await streamEvents()).length === expected.length, 10_000);
+    await r.stop();
+    const published = await streamEvents();
+    expect(published.map((e) => e.event_id)).toEqual(expected);
+    expect(published[0]).toMatchObject({ type: 'UserRegistered', version: 1, stream_version: 1, request_id: 'r0', data: { user_id: users[0]!.id, role: 'user' } });
+    expect(published.at(-1)).toMatchObject({ type: 'UserDeleted', data: { user_id: users[0]!.id } });
+    const text = JSON.stringify(published);
+    for (const u of users) for (const v of [u.username, u.email, u.config.fio]) expect(text).not.toContain(v);
+  });
+
+  it('never passes over an event committed late by a concurrent transaction', async () => {
+    const seen: string[] = [];
+    const r = relay(async (subject, payload, id) => {
+      seen.push(id);
+      await realPublish(subject, payload, id);
+    });
+    await drain(r);
+    seen.length = 0;
+
+    // A transaction appends an event and stays open...
+    const slow = await fx.pool.connect();
+    await slow.query('BEGIN');
+    const slowId = uuidv7();
+    await lockStream(slow, slowId);
+    const [slowEvent] = await appendToStream(
+      slow,
+      slowId,
+      0,
+      [{ type: 'UserRegistered', data: { user_id: slowId, username: 'slow_user', email: 'slow@example.com', fio: 'Slow', birthday: '1990-01-01', tags: [], role: 'user' } }],
+      {},
+      new Date(),
+    );
+    // ...while another commits after it.
+    const fast = await registerUser(fx.deps, RegisterUser.parse(newUser()), meta);
+    expect(await r.pass()).toBe(0);
+    expect(seen).toEqual([]);
+
+    await slow.query('COMMIT');
+    slow.release();
+    await drain(r);
+    const { rows } = await fx.pool.query('SELECT event_id FROM events WHERE stream_id = $1', [fast.id]);
+    expect(seen).toEqual([slowEvent!.eventId, rows[0].event_id]);
+  });
+
+  it('runs on one replica at a time, and another takes over when it stops', async () => {
+    const a = relay();
+    const b = relay();
+    a.start();
+    await eventually(async () => a.isLeader, 5000);
+    b.start();
+    for (let i = 0; i < 5; i++) await registerUser(fx.deps, RegisterUser.parse(newUser()), meta);
+    const expected = await eventIds();
+    await eventually(async () => (await streamEvents()).length === expected.length, 10_000);
+    expect(b.isLeader).toBe(false);
+    expect(b.published).toBe(0);
+    expect(a.published).toBeGreaterThanOrEqual(5);
+
+    await a.stop();
+    await eventually(async () => b.isLeader, 10_000);
+    await registerUser(fx.deps, RegisterUser.parse(newUser()), meta);
+    await eventually(async () => b.published === 1, 10_000);
+    await b.stop();
+    expect((await streamEvents()).map((e) => e.event_id)).toEqual(await eventIds());
+  });
+
+  it('keeps the backlog while publishing fails and drains it afterwards, nothing missing', async () => {
+    let failing = true;
+    const r = relay(async (subject, payload, id) => {
+      if (failing) throw new Error('NATS is down');
+      await realPublish(subject, payload, id);
+    }, 50);
+    r.start();
+    for (let i = 0; i < 3; i++) await registerUser(fx.deps, RegisterUser.parse(newUser()), meta);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(r.published).toBe(0);
+    failing = false;
+    const expected = await eventIds();
+    await eventually(async () => (await streamEvents()).length === expected.length, 15_000);
+    await r.stop();
+    expect((await streamEvents()).map((e) => e.event_id)).toEqual(expected);
+  });
+
+  it('relies on JetStream de-duplication when it republishes after a crash', async () => {
+    await fx.pool.query("DELETE FROM relay_checkpoints");
+    const r = relay();
+    await drain(r);
+    expect(r.published).toBe((await eventIds()).length);
+    expect((await streamEvents()).map((e) => e.event_id)).toEqual(await eventIds());
+  });
+});
