@@ -10,6 +10,8 @@ const apps = ['users-service', 'auth-service', 'mail-service', 'gateway'];
 const colors = [36, 35, 33, 32];
 const width = Math.max(...apps.map((a) => a.length));
 const children = new Map();
+// Links in emails point at this gateway unless told otherwise.
+process.env.PUBLIC_URL ??= `http://localhost:${process.env.PORT || 8080}`;
 let stopping = false;
 
 function start(app, i) {

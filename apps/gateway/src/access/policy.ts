@@ -32,6 +32,8 @@ export const policy = {
   'GET /users': Authenticated,
   'GET /users/search': Authenticated,
   'POST /user_delete/:user_id': SelfOrAdmin('user_id'),
+  'GET /confirm-email': Public,
+  'POST /confirm-email/resend': Authenticated,
 } as const satisfies Record<string, Rule>;
 
 export type RouteKey = keyof typeof policy;

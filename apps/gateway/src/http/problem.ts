@@ -60,6 +60,7 @@ export function sendProblem(res: Response, err: AppError): void {
     const description = err.id.startsWith('auth.token') ? `, error="invalid_token", error_description="${err.message}"` : '';
     res.setHeader('WWW-Authenticate', `Bearer realm="user-management"${description}`);
   }
+  if (err.retryAfterSeconds) res.setHeader('Retry-After', String(err.retryAfterSeconds));
   res.locals.error = err;
   res.status(status).type('application/problem+json').send(JSON.stringify(body));
 }

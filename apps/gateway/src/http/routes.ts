@@ -1,4 +1,4 @@
-import { ListUsers, Login, RegisterUser, Rpcs, SearchUsers, UserId, type UserPage } from '@um/contracts';
+import { ConfirmEmail, ListUsers, Login, RegisterUser, Rpcs, SearchUsers, UserId, type UserPage } from '@um/contracts';
 import type { Request } from 'express';
 import { defineRoute, type RouteDef, type RouteResult } from './route.js';
 
@@ -58,5 +58,17 @@ export const routes: RouteDef[] = [
     rpc: Rpcs.users.delete,
     handle: async ({ params }, ctx) => ({ body: await ctx.call(Rpcs.users.delete, params) }),
   }),
+  defineRoute({
+    route: 'GET /confirm-email',
+    summary: 'Confirm an email address with the link sent to it',
+    query: ConfirmEmail,
+    rpc: Rpcs.users.confirmEmail,
+    handle: async ({ query }, ctx) => ({ body: await ctx.call(Rpcs.users.confirmEmail, query), headers: noStore }),
+  }),
+  defineRoute({
+    route: 'POST /confirm-email/resend',
+    summary: 'Send a fresh confirmation link to your address (rate-limited)',
+    rpc: Rpcs.users.requestEmailConfirmation,
+    handle: async (_input, ctx) => ({ status: 202, body: await ctx.call(Rpcs.users.requestEmailConfirmation, { user_id: ctx.principal!.userId }) }),
+  }),
 ];
-

@@ -1,0 +1,159 @@
+import { Consumers, PublishedUserEvent, Rpcs, streamName, usersEventWildcard } from '@um/contracts';
+import { nanos } from '@nats-io/nats-core';
+import {
+  AckPolicy,
+  AppError,
+  DeliverPolicy,
+  ensureUsersStream,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type Logger,
+  type Pool,
+  type RpcClient,
+} from '@um/platform';
+
+/** The event types that end in a confirmation email. */
+const SENDS_CONFIRMATION = new Set(['UserRegistered', 'EmailConfirmationRequested']);
+
+/** Give up on a message failing with an unexpected (non-delivery) error after this many tries. */
+const MAX_UNEXPECTED_FAILURES = 20;
+
+export interface UsersEventsDeps {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  pool: Pool;
+  rpc: Pick<RpcClient, 'call'>;
+  namespace: string | undefined;
+  log: Logger;
+  sendEmailConfirmation: (email: string) => Promise<'sent' | 'already_verified'>;
+  retry: { baseMs: number; maxMs: number };
+}
+
+/**
+ * What a failure means for the message: retry without limit (a service or the SMTP server is away
+ * for a while), retry a bounded number of times (an unexpected error), or never succeed.
+ */
+function classify(err: unknown): 'transient' | 'unexpected' | 'permanent' {
+  if (err instanceof AppError) {
+    if (['unavailable', 'timeout', 'resource_exhausted'].includes(err.code)) return 'transient';
+    return err.code === 'internal' ? 'unexpected' : 'permanent';
+  }
+  const smtpCode = (err as { responseCode?: number }).responseCode;
+  // 5xx from SMTP: the server will refuse this message every time.
+  if (typeof smtpCode === 'number' && smtpCode >= 500 && smtpCode < 600) return 'permanent';
+  return 'transient';
+}
+
+/**
+ * mail-service's durable consumer of the users events. Exactly one email per event: an event id
+ * already recorded is acknowledged without sending; a new one is recorded, then acknowledged, only
+ * after the SMTP server accepted the message. Delivery failures are redelivered with exponential
+ * backoff, without limit; a message that can never be processed is terminated and kept in
+ * `dead_letters`.
+ */
+export class UsersEventsConsumer {
+  private messages: ConsumerMessages | undefined;
+  private done: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly d: UsersEventsDeps) {}
+
+  async start(): Promise<void> {
+    const stream = await ensureUsersStream(this.d.jsm, this.d.namespace);
+    const durable = streamName(this.d.namespace, Consumers.mail);
+    await this.d.jsm.consumers.add(stream, {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: usersEventWildcard(this.d.namespace),
+      ack_wait: nanos(60_000),
+      max_deliver: -1,
+    });
+    const consumer = await this.d.js.consumers.get(stream, durable);
+    this.messages = await consumer.consume({ max_messages: 20, expires: 5_000 });
+    this.done = (async () => {
+      for await (const m of this.messages!) {
+        await this.handle(m).catch((err) => this.d.log.error({ err, seq: m.seq }, 'unexpected error handling a message'));
+      }
+    })();
+    this.d.log.info({ stream, durable }, 'consuming users events');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.messages?.close();
+    await this.done;
+  }
+
+  async handle(m: JsMsg): Promise<void> {
+    const parsed = PublishedUserEvent.safeParse(safeJson(m));
+    if (!parsed.success) return this.deadLetter(m, `not a valid users event: ${parsed.error.message}`);
+    const event = parsed.data;
+    const log = this.d.log.child({ event_id: event.event_id, type: event.type, user_id: event.data.user_id, ...(event.request_id ? { request_id: event.request_id } : {}) });
+    if (!SENDS_CONFIRMATION.has(event.type)) return m.ack();
+
+    const seen = await this.d.pool.query('SELECT 1 FROM processed_events WHERE event_id = $1', [event.event_id]);
+    if (seen.rowCount) {
+      log.info('already processed; acknowledged again');
+      return m.ack();
+    }
+    try {
+      const outcome = await this.process(event.data.user_id);
+      await this.d.pool.query('INSERT INTO processed_events (event_id, type, outcome) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING', [
+        event.event_id,
+        event.type,
+        outcome,
+      ]);
+      m.ack();
+      log.info({ outcome }, 'confirmation email handled');
+    } catch (err) {
+      const deliveries = m.info.deliveryCount;
+      const kind = classify(err);
+      if (kind === 'permanent' || (kind === 'unexpected' && deliveries >= MAX_UNEXPECTED_FAILURES)) return this.deadLetter(m, String(err));
+      const delay = Math.min(this.d.retry.baseMs * 2 ** Math.min(deliveries - 1, 20), this.d.retry.maxMs);
+      log.warn({ err: String(err), deliveries, retry_in_ms: delay }, 'confirmation email failed; will retry');
+      if (!this.stopped) m.nak(delay);
+    }
+  }
+
+  /** The email for one user: nothing when the account is gone or already confirmed. */
+  private async process(userId: string): Promise<string> {
+    let email: string;
+    try {
+      const user = await this.d.rpc.call(Rpcs.users.get, { user_id: userId }, { requestId: `mail:${userId}` });
+      if (user.email_verified) return 'already_verified';
+      email = user.email;
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'not_found') return 'user_gone';
+      throw err;
+    }
+    try {
+      return await this.d.sendEmailConfirmation(email);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'not_found') return 'user_gone';
+      throw err;
+    }
+  }
+
+  private async deadLetter(m: JsMsg, error: string): Promise<void> {
+    await this.d.pool.query('INSERT INTO dead_letters (stream_sequence, subject, payload, error, deliveries) VALUES ($1, $2, $3, $4, $5)', [
+      m.seq,
+      m.subject,
+      m.string().slice(0, 100_000),
+      error.slice(0, 2000),
+      m.info.deliveryCount,
+    ]);
+    m.term(error.slice(0, 200));
+    this.d.log.error({ seq: m.seq, subject: m.subject, error }, 'message can never be processed: terminated and kept in dead_letters');
+  }
+}
+
+function safeJson(m: JsMsg): unknown {
+  try {
+    return m.json();
+  } catch {
+    return undefined;
+  }
+}

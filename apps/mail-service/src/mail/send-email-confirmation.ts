@@ -1,0 +1,34 @@
+import type { EmailConfirmationIssued } from '@um/contracts';
+import type { MailTransport } from './transport.js';
+import { confirmationEmail } from './templates.js';
+
+export interface ConfirmationMailDeps {
+  /** Ask users-service for a single-use token for this address. */
+  issueToken: (email: string) => Promise<EmailConfirmationIssued>;
+  transport: MailTransport;
+  from: string;
+  /** Base of the link, e.g. `https://api.example.com`. */
+  publicUrl: string;
+}
+
+let configured: ConfirmationMailDeps | undefined;
+
+/** Set the dependencies `sendEmailConfirmation(email)` uses when called without them (done once at start). */
+export function configureConfirmationMail(deps: ConfirmationMailDeps): void {
+  configured = deps;
+}
+
+/**
+ * Send the address a link that confirms it. Resolves once the SMTP server accepted the message
+ * ('sent'), or at once when the address is already confirmed ('already_verified'). Rejects when the
+ * account is gone (AppError not_found) or on any delivery failure, so the caller can retry.
+ */
+export async function sendEmailConfirmation(email: string, deps: ConfirmationMailDeps | undefined = configured): Promise<'sent' | 'already_verified'> {
+  if (!deps) throw new Error('sendEmailConfirmation: call configureConfirmationMail() first');
+  const issued = await deps.issueToken(email);
+  if (issued.status === 'already_verified') return 'already_verified';
+  const link = `${deps.publicUrl}/confirm-email?token=${encodeURIComponent(issued.token)}`;
+  const message = confirmationEmail(link, new Date(issued.expires_at));
+  await deps.transport.sendMail({ from: deps.from, to: email, ...message });
+  return 'sent';
+}

@@ -1,0 +1,11 @@
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The confirmation email: plain text and HTML, one link. */
+export function confirmationEmail(link: string, expiresAt: Date) {
+  const hours = Math.max(1, Math.round((expiresAt.getTime() - Date.now()) / 3_600_000));
+  return {
+    subject: 'Confirm your email address',
+    text: `Welcome!\n\nConfirm your email address by opening this link:\n\n${link}\n\nThe link works once and expires in ${hours} hours. If you did not sign up, ignore this email.\n`,
+    html: `<p>Welcome!</p><p>Confirm your email address:</p><p><a href="${escapeHtml(link)}">Confirm my email address</a></p><p>The link works once and expires in ${hours} hours. If you did not sign up, ignore this email.</p>`,
+  };
+}
