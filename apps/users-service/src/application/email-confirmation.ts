@@ -60,6 +60,9 @@ export async function confirmEmail(deps: UsersDeps, token: string, meta: CallerM
 export async function requestEmailConfirmation(deps: UsersDeps, userId: string, meta: CallerMeta): Promise<{ status: 'accepted' }> {
   return handleCommand(deps, userId, { type: 'RequestEmailConfirmation', data: { user_id: userId } }, meta, {
     prepare: async (client) => {
+      // An already confirmed address is refused by decide (409); the rate limit is for real resends.
+      const verified = await client.query<{ email_verified: boolean }>('SELECT email_verified FROM users WHERE id = $1', [userId]);
+      if (verified.rows[0]?.email_verified) return;
       const { rows } = await client.query<{ last: Date | null }>(
         "SELECT max(recorded_at) AS last FROM events WHERE stream_id = $1 AND type IN ('UserRegistered', 'EmailConfirmationRequested')",
         [userId],
