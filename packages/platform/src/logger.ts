@@ -1,9 +1,12 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
 
 /** Keys whose values never reach a log line, at any depth we log. */
-export const SECRET_KEY = /(^|[_-])(password|passwd|secret|token|authorization|cookie|hash|private_?key|api_?key|jwt)$/i;
+export const SECRET_KEY = /(^|[_-])(password|passwd|secret|token|authorization|cookie|hash|private[_-]?key|api[_-]?key|jwt)$/i;
+
+/** `newPassword`, `new_password`, `x-api-key` and `X-Api-Key` alike. */
+export const isSecretKey = (key: string) => SECRET_KEY.test(key.replace(/([a-z0-9])([A-Z])/g, '$1_$2'));
 
 /** Deep copy of `value` with secret-looking keys replaced; long strings and big arrays are cut. */
 export function redactSecrets(value: unknown, depth = 0): unknown {
@@ -15,31 +18,31 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   }
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? '[REDACTED]' : redactSecrets(v, depth + 1);
+    for (const [k, v] of Object.entries(value)) out[k] = isSecretKey(k) ? '[REDACTED]' : redactSecrets(v, depth + 1);
     return out;
   }
   return value;
 }
 
+/** Secret keys pino itself censors at the top level and one level down (deeper payloads go through `redactSecrets`). */
+const redactedKeys = ['password', 'new_password', 'password_hash', 'access_token', 'refresh_token', 'token', 'authorization', 'cookie'];
+
 const redactPaths = [
-  'password',
-  '*.password',
+  ...redactedKeys.flatMap((k) => [k, `*.${k}`]),
   'req.headers.authorization',
   'req.headers.cookie',
   'res.headers["set-cookie"]',
   'headers.authorization',
-  'access_token',
-  '*.access_token',
-  'token',
-  '*.token',
 ];
 
-export function createLogger(name: string, level: string, options: LoggerOptions = {}): Logger {
-  return pino({
+/** `destination` defaults to stdout; tests pass a stream to read the lines back. */
+export function createLogger(name: string, level: string, options: LoggerOptions = {}, destination?: DestinationStream): Logger {
+  const settings: LoggerOptions = {
     level,
     base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: redactPaths, censor: '[REDACTED]' },
     ...options,
-  });
+  };
+  return destination ? pino(settings, destination) : pino(settings);
 }

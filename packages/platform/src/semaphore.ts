@@ -8,13 +8,16 @@ export class Semaphore {
   }
 
   async run<T>(job: () => Promise<T>): Promise<T> {
+    // A waiter is handed the slot of the job that finishes (`active` stays counted), so a
+    // newcomer arriving before the waiter resumes cannot barge in and exceed the limit.
     if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
+    else this.active++;
     try {
       return await job();
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
     }
   }
 

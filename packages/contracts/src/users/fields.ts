@@ -21,8 +21,9 @@ export const Username = z
   .string({ error: 'must be a string' })
   .trim()
   .transform((s) => s.normalize('NFC'))
-  .refine((s) => charLength(s) >= USERNAME_MIN, `must be at least ${USERNAME_MIN} characters`)
-  .refine((s) => charLength(s) <= USERNAME_MAX, `must be at most ${USERNAME_MAX} characters`)
+  // `abort`: a value breaking several rules gets one issue (the first), never one per rule.
+  .refine((s) => charLength(s) >= USERNAME_MIN, { error: `must be at least ${USERNAME_MIN} characters`, abort: true })
+  .refine((s) => charLength(s) <= USERNAME_MAX, { error: `must be at most ${USERNAME_MAX} characters`, abort: true })
   .refine((s) => USERNAME_RE.test(s), 'may contain only letters, digits, "_", "." and "-"');
 
 export const Email = z
@@ -77,5 +78,5 @@ export const Tags = z
     error: 'must be an array of strings or a comma-separated string',
   })
   .transform(normaliseTags)
-  .refine((tags) => tags.length <= TAGS_MAX_COUNT, `must have at most ${TAGS_MAX_COUNT} tags`)
+  .refine((tags) => tags.length <= TAGS_MAX_COUNT, { error: `must have at most ${TAGS_MAX_COUNT} tags`, abort: true })
   .refine((tags) => tags.every((t) => charLength(t) <= TAG_MAX), `every tag must be at most ${TAG_MAX} characters`);

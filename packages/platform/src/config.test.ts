@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { BaseEnv, ConfigError, DatabaseEnv, DurationSeconds, parseConfig, SchemaName } from './config.js';
+
+/** The ConfigError thrown for `env`; fails the test when parsing succeeds or throws something else. */
+function configError(schema: Parameters<typeof parseConfig>[0], env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    parseConfig(schema, env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return e as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('applies the defaults to an empty environment', () => {
+    expect(parseConfig(BaseEnv, {})).toEqual({
+      NATS_URL: 'nats://127.0.0.1:4222',
+      NATS_NAMESPACE: undefined,
+      LOG_LEVEL: 'info',
+      RPC_TIMEOUT_MS: 10_000,
+      HEALTH_PORT: undefined,
+    });
+  });
+
+  it('parses given values, coercing numbers and treating empty optional values as unset', () => {
+    const c = parseConfig(BaseEnv, { NATS_URL: 'nats://n:4222', NATS_NAMESPACE: 'team_1', LOG_LEVEL: 'debug', RPC_TIMEOUT_MS: '2500', HEALTH_PORT: '8081' });
+    expect(c).toEqual({ NATS_URL: 'nats://n:4222', NATS_NAMESPACE: 'team_1', LOG_LEVEL: 'debug', RPC_TIMEOUT_MS: 2500, HEALTH_PORT: 8081 });
+    expect(parseConfig(BaseEnv, { NATS_NAMESPACE: '', HEALTH_PORT: '' })).toMatchObject({ NATS_NAMESPACE: undefined, HEALTH_PORT: undefined });
+  });
+
+  it('ignores unrelated variables', () => {
+    expect(parseConfig(BaseEnv, { PATH: '/usr/bin', HOME: '/root' })).not.toHaveProperty('PATH');
+  });
+
+  it.each([
+    ['NATS_NAMESPACE', 'bad.ns'],
+    ['NATS_NAMESPACE', 'x'.repeat(33)],
+    ['RPC_TIMEOUT_MS', 'abc'],
+    ['RPC_TIMEOUT_MS', '99'],
+    ['RPC_TIMEOUT_MS', '120001'],
+    ['RPC_TIMEOUT_MS', '1.5e3x'],
+    ['LOG_LEVEL', 'loud'],
+    ['HEALTH_PORT', '70000'],
+    ['HEALTH_PORT', '0'],
+    ['HEALTH_PORT', 'http'],
+    ['NATS_URL', ''],
+  ])('throws a ConfigError naming %s for %j', (name, bad) => {
+    const err = configError(BaseEnv, { [name]: bad });
+    expect(err.message).toMatch(/^Invalid configuration:/);
+    expect(err.message).toContain(`  ${name}: `);
+    // only the bad variable is named
+    const named = err.message
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(':')[0]);
+    expect(named).toEqual([name]);
+  });
+
+  it('names every bad variable at once', () => {
+    const err = configError(BaseEnv, { NATS_NAMESPACE: 'bad.ns', RPC_TIMEOUT_MS: 'abc', LOG_LEVEL: 'loud' });
+    expect(err.message).toContain('NATS_NAMESPACE');
+    expect(err.message).toContain('RPC_TIMEOUT_MS');
+    expect(err.message).toContain('LOG_LEVEL');
+    expect(err.message.split('\n')).toHaveLength(4);
+  });
+
+  it('returns a frozen object', () => {
+    const c = parseConfig(BaseEnv, { RPC_TIMEOUT_MS: '500' });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(() => {
+      (c as { RPC_TIMEOUT_MS: number }).RPC_TIMEOUT_MS = 1;
+    }).toThrow(TypeError);
+    expect(c.RPC_TIMEOUT_MS).toBe(500);
+  });
+
+  it('checks DATABASE_URL is a postgres URL', () => {
+    expect(parseConfig(DatabaseEnv, {}).DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/postgres');
+    expect(parseConfig(DatabaseEnv, { DATABASE_URL: 'postgresql://u@h/db' }).DATABASE_URL).toBe('postgresql://u@h/db');
+    expect(configError(DatabaseEnv, { DATABASE_URL: 'mysql://u@h/db' }).message).toContain('DATABASE_URL: must be a postgres:// URL');
+  });
+
+  it('works with extended schemas', () => {
+    const Env = BaseEnv.extend({ ACCESS_TTL: DurationSeconds.default(900) });
+    expect(parseConfig(Env, {}).ACCESS_TTL).toBe(900);
+    expect(parseConfig(Env, { ACCESS_TTL: '2h' }).ACCESS_TTL).toBe(7200);
+    expect(configError(Env, { ACCESS_TTL: '15x' }).message).toContain('ACCESS_TTL');
+  });
+});
+
+describe('DurationSeconds', () => {
+  it.each([
+    ['900', 900],
+    ['0', 0],
+    ['900s', 900],
+    ['15m', 900],
+    ['2h', 7200],
+    ['1d', 86_400],
+    ['30d', 2_592_000],
+  ])('parses %j as %d seconds', (input, seconds) => {
+    expect(DurationSeconds.parse(input)).toBe(seconds);
+  });
+
+  it.each(['15x', '', 'm', '-5', '1.5h', '15 minutes', '15M', 'h2', '15mm'])('rejects %j', (input) => {
+    expect(DurationSeconds.safeParse(input).success).toBe(false);
+  });
+
+  it('rejects non-strings', () => {
+    expect(DurationSeconds.safeParse(900).success).toBe(false);
+  });
+});
+
+describe('SchemaName', () => {
+  it('accepts lowercase SQL identifiers only', () => {
+    for (const ok of ['users', 'auth_v2', '_x', 'a'.repeat(63)]) expect(SchemaName.safeParse(ok).success).toBe(true);
+    for (const bad of ['Users', '1users', 'a-b', 'a b', 'x"; drop', '', 'a'.repeat(64)]) expect(SchemaName.safeParse(bad).success).toBe(false);
+  });
+});

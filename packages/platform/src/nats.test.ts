@@ -1,0 +1,286 @@
+import { randomBytes } from 'node:crypto';
+import { Headers, rpcSubject, Rpcs, type User } from '@um/contracts';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { headers as natsHeaders } from '@nats-io/nats-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from './errors.js';
+import { createLogger } from './logger.js';
+import { RpcClient, serveRpc, type RpcContext } from './nats.js';
+import { uuidv7 } from './uuid.js';
+
+const NATS_URL = process.env.NATS_URL;
+if (!NATS_URL) throw new Error('nats.test.ts needs a NATS server: set NATS_URL, e.g. NATS_URL=nats://127.0.0.1:4222');
+
+const silent = createLogger('platform-nats-test', 'silent');
+/** Every test gets its own namespace, so subjects never collide with other tests or runs. */
+const freshNamespace = () => `t${randomBytes(6).toString('hex')}`;
+
+function user(id: string = uuidv7()): User {
+  const now = new Date().toISOString();
+  return {
+    id,
+    username: 'alice_01',
+    email: 'alice@example.com',
+    config: { fio: 'Alice Example', birthday: '1990-01-02', tags: ['a'] },
+    role: 'user',
+    email_verified: false,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/** The AppError a call rejects with; fails the test when the call succeeds or rejects with something else. */
+async function callError(p: Promise<unknown>): Promise<AppError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(AppError);
+    return e as AppError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+let nc: NatsConnection;
+let nc2: NatsConnection;
+const opened: NatsConnection[] = [];
+
+beforeAll(async () => {
+  nc = await connect({ servers: NATS_URL, name: 'platform-nats-test' });
+  nc2 = await connect({ servers: NATS_URL, name: 'platform-nats-test-2' });
+  opened.push(nc, nc2);
+});
+
+afterAll(async () => {
+  await Promise.all(opened.map((c) => c.close()));
+});
+
+describe('serveRpc + RpcClient', () => {
+  it('round-trips a request and a reply through the contract', async () => {
+    const namespace = freshNamespace();
+    const id = uuidv7();
+    const seen: unknown[] = [];
+    const sub = serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async (req) => {
+      seen.push(req);
+      return user(req.user_id);
+    });
+    await nc.flush();
+    const client = new RpcClient(nc2, namespace, 2_000);
+    const reply = await client.call(Rpcs.users.get, { user_id: id }, { requestId: 'req-1' });
+    expect(reply).toEqual({ ...user(id), created_at: reply.created_at, updated_at: reply.updated_at });
+    expect(reply.id).toBe(id);
+    expect(seen).toEqual([{ user_id: id }]);
+    sub.unsubscribe();
+  });
+
+  it('passes the parsed (normalised) request to the handler', async () => {
+    const namespace = freshNamespace();
+    let got: unknown;
+    serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.register, async (req) => {
+      got = req;
+      return user();
+    });
+    await nc.flush();
+    await new RpcClient(nc2, namespace, 2_000).call(
+      Rpcs.users.register,
+      { username: ' alice_01 ', email: ' a@example.com', password: 'password1', fio: ' Alice ', birthday: '1990-01-02', tags: 'x, y,,x' },
+      { requestId: 'r' },
+    );
+    expect(got).toEqual({ username: 'alice_01', email: 'a@example.com', password: 'password1', fio: 'Alice', birthday: '1990-01-02', tags: ['x', 'y'] });
+  });
+
+  it('delivers an AppError thrown by the handler with the same code, id and message', async () => {
+    const namespace = freshNamespace();
+    serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async () => {
+      throw new AppError('not_found', 'users.get.not_found', 'User not found');
+    });
+    await nc.flush();
+    const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r' }));
+    expect({ code: err.code, id: err.id, message: err.message, fields: err.fields }).toEqual({
+      code: 'not_found',
+      id: 'users.get.not_found',
+      message: 'User not found',
+      fields: undefined,
+    });
+  });
+
+  it('delivers field errors and retry hints of an AppError', async () => {
+    const namespace = freshNamespace();
+    serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async () => {
+      throw new AppError('resource_exhausted', 'users.get.rate', 'Too many requests', [{ field: 'user_id', message: 'slow down' }], { retryAfterSeconds: 30 });
+    });
+    await nc.flush();
+    const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r' }));
+    expect(err.code).toBe('resource_exhausted');
+    expect(err.fields).toEqual([{ field: 'user_id', message: 'slow down' }]);
+    expect(err.retryAfterSeconds).toBe(30);
+  });
+
+  it('turns any other thrown error into "internal" without leaking its details, and logs the cause', async () => {
+    const namespace = freshNamespace();
+    const lines: string[] = [];
+    const log = createLogger('platform-nats-test', 'info', {}, { write: (l: string) => void lines.push(l) });
+    serveRpc(nc, { namespace, service: 'users', log }, Rpcs.users.get, async () => {
+      throw new Error('connection to db-host-7 refused (secret detail)');
+    });
+    await nc.flush();
+    const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'req-internal' }));
+    expect(err.code).toBe('internal');
+    expect(err.message).toBe('Internal error');
+    expect(err.id).toBe('users.get.unexpected');
+    expect(JSON.stringify(err.toBody())).not.toContain('secret detail');
+    expect(String(err.cause ?? '')).not.toContain('secret detail');
+    const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'rpc failed');
+    expect(failed).toMatchObject({ request_id: 'req-internal', rpc: 'users.get', error_id: 'users.get.unexpected' });
+    expect(JSON.stringify(failed)).toContain('secret detail');
+  });
+
+  it('answers "internal" when the handler returns something the reply contract refuses', async () => {
+    const namespace = freshNamespace();
+    serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async () => ({ ...user(), id: 'not-a-uuid' }));
+    await nc.flush();
+    const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r' }));
+    expect(err.code).toBe('internal');
+    expect(err.message).toBe('Internal error');
+  });
+
+  it('refuses an invalid request with "invalid_argument" naming the field, without calling the handler', async () => {
+    const namespace = freshNamespace();
+    let calls = 0;
+    serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async (req) => {
+      calls++;
+      return user(req.user_id);
+    });
+    await nc.flush();
+    const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: 'nope' }, { requestId: 'r' }));
+    expect(err.code).toBe('invalid_argument');
+    expect(err.id).toBe('users.get.invalid');
+    expect(err.fields).toEqual([{ field: 'user_id', message: 'must be a UUID' }]);
+    expect(err.message).toContain('user_id');
+    expect(calls).toBe(0);
+  });
+
+  it('answers "bad_request" to a payload that is not JSON', async () => {
+    const namespace = freshNamespace();
+    serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async (req) => user(req.user_id));
+    await nc.flush();
+    const msg = await nc2.request(rpcSubject(namespace, Rpcs.users.get.name), 'not json {', { timeout: 2_000 });
+    expect(msg.json()).toEqual({ ok: false, error: { code: 'bad_request', id: 'rpc.payload_not_json', message: 'Request payload is not JSON' } });
+  });
+
+  it('fails fast with "unavailable" when nobody serves the subject', async () => {
+    const namespace = freshNamespace();
+    const started = performance.now();
+    const err = await callError(new RpcClient(nc2, namespace, 5_000).call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r' }));
+    const elapsed = performance.now() - started;
+    expect(err.code).toBe('unavailable');
+    expect(err.id).toBe('rpc.no_responders');
+    expect(err.message).toBe('The users service is not available');
+    expect(elapsed).toBeLessThan(1_000);
+  });
+
+  it('fails with "timeout" after timeoutMs when the handler never answers', async () => {
+    const namespace = freshNamespace();
+    let calls = 0;
+    serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, () => {
+      calls++;
+      return new Promise<never>(() => undefined);
+    });
+    await nc.flush();
+    const client = new RpcClient(nc2, namespace, 10_000);
+    const started = performance.now();
+    const err = await callError(client.call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r', timeoutMs: 300 }));
+    const elapsed = performance.now() - started;
+    expect(err.code).toBe('timeout');
+    expect(err.id).toBe('rpc.timeout');
+    expect(calls).toBe(1);
+    expect(elapsed).toBeGreaterThanOrEqual(280);
+    expect(elapsed).toBeLessThan(1_500);
+  });
+
+  it('uses the default timeout when the call gives none', async () => {
+    const namespace = freshNamespace();
+    serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, () => new Promise<never>(() => undefined));
+    await nc.flush();
+    const started = performance.now();
+    const err = await callError(new RpcClient(nc2, namespace, 250).call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r' }));
+    expect(err.code).toBe('timeout');
+    expect(performance.now() - started).toBeLessThan(1_500);
+  });
+
+  it('hands the request id and actor id from the headers to the handler', async () => {
+    const namespace = freshNamespace();
+    const contexts: Array<Pick<RpcContext, 'requestId' | 'actorId'>> = [];
+    serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async (req, ctx) => {
+      contexts.push({ requestId: ctx.requestId, actorId: ctx.actorId });
+      return user(req.user_id);
+    });
+    await nc.flush();
+    const client = new RpcClient(nc2, namespace, 2_000);
+    const actor = uuidv7();
+    await client.call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'req-abc-123', actorId: actor });
+    await client.call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'req-anonymous' });
+    await client.call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'req-null-actor', actorId: null });
+    expect(contexts).toEqual([
+      { requestId: 'req-abc-123', actorId: actor },
+      { requestId: 'req-anonymous', actorId: null },
+      { requestId: 'req-null-actor', actorId: null },
+    ]);
+  });
+
+  it('makes up a request id when the caller sent none', async () => {
+    const namespace = freshNamespace();
+    const ids: string[] = [];
+    serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async (req, ctx) => {
+      ids.push(ctx.requestId);
+      return user(req.user_id);
+    });
+    await nc.flush();
+    const subject = rpcSubject(namespace, Rpcs.users.get.name);
+    await nc2.request(subject, JSON.stringify({ user_id: uuidv7() }), { timeout: 2_000 });
+    const h = natsHeaders();
+    h.set(Headers.actorId, 'someone');
+    await nc2.request(subject, JSON.stringify({ user_id: uuidv7() }), { timeout: 2_000, headers: h });
+    expect(ids).toHaveLength(2);
+    for (const id of ids) expect(id.length).toBeGreaterThan(0);
+    expect(ids[0]).not.toBe(ids[1]);
+  });
+
+  it('answers each request once when two replicas share the queue group', async () => {
+    const namespace = freshNamespace();
+    const replica = await connect({ servers: NATS_URL, name: 'platform-nats-test-replica' });
+    opened.push(replica);
+    const counts = [0, 0];
+    const handled = new Map<string, number>();
+    const handler = (i: number) => async (req: { user_id: string }) => {
+      counts[i]!++;
+      handled.set(req.user_id, (handled.get(req.user_id) ?? 0) + 1);
+      return user(req.user_id);
+    };
+    serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, handler(0));
+    serveRpc(replica, { namespace, service: 'users', log: silent }, Rpcs.users.get, handler(1));
+    await Promise.all([nc.flush(), replica.flush()]);
+    const client = new RpcClient(nc2, namespace, 2_000);
+    const n = 60;
+    const ids = Array.from({ length: n }, () => uuidv7());
+    const replies = await Promise.all(ids.map((id, i) => client.call(Rpcs.users.get, { user_id: id }, { requestId: `q-${i}` })));
+    expect(replies.map((r) => r.id)).toEqual(ids);
+    // give a duplicate delivery the chance to show up before counting
+    await new Promise((r) => setTimeout(r, 100));
+    expect(counts[0]! + counts[1]!).toBe(n);
+    expect([...handled.values()].every((c) => c === 1)).toBe(true);
+    expect(handled.size).toBe(n);
+    // both replicas took part
+    expect(counts[0]).toBeGreaterThan(0);
+    expect(counts[1]).toBeGreaterThan(0);
+  });
+
+  it('keeps namespaces apart', async () => {
+    const served = freshNamespace();
+    serveRpc(nc, { namespace: served, service: 'users', log: silent }, Rpcs.users.get, async (req) => user(req.user_id));
+    await nc.flush();
+    const err = await callError(new RpcClient(nc2, freshNamespace(), 2_000).call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r' }));
+    expect(err.code).toBe('unavailable');
+    const ok = await new RpcClient(nc2, served, 2_000).call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r' });
+    expect(ok.username).toBe('alice_01');
+  });
+});
