@@ -2,6 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { Buckets, bucketName, streamName, Streams } from '@um/contracts';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -107,6 +110,7 @@ export class System {
       NATS_NAMESPACE: this.namespace,
       USERS_DB_SCHEMA: `${this.namespace}_users`.toLowerCase(),
       AUTH_DB_SCHEMA: `${this.namespace}_auth`.toLowerCase(),
+      MAIL_DB_SCHEMA: `${this.namespace}_mail`.toLowerCase(),
       BCRYPT_COST: '4',
       LOG_LEVEL: 'info',
       PORT: '0',
@@ -147,7 +151,14 @@ export class System {
 
   async stop(): Promise<void> {
     await Promise.all(this.procs.map((p) => p.stop()));
-    await dropSchemas(this.env.DATABASE_URL!, this.env.USERS_DB_SCHEMA!, this.env.AUTH_DB_SCHEMA!);
+    await dropSchemas(this.env.DATABASE_URL!, this.env.USERS_DB_SCHEMA!, this.env.AUTH_DB_SCHEMA!, this.env.MAIL_DB_SCHEMA!);
+    // Leave the shared NATS server as we found it: this namespace's stream and bucket go too.
+    const nc = await connect({ servers: this.env.NATS_URL!, reconnect: false }).catch(() => undefined);
+    if (!nc) return;
+    const jsm = await jetstreamManager(nc);
+    for (const name of [streamName(this.namespace, Streams.usersEvents), `KV_${bucketName(this.namespace, Buckets.revocations)}`])
+      await jsm.streams.delete(name).catch(() => undefined);
+    await nc.close();
   }
 }
 
