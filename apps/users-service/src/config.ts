@@ -12,6 +12,9 @@ export const UsersEnv = BaseEnv.extend(DatabaseEnv.shape)
     EMAIL_CONFIRMATION_TTL: DurationSeconds.default(24 * 3600).pipe(z.number().min(60, 'must be at least 60 seconds')),
     /** Least time between two confirmation emails for one user. */
     EMAIL_RESEND_INTERVAL: DurationSeconds.default(60),
+    /** Self-registrations allowed per client address per `REGISTRATION_RATE_WINDOW`. */
+    REGISTRATION_RATE_LIMIT: z.coerce.number().int().min(1).default(20),
+    REGISTRATION_RATE_WINDOW: DurationSeconds.default(3600),
     /** Relay: how often to look for events when no notification came. */
     RELAY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
     ADMIN_USERNAME: optional(Username),

@@ -1,6 +1,9 @@
 import { Rpcs, type Rpc } from '@um/contracts';
 import { serveRpc, type NatsConnection, type RpcHandler, type Subscription } from '@um/platform';
 import { deleteUser } from './application/delete-user.js';
+import { emailChange, userHistory } from './application/history.js';
+import { setPassword, verifyPassword } from './application/passwords.js';
+import { setRole, updateUser } from './application/update-user.js';
 import { confirmEmail, issueEmailConfirmation, requestEmailConfirmation } from './application/email-confirmation.js';
 import type { UsersDeps } from './application/deps.js';
 import { getUser, listUsers, searchUsers } from './application/queries.js';
@@ -21,6 +24,12 @@ export const usersEndpoints: Endpoint[] = [
   endpoint(Rpcs.users.confirmEmail, (d) => (req, ctx) => confirmEmail(d, req.token, ctx)),
   endpoint(Rpcs.users.requestEmailConfirmation, (d) => (req, ctx) => requestEmailConfirmation(d, req.user_id, ctx)),
   endpoint(Rpcs.users.issueEmailConfirmation, (d) => (req) => issueEmailConfirmation(d, req.email)),
+  endpoint(Rpcs.users.update, (d) => (req, ctx) => updateUser(d, req, ctx)),
+  endpoint(Rpcs.users.setRole, (d) => (req, ctx) => setRole(d, req.user_id, req.role, ctx)),
+  endpoint(Rpcs.users.verifyPassword, (d) => (req) => verifyPassword(d, req.user_id, req.password)),
+  endpoint(Rpcs.users.setPassword, (d) => (req, ctx) => setPassword(d, req.user_id, req.password, ctx)),
+  endpoint(Rpcs.users.history, (d) => (req) => userHistory(d, req.user_id)),
+  endpoint(Rpcs.users.emailChange, (d) => (req) => emailChange(d, req.event_id)),
   endpoint(Rpcs.users.health, (d) => async () => {
     await d.pool.query('SELECT 1');
     return { service: 'users', status: 'ok' as const };

@@ -22,6 +22,7 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
     clock: () => new Date(),
     log,
     emailConfirmation: { ttlSeconds: config.EMAIL_CONFIRMATION_TTL, resendIntervalSeconds: config.EMAIL_RESEND_INTERVAL },
+    registrationLimit: { perWindow: config.REGISTRATION_RATE_LIMIT, windowSeconds: config.REGISTRATION_RATE_WINDOW },
   };
   if (config.ADMIN_USERNAME && config.ADMIN_EMAIL && config.ADMIN_PASSWORD)
     await ensureAdmin(deps, { username: config.ADMIN_USERNAME, email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });

@@ -22,6 +22,7 @@ export async function usersFixture() {
     clock: () => new Date(),
     log: silentLog,
     emailConfirmation: { ttlSeconds: 3600, resendIntervalSeconds: 60 },
+    registrationLimit: { perWindow: 3, windowSeconds: 3600 },
   };
   return {
     deps,

@@ -1,14 +1,22 @@
 import { z } from 'zod';
-import { Jwks, Login, TokenReply } from './auth/requests.js';
+import { ChangePassword, Jwks, LoginReply, LoginRequest, Logout, LogoutReply, PasswordChangeResult, Refresh, SessionTokens } from './auth/requests.js';
 import {
   ConfirmEmail,
+  Done,
+  EmailChange,
+  EmailChangeRequest,
+  History,
+  RegisterUserRequest,
+  SetPassword,
+  SetRole,
+  UpdateUser,
+  VerifyPassword,
   EmailConfirmationAccepted,
   EmailConfirmationIssued,
   Empty,
   Health,
   IssueEmailConfirmation,
   ListUsers,
-  RegisterUser,
   SearchUsers,
   UserId,
   UserPage,
@@ -34,7 +42,7 @@ const rpc = <Req extends z.ZodType, Res extends z.ZodType>(name: string, service
 /** Every RPC in the system. Callers and handlers both import from here, so they cannot drift. */
 export const Rpcs = {
   users: {
-    register: rpc('users.register', 'users', RegisterUser, User),
+    register: rpc('users.register', 'users', RegisterUserRequest, User),
     list: rpc('users.list', 'users', ListUsers, UserPage),
     search: rpc('users.search', 'users', SearchUsers, UserPage),
     get: rpc('users.get', 'users', UserId, User),
@@ -43,10 +51,19 @@ export const Rpcs = {
     confirmEmail: rpc('users.confirm_email', 'users', ConfirmEmail, User),
     requestEmailConfirmation: rpc('users.request_email_confirmation', 'users', UserId, EmailConfirmationAccepted),
     issueEmailConfirmation: rpc('users.issue_email_confirmation', 'users', IssueEmailConfirmation, EmailConfirmationIssued),
+    update: rpc('users.update', 'users', UpdateUser, User),
+    setRole: rpc('users.set_role', 'users', SetRole, User),
+    verifyPassword: rpc('users.verify_password', 'users', VerifyPassword, User),
+    setPassword: rpc('users.set_password', 'users', SetPassword, Done),
+    history: rpc('users.history', 'users', UserId, History),
+    emailChange: rpc('users.email_change', 'users', EmailChangeRequest, EmailChange),
     health: rpc('users.health', 'users', Empty, Health),
   },
   auth: {
-    login: rpc('auth.login', 'auth', Login, TokenReply),
+    login: rpc('auth.login', 'auth', LoginRequest, LoginReply),
+    refresh: rpc('auth.refresh', 'auth', Refresh, SessionTokens),
+    logout: rpc('auth.logout', 'auth', Logout, LogoutReply),
+    changePassword: rpc('auth.change_password', 'auth', ChangePassword, PasswordChangeResult),
     jwks: rpc('auth.jwks', 'auth', Empty, Jwks),
     health: rpc('auth.health', 'auth', Empty, Health),
   },

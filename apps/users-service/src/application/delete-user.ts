@@ -1,5 +1,6 @@
 import type { User } from '@um/contracts';
 import { shredStream } from '../event-store/event-store.js';
+import { keepAnAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
 import { getUser } from './queries.js';
@@ -11,7 +12,11 @@ import { getUser } from './queries.js';
  */
 export async function deleteUser(deps: UsersDeps, userId: string, meta: CallerMeta): Promise<User> {
   return handleCommand(deps, userId, { type: 'DeleteUser', data: { user_id: userId } }, meta, {
-    prepare: (client) => getUser(client, userId, true),
+    prepare: async (client) => {
+      const user = await getUser(client, userId, true);
+      await keepAnAdmin(client, userId, 'deleted');
+      return user;
+    },
     after: async (client, _stored, user) => {
       // Erase personal data: the key (so stored events become unreadable), credentials, tokens.
       await shredStream(client, userId);

@@ -10,6 +10,8 @@ export interface UsersDeps {
   clock: () => Date;
   log: Logger;
   emailConfirmation: { ttlSeconds: number; resendIntervalSeconds: number };
+  /** Self-registrations allowed per client address per window. */
+  registrationLimit: { perWindow: number; windowSeconds: number };
 }
 
 /** Who asked, for event metadata. */

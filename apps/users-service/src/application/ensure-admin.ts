@@ -22,7 +22,7 @@ export async function ensureAdmin(deps: UsersDeps, admin: Pick<RegisterUser, 'us
       return;
     }
     try {
-      const user = await registerUser(deps, { ...admin, fio: admin.username, birthday: '1970-01-01', tags: [] }, meta, 'admin');
+      const user = await registerUser(deps, { ...admin, fio: admin.username, birthday: '1970-01-01', tags: [], role: 'admin' }, meta);
       deps.log.info({ user_id: user.id }, 'admin account created');
       return;
     } catch (e) {

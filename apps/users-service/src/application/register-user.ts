@@ -4,12 +4,18 @@ import { emailKey, usernameKey } from '../projections/users-projection.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
 import { getUser } from './queries.js';
+import { hit } from './rate-limit.js';
 
 /**
  * Register a user. A cheap look-up refuses most duplicates before paying for bcrypt; the unique
  * indexes of the projection decide the races that slip past it.
  */
-export async function registerUser(deps: UsersDeps, req: RegisterUser, meta: CallerMeta, role: Role = 'user'): Promise<User> {
+export async function registerUser(
+  deps: UsersDeps,
+  req: RegisterUser & { role?: Role; client_ip?: string | undefined },
+  meta: CallerMeta,
+): Promise<User> {
+  if (req.client_ip) await hit(deps.pool, `register:${req.client_ip}`, deps.registrationLimit.perWindow, deps.registrationLimit.windowSeconds, deps.clock());
   const { rows } = await deps.pool.query<{ username_taken: boolean; email_taken: boolean }>(
     `SELECT bool_or(username_key = $1) AS username_taken, bool_or(email_key = $2) AS email_taken
        FROM users WHERE username_key = $1 OR email_key = $2`,
@@ -26,8 +32,9 @@ export async function registerUser(deps: UsersDeps, req: RegisterUser, meta: Cal
 
   const passwordHash = await deps.hasher.hash(req.password);
   const userId = uuidv7();
-  const { password: _secret, ...profile } = req;
-  return handleCommand(deps, userId, { type: 'RegisterUser', data: { user_id: userId, ...profile, role } }, meta, {
+  const { username, email, fio, birthday, tags } = req;
+  const data = { user_id: userId, username, email, fio, birthday, tags, role: req.role ?? 'user' };
+  return handleCommand(deps, userId, { type: 'RegisterUser', data }, meta, {
     after: async (client) => {
       await client.query('INSERT INTO credentials (user_id, password_hash) VALUES ($1, $2)', [userId, passwordHash]);
       return getUser(client, userId);

@@ -33,7 +33,7 @@ describe('decide', () => {
 
   it('folds role changes into state', () => {
     const state = fold([registered, { type: 'UserRoleChanged', data: { user_id: id, role: 'admin' } }]);
-    expect(state).toEqual({ status: 'active', id, role: 'admin', emailVerified: false });
+    expect(state).toMatchObject({ status: 'active', id, role: 'admin', emailVerified: false, profile: { username: 'alice_1' } });
   });
 });
 
@@ -55,5 +55,21 @@ describe('email confirmation', () => {
 
   it('ignores erased events when folding', () => {
     expect(fold([undefined, { type: 'UserDeleted', data: { user_id: id } }])).toEqual({ status: 'deleted', id });
+  });
+});
+
+describe('profile updates', () => {
+  it('records only the fields that really change, with before and after', () => {
+    const events = decide({ type: 'UpdateProfile', data: { user_id: id, changes: { fio: 'A', email: 'new@example.com', tags: [] } } }, fold([registered]));
+    expect(events).toEqual([
+      { type: 'UserProfileUpdated', data: { user_id: id, fields: ['email'], changes: { email: { from: 'a@example.com', to: 'new@example.com' } } } },
+    ]);
+    expect(decide({ type: 'UpdateProfile', data: { user_id: id, changes: { fio: 'A' } } }, fold([registered]))).toEqual([]);
+  });
+
+  it('makes a changed email unverified again', () => {
+    const confirmed = { type: 'EmailConfirmed' as const, data: { user_id: id } };
+    const updated = { type: 'UserProfileUpdated' as const, data: { user_id: id, fields: ['email'], changes: { email: { from: 'a@example.com', to: 'b@example.com' } } } };
+    expect(fold([registered, confirmed, updated])).toMatchObject({ emailVerified: false, profile: { email: 'b@example.com' } });
   });
 });

@@ -1,5 +1,5 @@
 import type { Role, UserEvent } from '@um/contracts';
-import type { UserState } from './user.js';
+import type { Profile, UserState } from './user.js';
 
 /** Commands on one user's stream. */
 export type UserCommand =
@@ -10,7 +10,11 @@ export type UserCommand =
   | { type: 'DeleteUser'; data: { user_id: string } }
   | { type: 'ChangeRole'; data: { user_id: string; role: Role } }
   | { type: 'RequestEmailConfirmation'; data: { user_id: string } }
-  | { type: 'ConfirmEmail'; data: { user_id: string } };
+  | { type: 'ConfirmEmail'; data: { user_id: string } }
+  | { type: 'UpdateProfile'; data: { user_id: string; changes: Partial<Profile> } }
+  | { type: 'ChangePassword'; data: { user_id: string } };
+
+const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Why a command cannot be applied; the application layer maps these to AppErrors. */
 export type Rejection = { reason: 'already_exists' | 'not_found'; message: string };
@@ -39,6 +43,21 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] | Re
       // Confirming twice is harmless: nothing new happens.
       if (state.emailVerified) return [];
       return [{ type: 'EmailConfirmed', data: { user_id: state.id } }];
+    case 'UpdateProfile': {
+      if (state.status !== 'active') return notFound;
+      const changes: Record<string, { from: unknown; to: unknown }> = {};
+      for (const [field, to] of Object.entries(command.data.changes)) {
+        const from = state.profile[field as keyof Profile];
+        if (to !== undefined && !sameValue(from, to)) changes[field] = { from, to };
+      }
+      const fields = Object.keys(changes);
+      // Nothing really changed: no event, the reply shows the user as is.
+      if (!fields.length) return [];
+      return [{ type: 'UserProfileUpdated', data: { user_id: state.id, fields, changes } }];
+    }
+    case 'ChangePassword':
+      if (state.status !== 'active') return notFound;
+      return [{ type: 'PasswordChanged', data: { user_id: state.id } }];
   }
 }
 

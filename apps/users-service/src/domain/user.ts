@@ -1,23 +1,41 @@
 import type { Role, UserEvent } from '@um/contracts';
 
+/** The profile fields a user can change, as stored in events. */
+export interface Profile {
+  username: string;
+  email: string;
+  fio: string;
+  birthday: string;
+  tags: string[];
+}
+
 /** What a decision about one user needs to know, folded from that user's events. */
 export type UserState =
   | { status: 'none' }
-  | { status: 'active'; id: string; role: Role; emailVerified: boolean }
+  | { status: 'active'; id: string; role: Role; emailVerified: boolean; profile: Profile }
   | { status: 'deleted'; id: string };
 
 export const initialState: UserState = { status: 'none' };
 
 export function evolve(state: UserState, event: UserEvent): UserState {
   switch (event.type) {
-    case 'UserRegistered':
-      return { status: 'active', id: event.data.user_id, role: event.data.role, emailVerified: false };
-    case 'EmailConfirmed':
-      return state.status === 'active' ? { ...state, emailVerified: true } : state;
-    case 'EmailConfirmationRequested':
-      return state;
+    case 'UserRegistered': {
+      const { user_id, role, username, email, fio, birthday, tags } = event.data;
+      return { status: 'active', id: user_id, role, emailVerified: false, profile: { username, email, fio, birthday, tags } };
+    }
     case 'UserRoleChanged':
       return state.status === 'active' ? { ...state, role: event.data.role } : state;
+    case 'EmailConfirmed':
+      return state.status === 'active' ? { ...state, emailVerified: true } : state;
+    case 'UserProfileUpdated': {
+      if (state.status !== 'active') return state;
+      const profile = { ...state.profile };
+      for (const [field, change] of Object.entries(event.data.changes)) (profile as Record<string, unknown>)[field] = change!.to;
+      return { ...state, profile, emailVerified: 'email' in event.data.changes ? false : state.emailVerified };
+    }
+    case 'EmailConfirmationRequested':
+    case 'PasswordChanged':
+      return state;
     case 'UserDeleted':
       return { status: 'deleted', id: event.data.user_id };
   }

@@ -38,6 +38,13 @@ const UNIQUE_FIELD: Record<string, 'username' | 'email'> = {
   users_email_key_uniq: 'email',
 };
 
+/** A unique-index violation on username or email, as the 409 naming the field. */
+function uniqueViolation(e: unknown): unknown {
+  const field = UNIQUE_FIELD[(e as { constraint?: string }).constraint ?? ''];
+  if ((e as { code?: string }).code !== '23505' || !field) return e;
+  return new AppError('already_exists', `users.${field}_taken`, `A user with this ${field} already exists`, [{ field, message: 'is already taken' }], { cause: e });
+}
+
 /** Apply one event to the users table. Runs inside the appending transaction (and in rebuilds). */
 export async function project(client: pg.PoolClient, stored: StoredEvent): Promise<void> {
   const { event, recordedAt, streamVersion } = stored;
@@ -53,13 +60,40 @@ export async function project(client: pg.PoolClient, stored: StoredEvent): Promi
           [d.user_id, d.username, usernameKey(d.username), d.email, emailKey(d.email), JSON.stringify({ fio: d.fio, birthday: d.birthday, tags: d.tags }), d.role, recordedAt, streamVersion],
         );
       } catch (e) {
-        const field = UNIQUE_FIELD[(e as { constraint?: string }).constraint ?? ''];
-        if ((e as { code?: string }).code === '23505' && field)
-          throw new AppError('already_exists', `users.${field}_taken`, `A user with this ${field} already exists`, [{ field, message: 'is already taken' }], { cause: e });
-        throw e;
+        throw uniqueViolation(e);
       }
       return;
     }
+    case 'UserProfileUpdated': {
+      const c = event.data.changes;
+      const to = <T>(f: keyof typeof c) => (c[f] ? (c[f]!.to as T) : null);
+      try {
+        await client.query(
+          `UPDATE users SET
+             username = COALESCE($2, username), username_key = COALESCE($3, username_key),
+             email = COALESCE($4, email), email_key = COALESCE($5, email_key),
+             email_verified = CASE WHEN $4::text IS NULL THEN email_verified ELSE false END,
+             config = config || $6::jsonb, updated_at = $7, version = $8
+           WHERE id = $1`,
+          [
+            event.data.user_id,
+            to<string>('username'),
+            c.username ? usernameKey(c.username.to as string) : null,
+            to<string>('email'),
+            c.email ? emailKey(c.email.to as string) : null,
+            JSON.stringify(Object.fromEntries((['fio', 'birthday', 'tags'] as const).filter((f) => c[f]).map((f) => [f, c[f]!.to]))),
+            recordedAt,
+            streamVersion,
+          ],
+        );
+      } catch (e) {
+        throw uniqueViolation(e);
+      }
+      return;
+    }
+    case 'PasswordChanged':
+      await client.query('UPDATE users SET updated_at = $2, version = $3 WHERE id = $1', [event.data.user_id, recordedAt, streamVersion]);
+      return;
     case 'UserRoleChanged':
       await client.query('UPDATE users SET role = $2, updated_at = $3, version = $4 WHERE id = $1', [event.data.user_id, event.data.role, recordedAt, streamVersion]);
       return;

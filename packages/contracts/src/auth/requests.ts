@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { Role } from '../users/user.js';
+import { Password } from '../users/fields.js';
+import { Role, User } from '../users/user.js';
 
 /** `POST /login` body (JSON or OAuth2 password form), and the `auth.login` request. */
 export const Login = z.object({
@@ -9,13 +10,38 @@ export const Login = z.object({
 });
 export type Login = z.infer<typeof Login>;
 
-/** OAuth2-style token reply. */
-export const TokenReply = z.object({
+/** `auth.login`: the HTTP body plus what the gateway knows about the client. */
+export const LoginRequest = Login.extend({ client_ip: z.string().max(64).optional() });
+export type LoginRequest = z.infer<typeof LoginRequest>;
+
+/** OAuth2-style token reply: a short-lived access token and the session's next refresh token. */
+export const SessionTokens = z.object({
   access_token: z.string(),
   token_type: z.literal('bearer'),
   expires_in: z.number().int().positive(),
+  refresh_token: z.string(),
 });
-export type TokenReply = z.infer<typeof TokenReply>;
+export type SessionTokens = z.infer<typeof SessionTokens>;
+
+/** `POST /login` reply: the tokens and the user they belong to. */
+export const LoginReply = SessionTokens.extend({ user: User });
+export type LoginReply = z.infer<typeof LoginReply>;
+
+/** `POST /refresh` body, and the `auth.refresh` request. */
+export const Refresh = z.object({ refresh_token: z.string({ error: 'is required' }).min(1, 'is required').max(200, 'is too long') });
+
+/** `auth.logout`: end the caller's session, or all of their sessions. */
+export const Logout = z.object({ user_id: z.uuid(), session_id: z.uuid(), all: z.boolean().default(false) });
+export const LogoutReply = z.object({ sessions_ended: z.number().int().nonnegative() });
+
+/** `PUT /users/me/password` body. */
+export const ChangePasswordBody = z.object({
+  current_password: z.string({ error: 'is required' }).min(1, 'is required').max(1024, 'is too long'),
+  new_password: Password,
+});
+/** `auth.change_password`: the body plus who is asking and from which session. */
+export const ChangePassword = ChangePasswordBody.extend({ user_id: z.uuid(), session_id: z.uuid() });
+export const PasswordChangeResult = z.object({ status: z.literal('changed'), sessions_ended: z.number().int().nonnegative() });
 
 /** A public verification key (JWK) as published by auth-service. */
 export const PublicJwk = z.looseObject({ kid: z.string(), kty: z.string(), alg: z.string(), use: z.literal('sig').optional() });
@@ -35,15 +61,22 @@ export const TOKEN = {
 export const AccessClaims = z.object({
   sub: z.uuid(),
   role: Role,
-  iat: z.number().int(),
+  /** Session (refresh-token family) the token belongs to. */
+  sid: z.uuid(),
+  /** Issued-at with millisecond precision (RFC 7519 allows fractional NumericDate), so revocations are exact. */
+  iat: z.number(),
   exp: z.number().int(),
   jti: z.string(),
 });
 export type AccessClaims = z.infer<typeof AccessClaims>;
 
-/** Revocation record in the revocations bucket, key `user.<id>`: tokens issued before this instant are refused. */
+/**
+ * Revocation records in the revocations bucket. `user.<id>`: the user's tokens issued before this
+ * instant (ms) are refused (deletion, role change). `session.<id>`: every token of that session is.
+ */
 export const UserRevocation = z.object({ revoked_before: z.number().int() });
 export type UserRevocation = z.infer<typeof UserRevocation>;
-export const revocationKey = { user: (id: string) => `user.${id}` } as const;
+export const SessionRevocation = z.object({ revoked_at: z.number().int() });
+export const revocationKey = { user: (id: string) => `user.${id}`, session: (id: string) => `session.${id}` } as const;
 /** Longest an access token may live; revocation records are kept this long. */
 export const MAX_ACCESS_TOKEN_TTL_SECONDS = 24 * 3600;

@@ -38,8 +38,36 @@ export const EmailConfirmed = z.object({
   data: z.object({ user_id: z.uuid() }),
 });
 
+/** A field's value before and after a change. */
+export const FieldChange = z.object({ from: z.unknown(), to: z.unknown() });
+
+/** Profile fields changed by the user or an admin; `changes` holds only the fields that changed. */
+export const UserProfileUpdated = z.object({
+  type: z.literal('UserProfileUpdated'),
+  data: z.object({
+    user_id: z.uuid(),
+    /** Names of the changed fields, kept readable (no personal data) for the relay and history. */
+    fields: z.array(z.string()),
+    changes: z.partialRecord(z.enum(['username', 'email', 'fio', 'birthday', 'tags']), FieldChange),
+  }),
+});
+
+/** The password was changed (the hash lives in credentials, never in an event). */
+export const PasswordChanged = z.object({
+  type: z.literal('PasswordChanged'),
+  data: z.object({ user_id: z.uuid() }),
+});
+
 /** Every event of the users stream, as stored and as evolved into state. */
-export const UserEvent = z.discriminatedUnion('type', [UserRegistered, UserDeleted, UserRoleChanged, EmailConfirmationRequested, EmailConfirmed]);
+export const UserEvent = z.discriminatedUnion('type', [
+  UserRegistered,
+  UserDeleted,
+  UserRoleChanged,
+  EmailConfirmationRequested,
+  EmailConfirmed,
+  UserProfileUpdated,
+  PasswordChanged,
+]);
 export type UserEvent = z.infer<typeof UserEvent>;
 export type UserEventType = UserEvent['type'];
 

@@ -24,6 +24,9 @@ export const PublishedUserDeleted = envelope('UserDeleted', z.object({ user_id: 
 export const PublishedUserRoleChanged = envelope('UserRoleChanged', z.object({ user_id: z.uuid(), role: Role }));
 export const PublishedEmailConfirmationRequested = envelope('EmailConfirmationRequested', z.object({ user_id: z.uuid() }));
 export const PublishedEmailConfirmed = envelope('EmailConfirmed', z.object({ user_id: z.uuid() }));
+/** Names of the changed fields only; values stay in users-service (ask `users.email_change` for an address change). */
+export const PublishedUserProfileUpdated = envelope('UserProfileUpdated', z.object({ user_id: z.uuid(), fields: z.array(z.string()) }));
+export const PublishedPasswordChanged = envelope('PasswordChanged', z.object({ user_id: z.uuid() }));
 
 export const PublishedUserEvent = z.discriminatedUnion('type', [
   PublishedUserRegistered,
@@ -31,5 +34,7 @@ export const PublishedUserEvent = z.discriminatedUnion('type', [
   PublishedUserRoleChanged,
   PublishedEmailConfirmationRequested,
   PublishedEmailConfirmed,
+  PublishedUserProfileUpdated,
+  PublishedPasswordChanged,
 ]);
 export type PublishedUserEvent = z.infer<typeof PublishedUserEvent>;

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { Birthday, DateString, Email, Fio, Password, Tags, Username } from './fields.js';
 import { Role, User } from './user.js';
 
-/** `POST /register` body, and the `users.register` request. */
+
+/** `POST /register` body. */
 export const RegisterUser = z.object({
   username: Username,
   email: Email,
@@ -12,6 +13,50 @@ export const RegisterUser = z.object({
   tags: Tags.default([]),
 });
 export type RegisterUser = z.infer<typeof RegisterUser>;
+
+/** `POST /users` body: an admin creates a user, choosing the role. */
+export const CreateUser = RegisterUser.extend({ role: Role.default('user') });
+
+/** `users.register` request: a registration or an admin's creation; `client_ip` rate-limits self-registration. */
+export const RegisterUserRequest = RegisterUser.extend({ role: Role.default('user'), client_ip: z.string().max(64).optional() });
+export type RegisterUserRequest = z.infer<typeof RegisterUserRequest>;
+
+/** `PATCH /users/{id}` body: any of the profile fields, validated as at registration. */
+export const UpdateUserBody = z
+  .object({ username: Username, email: Email, fio: Fio, birthday: Birthday, tags: Tags })
+  .partial()
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'must change at least one of username, email, fio, birthday, tags');
+export const UpdateUser = z.object({ user_id: z.uuid(), changes: UpdateUserBody });
+export type UpdateUser = z.infer<typeof UpdateUser>;
+
+/** `PUT /users/{id}/role` body, and the `users.set_role` request. */
+export const SetRoleBody = z.object({ role: Role });
+export const SetRole = z.object({ user_id: z.uuid(), role: Role });
+
+/** `users.verify_password`: check a user's current password (password change). */
+export const VerifyPassword = z.object({ user_id: z.uuid(), password: z.string().max(1024) });
+/** `users.set_password`: store a new password hash. */
+export const SetPassword = z.object({ user_id: z.uuid(), password: z.string() });
+export const Done = z.object({ status: z.literal('ok') });
+
+/** One entry of `GET /users/{id}/history`. */
+export const HistoryEntry = z.object({
+  event_id: z.uuid(),
+  type: z.string(),
+  version: z.number().int(),
+  occurred_at: z.iso.datetime({ offset: true }),
+  actor_id: z.string().nullable(),
+  request_id: z.string().nullable(),
+  /** For registrations and updates: each field's value before and after (never a secret). */
+  changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })).optional(),
+});
+export const History = z.array(HistoryEntry);
+export type History = z.infer<typeof History>;
+
+/** `users.email_change`: the old and new address of one profile update (for mail-service). */
+export const EmailChangeRequest = z.object({ event_id: z.uuid() });
+export const EmailChange = z.object({ user_id: z.uuid(), old_email: z.string(), new_email: z.string() });
 
 export const PageQuery = z.object({
   limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),

@@ -1,0 +1,24 @@
+import { AppError } from '@um/platform';
+import type pg from 'pg';
+
+/**
+ * Count one attempt for `key` in a fixed window; over `limit`, refuse with the seconds until the
+ * window ends. One upsert, so replicas share the count and nothing races.
+ */
+export async function hit(db: pg.Pool | pg.PoolClient, key: string, limit: number, windowSeconds: number, now: Date): Promise<void> {
+  const { rows } = await db.query<{ count: number; window_start: Date }>(
+    `INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, 1)
+     ON CONFLICT (key) DO UPDATE SET
+       count = CASE WHEN rate_limits.window_start <= $2 - make_interval(secs => $3) THEN 1 ELSE rate_limits.count + 1 END,
+       window_start = CASE WHEN rate_limits.window_start <= $2 - make_interval(secs => $3) THEN $2 ELSE rate_limits.window_start END
+     RETURNING count, window_start`,
+    [key, now, windowSeconds],
+  );
+  const { count, window_start } = rows[0]!;
+  if (count > limit) {
+    const retry = Math.max(1, Math.ceil((window_start.getTime() + windowSeconds * 1000 - now.getTime()) / 1000));
+    throw new AppError('resource_exhausted', 'users.registration_rate_limited', `Too many registrations from this address; try again in ${retry} s`, undefined, {
+      retryAfterSeconds: retry,
+    });
+  }
+}
