@@ -57,7 +57,9 @@ export function sendProblem(res: Response, err: AppError): void {
     request_id: res.getHeader('x-request-id'),
   };
   if (status === 401) {
-    const description = err.id.startsWith('auth.token') ? `, error="invalid_token", error_description="${err.message}"` : '';
+    // RFC 6750 §3: error_description may not contain '"' or '\' (a raw quote would end the quoted-string early).
+    const safe = err.message.replace(/"/g, "'").replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, '');
+    const description = err.id.startsWith('auth.token') ? `, error="invalid_token", error_description="${safe}"` : '';
     res.setHeader('WWW-Authenticate', `Bearer realm="user-management"${description}`);
   }
   if (err.retryAfterSeconds) res.setHeader('Retry-After', String(err.retryAfterSeconds));

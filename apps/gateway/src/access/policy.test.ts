@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { routes } from '../http/routes.js';
+import { authorize, policy, type Decision, type Principal, type RouteKey } from './policy.js';
+
+const SELF = '0b9a3c1e-5f2d-4c7a-9e8b-1a2b3c4d5e6f';
+const OTHER = '22222222-2222-4222-8222-222222222222';
+const ADMIN = '33333333-3333-4333-8333-333333333333';
+
+const user: Principal = { userId: SELF, role: 'user', tokenId: 'jti-user' };
+const admin: Principal = { userId: ADMIN, role: 'admin', tokenId: 'jti-admin' };
+
+type Who = 'anonymous' | 'user (self)' | 'user (other)' | 'admin';
+type Row = Record<Who, Decision>;
+
+const open: Row = { anonymous: 'allow', 'user (self)': 'allow', 'user (other)': 'allow', admin: 'allow' };
+const signedIn: Row = { anonymous: 'unauthenticated', 'user (self)': 'allow', 'user (other)': 'allow', admin: 'allow' };
+
+/**
+ * What every route must answer, written out by hand (not derived from the rules), so a changed
+ * rule shows up here as a failed expectation. A new policy key without a row fails below.
+ */
+const expected: Record<RouteKey, Row> = {
+  'GET /healthz': open,
+  'GET /readyz': open,
+  'GET /openapi.json': open,
+  'POST /register': open,
+  'POST /login': open,
+  'GET /users': signedIn,
+  'GET /users/search': signedIn,
+  'POST /user_delete/:user_id': { anonymous: 'unauthenticated', 'user (self)': 'allow', 'user (other)': 'forbidden', admin: 'allow' },
+  'GET /confirm-email': open,
+  'POST /confirm-email/resend': signedIn,
+};
+
+/** Path parameters a request to `route` would carry: the caller's own id ("self") or someone else's. */
+function paramsFor(route: string, target: string): Record<string, string> {
+  const names = [...route.matchAll(/:(\w+)/g)].map((m) => m[1]!);
+  return Object.fromEntries(names.map((n) => [n, target]));
+}
+
+function decide(route: RouteKey, who: Who): Decision {
+  const rule = policy[route];
+  switch (who) {
+    case 'anonymous':
+      return authorize(rule, undefined, paramsFor(route, SELF));
+    case 'user (self)':
+      return authorize(rule, user, paramsFor(route, SELF));
+    case 'user (other)':
+      return authorize(rule, user, paramsFor(route, OTHER));
+    case 'admin':
+      // the admin acting on someone else's resource
+      return authorize(rule, admin, paramsFor(route, OTHER));
+  }
+}
+
+const WHO: Who[] = ['anonymous', 'user (self)', 'user (other)', 'admin'];
+const cases = (Object.keys(policy) as RouteKey[]).flatMap((route) => WHO.map((who) => [route, who, expected[route]?.[who]] as const));
+
+describe('policy table', () => {
+  it('has an expectation row for every policy entry and no stale rows', () => {
+    expect(Object.keys(expected).sort()).toEqual(Object.keys(policy).sort());
+  });
+
+  it.each(cases)('%s as %s → %s', (route, who, decision) => {
+    expect(decision).toBeDefined();
+    expect(decide(route, who)).toBe(decision);
+  });
+
+  it('self_or_admin rules name a parameter that exists in their path', () => {
+    for (const [route, rule] of Object.entries(policy)) {
+      if (rule.kind !== 'self_or_admin') continue;
+      expect(route.split(' ')[1]!.split('/')).toContain(`:${rule.param}`);
+    }
+  });
+});
+
+describe('authorize', () => {
+  it('public allows anyone, even without a principal or params', () => {
+    expect(authorize({ kind: 'public' }, undefined, {})).toBe('allow');
+  });
+
+  it('admin-only rules refuse users and anonymous callers', () => {
+    expect(authorize({ kind: 'admin' }, undefined, {})).toBe('unauthenticated');
+    expect(authorize({ kind: 'admin' }, user, {})).toBe('forbidden');
+    expect(authorize({ kind: 'admin' }, admin, {})).toBe('allow');
+  });
+
+  it('self_or_admin refuses a user when the parameter is missing or differs only in case', () => {
+    const rule = { kind: 'self_or_admin', param: 'user_id' } as const;
+    expect(authorize(rule, user, {})).toBe('forbidden');
+    expect(authorize(rule, user, { user_id: undefined })).toBe('forbidden');
+    expect(authorize(rule, user, { other: SELF })).toBe('forbidden');
+    expect(authorize(rule, user, { user_id: SELF.toUpperCase() })).toBe('forbidden');
+    expect(authorize(rule, user, { user_id: ` ${SELF}` })).toBe('forbidden');
+    expect(authorize(rule, user, { user_id: SELF })).toBe('allow');
+    expect(authorize(rule, admin, {})).toBe('allow');
+  });
+});
+
+describe('routes and policy agree', () => {
+  const infrastructure = ['GET /healthz', 'GET /readyz', 'GET /openapi.json'];
+
+  it('every route has a policy entry', () => {
+    const missing = routes.map((r) => r.route).filter((r) => !(r in policy));
+    expect(missing).toEqual([]);
+  });
+
+  it('every policy entry except the infrastructure endpoints has a route', () => {
+    const served = new Set<string>(routes.map((r) => r.route));
+    const orphans = Object.keys(policy).filter((k) => !infrastructure.includes(k) && !served.has(k));
+    expect(orphans).toEqual([]);
+    // and the infrastructure endpoints are not also routes (they are mounted by createApp)
+    expect(infrastructure.filter((k) => served.has(k))).toEqual([]);
+    expect(infrastructure.every((k) => k in policy)).toBe(true);
+  });
+
+  it('no route is declared twice', () => {
+    const keys = routes.map((r) => r.route);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('route keys are "METHOD /path"', () => {
+    for (const key of Object.keys(policy)) expect(key).toMatch(/^(GET|POST|PUT|PATCH|DELETE) \/[A-Za-z0-9_\-/:.]*$/);
+  });
+});

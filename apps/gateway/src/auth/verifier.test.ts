@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { TOKEN, type Jwks } from '@um/contracts';
+import { AppError, createLogger } from '@um/platform';
+import { SignJWT } from 'jose';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { makeKey, signToken, type KeyPair } from '../../test/support.js';
+import { TokenVerifier } from './verifier.js';
+
+const log = createLogger('gateway-test', 'silent');
+const jwksOf = (...keys: KeyPair[]): Jwks => ({ keys: keys.map((k) => k.jwk as Jwks['keys'][number]) });
+
+function verifierWith(fetchJwks: () => Promise<Jwks>, isRevoked: (sub: string, iat: number) => boolean = () => false) {
+  let fetches = 0;
+  const v = new TokenVerifier(
+    async () => {
+      fetches++;
+      return fetchJwks();
+    },
+    { isRevoked },
+    log,
+  );
+  return { v, fetches: () => fetches };
+}
+
+async function rejection(p: Promise<unknown>): Promise<AppError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(AppError);
+  return e as AppError;
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('TokenVerifier', () => {
+  it('returns the principal of a valid token', async () => {
+    const key = await makeKey();
+    const { v } = verifierWith(async () => jwksOf(key));
+    const sub = randomUUID();
+    const jti = randomUUID();
+    expect(await v.verify(await signToken(key, { sub, role: 'admin', jti }))).toEqual({ userId: sub, role: 'admin', tokenId: jti });
+  });
+
+  it('asks the revocation cache with the subject and issue time', async () => {
+    const key = await makeKey();
+    const asked: [string, number][] = [];
+    const { v } = verifierWith(
+      async () => jwksOf(key),
+      (sub, iat) => {
+        asked.push([sub, iat]);
+        return true;
+      },
+    );
+    const sub = randomUUID();
+    const iat = Math.floor(Date.now() / 1000) - 10;
+    const err = await rejection(v.verify(await signToken(key, { sub, iat })));
+    expect(err.code).toBe('unauthenticated');
+    expect(err.id).toBe('auth.token_revoked');
+    expect(asked).toEqual([[sub, iat]]);
+  });
+
+  it('is unavailable (not unauthenticated) while the keys cannot be fetched, and recovers', async () => {
+    const key = await makeKey();
+    let up = false;
+    const { v, fetches } = verifierWith(async () => {
+      if (!up) throw new Error('no responders');
+      return jwksOf(key);
+    });
+    await v.warmUp(); // logs, does not throw
+    const token = await signToken(key);
+    const err = await rejection(v.verify(token));
+    expect(err.code).toBe('unavailable');
+    expect(err.id).toBe('auth.jwks_unavailable');
+    up = true;
+    await expect(v.verify(token)).resolves.toMatchObject({ role: 'user' });
+    expect(fetches()).toBe(3);
+  });
+
+  it('shares one JWKS fetch between concurrent first requests', async () => {
+    const key = await makeKey();
+    const { v, fetches } = verifierWith(async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      return jwksOf(key);
+    });
+    const tokens = await Promise.all([1, 2, 3, 4, 5].map(() => signToken(key)));
+    await Promise.all(tokens.map((t) => v.verify(t)));
+    expect(fetches()).toBe(1);
+  });
+
+  it('picks up a rotated key, but refetches for unknown kids at most once per cooldown', async () => {
+    const oldKey = await makeKey('k-old');
+    const newKey = await makeKey('k-new');
+    let published = jwksOf(oldKey);
+    const { v, fetches } = verifierWith(async () => published);
+    await v.warmUp();
+    expect(fetches()).toBe(1);
+
+    published = jwksOf(oldKey, newKey);
+    const rotated = await signToken(newKey);
+    // just fetched: an unknown kid does not trigger another fetch yet
+    expect((await rejection(v.verify(rotated))).code).toBe('unauthenticated');
+    expect(fetches()).toBe(1);
+
+    // after the cooldown the unknown kid triggers one refetch, which finds the new key
+    const later = Date.now() + 6_000;
+    vi.spyOn(Date, 'now').mockReturnValue(later);
+    await expect(v.verify(rotated)).resolves.toMatchObject({ role: 'user' });
+    expect(fetches()).toBe(2);
+
+    // a flood of forged kids inside the next cooldown costs no fetch at all
+    const forged = await Promise.all(Array.from({ length: 10 }, async (_, i) => signToken(await makeKey(`forged-${i}`))));
+    for (const t of forged) expect((await rejection(v.verify(t))).id).toBe('auth.token_invalid');
+    expect(fetches()).toBe(2);
+    // the old key still works
+    await expect(v.verify(await signToken(oldKey))).resolves.toMatchObject({ role: 'user' });
+  });
+
+  it('refuses a token with a role outside the enum', async () => {
+    const key = await makeKey();
+    const { v } = verifierWith(async () => jwksOf(key));
+    const err = await rejection(v.verify(await signToken(key, { role: 'root' })));
+    expect(err.code).toBe('unauthenticated');
+    expect(err.id).toBe('auth.token_claims');
+  });
+
+  it.each(['sub', 'jti', 'iat', 'exp'])('refuses a token without %s', async (missing) => {
+    const key = await makeKey();
+    const { v } = verifierWith(async () => jwksOf(key));
+    const t = Math.floor(Date.now() / 1000);
+    const claims: Record<string, unknown> = { role: 'user', sid: randomUUID(), sub: randomUUID(), jti: randomUUID(), iat: t, exp: t + 600, iss: TOKEN.issuer, aud: TOKEN.audience };
+    delete claims[missing];
+    const token = await new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid: key.jwk.kid!, typ: TOKEN.type }).sign(key.privateKey);
+    const err = await rejection(v.verify(token));
+    expect(err.code).toBe('unauthenticated');
+    // the same token with every claim is accepted, so the missing claim is what was refused
+    const full = await new SignJWT({ ...claims, [missing]: missing === 'sub' || missing === 'jti' ? randomUUID() : missing === 'iat' ? t : t + 600 })
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.jwk.kid!, typ: TOKEN.type })
+      .sign(key.privateKey);
+    await expect(v.verify(full)).resolves.toBeDefined();
+  });
+
+  it('tolerates 5 s of clock skew on expiry, not more', async () => {
+    const key = await makeKey();
+    const { v } = verifierWith(async () => jwksOf(key));
+    const t = Math.floor(Date.now() / 1000);
+    await expect(v.verify(await signToken(key, { iat: t - 100, exp: t - 2 }))).resolves.toBeDefined();
+    const err = await rejection(v.verify(await signToken(key, { iat: t - 100, exp: t - 30 })));
+    expect(err.id).toBe('auth.token_expired');
+  });
+});

@@ -1,0 +1,760 @@
+import { createPublicKey, randomUUID } from 'node:crypto';
+import { TOKEN } from '@um/contracts';
+import { AppError } from '@um/platform';
+import { base64url, exportSPKI, SignJWT } from 'jose';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { policy } from '../src/access/policy.js';
+import { KID, makeKey, signToken, startGateway, unsignedToken, userReply, type Harness } from './support.js';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startGateway();
+});
+afterAll(async () => {
+  await h?.close();
+});
+beforeEach(() => {
+  h.rpc.reset();
+  h.revocations.revoked.clear();
+  h.readiness.value = { ok: true, checks: { nats: 'ok', users: 'ok', auth: 'ok' } };
+});
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: any;
+}
+
+async function send(path: string, init: RequestInit & { token?: string } = {}): Promise<Answer> {
+  const headers = new Headers(init.headers);
+  if (init.token) headers.set('authorization', `Bearer ${init.token}`);
+  const res = await fetch(`${h.url}${path}`, { ...init, headers });
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, body };
+}
+
+const postJson = (path: string, body: unknown, init: RequestInit & { token?: string } = {}) =>
+  send(path, { ...init, method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...(init.headers as object) } });
+
+function expectProblem(a: Answer, status: number, code?: string) {
+  expect(a.status, a.text).toBe(status);
+  expect(a.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(a.body).toMatchObject({ type: 'about:blank', status });
+  expect(typeof a.body.title).toBe('string');
+  expect(typeof a.body.detail).toBe('string');
+  expect(a.body.detail.length).toBeGreaterThan(0);
+  expect(a.body.request_id).toBe(a.headers.get('x-request-id'));
+  if (code) expect(a.body.code).toBe(code);
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const validRegistration = {
+  username: 'alice_1',
+  email: 'alice@example.com',
+  password: 'correct horse battery',
+  fio: 'Alice Example',
+  birthday: '1990-01-02',
+  tags: ['a', 'b'],
+};
+
+/** Canned service replies, by RPC name. */
+function replyByRpc(rpc: string, input: any): unknown {
+  switch (rpc) {
+    case 'users.list':
+    case 'users.search':
+      return { items: [userReply()], total: 1 };
+    case 'users.delete':
+      return userReply(input.user_id);
+    case 'users.request_email_confirmation':
+      return { status: 'accepted' };
+    default:
+      throw new Error(`unexpected rpc ${rpc}`);
+  }
+}
+
+/** One request per protected route; `self` is the caller's user id. */
+const protectedRequests: Record<string, { path: (self: string) => string; method: string; ok: number; rpc: string }> = {
+  'GET /users': { method: 'GET', path: () => '/users', ok: 200, rpc: 'users.list' },
+  'GET /users/search': { method: 'GET', path: () => '/users/search?username=alice', ok: 200, rpc: 'users.search' },
+  'POST /user_delete/:user_id': { method: 'POST', path: (self) => `/user_delete/${self}`, ok: 200, rpc: 'users.delete' },
+  'POST /confirm-email/resend': { method: 'POST', path: () => '/confirm-email/resend', ok: 202, rpc: 'users.request_email_confirmation' },
+};
+
+describe('authentication of protected routes', () => {
+  it('covers every non-public route in the policy', () => {
+    const nonPublic = Object.entries(policy)
+      .filter(([, rule]) => rule.kind !== 'public')
+      .map(([k]) => k)
+      .sort();
+    expect(Object.keys(protectedRequests).sort()).toEqual(nonPublic);
+  });
+
+  type BadAuth = [name: string, header: (self: string) => Promise<string | undefined>, invalidToken: boolean | undefined];
+  const bad: BadAuth[] = [
+    ['no Authorization header', async () => undefined, false],
+    ['Basic credentials', async () => 'Basic YWxpY2U6c2VjcmV0', undefined],
+    ['"Bearer" without a token', async () => 'Bearer', undefined],
+    ['a token with spaces', async () => 'Bearer abc def', undefined],
+    ['a garbage token', async () => 'Bearer not-a-jwt', true],
+    ['a garbage three-part token', async () => 'Bearer aaa.bbb.ccc', true],
+    ['an alg:none token', async (self) => `Bearer ${unsignedToken(self)}`, true],
+    ['a token signed by another key with the same kid', async (self) => `Bearer ${await signToken(await makeKey(KID), { sub: self })}`, true],
+    ['a token with an unknown kid', async (self) => `Bearer ${await signToken(await makeKey('other-kid'), { sub: self })}`, true],
+    [
+      'an expired token',
+      async (self) => {
+        const t = Math.floor(Date.now() / 1000);
+        return `Bearer ${await signToken(h.key, { sub: self, iat: t - 3600, exp: t - 60 })}`;
+      },
+      true,
+    ],
+    ['a token for another audience', async (self) => `Bearer ${await signToken(h.key, { sub: self, aud: 'someone-else/api' })}`, true],
+    ['a token from another issuer', async (self) => `Bearer ${await signToken(h.key, { sub: self, iss: 'evil/issuer' })}`, true],
+    ['a token with typ JWT', async (self) => `Bearer ${await signToken(h.key, { sub: self, typ: 'JWT' })}`, true],
+    ['a token with an unknown role', async (self) => `Bearer ${await signToken(h.key, { sub: self, role: 'superuser' })}`, true],
+    ['a token whose subject is not a uuid', async () => `Bearer ${await signToken(h.key, { sub: 'admin' })}`, true],
+    [
+      'an HS256 token keyed with the raw public key',
+      async (self) => `Bearer ${await hmacToken(self, base64url.decode(h.key.jwk.x!))}`,
+      true,
+    ],
+    [
+      'an HS256 token keyed with the PEM public key',
+      async (self) => `Bearer ${await hmacToken(self, new TextEncoder().encode(await exportSPKI(h.key.publicKey)))}`,
+      true,
+    ],
+    [
+      'a revoked token',
+      async (self) => {
+        h.revocations.revoked.add(self);
+        return `Bearer ${await signToken(h.key, { sub: self })}`;
+      },
+      true,
+    ],
+  ];
+
+  async function hmacToken(sub: string, secret: Uint8Array) {
+    return new SignJWT({ role: 'admin', sid: randomUUID() })
+      .setProtectedHeader({ alg: 'HS256', kid: KID, typ: TOKEN.type })
+      .setIssuer(TOKEN.issuer)
+      .setAudience(TOKEN.audience)
+      .setSubject(sub)
+      .setJti(randomUUID())
+      .setIssuedAt()
+      .setExpirationTime('15m')
+      .sign(secret);
+  }
+
+  const matrix = Object.entries(protectedRequests).flatMap(([route, r]) => bad.map(([name, header, invalid]) => [route, name, r, header, invalid] as const));
+
+  it.each(matrix)('%s with %s → 401', async (_route, _name, r, header, invalidToken) => {
+    const self = randomUUID();
+    const authorization = await header(self);
+    const a = await send(r.path(self), { method: r.method, headers: authorization === undefined ? {} : { authorization } });
+    expectProblem(a, 401, 'unauthenticated');
+    const challenge = a.headers.get('www-authenticate');
+    expect(challenge).toMatch(/^Bearer realm="user-management"/);
+    // RFC 6750 §3: a well-formed challenge; error_description only from %x20-21 / %x23-5B / %x5D-7E (no '"' or '\\')
+    expect(challenge).toMatch(/^Bearer realm="user-management"(, error="invalid_token", error_description="[\x20\x21\x23-\x5B\x5D-\x7E]+")?$/);
+    if (invalidToken === true) expect(challenge).toContain('error="invalid_token"');
+    if (invalidToken === false) expect(challenge).not.toContain('error=');
+    expect(h.rpc.calls).toEqual([]);
+  });
+
+  it.each(Object.entries(protectedRequests))('%s with a valid token → forwarded', async (_route, r) => {
+    const self = randomUUID();
+    h.rpc.reply = replyByRpc;
+    const a = await send(r.path(self), { method: r.method, token: await signToken(h.key, { sub: self }) });
+    expect(a.status, a.text).toBe(r.ok);
+    expect(a.headers.get('www-authenticate')).toBeNull();
+    expect(h.rpc.calls).toHaveLength(1);
+    expect(h.rpc.calls[0]).toMatchObject({ rpc: r.rpc, meta: { actorId: self, requestId: a.headers.get('x-request-id') } });
+  });
+
+  it('an expired token says so in the challenge', async () => {
+    const t = Math.floor(Date.now() / 1000);
+    const a = await send('/users', { token: await signToken(h.key, { iat: t - 3600, exp: t - 60 }) });
+    expectProblem(a, 401);
+    expect(a.headers.get('www-authenticate')).toContain('error_description="The access token has expired"');
+  });
+
+  it('a revocation only refuses that user, and accepts the token once lifted', async () => {
+    const self = randomUUID();
+    const token = await signToken(h.key, { sub: self });
+    h.rpc.reply = replyByRpc;
+    h.revocations.revoked.add(randomUUID());
+    expect((await send('/users', { token })).status).toBe(200);
+    h.revocations.revoked.add(self);
+    expect((await send('/users', { token })).status).toBe(401);
+    h.revocations.revoked.delete(self);
+    expect((await send('/users', { token })).status).toBe(200);
+  });
+
+  it('accepts a lowercase "bearer" scheme', async () => {
+    h.rpc.reply = replyByRpc;
+    const a = await send('/users', { headers: { authorization: `bearer ${await signToken(h.key)}` } });
+    expect(a.status).toBe(200);
+  });
+
+  it('public routes ignore a bad token', async () => {
+    h.rpc.reply = () => userReply();
+    const a = await postJson('/register', validRegistration, { headers: { authorization: 'Bearer garbage' } });
+    expect(a.status).toBe(201);
+  });
+});
+
+describe('POST /user_delete/{id}', () => {
+  it('a user deleting themselves is forwarded', async () => {
+    const self = randomUUID();
+    h.rpc.reply = replyByRpc;
+    const a = await send(`/user_delete/${self}`, { method: 'POST', token: await signToken(h.key, { sub: self }) });
+    expect(a.status).toBe(200);
+    expect(a.body.id).toBe(self);
+    expect(h.rpc.calls).toEqual([{ rpc: 'users.delete', input: { user_id: self }, meta: { requestId: a.headers.get('x-request-id'), actorId: self } }]);
+  });
+
+  it('a user deleting someone else is refused without asking the service', async () => {
+    const a = await send(`/user_delete/${randomUUID()}`, { method: 'POST', token: await signToken(h.key, { sub: randomUUID() }) });
+    expectProblem(a, 403, 'permission_denied');
+    expect(a.headers.get('www-authenticate')).toBeNull();
+    expect(h.rpc.calls).toEqual([]);
+  });
+
+  it('an admin deleting anyone is forwarded', async () => {
+    const adminId = randomUUID();
+    const victim = randomUUID();
+    h.rpc.reply = replyByRpc;
+    const a = await send(`/user_delete/${victim}`, { method: 'POST', token: await signToken(h.key, { sub: adminId, role: 'admin' }) });
+    expect(a.status).toBe(200);
+    expect(h.rpc.calls).toEqual([{ rpc: 'users.delete', input: { user_id: victim }, meta: { requestId: a.headers.get('x-request-id'), actorId: adminId } }]);
+  });
+
+  it.each(['not-a-uuid', '123', `${randomUUID()}x`, "1'%20OR%20'1'='1"])('a malformed id (%s) is 404 for an admin', async (id) => {
+    const a = await send(`/user_delete/${id}`, { method: 'POST', token: await signToken(h.key, { role: 'admin' }) });
+    expectProblem(a, 404, 'not_found');
+    expect(h.rpc.calls).toEqual([]);
+  });
+
+  it('a malformed id is 403 for a user (it cannot be theirs)', async () => {
+    const a = await send('/user_delete/not-a-uuid', { method: 'POST', token: await signToken(h.key) });
+    expectProblem(a, 403);
+    expect(h.rpc.calls).toEqual([]);
+  });
+
+  it('without a token is 401 even for a malformed id', async () => {
+    const a = await send('/user_delete/not-a-uuid', { method: 'POST' });
+    expectProblem(a, 401);
+  });
+
+  it('GET is 405 with Allow: POST', async () => {
+    const a = await send(`/user_delete/${randomUUID()}`, { token: await signToken(h.key, { role: 'admin' }) });
+    expectProblem(a, 405);
+    expect(a.headers.get('allow')).toBe('POST');
+    expect(h.rpc.calls).toEqual([]);
+  });
+});
+
+describe('service errors map to HTTP', () => {
+  const cases: [string, () => Error, number][] = [
+    ['already_exists', () => new AppError('already_exists', 'users.username_taken', 'The username is taken'), 409],
+    ['not_found', () => new AppError('not_found', 'users.not_found', 'No such user'), 404],
+    ['unavailable', () => new AppError('unavailable', 'rpc.no_responders', 'The users service is not available'), 503],
+    ['timeout', () => new AppError('timeout', 'rpc.timeout', 'The users service did not answer in time'), 504],
+    ['permission_denied', () => new AppError('permission_denied', 'users.denied', 'Not allowed'), 403],
+    ['bad_request', () => new AppError('bad_request', 'rpc.payload_not_json', 'Request payload is not JSON'), 400],
+    ['unauthenticated', () => new AppError('unauthenticated', 'auth.bad_credentials', 'Wrong username or password'), 401],
+  ];
+
+  it.each(cases)('%s → %i with the service message as detail', async (code, error, status) => {
+    h.rpc.reply = () => {
+      throw error();
+    };
+    const a = await postJson('/register', validRegistration);
+    expectProblem(a, status, code);
+    expect(a.body.detail).toBe(error().message);
+    expect(a.body.errors).toBeUndefined();
+    expect(h.rpc.calls).toHaveLength(1);
+  });
+
+  it('invalid_argument → 422 with the field errors', async () => {
+    const fields = [
+      { field: 'email', message: 'is already registered' },
+      { field: 'username', message: 'is reserved' },
+    ];
+    h.rpc.reply = () => {
+      throw new AppError('invalid_argument', 'users.invalid', 'Invalid input', fields);
+    };
+    const a = await postJson('/register', validRegistration);
+    expectProblem(a, 422, 'invalid_argument');
+    expect(a.body.errors).toEqual(fields);
+  });
+
+  it('resource_exhausted → 429 with Retry-After', async () => {
+    h.rpc.reply = () => {
+      throw new AppError('resource_exhausted', 'users.rate_limited', 'Try again later', undefined, { retryAfterSeconds: 30 });
+    };
+    const a = await postJson('/register', validRegistration);
+    expectProblem(a, 429, 'resource_exhausted');
+    expect(a.headers.get('retry-after')).toBe('30');
+  });
+
+  it('an internal AppError → 500 without its message', async () => {
+    h.rpc.reply = () => {
+      throw new AppError('internal', 'users.db', 'secret internal detail', undefined, { cause: new Error('pg: password authentication failed') });
+    };
+    const a = await postJson('/register', validRegistration);
+    expectProblem(a, 500, 'internal');
+    expect(a.text).not.toContain('secret internal detail');
+    expect(a.text).not.toContain('password authentication');
+    expect(a.text).not.toContain('users.db');
+    expect(a.body.detail).toMatch(/request id/);
+  });
+
+  it('a plain thrown Error → 500 without its message or stack', async () => {
+    h.rpc.reply = () => {
+      throw new Error('secret internal detail');
+    };
+    const a = await postJson('/register', validRegistration);
+    expectProblem(a, 500, 'internal');
+    expect(a.text).not.toContain('secret internal detail');
+    expect(a.text).not.toMatch(/at .*\.ts:\d+/);
+    expect(Object.keys(a.body).sort()).toEqual(['code', 'detail', 'request_id', 'status', 'title', 'type']);
+  });
+
+  it('a thrown non-Error value → 500', async () => {
+    h.rpc.reply = () => {
+      throw 'secret internal detail';
+    };
+    const a = await postJson('/register', validRegistration);
+    expectProblem(a, 500);
+    expect(a.text).not.toContain('secret internal detail');
+  });
+});
+
+describe('POST /register', () => {
+  it('forwards the validated, normalised body and answers 201', async () => {
+    const reply = userReply();
+    h.rpc.reply = () => reply;
+    const a = await postJson('/register', { ...validRegistration, username: '  alice_1 ', email: ' alice@example.com ', tags: ' b, a,b ', extra: 'dropped' });
+    expect(a.status).toBe(201);
+    expect(a.body).toEqual(reply);
+    expect(h.rpc.calls).toEqual([
+      {
+        rpc: 'users.register',
+        input: { ...validRegistration, tags: ['b', 'a'] },
+        meta: { requestId: a.headers.get('x-request-id'), actorId: null },
+      },
+    ]);
+  });
+
+  it('defaults tags to []', async () => {
+    h.rpc.reply = () => userReply();
+    const { tags: _t, ...noTags } = validRegistration;
+    expect((await postJson('/register', noTags)).status).toBe(201);
+    expect((h.rpc.calls[0]!.input as { tags: unknown }).tags).toEqual([]);
+  });
+
+  it('answers 422 with one entry per bad field and does not call the service', async () => {
+    const a = await postJson('/register', {
+      username: 'a b',
+      email: 'not-an-email',
+      password: 'short',
+      fio: '   ',
+      birthday: '2020-13-01',
+      tags: 5,
+    });
+    expectProblem(a, 422, 'invalid_argument');
+    const fields = (a.body.errors as { field: string; message: string }[]).map((e) => e.field);
+    expect(fields.sort()).toEqual(['birthday', 'email', 'fio', 'password', 'tags', 'username']);
+    for (const e of a.body.errors) expect(e.message.length).toBeGreaterThan(0);
+    expect(a.body.errors).toContainEqual({ field: 'birthday', message: 'must be a real calendar date' });
+    expect(a.body.errors).toContainEqual({ field: 'password', message: 'must be at least 8 characters' });
+    expect(h.rpc.calls).toEqual([]);
+  });
+
+  it('names every missing field as required', async () => {
+    const a = await postJson('/register', {});
+    expectProblem(a, 422);
+    expect(a.body.errors).toEqual(
+      expect.arrayContaining(['username', 'email', 'password', 'fio', 'birthday'].map((field) => ({ field, message: 'is required' }))),
+    );
+    expect(a.body.errors).toHaveLength(5);
+    expect(h.rpc.calls).toEqual([]);
+  });
+
+  it('malformed JSON → 400', async () => {
+    const a = await send('/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username": "alice",' });
+    expectProblem(a, 400, 'bad_request');
+    expect(h.rpc.calls).toEqual([]);
+  });
+
+  it('a body over 100 KB → 413', async () => {
+    const a = await postJson('/register', { ...validRegistration, fio: 'x'.repeat(101 * 1024) });
+    expectProblem(a, 413);
+    expect(h.rpc.calls).toEqual([]);
+  });
+
+  it('a body just under 100 KB is read (and then validated)', async () => {
+    const a = await postJson('/register', { ...validRegistration, fio: 'x'.repeat(99 * 1024) });
+    expectProblem(a, 422);
+    expect(a.body.errors).toEqual([{ field: 'fio', message: 'must be at most 200 characters' }]);
+  });
+
+  it('text/plain → 415', async () => {
+    const a = await send('/register', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(validRegistration) });
+    expectProblem(a, 415);
+    expect(h.rpc.calls).toEqual([]);
+  });
+
+  it('no body at all → 415', async () => {
+    const a = await send('/register', { method: 'POST' });
+    expectProblem(a, 415);
+  });
+
+  it.each([
+    ['an array', '[1, 2]'],
+    ['an array of the right object', JSON.stringify([validRegistration])],
+  ])('a JSON body that is %s → 400', async (_label, body) => {
+    const a = await send('/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expectProblem(a, 400, 'bad_request');
+    expect(h.rpc.calls).toEqual([]);
+  });
+
+  it.each(['"a string"', 'null', '42'])('a JSON scalar body %s → 400', async (body) => {
+    const a = await send('/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expectProblem(a, 400, 'bad_request');
+    expect(h.rpc.calls).toEqual([]);
+  });
+
+  it('an unsupported content encoding → 415', async () => {
+    const a = await send('/register', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'x-unknown' },
+      body: JSON.stringify(validRegistration),
+    });
+    expectProblem(a, 415);
+  });
+
+  it('GET /register → 405 with Allow', async () => {
+    const a = await send('/register');
+    expectProblem(a, 405);
+    expect(a.headers.get('allow')).toBe('POST');
+  });
+
+  it.each([['PUT'], ['DELETE'], ['PATCH']])('%s /users → 405 with Allow: GET', async (method) => {
+    const a = await send('/users', { method });
+    expectProblem(a, 405);
+    expect(a.headers.get('allow')).toBe('GET');
+  });
+
+  it('an unknown path → 404 problem+json', async () => {
+    const a = await send('/nope/nothing-here');
+    expectProblem(a, 404, 'not_found');
+    expect(a.body.detail).toContain('/nope/nothing-here');
+  });
+});
+
+describe('POST /login', () => {
+  const token = { access_token: 'eyJhbGciOiJFZERTQSJ9.fake.sig', token_type: 'bearer', expires_in: 900 };
+
+  it('accepts JSON and forwards the trimmed username', async () => {
+    h.rpc.reply = () => token;
+    const a = await postJson('/login', { username: '  alice_1 ', password: ' p@ss word ' });
+    expect(a.status).toBe(200);
+    expect(a.body).toEqual(token);
+    expect(a.headers.get('cache-control')).toBe('no-store');
+    expect(h.rpc.calls).toEqual([{ rpc: 'auth.login', input: { username: 'alice_1', password: ' p@ss word ' }, meta: { requestId: a.headers.get('x-request-id'), actorId: null } }]);
+  });
+
+  it('accepts the OAuth2 password form', async () => {
+    h.rpc.reply = () => token;
+    const a = await send('/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: 'alice@example.com', password: 'p&ss=word+1', grant_type: 'password' }).toString(),
+    });
+    expect(a.status).toBe(200);
+    expect(a.body).toEqual(token);
+    expect(a.headers.get('cache-control')).toBe('no-store');
+    expect(h.rpc.calls).toEqual([
+      { rpc: 'auth.login', input: { username: 'alice@example.com', password: 'p&ss=word+1', grant_type: 'password' }, meta: expect.objectContaining({ actorId: null }) },
+    ]);
+  });
+
+  it('refuses another grant type', async () => {
+    const a = await send('/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'username=alice&password=secret&grant_type=client_credentials',
+    });
+    expectProblem(a, 422);
+    expect(a.body.errors).toEqual([{ field: 'grant_type', message: 'must be "password"' }]);
+    expect(h.rpc.calls).toEqual([]);
+  });
+
+  it('bad credentials from auth-service → 401', async () => {
+    h.rpc.reply = () => {
+      throw new AppError('unauthenticated', 'auth.bad_credentials', 'Wrong username or password');
+    };
+    const a = await postJson('/login', { username: 'alice', password: 'wrong' });
+    expectProblem(a, 401, 'unauthenticated');
+    expect(a.body.detail).toBe('Wrong username or password');
+    expect(a.headers.get('www-authenticate')).toMatch(/^Bearer realm=/);
+  });
+});
+
+describe('GET /users paging', () => {
+  let token: string;
+  beforeAll(async () => {
+    token = await signToken(h.key);
+  });
+
+  const page = (total: number) => ({ items: [userReply(), userReply()], total });
+
+  it('defaults to limit 100 offset 0, with X-Total-Count and a next link', async () => {
+    h.rpc.reply = () => page(250);
+    const a = await send('/users', { token });
+    expect(a.status).toBe(200);
+    expect(a.body).toHaveLength(2);
+    expect(h.rpc.calls[0]!.input).toEqual({ limit: 100, offset: 0 });
+    expect(a.headers.get('x-total-count')).toBe('250');
+    expect(a.headers.get('link')).toBe('</users?limit=100&offset=100>; rel="next"');
+  });
+
+  it('has next and prev in the middle', async () => {
+    h.rpc.reply = () => page(100);
+    const a = await send('/users?limit=10&offset=20', { token });
+    expect(h.rpc.calls[0]!.input).toEqual({ limit: 10, offset: 20 });
+    expect(a.headers.get('x-total-count')).toBe('100');
+    expect(a.headers.get('link')).toBe('</users?limit=10&offset=30>; rel="next", </users?limit=10&offset=10>; rel="prev"');
+  });
+
+  it('has only prev on the last page, never a negative offset', async () => {
+    h.rpc.reply = () => page(25);
+    const a = await send('/users?limit=10&offset=5', { token });
+    expect(a.headers.get('link')).toBe('</users?limit=10&offset=15>; rel="next", </users?limit=10&offset=0>; rel="prev"');
+    h.rpc.reply = () => page(25);
+    const b = await send('/users?limit=10&offset=20', { token });
+    expect(b.headers.get('link')).toBe('</users?limit=10&offset=10>; rel="prev"');
+  });
+
+  it('links back to offset 0 from offset 1', async () => {
+    h.rpc.reply = () => page(5);
+    const a = await send('/users?limit=10&offset=1', { token });
+    expect(a.headers.get('link')).toBe('</users?limit=10&offset=0>; rel="prev"');
+  });
+
+  it('keeps unrelated query parameters in the links', async () => {
+    h.rpc.reply = () => page(30);
+    const a = await send('/users?sort=x&limit=10', { token });
+    expect(a.headers.get('link')).toBe('</users?sort=x&limit=10&offset=10>; rel="next"');
+  });
+
+  it('has no Link when everything fits', async () => {
+    h.rpc.reply = () => ({ items: [], total: 0 });
+    const a = await send('/users', { token });
+    expect(a.status).toBe(200);
+    expect(a.body).toEqual([]);
+    expect(a.headers.get('x-total-count')).toBe('0');
+    expect(a.headers.get('link')).toBeNull();
+  });
+
+  it.each([
+    ['limit=1001', 'limit'],
+    ['limit=abc', 'limit'],
+    ['limit=0', 'limit'],
+    ['limit=1.5', 'limit'],
+    ['offset=-1', 'offset'],
+    ['limit=1&limit=2', 'limit'],
+  ])('%s → 422', async (q, field) => {
+    const a = await send(`/users?${q}`, { token });
+    expectProblem(a, 422, 'invalid_argument');
+    expect(a.body.errors.map((e: { field: string }) => e.field)).toEqual([field]);
+    expect(h.rpc.calls).toEqual([]);
+  });
+
+  it('limit=1000 is allowed', async () => {
+    h.rpc.reply = () => page(2);
+    expect((await send('/users?limit=1000', { token })).status).toBe(200);
+    expect(h.rpc.calls[0]!.input).toEqual({ limit: 1000, offset: 0 });
+  });
+});
+
+describe('GET /users/search', () => {
+  let token: string;
+  beforeAll(async () => {
+    token = await signToken(h.key);
+  });
+
+  const hostile = ['%', '_', "'; DROP TABLE users; --", 'a\\b\\\\c\\', '%_\\%', 'Иван 山田 😀 e\u0301', '"quoted" <b>x</b>', '$1 OR 1=1', '*)(uid=*'];
+
+  it.each(hostile)('forwards %j verbatim as data', async (needle) => {
+    h.rpc.reply = () => ({ items: [], total: 0 });
+    const q = new URLSearchParams({ username: needle, email: needle, fio: `  ${needle}  ` });
+    const a = await send(`/users/search?${q}`, { token });
+    expect(a.status, a.text).toBe(200);
+    expect(h.rpc.calls).toEqual([
+      expect.objectContaining({ rpc: 'users.search', input: { limit: 100, offset: 0, username: needle, email: needle, fio: needle } }),
+    ]);
+  });
+
+  it('splits tags and keeps the filters in the paging links', async () => {
+    h.rpc.reply = () => ({ items: [userReply()], total: 500 });
+    const a = await send(`/users/search?tags=a,b&fio=${encodeURIComponent("'; DROP TABLE users; --")}&birthday=1990-01-02&limit=5`, { token });
+    expect(a.status).toBe(200);
+    expect(h.rpc.calls[0]!.input).toEqual({ limit: 5, offset: 0, tags: ['a', 'b'], fio: "'; DROP TABLE users; --", birthday: '1990-01-02' });
+    const next = /<([^>]+)>; rel="next"/.exec(a.headers.get('link') ?? '')?.[1];
+    expect(next).toBeDefined();
+    const u = new URL(next!, h.url);
+    expect(u.pathname).toBe('/users/search');
+    expect(Object.fromEntries(u.searchParams)).toEqual({ tags: 'a,b', fio: "'; DROP TABLE users; --", birthday: '1990-01-02', limit: '5', offset: '5' });
+  });
+
+  it('accepts repeated tags parameters', async () => {
+    h.rpc.reply = () => ({ items: [], total: 0 });
+    await send('/users/search?tags=x&tags=%20y%20&tags=x', { token });
+    expect((h.rpc.calls[0]!.input as { tags: string[] }).tags).toEqual(['x', 'y']);
+  });
+
+  it.each([
+    ['birthday=2020-13-01', 'birthday'],
+    ['birthday=1990-1-2', 'birthday'],
+    ['username=%20%20', 'username'],
+    [`fio=${'x'.repeat(201)}`, 'fio'],
+    [`tags=${'t'.repeat(51)}`, 'tags'],
+  ])('%s → 422', async (q, field) => {
+    const a = await send(`/users/search?${q}`, { token });
+    expectProblem(a, 422, 'invalid_argument');
+    expect(a.body.errors.map((e: { field: string }) => e.field)).toEqual([field]);
+    expect(h.rpc.calls).toEqual([]);
+  });
+});
+
+describe('X-Request-Id', () => {
+  it('echoes a valid id and forwards it to the service', async () => {
+    h.rpc.reply = () => userReply();
+    const id = 'client-req_42:a.b@c';
+    const a = await postJson('/register', validRegistration, { headers: { 'x-request-id': id } });
+    expect(a.status).toBe(201);
+    expect(a.headers.get('x-request-id')).toBe(id);
+    expect(h.rpc.calls[0]!.meta.requestId).toBe(id);
+  });
+
+  it('accepts 128 characters', async () => {
+    const id = 'r'.repeat(128);
+    const a = await send('/healthz', { headers: { 'x-request-id': id } });
+    expect(a.headers.get('x-request-id')).toBe(id);
+  });
+
+  it.each([
+    ['spaces', 'has spaces in it'],
+    ['300 characters', 'x'.repeat(300)],
+    ['129 characters', 'x'.repeat(129)],
+    ['a slash', 'a/b'],
+    ['quotes', '"abc"'],
+  ])('replaces an id with %s by a generated one', async (_label, id) => {
+    h.rpc.reply = () => userReply();
+    const a = await postJson('/register', validRegistration, { headers: { 'x-request-id': id } });
+    const got = a.headers.get('x-request-id');
+    expect(got).not.toBe(id);
+    expect(got).toMatch(UUID_RE);
+    expect(h.rpc.calls[0]!.meta.requestId).toBe(got);
+  });
+
+  it('generates a distinct id per request when none is given', async () => {
+    const ids = await Promise.all([1, 2, 3].map(async () => (await send('/healthz')).headers.get('x-request-id')));
+    for (const id of ids) expect(id).toMatch(UUID_RE);
+    expect(new Set(ids).size).toBe(3);
+  });
+
+  it('is quoted in problem bodies', async () => {
+    const a = await send('/nope', { headers: { 'x-request-id': 'quote-me' } });
+    expect(a.body.request_id).toBe('quote-me');
+  });
+});
+
+describe('infrastructure endpoints', () => {
+  it('GET /healthz → 200', async () => {
+    const a = await send('/healthz');
+    expect(a.status).toBe(200);
+    expect(a.body).toEqual({ status: 'ok' });
+  });
+
+  it('GET /readyz → 200 when ready', async () => {
+    const a = await send('/readyz');
+    expect(a.status).toBe(200);
+    expect(a.body).toEqual({ status: 'ok', checks: { nats: 'ok', users: 'ok', auth: 'ok' } });
+  });
+
+  it('GET /readyz → 503 when not ready', async () => {
+    h.readiness.value = { ok: false, checks: { nats: 'ok', users: 'unavailable', auth: 'ok' } };
+    const a = await send('/readyz');
+    expect(a.status).toBe(503);
+    expect(a.body).toEqual({ status: 'unavailable', checks: { nats: 'ok', users: 'unavailable', auth: 'ok' } });
+  });
+
+  it('POST /healthz → 405', async () => {
+    const a = await send('/healthz', { method: 'POST' });
+    expectProblem(a, 405);
+    expect(a.headers.get('allow')).toBe('GET');
+  });
+
+  it('GET /openapi.json → an OpenAPI 3.1 document with every route', async () => {
+    const a = await send('/openapi.json');
+    expect(a.status).toBe(200);
+    expect(a.body.openapi).toBe('3.1.0');
+    expect(Object.keys(a.body.paths).sort()).toEqual(['/confirm-email', '/confirm-email/resend', '/login', '/register', '/user_delete/{user_id}', '/users', '/users/search']);
+    expect(Object.keys(a.body.paths['/register'])).toEqual(['post']);
+    expect(a.body.paths['/register'].post.responses['201']).toBeDefined();
+    expect(a.body.paths['/register'].post.security).toBeUndefined();
+    expect(a.body.paths['/users'].get.security).toEqual([{ bearer: [] }]);
+    expect(a.body.paths['/user_delete/{user_id}'].post.security).toEqual([{ bearer: [] }]);
+    expect(a.body.paths['/user_delete/{user_id}'].post.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'user_id', in: 'path', required: true })]),
+    );
+    const search = a.body.paths['/users/search'].get.parameters.map((p: { name: string }) => p.name).sort();
+    expect(search).toEqual(['birthday', 'email', 'fio', 'limit', 'offset', 'tags', 'username']);
+    expect(a.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('does not say which framework it runs on', async () => {
+    const a = await send('/healthz');
+    expect(a.headers.get('x-powered-by')).toBeNull();
+  });
+});
+
+describe('GET /confirm-email', () => {
+  it('forwards the token without authentication, no-store', async () => {
+    h.rpc.reply = () => userReply();
+    const a = await send('/confirm-email?token=abc123');
+    expect(a.status).toBe(200);
+    expect(a.headers.get('cache-control')).toBe('no-store');
+    expect(h.rpc.calls).toEqual([expect.objectContaining({ rpc: 'users.confirm_email', input: { token: 'abc123' }, meta: expect.objectContaining({ actorId: null }) })]);
+  });
+
+  it('without a token → 422', async () => {
+    const a = await send('/confirm-email');
+    expectProblem(a, 422);
+    expect(a.body.errors).toEqual([{ field: 'token', message: 'is required' }]);
+  });
+});
+
+describe('POST /confirm-email/resend', () => {
+  it('asks for the caller, never for an id from the request', async () => {
+    const self = randomUUID();
+    h.rpc.reply = replyByRpc;
+    const a = await postJson('/confirm-email/resend', { user_id: randomUUID() }, { token: await signToken(h.key, { sub: self }) });
+    expect(a.status).toBe(202);
+    expect(a.body).toEqual({ status: 'accepted' });
+    expect(h.rpc.calls).toEqual([expect.objectContaining({ rpc: 'users.request_email_confirmation', input: { user_id: self } })]);
+  });
+});

@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import { AppError, createLogger } from '@um/platform';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { signToken, startGateway, userReply, type Harness } from './support.js';
+
+/** Every line the real production logger (createLogger) would have written, captured instead of printed. */
+const output: string[] = [];
+const log = createLogger('gateway', 'info', {
+  hooks: {
+    streamWrite: (line: string) => {
+      output.push(line);
+      return '';
+    },
+  },
+});
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startGateway(log);
+});
+afterAll(async () => {
+  await h?.close();
+});
+beforeEach(() => {
+  h.rpc.reset();
+});
+
+interface AccessLine {
+  level: number;
+  service: string;
+  msg: string;
+  request_id: string;
+  user_id: string | null;
+  duration_ms: number;
+  req: { method: string; path: string };
+  res: { status: number };
+  request_body?: unknown;
+  response_body?: unknown;
+  error_id?: string;
+  cause?: string;
+  [k: string]: unknown;
+}
+
+const lines = () => output.join('').split('\n').filter(Boolean);
+const parsed = () => lines().map((l) => JSON.parse(l) as AccessLine);
+
+/** The access-log line of the request answered with `requestId`; the line is written on 'finish', so wait for it. */
+async function lineFor(requestId: string): Promise<AccessLine> {
+  const deadline = Date.now() + 2_000;
+  for (;;) {
+    const found = parsed().find((l) => l.request_id === requestId && l.req);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no access log line for ${requestId}; got:\n${lines().join('\n')}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function call(path: string, init: RequestInit = {}) {
+  const res = await fetch(`${h.url}${path}`, init);
+  const text = await res.text();
+  return { status: res.status, text, requestId: res.headers.get('x-request-id')!, line: await lineFor(res.headers.get('x-request-id')!) };
+}
+
+const REGISTER_PASSWORD = 'Reg1ster-Pa55word-zq9';
+const FORM_PASSWORD = 'F0rm-Login-Pa55-kx7';
+const JSON_PASSWORD = 'Js0n-Login-Pa55-mw4';
+const QUERY_PASSWORD = 'Query-Pa55-vv2';
+const ISSUED_TOKEN = 'eyJhbGciOiJFZERTQSJ9.issued-by-fake-auth.c2lnbmF0dXJl';
+const GARBAGE_TOKEN = 'garbage-bearer-token-9f3k';
+
+describe('access log', () => {
+  let bearer: string;
+  const userId = randomUUID();
+  const seen: Record<string, AccessLine> = {};
+
+  beforeAll(async () => {
+    bearer = await signToken(h.key, { sub: userId });
+  });
+
+  it('logs a registration as one JSON line with the body, password redacted', async () => {
+    const reply = userReply();
+    h.rpc.reply = () => reply;
+    const r = await call('/register', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'log-register-1' },
+      body: JSON.stringify({ username: 'alice_1', email: 'alice@example.com', password: REGISTER_PASSWORD, fio: 'Alice', birthday: '1990-01-02' }),
+    });
+    expect(r.status).toBe(201);
+    const line = (seen.register = r.line);
+    expect(line).toMatchObject({
+      level: 30,
+      service: 'gateway',
+      request_id: 'log-register-1',
+      user_id: null,
+      req: { method: 'POST', path: '/register' },
+      res: { status: 201 },
+      request_body: { username: 'alice_1', email: 'alice@example.com', password: '[REDACTED]', fio: 'Alice', birthday: '1990-01-02' },
+      response_body: reply,
+    });
+    expect(typeof line.duration_ms).toBe('number');
+    expect(line.duration_ms).toBeGreaterThanOrEqual(0);
+    expect(line.msg).toBe('POST /register 201');
+  });
+
+  it('logs a form login with the password and the issued token redacted', async () => {
+    h.rpc.reply = () => ({ access_token: ISSUED_TOKEN, token_type: 'bearer', expires_in: 900 });
+    const r = await call('/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: 'alice_1', password: FORM_PASSWORD, grant_type: 'password' }).toString(),
+    });
+    expect(r.status).toBe(200);
+    expect(r.text).toContain(ISSUED_TOKEN); // the client gets it; the log must not
+    expect(r.line).toMatchObject({
+      req: { method: 'POST', path: '/login' },
+      res: { status: 200 },
+      user_id: null,
+      request_body: { username: 'alice_1', password: '[REDACTED]', grant_type: 'password' },
+      response_body: { access_token: '[REDACTED]', token_type: 'bearer', expires_in: 900 },
+    });
+  });
+
+  it('logs a failed JSON login (warn) without the password', async () => {
+    h.rpc.reply = () => {
+      throw new AppError('unauthenticated', 'auth.bad_credentials', 'Wrong username or password');
+    };
+    const r = await call('/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice_1', password: JSON_PASSWORD }),
+    });
+    expect(r.status).toBe(401);
+    expect(r.line).toMatchObject({ level: 40, res: { status: 401 }, error_id: 'auth.bad_credentials', request_body: { password: '[REDACTED]' } });
+  });
+
+  it('logs the caller of an authenticated request, never the bearer token', async () => {
+    h.rpc.reply = () => ({ items: [userReply(userId)], total: 1 });
+    const r = await call('/users?limit=5', { headers: { authorization: `Bearer ${bearer}` } });
+    expect(r.status).toBe(200);
+    expect(r.line).toMatchObject({ user_id: userId, req: { method: 'GET', path: '/users?limit=5' }, res: { status: 200 } });
+    expect(r.line.response_body).toEqual([userReply(userId)]);
+    expect(r.line.request_body).toBeUndefined();
+  });
+
+  it('logs a refused token without the token', async () => {
+    const r = await call('/users', { headers: { authorization: `Bearer ${GARBAGE_TOKEN}` } });
+    expect(r.status).toBe(401);
+    expect(r.line).toMatchObject({ level: 40, user_id: null, res: { status: 401 }, error_id: 'auth.token_invalid' });
+  });
+
+  it.each([
+    ['/confirm-email?token=secretvalue', '/confirm-email?token=%5BREDACTED%5D'],
+    ['/healthz?token=secretvalue&x=1', '/healthz?token=%5BREDACTED%5D&x=1'],
+    ['/nowhere?access_token=secretvalue', '/nowhere?access_token=%5BREDACTED%5D'],
+    ['/healthz?Password=secretvalue', '/healthz?Password=%5BREDACTED%5D'],
+  ])('redacts secret query parameters: %s', async (path, logged) => {
+    h.rpc.reply = () => userReply();
+    const r = await call(path);
+    expect(r.line.req.path).toBe(logged);
+    expect(r.line.msg).toContain(logged);
+    expect(JSON.stringify(r.line)).not.toContain('secretvalue');
+  });
+
+  it('redacts a password sent in the query of a login', async () => {
+    h.rpc.reply = () => ({ access_token: ISSUED_TOKEN, token_type: 'bearer', expires_in: 900 });
+    const r = await call(`/login?password=${QUERY_PASSWORD}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice_1', password: JSON_PASSWORD }),
+    });
+    expect(r.status).toBe(200);
+    expect(r.line.req.path).toBe('/login?password=%5BREDACTED%5D');
+  });
+
+  it('logs a 500 at error level with its cause, which the client never sees', async () => {
+    h.rpc.reply = () => {
+      throw new Error('secret internal detail');
+    };
+    const r = await call('/register', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice_1', email: 'alice@example.com', password: REGISTER_PASSWORD, fio: 'Alice', birthday: '1990-01-02' }),
+    });
+    expect(r.status).toBe(500);
+    expect(r.text).not.toContain('secret internal detail');
+    expect(r.line).toMatchObject({ level: 50, res: { status: 500 }, error_id: 'gateway.unexpected' });
+    expect(r.line.cause).toContain('secret internal detail');
+    expect(r.line.response_body).toMatchObject({ status: 500, code: 'internal' });
+  });
+
+  it('cuts a long string field in a logged body', async () => {
+    const r = await call('/register', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice_1', email: 'alice@example.com', password: REGISTER_PASSWORD, fio: 'y'.repeat(50_000), birthday: '1990-01-02' }),
+    });
+    expect(r.status).toBe(422);
+    expect(r.line.request_body).toMatchObject({ username: 'alice_1', password: '[REDACTED]', fio: `${'y'.repeat(2000)}…[50000 chars]` });
+    expect(JSON.stringify(r.line).length).toBeLessThan(12_000);
+  });
+
+  it('replaces a body too big to log by a preview of its redacted form', async () => {
+    const tags = Array.from({ length: 40 }, (_, i) => `${i}`.padEnd(1500, 't'));
+    const r = await call('/register', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ password: REGISTER_PASSWORD, username: 'alice_1', email: 'alice@example.com', fio: 'A', birthday: '1990-01-02', tags }),
+    });
+    expect(r.status).toBe(422);
+    const body = r.line.request_body as { truncated: boolean; bytes: number; preview: string };
+    expect(body.truncated).toBe(true);
+    expect(body.bytes).toBeGreaterThan(60_000);
+    expect(body.preview).toHaveLength(4096);
+    expect(body.preview.startsWith('{"password":"[REDACTED]","username":"alice_1"')).toBe(true);
+    expect(JSON.stringify(r.line).length).toBeLessThan(12_000);
+  });
+
+  it('every line is JSON with the access-log fields, and no secret appears anywhere in the output', () => {
+    const all = output.join('');
+    expect(lines().length).toBeGreaterThanOrEqual(10);
+    for (const l of parsed().filter((x) => x.req)) {
+      expect(typeof l.req.method).toBe('string');
+      expect(typeof l.req.path).toBe('string');
+      expect(typeof l.res.status).toBe('number');
+      expect(typeof l.duration_ms).toBe('number');
+      expect(typeof l.request_id).toBe('string');
+      expect(l).toHaveProperty('user_id');
+      expect(l.request_id.length).toBeGreaterThan(0);
+    }
+    // the authenticated call carried a real, valid token: neither it nor its signature is logged
+    const secrets = [REGISTER_PASSWORD, FORM_PASSWORD, JSON_PASSWORD, QUERY_PASSWORD, ISSUED_TOKEN, bearer, bearer.split('.')[2]!, GARBAGE_TOKEN, 'secretvalue'];
+    for (const s of secrets) expect(all, `log output contains ${s}`).not.toContain(s);
+  });
+});
