@@ -7,6 +7,12 @@ export const AuthEnv = BaseEnv.extend(DatabaseEnv.shape).extend({
   /** Lifetime of an access token: `900`, `900s`, `15m`, `1h`… at most 24 hours. */
   ACCESS_TOKEN_TTL: DurationSeconds.default(900)
     .pipe(z.number().min(30, 'must be at least 30 seconds').max(MAX_ACCESS_TOKEN_TTL_SECONDS, 'must be at most 24 hours')),
+  /** Lifetime of a session's refresh tokens (sliding: each refresh keeps the session's end). */
+  REFRESH_TOKEN_TTL: DurationSeconds.default(30 * 86400).pipe(z.number().min(60, 'must be at least 60 seconds')),
+  LOGIN_THROTTLE_FREE_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+  LOGIN_THROTTLE_ACCOUNT_MAX_DELAY: DurationSeconds.default(60),
+  LOGIN_THROTTLE_ADDRESS_MAX_DELAY: DurationSeconds.default(900),
+  LOGIN_THROTTLE_WINDOW: DurationSeconds.default(900),
   /** How often replicas look for a rotated signing key. */
   KEY_REFRESH_MS: z.coerce.number().int().min(1000).default(30_000),
 });

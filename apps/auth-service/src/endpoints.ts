@@ -1,12 +1,8 @@
-import { Rpcs, type Jwks, type Rpc } from '@um/contracts';
-import { serveRpc, type Logger, type NatsConnection, type Pool, type RpcHandler, type Subscription } from '@um/platform';
-import { login, type LoginDeps } from './application/login.js';
-
-export interface AuthDeps extends LoginDeps {
-  pool: Pool;
-  jwks: () => Jwks;
-  log: Logger;
-}
+import { Rpcs, type Rpc } from '@um/contracts';
+import { serveRpc, type NatsConnection, type RpcHandler, type Subscription } from '@um/platform';
+import { changePassword, logout } from './application/account.js';
+import type { AuthDeps } from './application/deps.js';
+import { login, refresh } from './application/sessions.js';
 
 type Endpoint = { rpc: Rpc; handler: (deps: AuthDeps) => RpcHandler<Rpc> };
 const endpoint = <R extends Rpc>(rpc: R, handler: (deps: AuthDeps) => RpcHandler<R>): Endpoint => ({ rpc, handler: handler as Endpoint['handler'] });
@@ -14,6 +10,9 @@ const endpoint = <R extends Rpc>(rpc: R, handler: (deps: AuthDeps) => RpcHandler
 /** Every RPC auth-service answers. */
 export const authEndpoints: Endpoint[] = [
   endpoint(Rpcs.auth.login, (d) => (req, ctx) => login(d, req, ctx)),
+  endpoint(Rpcs.auth.refresh, (d) => (req, ctx) => refresh(d, req.refresh_token, ctx)),
+  endpoint(Rpcs.auth.logout, (d) => (req) => logout(d, req)),
+  endpoint(Rpcs.auth.changePassword, (d) => (req, ctx) => changePassword(d, req, ctx)),
   endpoint(Rpcs.auth.jwks, (d) => async () => d.jwks()),
   endpoint(Rpcs.auth.health, (d) => async () => {
     await d.pool.query('SELECT 1');

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { connectNats, createLogger, createPool, migrate, RpcClient, startHealthServer, type Logger } from '@um/platform';
+import { connectNats, createLogger, createPool, migrate, openRevocations, revokeSessionTokens, RpcClient, startHealthServer, type Logger } from '@um/platform';
+import type { AuthDeps } from './application/deps.js';
 import type { AuthConfig } from './config.js';
 import { serveAuth } from './endpoints.js';
 import { ensureSigningKey, loadKeySet, type KeySet } from './keys/key-store.js';
@@ -21,19 +22,33 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
   refresh.unref();
 
   const nc = await connectNats(config.NATS_URL, 'auth-service', log);
-  const subs = serveAuth(nc, config.NATS_NAMESPACE, {
+  const revocations = await openRevocations(nc, config.NATS_NAMESPACE);
+  const deps: AuthDeps = {
     pool,
     log,
     rpc: new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS),
     signingKey: () => keys.signing,
     jwks: () => keys.jwks,
+    revokeSessions: async (ids) => {
+      for (const id of ids) await revokeSessionTokens(revocations, id);
+    },
     accessTokenTtl: config.ACCESS_TOKEN_TTL,
-  });
+    refreshTokenTtl: config.REFRESH_TOKEN_TTL,
+    throttle: {
+      freeAttempts: config.LOGIN_THROTTLE_FREE_ATTEMPTS,
+      accountMaxDelaySeconds: config.LOGIN_THROTTLE_ACCOUNT_MAX_DELAY,
+      addressMaxDelaySeconds: config.LOGIN_THROTTLE_ADDRESS_MAX_DELAY,
+      windowSeconds: config.LOGIN_THROTTLE_WINDOW,
+    },
+    clock: () => new Date(),
+  };
+  const subs = serveAuth(nc, config.NATS_NAMESPACE, deps);
   const health = startHealthServer(config.HEALTH_PORT, async () => !nc.isClosed() && (await pool.query('SELECT 1').then(() => true, () => false)));
   log.info({ namespace: config.NATS_NAMESPACE ?? null, schema: config.AUTH_DB_SCHEMA, kid: keys.signing.kid }, 'auth-service ready');
 
   return {
     log,
+    deps,
     stop: async () => {
       clearInterval(refresh);
       for (const s of subs) s.unsubscribe();

@@ -5,7 +5,7 @@ import type { TokenVerifier } from './auth/verifier.js';
 import { accessLog, captureResponseBody } from './http/middleware/logging.js';
 import { fromHttpError, HttpProblem, sendProblem } from './http/problem.js';
 import { mountRoute } from './http/route.js';
-import { routes } from './http/routes.js';
+import { aliasMounts, routes } from './http/routes.js';
 import { openApiDocument } from './openapi.js';
 
 export interface Readiness {
@@ -49,12 +49,14 @@ export function createApp(deps: GatewayDeps): express.Express {
   });
 
   for (const def of routes) mountRoute(app, def, deps);
+  const mounted = aliasMounts();
+  for (const { def, mount } of mounted) mountRoute(app, def, deps, mount);
 
   // A known path with another method: 405 and the methods it has.
   const methods = new Map<string, string[]>();
-  for (const key of Object.keys(policy)) {
+  for (const key of [...Object.keys(policy), ...mounted.map((m) => `${m.mount.method} ${m.mount.path}`)]) {
     const [method, path] = key.split(' ') as [string, string];
-    methods.set(path, [...(methods.get(path) ?? []), method]);
+    methods.set(path, [...new Set([...(methods.get(path) ?? []), method])]);
   }
   for (const [path, allowed] of methods)
     app.all(path, (_req, res) => {

@@ -14,6 +14,9 @@ const Problem = z.object({
   request_id: z.string(),
 });
 
+const successStatus = (route: string) =>
+  ({ 'POST /register': 201, 'POST /users': 201, 'POST /confirm-email/resend': 202, 'POST /logout': 204, 'DELETE /users/:user_id': 204 })[route] ?? 200;
+
 /** OpenAPI 3.1 document generated from the same zod schemas the gateway validates with. */
 export function openApiDocument(): object {
   const registry = new OpenAPIRegistry();
@@ -22,7 +25,7 @@ export function openApiDocument(): object {
     const [method, path] = r.route.split(' ') as [string, string];
     const rule = policy[r.route];
     registry.registerPath({
-      method: method.toLowerCase() as 'get' | 'post',
+      method: method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete',
       path: path.replace(/:(\w+)/g, '{$1}'),
       summary: r.summary,
       ...(rule.kind === 'public' ? {} : { security: [{ [bearer.name]: [] }] }),
@@ -32,7 +35,7 @@ export function openApiDocument(): object {
         ...(r.params ? { params: r.params as never } : {}),
       },
       responses: {
-        [r.route === 'POST /register' ? 201 : 200]: { description: 'Success', content: { 'application/json': { schema: r.rpc.reply } } },
+        [successStatus(r.route)]: { description: 'Success', content: { 'application/json': { schema: r.rpc.reply } } },
         default: { description: 'Error', content: { 'application/problem+json': { schema: Problem } } },
       },
     });

@@ -3,7 +3,7 @@ import { Rpcs } from '@um/contracts';
 import { connectNats, createLogger, createPool, jetStreamOf, migrate, RpcClient, startHealthServer, type Logger } from '@um/platform';
 import type { MailConfig } from './config.js';
 import { UsersEventsConsumer } from './consumers/users-events.js';
-import { configureConfirmationMail, sendEmailConfirmation } from './mail/send-email-confirmation.js';
+import { configureConfirmationMail, sendEmailChangedNotice, sendEmailConfirmation } from './mail/send-email-confirmation.js';
 import { createTransport } from './mail/transport.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -30,6 +30,7 @@ export async function startMailService(config: MailConfig, log: Logger = createL
     namespace: config.NATS_NAMESPACE,
     log,
     sendEmailConfirmation: (email) => sendEmailConfirmation(email),
+    sendEmailChangedNotice: (oldEmail, newEmail) => sendEmailChangedNotice(oldEmail, newEmail),
     retry: { baseMs: config.MAIL_RETRY_BASE_MS, maxMs: config.MAIL_RETRY_MAX_MS },
   });
   await consumer.start();

@@ -1,4 +1,4 @@
-import { Buckets, bucketName, MAX_ACCESS_TOKEN_TTL_SECONDS, revocationKey, UserRevocation } from '@um/contracts';
+import { Buckets, bucketName, MAX_ACCESS_TOKEN_TTL_SECONDS, revocationKey, SessionRevocation, UserRevocation } from '@um/contracts';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from './logger.js';
@@ -20,9 +20,16 @@ export async function revokeUserTokens(kv: KV, userId: string, at = Date.now()):
   await kv.put(revocationKey.user(userId), JSON.stringify(value));
 }
 
+/** Refuse every token of one session (logout, refresh-token reuse, password change elsewhere). */
+export async function revokeSessionTokens(kv: KV, sessionId: string, at = Date.now()): Promise<void> {
+  const value = SessionRevocation.parse({ revoked_at: at });
+  await kv.put(revocationKey.session(sessionId), JSON.stringify(value));
+}
+
 /** In-memory view of the bucket, kept current by a watch. */
 export class RevocationCache {
   private readonly users = new Map<string, number>();
+  private readonly sessions = new Set<string>();
   private stopped = false;
 
   private constructor(private readonly log: Logger) {}
@@ -31,20 +38,13 @@ export class RevocationCache {
   static async start(kv: KV, log: Logger): Promise<{ cache: RevocationCache; stop: () => void }> {
     const cache = new RevocationCache(log);
     const status = await kv.status();
-    const watch = await kv.watch({ key: 'user.>' });
+    const watch = await kv.watch();
     let markLoaded!: () => void;
     const loaded = new Promise<void>((resolve) => (markLoaded = resolve));
     if (status.values === 0) markLoaded();
     void (async () => {
       for await (const e of watch) {
-        const userId = e.key.slice('user.'.length);
-        if (e.operation === 'PUT') {
-          const parsed = UserRevocation.safeParse(safeJson(e.string()));
-          if (parsed.success) cache.users.set(userId, parsed.data.revoked_before);
-          else log.warn({ key: e.key }, 'ignoring malformed revocation entry');
-        } else {
-          cache.users.delete(userId);
-        }
+        cache.apply(e.key, e.operation === 'PUT' ? e.string() : undefined);
         if (e.delta === 0) markLoaded();
       }
       if (!cache.stopped) log.error('revocation watch ended unexpectedly');
@@ -59,8 +59,22 @@ export class RevocationCache {
     };
   }
 
-  /** True when a token of `userId` issued at `issuedAtSeconds` has been revoked. */
-  isRevoked(userId: string, issuedAtSeconds: number): boolean {
+  private apply(key: string, value: string | undefined): void {
+    const [kind, id] = [key.slice(0, key.indexOf('.')), key.slice(key.indexOf('.') + 1)];
+    if (kind === 'user') {
+      const parsed = value === undefined ? undefined : UserRevocation.safeParse(safeJson(value));
+      if (parsed?.success) this.users.set(id, parsed.data.revoked_before);
+      else if (value === undefined) this.users.delete(id);
+      else this.log.warn({ key }, 'ignoring malformed revocation entry');
+    } else if (kind === 'session') {
+      if (value === undefined) this.sessions.delete(id);
+      else this.sessions.add(id);
+    }
+  }
+
+  /** True when a token of `userId`, of session `sessionId`, issued at `issuedAtSeconds`, has been revoked. */
+  isRevoked(userId: string, issuedAtSeconds: number, sessionId?: string): boolean {
+    if (sessionId && this.sessions.has(sessionId)) return true;
     const before = this.users.get(userId);
     return before !== undefined && issuedAtSeconds * 1000 < before;
   }

@@ -112,6 +112,10 @@ export class System {
       AUTH_DB_SCHEMA: `${this.namespace}_auth`.toLowerCase(),
       MAIL_DB_SCHEMA: `${this.namespace}_mail`.toLowerCase(),
       BCRYPT_COST: '4',
+      // Every test request comes from 127.0.0.1: per-address limits are tested on their own.
+      REGISTRATION_RATE_LIMIT: '100000',
+      LOGIN_THROTTLE_FREE_ATTEMPTS: '100000',
+      KEY_REFRESH_MS: '1000',
       LOG_LEVEL: 'info',
       PORT: '0',
       HOST: '127.0.0.1',

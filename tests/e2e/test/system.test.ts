@@ -23,7 +23,7 @@ async function registerAndLogin(overrides: Record<string, unknown> = {}) {
   expect(reg.status).toBe(201);
   const login = await http(sys.url, 'POST', '/login', { body: { username: input.username, password: input.password } });
   expect(login.status).toBe(200);
-  secrets.push(login.body.access_token);
+  secrets.push(login.body.access_token, login.body.refresh_token);
   return { input, user: reg.body, token: login.body.access_token as string };
 }
 
@@ -63,10 +63,10 @@ describe('the running system', () => {
 
     const json = await http(sys.url, 'POST', '/login', { body: { username: input.username, password: input.password } });
     expect(json.status).toBe(200);
-    expect(json.body).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 900 });
+    expect(json.body).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 900, refresh_token: expect.any(String), user: reg.body });
     const form = await http(sys.url, 'POST', '/login', { form: { username: input.email, password: input.password } });
     expect(form.status).toBe(200);
-    secrets.push(json.body.access_token, form.body.access_token);
+    secrets.push(json.body.access_token, form.body.access_token, json.body.refresh_token, form.body.refresh_token);
   });
 
   it('answers an unknown user and a wrong password with the same 401', async () => {

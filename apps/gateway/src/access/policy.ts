@@ -17,6 +17,7 @@ export interface Principal {
   userId: string;
   role: Role;
   tokenId: string;
+  sessionId: string;
 }
 
 /**
@@ -27,13 +28,24 @@ export const policy = {
   'GET /healthz': Public,
   'GET /readyz': Public,
   'GET /openapi.json': Public,
+  'GET /.well-known/jwks.json': Public,
   'POST /register': Public,
   'POST /login': Public,
-  'GET /users': Authenticated,
-  'GET /users/search': Authenticated,
-  'POST /user_delete/:user_id': SelfOrAdmin('user_id'),
+  'POST /refresh': Public,
+  'POST /logout': Authenticated,
   'GET /confirm-email': Public,
   'POST /confirm-email/resend': Authenticated,
+  'GET /users': Authenticated,
+  'POST /users': AdminOnly,
+  'GET /users/search': Authenticated,
+  'GET /users/me': Authenticated,
+  'PUT /users/me/password': Authenticated,
+  'GET /users/:user_id': Authenticated,
+  'PATCH /users/:user_id': SelfOrAdmin('user_id'),
+  'DELETE /users/:user_id': SelfOrAdmin('user_id'),
+  'PUT /users/:user_id/role': AdminOnly,
+  'GET /users/:user_id/history': SelfOrAdmin('user_id'),
+  'POST /user_delete/:user_id': SelfOrAdmin('user_id'),
 } as const satisfies Record<string, Rule>;
 
 export type RouteKey = keyof typeof policy;

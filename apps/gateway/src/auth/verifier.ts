@@ -3,8 +3,12 @@ import { AppError, type Logger, type RevocationCache } from '@um/platform';
 import { createLocalJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Principal } from '../access/policy.js';
 
-/** How often an unknown `kid` may trigger a JWKS refetch (a forged kid must not flood auth-service). */
-const REFETCH_COOLDOWN_MS = 5_000;
+/**
+ * At most one JWKS refetch per this interval, however many unknown `kid`s arrive (a flood of forged
+ * kids must not flood auth-service). A request with an unknown kid waits for the next allowed
+ * refetch, so a freshly rotated key is accepted within this delay.
+ */
+export const REFETCH_COOLDOWN_MS = 1_000;
 
 /**
  * Verifies access tokens locally with auth-service's public keys, pinning algorithm, issuer,
@@ -53,6 +57,8 @@ export class TokenVerifier {
       payload = await this.check(token);
     } catch (err) {
       if (!(err instanceof errors.JWKSNoMatchingKey)) throw unauthenticated(err);
+      const wait = this.lastFetch + REFETCH_COOLDOWN_MS - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       await this.refresh().catch(() => undefined);
       try {
         payload = await this.check(token);
@@ -62,9 +68,9 @@ export class TokenVerifier {
     }
     const claims = AccessClaims.safeParse(payload);
     if (!claims.success) throw new AppError('unauthenticated', 'auth.token_claims', 'The access token is invalid');
-    if (this.revocations.isRevoked(claims.data.sub, claims.data.iat))
+    if (this.revocations.isRevoked(claims.data.sub, claims.data.iat, claims.data.sid))
       throw new AppError('unauthenticated', 'auth.token_revoked', 'The access token has been revoked');
-    return { userId: claims.data.sub, role: claims.data.role, tokenId: claims.data.jti };
+    return { userId: claims.data.sub, role: claims.data.role, tokenId: claims.data.jti, sessionId: claims.data.sid };
   }
 
   private async check(token: string): Promise<unknown> {

@@ -53,20 +53,37 @@ async function authenticate(req: Request, verifier: RouteDeps['verifier']): Prom
   return verifier.verify(match[1]!);
 }
 
+/** Path parameters as the policy and the schemas see them: `me` is the caller, UUIDs are lower case. */
+function resolveParams(params: Record<string, string>, principal: Principal | undefined, fixed: Record<string, string> = {}): Record<string, string> {
+  const out: Record<string, string> = { ...params, ...fixed };
+  if (out.user_id === 'me' && principal) out.user_id = principal.userId;
+  if (out.user_id && /^[0-9a-f-]{36}$/i.test(out.user_id)) out.user_id = out.user_id.toLowerCase();
+  return out;
+}
+
+/** Where and how a route is mounted: its own path, or an alias path with fixed parameters. */
+export interface Mount {
+  path?: string;
+  method?: string;
+  params?: Record<string, string>;
+}
+
 /** Mount one route: authenticate, authorize by the policy table, validate, handle, answer. */
-export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps): void {
-  const [method, path] = def.route.split(' ') as [string, string];
+export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount: Mount = {}): void {
+  const [ownMethod, ownPath] = def.route.split(' ') as [string, string];
+  const [method, path] = [mount.method ?? ownMethod, mount.path ?? ownPath];
   const rule = policy[def.route];
   const handler = async (req: Request, res: Response) => {
     const requestId = String(res.getHeader('x-request-id'));
     try {
       const principal = rule.kind === 'public' ? undefined : await authenticate(req, deps.verifier);
       if (principal) res.locals.userId = principal.userId;
-      const decision = authorize(rule, principal, req.params as Record<string, string>);
+      const resolved = resolveParams(req.params as Record<string, string>, principal, mount.params);
+      const decision = authorize(rule, principal, resolved);
       if (decision === 'forbidden') throw new AppError('permission_denied', 'access.forbidden', 'You are not allowed to do this');
       if (decision === 'unauthenticated') throw new AppError('unauthenticated', 'auth.missing_token', 'A bearer token is required');
 
-      const params = def.params ? def.params.safeParse(req.params) : undefined;
+      const params = def.params ? def.params.safeParse(resolved) : undefined;
       if (params && !params.success) throw new AppError('not_found', 'http.unknown_resource', 'Not found');
       const query = def.query ? def.query.safeParse(req.query) : undefined;
       if (query && !query.success) throw invalidArgument('http.invalid_query', query.error);
@@ -89,7 +106,7 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps): void
       const result = await def.handle({ body: body?.data, query: query?.data, params: params?.data } as never, ctx);
       for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
       res.status(result.status ?? 200);
-      if (result.body === undefined) res.end();
+      if (result.body === undefined || result.status === 204) res.end();
       else res.json(result.body);
     } catch (e) {
       const err = e instanceof AppError ? e : new AppError('internal', 'gateway.unexpected', 'Internal error', undefined, { cause: e });

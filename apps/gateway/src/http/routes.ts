@@ -1,6 +1,22 @@
-import { ConfirmEmail, ListUsers, Login, RegisterUser, Rpcs, SearchUsers, UserId, type UserPage } from '@um/contracts';
+import {
+  ChangePasswordBody,
+  ConfirmEmail,
+  CreateUser,
+  ListUsers,
+  Login,
+  Refresh,
+  RegisterUser,
+  Rpcs,
+  SearchUsers,
+  SetRoleBody,
+  UpdateUserBody,
+  UserId,
+  type UserPage,
+} from '@um/contracts';
 import type { Request } from 'express';
-import { defineRoute, type RouteDef, type RouteResult } from './route.js';
+import { z } from 'zod';
+import type { RouteKey } from '../access/policy.js';
+import { defineRoute, type Mount, type RouteDef, type RouteResult } from './route.js';
 
 /** X-Total-Count and RFC 8288 Link (next/prev) for a page, keeping the caller's other query parameters. */
 export function pageResult(req: Request, page: UserPage, q: { limit: number; offset: number }): RouteResult {
@@ -20,43 +36,51 @@ export function pageResult(req: Request, page: UserPage, q: { limit: number; off
 }
 
 const noStore = { 'Cache-Control': 'no-store' };
+const LogoutQuery = z.object({ all: z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).optional() });
+const clientIp = (req: Request) => req.ip ?? req.socket.remoteAddress ?? undefined;
 
-/** Every API route. Access rules are in access/policy.ts, keyed by the same `route` strings. */
+/**
+ * Every API route. Access rules are in access/policy.ts, keyed by the same `route` strings. Order
+ * matters where paths overlap: fixed segments (`/users/search`, `/users/me`) before `/users/:user_id`.
+ */
 export const routes: RouteDef[] = [
   defineRoute({
     route: 'POST /register',
     summary: 'Register a user',
     body: RegisterUser,
     rpc: Rpcs.users.register,
-    handle: async ({ body }, ctx) => ({ status: 201, body: await ctx.call(Rpcs.users.register, body) }),
+    handle: async ({ body }, ctx) => ({ status: 201, body: await ctx.call(Rpcs.users.register, { ...body, client_ip: clientIp(ctx.req) }) }),
   }),
   defineRoute({
     route: 'POST /login',
-    summary: 'Exchange username (or email) and password for an access token',
+    summary: 'Exchange username (or email) and password for tokens',
     body: Login,
     rpc: Rpcs.auth.login,
-    handle: async ({ body }, ctx) => ({ body: await ctx.call(Rpcs.auth.login, body), headers: noStore }),
+    handle: async ({ body }, ctx) => ({ body: await ctx.call(Rpcs.auth.login, { ...body, client_ip: clientIp(ctx.req) }), headers: noStore }),
   }),
   defineRoute({
-    route: 'GET /users',
-    summary: 'List users ordered by id',
-    query: ListUsers,
-    rpc: Rpcs.users.list,
-    handle: async ({ query }, ctx) => pageResult(ctx.req, await ctx.call(Rpcs.users.list, query), query),
+    route: 'POST /refresh',
+    summary: 'Rotate a refresh token: new access and refresh tokens, the old refresh token spent',
+    body: Refresh,
+    rpc: Rpcs.auth.refresh,
+    handle: async ({ body }, ctx) => ({ body: await ctx.call(Rpcs.auth.refresh, body), headers: noStore }),
   }),
   defineRoute({
-    route: 'GET /users/search',
-    summary: 'Search users: username, email, fio (substring), birthday (exact), tags (all of)',
-    query: SearchUsers,
-    rpc: Rpcs.users.search,
-    handle: async ({ query }, ctx) => pageResult(ctx.req, await ctx.call(Rpcs.users.search, query), query),
+    route: 'POST /logout',
+    summary: 'End this session (or, with ?all=true, all of your sessions)',
+    query: LogoutQuery,
+    rpc: Rpcs.auth.logout,
+    handle: async ({ query }, ctx) => {
+      const p = ctx.principal!;
+      await ctx.call(Rpcs.auth.logout, { user_id: p.userId, session_id: p.sessionId, all: query.all === 'true' || query.all === '1' });
+      return { status: 204 };
+    },
   }),
   defineRoute({
-    route: 'POST /user_delete/:user_id',
-    summary: 'Delete a user (yourself, or anyone as an admin)',
-    params: UserId,
-    rpc: Rpcs.users.delete,
-    handle: async ({ params }, ctx) => ({ body: await ctx.call(Rpcs.users.delete, params) }),
+    route: 'GET /.well-known/jwks.json',
+    summary: 'Public keys that verify access tokens',
+    rpc: Rpcs.auth.jwks,
+    handle: async (_input, ctx) => ({ body: await ctx.call(Rpcs.auth.jwks, {}), headers: { 'Cache-Control': 'public, max-age=300' } }),
   }),
   defineRoute({
     route: 'GET /confirm-email',
@@ -71,4 +95,112 @@ export const routes: RouteDef[] = [
     rpc: Rpcs.users.requestEmailConfirmation,
     handle: async (_input, ctx) => ({ status: 202, body: await ctx.call(Rpcs.users.requestEmailConfirmation, { user_id: ctx.principal!.userId }) }),
   }),
+  defineRoute({
+    route: 'GET /users',
+    summary: 'List users ordered by id',
+    query: ListUsers,
+    rpc: Rpcs.users.list,
+    handle: async ({ query }, ctx) => pageResult(ctx.req, await ctx.call(Rpcs.users.list, query), query),
+  }),
+  defineRoute({
+    route: 'POST /users',
+    summary: 'Create a user (admins), choosing the role',
+    body: CreateUser,
+    rpc: Rpcs.users.register,
+    handle: async ({ body }, ctx) => ({ status: 201, body: await ctx.call(Rpcs.users.register, body) }),
+  }),
+  defineRoute({
+    route: 'GET /users/search',
+    summary: 'Search users: username, email, fio (substring), birthday (exact), tags (all of)',
+    query: SearchUsers,
+    rpc: Rpcs.users.search,
+    handle: async ({ query }, ctx) => pageResult(ctx.req, await ctx.call(Rpcs.users.search, query), query),
+  }),
+  defineRoute({
+    route: 'GET /users/me',
+    summary: 'The caller',
+    rpc: Rpcs.users.get,
+    handle: async (_input, ctx) => ({ body: await ctx.call(Rpcs.users.get, { user_id: ctx.principal!.userId }) }),
+  }),
+  defineRoute({
+    route: 'PUT /users/me/password',
+    summary: 'Change your password; your other sessions end',
+    body: ChangePasswordBody,
+    rpc: Rpcs.auth.changePassword,
+    handle: async ({ body }, ctx) => {
+      const p = ctx.principal!;
+      return { body: await ctx.call(Rpcs.auth.changePassword, { ...body, user_id: p.userId, session_id: p.sessionId }) };
+    },
+  }),
+  defineRoute({
+    route: 'GET /users/:user_id',
+    summary: 'One user (`me` for yourself)',
+    params: UserId,
+    rpc: Rpcs.users.get,
+    handle: async ({ params }, ctx) => ({ body: await ctx.call(Rpcs.users.get, params) }),
+  }),
+  defineRoute({
+    route: 'PATCH /users/:user_id',
+    summary: 'Change username, email, fio, birthday or tags (yourself, or anyone as an admin)',
+    params: UserId,
+    body: UpdateUserBody,
+    rpc: Rpcs.users.update,
+    handle: async ({ params, body }, ctx) => ({ body: await ctx.call(Rpcs.users.update, { user_id: params.user_id, changes: body }) }),
+  }),
+  defineRoute({
+    route: 'DELETE /users/:user_id',
+    summary: 'Delete a user (yourself, or anyone as an admin)',
+    params: UserId,
+    rpc: Rpcs.users.delete,
+    handle: async ({ params }, ctx) => {
+      await ctx.call(Rpcs.users.delete, params);
+      return { status: 204 };
+    },
+  }),
+  defineRoute({
+    route: 'PUT /users/:user_id/role',
+    summary: "Set a user's role (admins); the last admin stays one",
+    params: UserId,
+    body: SetRoleBody,
+    rpc: Rpcs.users.setRole,
+    handle: async ({ params, body }, ctx) => ({ body: await ctx.call(Rpcs.users.setRole, { user_id: params.user_id, role: body.role }) }),
+  }),
+  defineRoute({
+    route: 'GET /users/:user_id/history',
+    summary: "A user's events, newest first, with before/after values of every change",
+    params: UserId,
+    rpc: Rpcs.users.history,
+    handle: async ({ params }, ctx) => ({ body: await ctx.call(Rpcs.users.history, params) }),
+  }),
+  defineRoute({
+    route: 'POST /user_delete/:user_id',
+    summary: 'Delete a user (yourself, or anyone as an admin); answers the deleted user',
+    params: UserId,
+    rpc: Rpcs.users.delete,
+    handle: async ({ params }, ctx) => ({ body: await ctx.call(Rpcs.users.delete, params) }),
+  }),
 ];
+
+/**
+ * Endpoint shapes of the REST projects this product replaces, served by the routes above with the
+ * same validation, access rule and reply. One table; the README lists it.
+ */
+export const aliases: Array<{ alias: string; target: RouteKey; params?: Record<string, string> }> = [
+  { alias: 'POST /auth/register', target: 'POST /register' },
+  { alias: 'POST /auth/login', target: 'POST /login' },
+  { alias: 'POST /refresh_jwt', target: 'POST /refresh' },
+  { alias: 'GET /user', target: 'GET /users/me' },
+  { alias: 'PUT /users', target: 'PATCH /users/:user_id', params: { user_id: 'me' } },
+  { alias: 'DELETE /users', target: 'DELETE /users/:user_id', params: { user_id: 'me' } },
+  { alias: 'PUT /users/:user_id', target: 'PATCH /users/:user_id' },
+];
+
+/** Where each alias mounts its target. */
+export function aliasMounts(): Array<{ def: RouteDef; mount: Mount }> {
+  return aliases.map(({ alias, target, params }) => {
+    const def = routes.find((r) => r.route === target);
+    if (!def) throw new Error(`alias ${alias} points at unknown route ${target}`);
+    const [method, path] = alias.split(' ') as [string, string];
+    return { def, mount: { method, path, ...(params ? { params } : {}) } };
+  });
+}

@@ -28,6 +28,7 @@ export interface UsersEventsDeps {
   namespace: string | undefined;
   log: Logger;
   sendEmailConfirmation: (email: string) => Promise<'sent' | 'already_verified'>;
+  sendEmailChangedNotice: (oldEmail: string, newEmail: string) => Promise<void>;
   retry: { baseMs: number; maxMs: number };
 }
 
@@ -92,7 +93,8 @@ export class UsersEventsConsumer {
     if (!parsed.success) return this.deadLetter(m, `not a valid users event: ${parsed.error.message}`);
     const event = parsed.data;
     const log = this.d.log.child({ event_id: event.event_id, type: event.type, user_id: event.data.user_id, ...(event.request_id ? { request_id: event.request_id } : {}) });
-    if (!SENDS_CONFIRMATION.has(event.type)) return m.ack();
+    const emailChanged = event.type === 'UserProfileUpdated' && event.data.fields.includes('email');
+    if (!SENDS_CONFIRMATION.has(event.type) && !emailChanged) return m.ack();
 
     const seen = await this.d.pool.query('SELECT 1 FROM processed_events WHERE event_id = $1', [event.event_id]);
     if (seen.rowCount) {
@@ -100,7 +102,7 @@ export class UsersEventsConsumer {
       return m.ack();
     }
     try {
-      const outcome = await this.process(event.data.user_id);
+      const outcome = emailChanged ? await this.processEmailChange(event.event_id) : await this.process(event.data.user_id);
       await this.d.pool.query('INSERT INTO processed_events (event_id, type, outcome) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING', [
         event.event_id,
         event.type,
@@ -135,6 +137,23 @@ export class UsersEventsConsumer {
       if (err instanceof AppError && err.code === 'not_found') return 'user_gone';
       throw err;
     }
+  }
+
+  /** A changed address: a confirmation link to the new one, a notice to the old one. */
+  private async processEmailChange(eventId: string): Promise<string> {
+    let change: { old_email: string; new_email: string };
+    try {
+      change = await this.d.rpc.call(Rpcs.users.emailChange, { event_id: eventId }, { requestId: `mail:${eventId}` });
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'not_found') return 'user_gone';
+      throw err;
+    }
+    const outcome = await this.d.sendEmailConfirmation(change.new_email).catch((err) => {
+      if (err instanceof AppError && err.code === 'not_found') return 'address_changed_again';
+      throw err;
+    });
+    await this.d.sendEmailChangedNotice(change.old_email, change.new_email);
+    return `${outcome}+old_address_notified`;
   }
 
   private async deadLetter(m: JsMsg, error: string): Promise<void> {

@@ -1,6 +1,6 @@
 import type { EmailConfirmationIssued } from '@um/contracts';
 import type { MailTransport } from './transport.js';
-import { confirmationEmail } from './templates.js';
+import { confirmationEmail, emailChangedNotice } from './templates.js';
 
 export interface ConfirmationMailDeps {
   /** Ask users-service for a single-use token for this address. */
@@ -31,4 +31,10 @@ export async function sendEmailConfirmation(email: string, deps: ConfirmationMai
   const message = confirmationEmail(link, new Date(issued.expires_at));
   await deps.transport.sendMail({ from: deps.from, to: email, ...message });
   return 'sent';
+}
+
+/** Tell a former address that the account now uses another one. */
+export async function sendEmailChangedNotice(oldEmail: string, newEmail: string, deps: ConfirmationMailDeps | undefined = configured): Promise<void> {
+  if (!deps) throw new Error('sendEmailChangedNotice: call configureConfirmationMail() first');
+  await deps.transport.sendMail({ from: deps.from, to: oldEmail, ...emailChangedNotice(newEmail) });
 }

@@ -9,3 +9,13 @@ export function confirmationEmail(link: string, expiresAt: Date) {
     html: `<p>Welcome!</p><p>Confirm your email address:</p><p><a href="${escapeHtml(link)}">Confirm my email address</a></p><p>The link works once and expires in ${hours} hours. If you did not sign up, ignore this email.</p>`,
   };
 }
+
+/** Told to the old address when the account's email changes, so a hijack does not go unnoticed. */
+export function emailChangedNotice(newEmail: string) {
+  const masked = newEmail.replace(/^(.).*(@.*)$/, '$1…$2');
+  return {
+    subject: 'Your email address was changed',
+    text: `The email address of your account was changed to ${masked}.\n\nIf you did not do this, contact support at once.\n`,
+    html: `<p>The email address of your account was changed to ${escapeHtml(masked)}.</p><p>If you did not do this, contact support at once.</p>`,
+  };
+}

@@ -12,7 +12,7 @@ export async function verifyPassword(deps: UsersDeps, userId: string, password: 
     [userId],
   );
   const ok = await deps.hasher.verify(password, rows[0]?.password_hash);
-  if (!rows[0] || !ok) throw new AppError('unauthenticated', 'users.wrong_password', 'The current password is wrong', [{ field: 'current_password', message: 'is wrong' }]);
+  if (!rows[0] || !ok) throw new AppError('invalid_argument', 'users.wrong_password', 'The current password is wrong', [{ field: 'current_password', message: 'is wrong' }]);
   return toUser(rows[0]);
 }
 

@@ -1,0 +1,112 @@
+import { Rpcs, type LoginReply, type LoginRequest, type SessionTokens, type User } from '@um/contracts';
+import { AppError, uuidv7, withTransaction, type PoolClient, type RpcContext } from '@um/platform';
+import type { AuthDeps } from './deps.js';
+import { assertNotThrottled, recordFailure, recordSuccess, throttleKeys } from './throttle.js';
+import { hashToken, issueAccessToken, newRefreshToken } from './tokens.js';
+
+const invalidRefresh = () => new AppError('unauthenticated', 'auth.refresh_invalid', 'The refresh token is invalid, expired or revoked');
+
+/** A new session (refresh-token family) and its first refresh token, inside the caller's transaction. */
+async function openSession(deps: AuthDeps, client: PoolClient, userId: string): Promise<{ sessionId: string; refreshToken: string }> {
+  const now = deps.clock();
+  const sessionId = uuidv7(now.getTime());
+  const expires = new Date(now.getTime() + deps.refreshTokenTtl * 1000);
+  await client.query('INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $3, $4)', [sessionId, userId, now, expires]);
+  const { token, hash } = newRefreshToken();
+  await client.query('INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)', [hash, sessionId, now, expires]);
+  return { sessionId, refreshToken: token };
+}
+
+async function tokensFor(deps: AuthDeps, user: Pick<User, 'id' | 'role'>, sessionId: string, refreshToken: string): Promise<SessionTokens> {
+  return {
+    access_token: await issueAccessToken(deps.signingKey(), user, sessionId, deps.accessTokenTtl, deps.clock().getTime()),
+    token_type: 'bearer',
+    expires_in: deps.accessTokenTtl,
+    refresh_token: refreshToken,
+  };
+}
+
+/**
+ * Log in with username or email. Throttled per account and per client address; the password check
+ * itself happens in users-service, where the hash is.
+ */
+export async function login(deps: AuthDeps, req: LoginRequest, ctx: RpcContext): Promise<LoginReply> {
+  const keys = throttleKeys(req.username, req.client_ip);
+  await assertNotThrottled(deps, keys);
+  let user: User;
+  try {
+    user = await deps.rpc.call(Rpcs.users.verifyCredentials, { username: req.username, password: req.password }, { requestId: ctx.requestId });
+  } catch (e) {
+    if (e instanceof AppError && e.code === 'unauthenticated') await recordFailure(deps, keys);
+    throw e;
+  }
+  await recordSuccess(deps, keys);
+  const { sessionId, refreshToken } = await withTransaction(deps.pool, (client) => openSession(deps, client, user.id));
+  ctx.log.info({ user_id: user.id, session_id: sessionId }, 'login succeeded');
+  return { ...(await tokensFor(deps, user, sessionId, refreshToken)), user };
+}
+
+type RefreshOutcome = { ok: true; userId: string; sessionId: string; refreshToken: string } | { ok: false; revoke?: string; reason: string };
+
+/**
+ * Rotate: spend the refresh token, hand out a new one and a new access token. Presenting a spent
+ * token again revokes the whole session (RFC 9700 reuse detection). The session row is locked, so
+ * concurrent refreshes of one family run one at a time and at most one of them succeeds.
+ */
+export async function refresh(deps: AuthDeps, token: string, ctx: RpcContext): Promise<SessionTokens> {
+  const outcome = await withTransaction<RefreshOutcome>(deps.pool, async (client) => {
+    const now = deps.clock();
+    const { rows } = await client.query<{ session_id: string; user_id: string; spent_at: Date | null; expires_at: Date; revoked_at: Date | null; session_expires: Date }>(
+      `SELECT t.session_id, s.user_id, t.spent_at, t.expires_at, s.revoked_at, s.expires_at AS session_expires
+         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+        WHERE t.token_hash = $1 FOR UPDATE OF s, t`,
+      [hashToken(token)],
+    );
+    const row = rows[0];
+    if (!row || row.revoked_at) return { ok: false, reason: 'unknown or revoked' };
+    if (row.spent_at) {
+      await client.query("UPDATE sessions SET revoked_at = $2, revoked_reason = 'refresh_token_reuse' WHERE id = $1", [row.session_id, now]);
+      return { ok: false, revoke: row.session_id, reason: 'reuse detected: session revoked' };
+    }
+    if (row.expires_at <= now || row.session_expires <= now) return { ok: false, reason: 'expired' };
+    await client.query('UPDATE refresh_tokens SET spent_at = $2 WHERE token_hash = $1', [hashToken(token), now]);
+    const next = newRefreshToken();
+    await client.query('INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)', [next.hash, row.session_id, now, row.session_expires]);
+    await client.query('UPDATE sessions SET last_used_at = $2 WHERE id = $1', [row.session_id, now]);
+    return { ok: true, userId: row.user_id, sessionId: row.session_id, refreshToken: next.token };
+  });
+  if (!outcome.ok) {
+    if (outcome.revoke) await deps.revokeSessions([outcome.revoke]);
+    ctx.log.warn({ reason: outcome.reason, ...(outcome.revoke ? { session_id: outcome.revoke } : {}) }, 'refresh refused');
+    throw invalidRefresh();
+  }
+  // The current role, and whether the user still exists, come from their owner.
+  let user: User;
+  try {
+    user = await deps.rpc.call(Rpcs.users.get, { user_id: outcome.userId }, { requestId: ctx.requestId });
+  } catch (e) {
+    if (e instanceof AppError && e.code === 'not_found') {
+      await endSessions(deps, outcome.userId, { only: outcome.sessionId }, 'user_deleted');
+      throw invalidRefresh();
+    }
+    throw e;
+  }
+  return tokensFor(deps, user, outcome.sessionId, outcome.refreshToken);
+}
+
+/**
+ * End sessions of a user: one (`only`), all but one (`except`), or all. Their refresh tokens stop
+ * working at once and their access tokens are refused by every gateway within milliseconds.
+ */
+export async function endSessions(deps: AuthDeps, userId: string, which: { only?: string; except?: string }, reason: string): Promise<number> {
+  const { rows } = await deps.pool.query<{ id: string }>(
+    `UPDATE sessions SET revoked_at = $2, revoked_reason = $3
+      WHERE user_id = $1 AND revoked_at IS NULL AND ($4::uuid IS NULL OR id = $4) AND ($5::uuid IS NULL OR id <> $5)
+      RETURNING id`,
+    [userId, deps.clock(), reason, which.only ?? null, which.except ?? null],
+  );
+  // The session of the caller is refused even when it was already revoked in the database.
+  const ids = [...new Set([...rows.map((r) => r.id), ...(which.only ? [which.only] : [])])];
+  if (ids.length) await deps.revokeSessions(ids);
+  return rows.length;
+}
