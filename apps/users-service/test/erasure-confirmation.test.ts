@@ -8,7 +8,7 @@ import { getUser } from '../src/application/queries.js';
 import { registerUser } from '../src/application/register-user.js';
 import { readStream } from '../src/event-store/event-store.js';
 import { rebuildUsersProjection } from '../src/projections/users-projection.js';
-import { meta, newUser, usersFixture } from './setup.js';
+import { meta, newUser, rejection, usersFixture } from './setup.js';
 
 let fx: Awaited<ReturnType<typeof usersFixture>>;
 beforeAll(async () => {
@@ -17,16 +17,6 @@ beforeAll(async () => {
 afterAll(() => fx?.close());
 
 const register = (o: Record<string, unknown> = {}) => registerUser(fx.deps, RegisterUser.parse(newUser(o)), meta);
-
-async function errorOf(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Every row of every table of every schema in the database that mentions `needle`, as text. */
 async function findEverywhere(needle: string): Promise<string[]> {
@@ -78,7 +68,7 @@ describe('crypto-shredding', () => {
     ]);
     await withTransaction(fx.pool, (c) => rebuildUsersProjection(c));
     for (const value of [input.username, input.email, input.fio]) expect(await findEverywhere(value), value).toEqual([]);
-    expect((await errorOf(getUser(fx.pool, user.id))).code).toBe('not_found');
+    expect((await rejection(getUser(fx.pool, user.id))).code).toBe('not_found');
   });
 });
 
@@ -93,7 +83,7 @@ describe('email confirmation', () => {
     const confirmed = await confirmEmail(fx.deps, issued.token, meta);
     expect(confirmed.email_verified).toBe(true);
     expect((await getUser(fx.pool, user.id)).email_verified).toBe(true);
-    const again = await errorOf(confirmEmail(fx.deps, issued.token, meta));
+    const again = await rejection(confirmEmail(fx.deps, issued.token, meta));
     expect(again.code).toBe('bad_request');
     expect(await issueEmailConfirmation(fx.deps, user.email)).toEqual({ status: 'already_verified', user_id: user.id });
     const { rows } = await fx.pool.query("SELECT count(*)::int AS n FROM events WHERE stream_id = $1 AND type = 'EmailConfirmed'", [user.id]);
@@ -107,9 +97,9 @@ describe('email confirmation', () => {
     if (used.status !== 'issued' || expiring.status !== 'issued') throw new Error('expected tokens');
     await confirmEmail(fx.deps, used.token, meta);
     const bodies = await Promise.all([
-      errorOf(confirmEmail(fx.deps, 'no-such-token', meta)),
-      errorOf(confirmEmail(fx.deps, used.token, meta)),
-      errorOf(confirmEmail(fx.deps, expiring.token, meta)),
+      rejection(confirmEmail(fx.deps, 'no-such-token', meta)),
+      rejection(confirmEmail(fx.deps, used.token, meta)),
+      rejection(confirmEmail(fx.deps, expiring.token, meta)),
     ]);
     expect(new Set(bodies.map((b) => JSON.stringify(b.toBody()))).size).toBe(1);
     expect(bodies[0]!.code).toBe('bad_request');
@@ -125,7 +115,7 @@ describe('email confirmation', () => {
 
   it('rate-limits new links and tells when to retry', async () => {
     const user = await register();
-    const limited = await errorOf(requestEmailConfirmation(fx.deps, user.id, meta));
+    const limited = await rejection(requestEmailConfirmation(fx.deps, user.id, meta));
     expect(limited.code).toBe('resource_exhausted');
     expect(limited.retryAfterSeconds).toBeGreaterThan(50);
     expect(limited.retryAfterSeconds).toBeLessThanOrEqual(60);

@@ -1,4 +1,4 @@
-import { createLogger, createPool, migrate, type Pool } from '@um/platform';
+import { AppError, createLogger, createPool, migrate, type Pool } from '@um/platform';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import type { UsersDeps } from '../src/application/deps.js';
 import { PasswordHasher } from '../src/passwords.js';
@@ -54,3 +54,14 @@ export function newUser(overrides: Record<string, unknown> = {}) {
 }
 
 export const meta = { requestId: 'test-request', actorId: null };
+
+/** The AppError a promise rejects with (anything else fails the test). */
+export async function rejection(p: Promise<unknown>): Promise<AppError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof AppError) return e;
+    throw e;
+  }
+  throw new Error('expected a rejection');
+}

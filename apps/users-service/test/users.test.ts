@@ -7,7 +7,7 @@ import { getUser, listUsers, searchUsers } from '../src/application/queries.js';
 import { registerUser } from '../src/application/register-user.js';
 import { verifyCredentials } from '../src/application/verify-credentials.js';
 import { rebuildUsersProjection } from '../src/projections/users-projection.js';
-import { meta, newUser, usersFixture } from './setup.js';
+import { meta, newUser, rejection, usersFixture } from './setup.js';
 
 let fx: Awaited<ReturnType<typeof usersFixture>>;
 beforeAll(async () => {
@@ -16,16 +16,6 @@ beforeAll(async () => {
 afterAll(() => fx?.close());
 
 const register = (overrides: Record<string, unknown> = {}, m = meta) => registerUser(fx.deps, RegisterUser.parse(newUser(overrides)), m);
-
-async function rejection(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof AppError) return e;
-    throw e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('registration', () => {
   it('stores the user, an event without the password, and a bcrypt hash apart', async () => {
