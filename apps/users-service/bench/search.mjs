@@ -3,6 +3,7 @@
 // schema with the real migrations, then times each search filter through the real query code and
 // shows whether Postgres used an index. Prints numbers; asserts nothing.
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:search -w @um/users-service
+// BENCH_KEEP=1 keeps the seeded schema for the next run (BENCH_RESEED=1 seeds it again).
 import { createLogger, createPool, migrate } from '@um/platform';
 import pg from 'pg';
 import { searchUsers } from '../dist/application/queries.js';
@@ -68,4 +69,6 @@ for (const [name, filter] of cases) {
   console.log(name.padEnd(32), times[3].toFixed(1).padStart(8), String(total).padStart(9), ' ', index);
 }
 await pool.end();
+// The seeded schema is large; keep it for another run only when asked.
+if (!process.env.BENCH_KEEP) await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
 await admin.end();
