@@ -1,14 +1,13 @@
-import { Rpcs, type Rpc } from '@um/contracts';
-import { serveRpc, type NatsConnection, type RpcHandler, type Subscription } from '@um/platform';
+import { Rpcs } from '@um/contracts';
+import { endpointFor, serveEndpoints, type Endpoint, type NatsConnection, type Subscription } from '@um/platform';
 import { changePassword, logout } from './application/account.js';
 import type { AuthDeps } from './application/deps.js';
 import { login, refresh } from './application/sessions.js';
 
-type Endpoint = { rpc: Rpc; handler: (deps: AuthDeps) => RpcHandler<Rpc> };
-const endpoint = <R extends Rpc>(rpc: R, handler: (deps: AuthDeps) => RpcHandler<R>): Endpoint => ({ rpc, handler: handler as Endpoint['handler'] });
+const endpoint = endpointFor<AuthDeps>();
 
 /** Every RPC auth-service answers. */
-export const authEndpoints: Endpoint[] = [
+export const authEndpoints: Endpoint<AuthDeps>[] = [
   endpoint(Rpcs.auth.login, (d) => (req, ctx) => login(d, req, ctx)),
   endpoint(Rpcs.auth.refresh, (d) => (req, ctx) => refresh(d, req.refresh_token, ctx)),
   endpoint(Rpcs.auth.logout, (d) => (req) => logout(d, req)),
@@ -21,5 +20,5 @@ export const authEndpoints: Endpoint[] = [
 ];
 
 export function serveAuth(nc: NatsConnection, namespace: string | undefined, deps: AuthDeps): Subscription[] {
-  return authEndpoints.map((e) => serveRpc(nc, { namespace, service: 'auth-service', log: deps.log }, e.rpc, e.handler(deps)));
+  return serveEndpoints(nc, { namespace, service: 'auth-service', log: deps.log }, authEndpoints, deps);
 }

@@ -1,5 +1,5 @@
-import { Rpcs, type Rpc } from '@um/contracts';
-import { serveRpc, type NatsConnection, type RpcHandler, type Subscription } from '@um/platform';
+import { Rpcs } from '@um/contracts';
+import { endpointFor, serveEndpoints, type Endpoint, type NatsConnection, type Subscription } from '@um/platform';
 import { deleteUser } from './application/delete-user.js';
 import { emailChange, userHistory } from './application/history.js';
 import { setPassword, verifyPassword } from './application/passwords.js';
@@ -10,11 +10,10 @@ import { getUser, listUsers, searchUsers } from './application/queries.js';
 import { registerUser } from './application/register-user.js';
 import { verifyCredentials } from './application/verify-credentials.js';
 
-type Endpoint = { rpc: Rpc; handler: (deps: UsersDeps) => RpcHandler<Rpc> };
-const endpoint = <R extends Rpc>(rpc: R, handler: (deps: UsersDeps) => RpcHandler<R>): Endpoint => ({ rpc, handler: handler as Endpoint['handler'] });
+const endpoint = endpointFor<UsersDeps>();
 
 /** Every RPC users-service answers. Thin: parse is done by serveRpc, the work by the use cases. */
-export const usersEndpoints: Endpoint[] = [
+export const usersEndpoints: Endpoint<UsersDeps>[] = [
   endpoint(Rpcs.users.register, (d) => (req, ctx) => registerUser(d, req, ctx)),
   endpoint(Rpcs.users.list, (d) => (req) => listUsers(d.pool, req)),
   endpoint(Rpcs.users.search, (d) => (req) => searchUsers(d.pool, req)),
@@ -37,5 +36,5 @@ export const usersEndpoints: Endpoint[] = [
 ];
 
 export function serveUsers(nc: NatsConnection, namespace: string | undefined, deps: UsersDeps): Subscription[] {
-  return usersEndpoints.map((e) => serveRpc(nc, { namespace, service: 'users-service', log: deps.log }, e.rpc, e.handler(deps)));
+  return serveEndpoints(nc, { namespace, service: 'users-service', log: deps.log }, usersEndpoints, deps);
 }

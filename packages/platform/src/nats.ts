@@ -91,6 +91,22 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
   }
 }
 
+/** One RPC a service answers, and how to build its handler from the service's dependencies. */
+export interface Endpoint<D> {
+  rpc: Rpc;
+  handler: (deps: D) => RpcHandler<Rpc>;
+}
+
+/** `const endpoint = endpointFor<MyDeps>()`, then `endpoint(Rpcs.x.y, (deps) => async (req, ctx) => …)`, typed by the contract. */
+export const endpointFor =
+  <D>() =>
+  <R extends Rpc>(rpc: R, handler: (deps: D) => RpcHandler<R>): Endpoint<D> => ({ rpc, handler: handler as Endpoint<D>['handler'] });
+
+/** Subscribe every endpoint of a service in its queue group. */
+export function serveEndpoints<D>(nc: NatsConnection, opts: ServeOptions, endpoints: Endpoint<D>[], deps: D): Subscription[] {
+  return endpoints.map((e) => serveRpc(nc, opts, e.rpc, e.handler(deps)));
+}
+
 export interface CallMeta {
   requestId: string;
   actorId?: string | null;
