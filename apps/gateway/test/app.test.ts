@@ -4,7 +4,22 @@ import { AppError } from '@um/platform';
 import { base64url, exportSPKI, SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { policy } from '../src/access/policy.js';
-import { KID, makeKey, signToken, startGateway, unsignedToken, userReply, type Harness } from './support.js';
+import { aliases } from '../src/http/routes.js';
+import {
+  expectNoContent,
+  expectProblem,
+  historyEntry,
+  KID,
+  loginReply,
+  makeKey,
+  requester,
+  signToken,
+  startGateway,
+  unsignedToken,
+  userReply,
+  type Answer,
+  type Harness,
+} from './support.js';
 
 let h: Harness;
 
@@ -16,44 +31,11 @@ afterAll(async () => {
 });
 beforeEach(() => {
   h.rpc.reset();
-  h.revocations.revoked.clear();
+  h.revocations.reset();
   h.readiness.value = { ok: true, checks: { nats: 'ok', users: 'ok', auth: 'ok' } };
 });
 
-interface Answer {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: any;
-}
-
-async function send(path: string, init: RequestInit & { token?: string } = {}): Promise<Answer> {
-  const headers = new Headers(init.headers);
-  if (init.token) headers.set('authorization', `Bearer ${init.token}`);
-  const res = await fetch(`${h.url}${path}`, { ...init, headers });
-  const text = await res.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, body };
-}
-
-const postJson = (path: string, body: unknown, init: RequestInit & { token?: string } = {}) =>
-  send(path, { ...init, method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...(init.headers as object) } });
-
-function expectProblem(a: Answer, status: number, code?: string) {
-  expect(a.status, a.text).toBe(status);
-  expect(a.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-  expect(a.body).toMatchObject({ type: 'about:blank', status });
-  expect(typeof a.body.title).toBe('string');
-  expect(typeof a.body.detail).toBe('string');
-  expect(a.body.detail.length).toBeGreaterThan(0);
-  expect(a.body.request_id).toBe(a.headers.get('x-request-id'));
-  if (code) expect(a.body.code).toBe(code);
-}
+const { send, postJson } = requester(() => h);
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -66,28 +48,85 @@ const validRegistration = {
   tags: ['a', 'b'],
 };
 
-/** Canned service replies, by RPC name. */
+/** Canned service replies, by RPC name; each passes the RPC's reply schema (the fake RPC checks). */
 function replyByRpc(rpc: string, input: any): unknown {
   switch (rpc) {
     case 'users.list':
     case 'users.search':
       return { items: [userReply()], total: 1 };
+    case 'users.get':
+    case 'users.update':
     case 'users.delete':
       return userReply(input.user_id);
+    case 'users.set_role':
+      return userReply(input.user_id, { role: input.role });
+    case 'users.history':
+      return [historyEntry()];
+    case 'users.register':
+      return userReply(randomUUID(), { role: input.role ?? 'user' });
     case 'users.request_email_confirmation':
       return { status: 'accepted' };
+    case 'auth.login':
+      return loginReply();
+    case 'auth.refresh':
+      return { access_token: 'new.access.token', token_type: 'bearer', expires_in: 900, refresh_token: 'next-refresh-token' };
+    case 'auth.logout':
+      return { sessions_ended: 1 };
+    case 'auth.change_password':
+      return { status: 'changed', sessions_ended: 2 };
     default:
       throw new Error(`unexpected rpc ${rpc}`);
   }
 }
 
-/** One request per protected route; `self` is the caller's user id. */
-const protectedRequests: Record<string, { path: (self: string) => string; method: string; ok: number; rpc: string }> = {
-  'GET /users': { method: 'GET', path: () => '/users', ok: 200, rpc: 'users.list' },
-  'GET /users/search': { method: 'GET', path: () => '/users/search?username=alice', ok: 200, rpc: 'users.search' },
-  'POST /user_delete/:user_id': { method: 'POST', path: (self) => `/user_delete/${self}`, ok: 200, rpc: 'users.delete' },
+interface RouteRequest {
+  method: string;
+  /** The path to request; `self` is the caller's user id. */
+  path: (self: string) => string;
+  /** A valid JSON body, for routes that take one. */
+  body?: unknown;
+  /** The role the caller needs; a user unless said. */
+  role?: 'admin';
+  ok: number;
+  rpc: string;
+}
+
+const changePassword = { current_password: 'old password 1', new_password: 'new password 2' };
+
+/** One request per protected route. */
+const protectedRequests: Record<string, RouteRequest> = {
+  'POST /logout': { method: 'POST', path: () => '/logout', ok: 204, rpc: 'auth.logout' },
   'POST /confirm-email/resend': { method: 'POST', path: () => '/confirm-email/resend', ok: 202, rpc: 'users.request_email_confirmation' },
+  'GET /users': { method: 'GET', path: () => '/users', ok: 200, rpc: 'users.list' },
+  'POST /users': { method: 'POST', path: () => '/users', body: { ...validRegistration, role: 'admin' }, role: 'admin', ok: 201, rpc: 'users.register' },
+  'GET /users/search': { method: 'GET', path: () => '/users/search?username=alice', ok: 200, rpc: 'users.search' },
+  'GET /users/me': { method: 'GET', path: () => '/users/me', ok: 200, rpc: 'users.get' },
+  'PUT /users/me/password': { method: 'PUT', path: () => '/users/me/password', body: changePassword, ok: 200, rpc: 'auth.change_password' },
+  'GET /users/:user_id': { method: 'GET', path: (self) => `/users/${self}`, ok: 200, rpc: 'users.get' },
+  'PATCH /users/:user_id': { method: 'PATCH', path: (self) => `/users/${self}`, body: { fio: 'Alice B. Example' }, ok: 200, rpc: 'users.update' },
+  'DELETE /users/:user_id': { method: 'DELETE', path: (self) => `/users/${self}`, ok: 204, rpc: 'users.delete' },
+  'PUT /users/:user_id/role': { method: 'PUT', path: (self) => `/users/${self}/role`, body: { role: 'user' }, role: 'admin', ok: 200, rpc: 'users.set_role' },
+  'GET /users/:user_id/history': { method: 'GET', path: (self) => `/users/${self}/history`, ok: 200, rpc: 'users.history' },
+  'POST /user_delete/:user_id': { method: 'POST', path: (self) => `/user_delete/${self}`, ok: 200, rpc: 'users.delete' },
 };
+
+/** One request per alias; `public` for aliases of public routes. */
+const aliasRequests: Record<string, RouteRequest & { public?: true }> = {
+  'POST /auth/register': { method: 'POST', path: () => '/auth/register', body: validRegistration, public: true, ok: 201, rpc: 'users.register' },
+  'POST /auth/login': { method: 'POST', path: () => '/auth/login', body: { username: 'alice_1', password: 'secret pass' }, public: true, ok: 200, rpc: 'auth.login' },
+  'POST /refresh_jwt': { method: 'POST', path: () => '/refresh_jwt', body: { refresh_token: 'abc' }, public: true, ok: 200, rpc: 'auth.refresh' },
+  'GET /user': { method: 'GET', path: () => '/user', ok: 200, rpc: 'users.get' },
+  'PUT /users': { method: 'PUT', path: () => '/users', body: { fio: 'Alice B. Example' }, ok: 200, rpc: 'users.update' },
+  'DELETE /users': { method: 'DELETE', path: () => '/users', ok: 204, rpc: 'users.delete' },
+  'PUT /users/:user_id': { method: 'PUT', path: (self) => `/users/${self}`, body: { fio: 'Alice B. Example' }, ok: 200, rpc: 'users.update' },
+};
+
+const protectedAliases = Object.fromEntries(Object.entries(aliasRequests).filter(([, r]) => !r.public));
+/** Every protected way in: the routes and the aliases of protected routes. */
+const allProtected = { ...protectedRequests, ...protectedAliases };
+
+const requestOf = (r: RouteRequest, self: string, init: { token?: string; headers?: Record<string, string> } = {}) =>
+  send(r.path(self), { method: r.method, ...(r.body === undefined ? {} : { json: r.body }), ...init });
 
 describe('authentication of protected routes', () => {
   it('covers every non-public route in the policy', () => {
@@ -96,6 +135,11 @@ describe('authentication of protected routes', () => {
       .map(([k]) => k)
       .sort();
     expect(Object.keys(protectedRequests).sort()).toEqual(nonPublic);
+  });
+
+  it('covers every alias, marking exactly those of public routes as public', () => {
+    expect(Object.keys(aliasRequests).sort()).toEqual(aliases.map((a) => a.alias).sort());
+    for (const { alias, target } of aliases) expect(aliasRequests[alias]!.public ?? false, alias).toBe(policy[target].kind === 'public');
   });
 
   type BadAuth = [name: string, header: (self: string) => Promise<string | undefined>, invalidToken: boolean | undefined];
@@ -108,7 +152,7 @@ describe('authentication of protected routes', () => {
     ['a garbage three-part token', async () => 'Bearer aaa.bbb.ccc', true],
     ['an alg:none token', async (self) => `Bearer ${unsignedToken(self)}`, true],
     ['a token signed by another key with the same kid', async (self) => `Bearer ${await signToken(await makeKey(KID), { sub: self })}`, true],
-    ['a token with an unknown kid', async (self) => `Bearer ${await signToken(await makeKey('other-kid'), { sub: self })}`, true],
+    // (a token with an unknown kid: below, every route at once, as each such request waits for the JWKS refetch cooldown)
     [
       'an expired token',
       async (self) => {
@@ -140,6 +184,16 @@ describe('authentication of protected routes', () => {
       },
       true,
     ],
+    [
+      'a token of a revoked session',
+      async (self) => {
+        const sid = randomUUID();
+        h.revocations.revokedSessions.add(sid);
+        return `Bearer ${await signToken(h.key, { sub: self, sid })}`;
+      },
+      true,
+    ],
+    ['a token whose sid is not a uuid', async (self) => `Bearer ${await signToken(h.key, { sub: self, sid: 'session-1' })}`, true],
   ];
 
   async function hmacToken(sub: string, secret: Uint8Array) {
@@ -154,12 +208,9 @@ describe('authentication of protected routes', () => {
       .sign(secret);
   }
 
-  const matrix = Object.entries(protectedRequests).flatMap(([route, r]) => bad.map(([name, header, invalid]) => [route, name, r, header, invalid] as const));
+  const matrix = Object.entries(allProtected).flatMap(([route, r]) => bad.map(([name, header, invalid]) => [route, name, r, header, invalid] as const));
 
-  it.each(matrix)('%s with %s → 401', async (_route, _name, r, header, invalidToken) => {
-    const self = randomUUID();
-    const authorization = await header(self);
-    const a = await send(r.path(self), { method: r.method, headers: authorization === undefined ? {} : { authorization } });
+  function expectRefused(a: Answer, invalidToken: boolean | undefined) {
     expectProblem(a, 401, 'unauthenticated');
     const challenge = a.headers.get('www-authenticate');
     expect(challenge).toMatch(/^Bearer realm="user-management"/);
@@ -167,17 +218,79 @@ describe('authentication of protected routes', () => {
     expect(challenge).toMatch(/^Bearer realm="user-management"(, error="invalid_token", error_description="[\x20\x21\x23-\x5B\x5D-\x7E]+")?$/);
     if (invalidToken === true) expect(challenge).toContain('error="invalid_token"');
     if (invalidToken === false) expect(challenge).not.toContain('error=');
+  }
+
+  it.each(matrix)('%s with %s → 401', async (_route, _name, r, header, invalidToken) => {
+    const self = randomUUID();
+    const authorization = await header(self);
+    const a = await requestOf(r, self, { headers: authorization === undefined ? {} : { authorization } });
+    expectRefused(a, invalidToken);
     expect(h.rpc.calls).toEqual([]);
   });
 
-  it.each(Object.entries(protectedRequests))('%s with a valid token → forwarded', async (_route, r) => {
+  it('every protected route with a token with an unknown kid → 401', async () => {
+    const answers = await Promise.all(
+      Object.entries(allProtected).map(async ([route, r]) => {
+        const self = randomUUID();
+        const token = await signToken(await makeKey('other-kid'), { sub: self, role: 'admin' });
+        return [route, await requestOf(r, self, { token })] as const;
+      }),
+    );
+    expect(answers).toHaveLength(Object.keys(allProtected).length);
+    for (const [route, a] of answers) {
+      expect(a.status, route).toBe(401);
+      expectRefused(a, true);
+    }
+    expect(h.rpc.calls).toEqual([]);
+  });
+
+  it.each(Object.entries(allProtected))('%s with a valid token → forwarded', async (_route, r) => {
     const self = randomUUID();
     h.rpc.reply = replyByRpc;
-    const a = await send(r.path(self), { method: r.method, token: await signToken(h.key, { sub: self }) });
+    const a = await requestOf(r, self, { token: await signToken(h.key, { sub: self, role: r.role ?? 'user' }) });
     expect(a.status, a.text).toBe(r.ok);
+    if (r.ok === 204) expectNoContent(a);
     expect(a.headers.get('www-authenticate')).toBeNull();
     expect(h.rpc.calls).toHaveLength(1);
     expect(h.rpc.calls[0]).toMatchObject({ rpc: r.rpc, meta: { actorId: self, requestId: a.headers.get('x-request-id') } });
+  });
+
+  it.each(Object.entries(allProtected).filter(([, r]) => r.role === 'admin'))('%s with a valid user token → 403, not forwarded', async (_route, r) => {
+    const self = randomUUID();
+    const a = await requestOf(r, self, { token: await signToken(h.key, { sub: self }) });
+    expectProblem(a, 403, 'permission_denied');
+    expect(a.headers.get('www-authenticate')).toBeNull();
+    expect(h.rpc.calls).toEqual([]);
+  });
+
+  it.each(Object.entries(aliasRequests).filter(([, r]) => r.public))('%s (public alias) needs no token', async (_route, r) => {
+    h.rpc.reply = replyByRpc;
+    const a = await requestOf(r, randomUUID(), { headers: { authorization: 'Bearer garbage' } });
+    expect(a.status, a.text).toBe(r.ok);
+    expect(h.rpc.calls).toEqual([expect.objectContaining({ rpc: r.rpc, meta: expect.objectContaining({ actorId: null }) })]);
+  });
+
+  it('asks the revocation cache with the token\'s subject and session', async () => {
+    const self = randomUUID();
+    const sid = randomUUID();
+    h.rpc.reply = replyByRpc;
+    expect((await send('/users', { token: await signToken(h.key, { sub: self, sid }) })).status).toBe(200);
+    expect(h.revocations.asked).toEqual([[self, expect.any(Number), sid]]);
+  });
+
+  it('a session revocation refuses only that session\'s tokens', async () => {
+    const self = randomUUID();
+    const sid = randomUUID();
+    const dead = await signToken(h.key, { sub: self, sid });
+    const otherSession = await signToken(h.key, { sub: self });
+    h.rpc.reply = replyByRpc;
+    expect((await send('/users', { token: dead })).status).toBe(200);
+    h.revocations.revokedSessions.add(sid);
+    const a = await send('/users', { token: dead });
+    expectProblem(a, 401, 'unauthenticated');
+    expect(a.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    expect((await send('/users', { token: otherSession })).status).toBe(200);
+    expect(h.rpc.calls).toHaveLength(2);
   });
 
   it('an expired token says so in the challenge', async () => {
@@ -350,10 +463,43 @@ describe('POST /register', () => {
     expect(h.rpc.calls).toEqual([
       {
         rpc: 'users.register',
-        input: { ...validRegistration, tags: ['b', 'a'] },
+        input: { ...validRegistration, tags: ['b', 'a'], client_ip: '127.0.0.1' },
         meta: { requestId: a.headers.get('x-request-id'), actorId: null },
       },
     ]);
+  });
+
+  it('never forwards a role or a client address from the body', async () => {
+    h.rpc.reply = replyByRpc;
+    const a = await postJson('/register', { ...validRegistration, role: 'admin', client_ip: '203.0.113.9' });
+    expect(a.status, a.text).toBe(201);
+    expect(a.body.role).toBe('user');
+    expect(h.rpc.calls).toEqual([expect.objectContaining({ rpc: 'users.register', input: { ...validRegistration, client_ip: '127.0.0.1' } })]);
+  });
+
+  it('does not take the client address from X-Forwarded-For unless told to trust a proxy', async () => {
+    h.rpc.reply = replyByRpc;
+    const a = await postJson('/register', validRegistration, { headers: { 'x-forwarded-for': '203.0.113.9' } });
+    expect(a.status).toBe(201);
+    expect((h.rpc.calls[0]!.input as { client_ip: string }).client_ip).toBe('127.0.0.1');
+  });
+
+  it('behind a trusted proxy, forwards the client address the proxy reports', async () => {
+    const behindProxy = await startGateway(undefined, { trustProxy: 'loopback' });
+    try {
+      behindProxy.rpc.reply = replyByRpc;
+      const viaProxy = requester(() => behindProxy);
+      const a = await viaProxy.postJson('/register', validRegistration, { headers: { 'x-forwarded-for': '203.0.113.9' } });
+      expect(a.status).toBe(201);
+      const b = await viaProxy.postJson('/login', { username: 'alice_1', password: 'secret' }, { headers: { 'x-forwarded-for': '198.51.100.4, 127.0.0.1' } });
+      expect(b.status).toBe(200);
+      expect(behindProxy.rpc.calls.map((c) => [c.rpc, (c.input as { client_ip: string }).client_ip])).toEqual([
+        ['users.register', '203.0.113.9'],
+        ['auth.login', '198.51.100.4'],
+      ]);
+    } finally {
+      await behindProxy.close();
+    }
   });
 
   it('defaults tags to []', async () => {
@@ -450,10 +596,27 @@ describe('POST /register', () => {
     expect(a.headers.get('allow')).toBe('POST');
   });
 
-  it.each([['PUT'], ['DELETE'], ['PATCH']])('%s /users → 405 with Allow: GET', async (method) => {
-    const a = await send('/users', { method });
+  // every method of a path, its aliases' included, and nothing else
+  it.each([
+    ['PATCH', '/users', ['GET', 'POST', 'PUT', 'DELETE']],
+    ['POST', `/users/${randomUUID()}`, ['GET', 'PATCH', 'DELETE', 'PUT']],
+    ['GET', '/users/me/password', ['PUT']],
+    ['GET', `/users/${randomUUID()}/role`, ['PUT']],
+    ['DELETE', `/users/${randomUUID()}/history`, ['GET']],
+    ['GET', '/logout', ['POST']],
+    ['GET', '/refresh', ['POST']],
+    ['POST', '/.well-known/jwks.json', ['GET']],
+    ['GET', '/auth/register', ['POST']],
+    ['GET', '/auth/login', ['POST']],
+    ['GET', '/refresh_jwt', ['POST']],
+    ['POST', '/user', ['GET']],
+  ])('%s %s → 405 with Allow: %j', async (method, path, allowed) => {
+    const a = await send(path, { method, token: await signToken(h.key, { role: 'admin' }) });
     expectProblem(a, 405);
-    expect(a.headers.get('allow')).toBe('GET');
+    const allow = a.headers.get('allow')!.split(', ');
+    expect(allow.length).toBe(new Set(allow).size);
+    expect(allow.sort()).toEqual([...allowed].sort());
+    expect(h.rpc.calls).toEqual([]);
   });
 
   it('an unknown path → 404 problem+json', async () => {
@@ -464,7 +627,7 @@ describe('POST /register', () => {
 });
 
 describe('POST /login', () => {
-  const token = { access_token: 'eyJhbGciOiJFZERTQSJ9.fake.sig', token_type: 'bearer', expires_in: 900 };
+  const token = loginReply();
 
   it('accepts JSON and forwards the trimmed username', async () => {
     h.rpc.reply = () => token;
@@ -472,7 +635,9 @@ describe('POST /login', () => {
     expect(a.status).toBe(200);
     expect(a.body).toEqual(token);
     expect(a.headers.get('cache-control')).toBe('no-store');
-    expect(h.rpc.calls).toEqual([{ rpc: 'auth.login', input: { username: 'alice_1', password: ' p@ss word ' }, meta: { requestId: a.headers.get('x-request-id'), actorId: null } }]);
+    expect(h.rpc.calls).toEqual([
+      { rpc: 'auth.login', input: { username: 'alice_1', password: ' p@ss word ', client_ip: '127.0.0.1' }, meta: { requestId: a.headers.get('x-request-id'), actorId: null } },
+    ]);
   });
 
   it('accepts the OAuth2 password form', async () => {
@@ -486,8 +651,35 @@ describe('POST /login', () => {
     expect(a.body).toEqual(token);
     expect(a.headers.get('cache-control')).toBe('no-store');
     expect(h.rpc.calls).toEqual([
-      { rpc: 'auth.login', input: { username: 'alice@example.com', password: 'p&ss=word+1', grant_type: 'password' }, meta: expect.objectContaining({ actorId: null }) },
+      {
+        rpc: 'auth.login',
+        input: { username: 'alice@example.com', password: 'p&ss=word+1', grant_type: 'password', client_ip: '127.0.0.1' },
+        meta: expect.objectContaining({ actorId: null }),
+      },
     ]);
+  });
+
+  it('answers the tokens and the user as auth-service sends them', async () => {
+    const user = userReply(randomUUID(), { role: 'admin', email_verified: true });
+    h.rpc.reply = () => ({ ...loginReply(user), internal: 'dropped by the contract' });
+    const a = await postJson('/login', { username: 'alice_1', password: 'secret' });
+    expect(a.status).toBe(200);
+    expect(a.body).toEqual(loginReply(user));
+    expect(Object.keys(a.body).sort()).toEqual(['access_token', 'expires_in', 'refresh_token', 'token_type', 'user']);
+  });
+
+  it('never takes the client address from the body', async () => {
+    h.rpc.reply = () => token;
+    const a = await postJson('/login', { username: 'alice_1', password: 'secret', client_ip: '203.0.113.9' });
+    expect(a.status).toBe(200);
+    expect(h.rpc.calls).toEqual([expect.objectContaining({ input: { username: 'alice_1', password: 'secret', client_ip: '127.0.0.1' } })]);
+  });
+
+  it('a reply that breaks the contract is a 500, not passed on', async () => {
+    h.rpc.reply = () => ({ access_token: 'a.b.c', token_type: 'bearer', expires_in: 900 });
+    const a = await postJson('/login', { username: 'alice_1', password: 'secret' });
+    expectProblem(a, 500, 'internal');
+    expect(a.text).not.toContain('a.b.c');
   });
 
   it('refuses another grant type', async () => {
@@ -712,7 +904,55 @@ describe('infrastructure endpoints', () => {
     const a = await send('/openapi.json');
     expect(a.status).toBe(200);
     expect(a.body.openapi).toBe('3.1.0');
-    expect(Object.keys(a.body.paths).sort()).toEqual(['/confirm-email', '/confirm-email/resend', '/login', '/register', '/user_delete/{user_id}', '/users', '/users/search']);
+    expect(Object.keys(a.body.paths).sort()).toEqual([
+      '/.well-known/jwks.json',
+      '/confirm-email',
+      '/confirm-email/resend',
+      '/login',
+      '/logout',
+      '/refresh',
+      '/register',
+      '/user_delete/{user_id}',
+      '/users',
+      '/users/me',
+      '/users/me/password',
+      '/users/search',
+      '/users/{user_id}',
+      '/users/{user_id}/history',
+      '/users/{user_id}/role',
+    ]);
+    // each path with exactly its routes' methods (aliases are not documented as paths of their own)
+    const methods = (path: string) => Object.keys(a.body.paths[path]).sort();
+    expect(methods('/users')).toEqual(['get', 'post']);
+    expect(methods('/users/{user_id}')).toEqual(['delete', 'get', 'patch']);
+    expect(methods('/users/me/password')).toEqual(['put']);
+    expect(methods('/users/{user_id}/role')).toEqual(['put']);
+    expect(methods('/refresh')).toEqual(['post']);
+    expect(methods('/logout')).toEqual(['post']);
+    expect(a.body.paths['/users'].post.responses['201']).toBeDefined();
+    expect(a.body.paths['/logout'].post.responses['204']).toBeDefined();
+    expect(a.body.paths['/users/{user_id}'].delete.responses['204']).toBeDefined();
+    expect(a.body.paths['/refresh'].post.security).toBeUndefined();
+    expect(a.body.paths['/.well-known/jwks.json'].get.security).toBeUndefined();
+    for (const [path, method] of [
+      ['/logout', 'post'],
+      ['/users', 'post'],
+      ['/users/me', 'get'],
+      ['/users/me/password', 'put'],
+      ['/users/{user_id}', 'get'],
+      ['/users/{user_id}', 'patch'],
+      ['/users/{user_id}', 'delete'],
+      ['/users/{user_id}/role', 'put'],
+      ['/users/{user_id}/history', 'get'],
+    ] as const)
+      expect(a.body.paths[path][method].security, `${method} ${path}`).toEqual([{ bearer: [] }]);
+    expect(Object.keys(a.body.paths['/users/{user_id}'].patch.requestBody.content['application/json'].schema.properties).sort()).toEqual([
+      'birthday',
+      'email',
+      'fio',
+      'tags',
+      'username',
+    ]);
     expect(Object.keys(a.body.paths['/register'])).toEqual(['post']);
     expect(a.body.paths['/register'].post.responses['201']).toBeDefined();
     expect(a.body.paths['/register'].post.security).toBeUndefined();

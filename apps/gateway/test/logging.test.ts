@@ -3,6 +3,9 @@ import { AppError, createLogger } from '@um/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signToken, startGateway, userReply, type Harness } from './support.js';
 
+const LOGIN_USER = userReply();
+const issued = () => ({ access_token: ISSUED_TOKEN, token_type: 'bearer', expires_in: 900, refresh_token: ISSUED_REFRESH, user: LOGIN_USER });
+
 /** Every line the real production logger (createLogger) would have written, captured instead of printed. */
 const output: string[] = [];
 const log = createLogger('gateway', 'info', {
@@ -66,6 +69,10 @@ const FORM_PASSWORD = 'F0rm-Login-Pa55-kx7';
 const JSON_PASSWORD = 'Js0n-Login-Pa55-mw4';
 const QUERY_PASSWORD = 'Query-Pa55-vv2';
 const ISSUED_TOKEN = 'eyJhbGciOiJFZERTQSJ9.issued-by-fake-auth.c2lnbmF0dXJl';
+const ISSUED_REFRESH = 'refresh-issued-by-fake-auth-q8w7e6';
+const PRESENTED_REFRESH = 'refresh-presented-by-client-z1x2c3';
+const CURRENT_PASSWORD = 'Curr3nt-Pa55word-hh5';
+const NEW_PASSWORD = 'N3w-Pa55word-jj6';
 const GARBAGE_TOKEN = 'garbage-bearer-token-9f3k';
 
 describe('access log', () => {
@@ -102,21 +109,23 @@ describe('access log', () => {
     expect(line.msg).toBe('POST /register 201');
   });
 
-  it('logs a form login with the password and the issued token redacted', async () => {
-    h.rpc.reply = () => ({ access_token: ISSUED_TOKEN, token_type: 'bearer', expires_in: 900 });
+  it('logs a form login with the password and the issued tokens redacted', async () => {
+    h.rpc.reply = issued;
     const r = await call('/login', {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ username: 'alice_1', password: FORM_PASSWORD, grant_type: 'password' }).toString(),
     });
     expect(r.status).toBe(200);
-    expect(r.text).toContain(ISSUED_TOKEN); // the client gets it; the log must not
+    // the client gets them; the log must not
+    expect(r.text).toContain(ISSUED_TOKEN);
+    expect(r.text).toContain(ISSUED_REFRESH);
     expect(r.line).toMatchObject({
       req: { method: 'POST', path: '/login' },
       res: { status: 200 },
       user_id: null,
       request_body: { username: 'alice_1', password: '[REDACTED]', grant_type: 'password' },
-      response_body: { access_token: '[REDACTED]', token_type: 'bearer', expires_in: 900 },
+      response_body: { access_token: '[REDACTED]', token_type: 'bearer', expires_in: 900, refresh_token: '[REDACTED]', user: LOGIN_USER },
     });
   });
 
@@ -162,7 +171,7 @@ describe('access log', () => {
   });
 
   it('redacts a password sent in the query of a login', async () => {
-    h.rpc.reply = () => ({ access_token: ISSUED_TOKEN, token_type: 'bearer', expires_in: 900 });
+    h.rpc.reply = issued;
     const r = await call(`/login?password=${QUERY_PASSWORD}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -170,6 +179,64 @@ describe('access log', () => {
     });
     expect(r.status).toBe(200);
     expect(r.line.req.path).toBe('/login?password=%5BREDACTED%5D');
+  });
+
+  it('logs a refresh with the presented and the issued refresh tokens redacted', async () => {
+    h.rpc.reply = () => ({ access_token: ISSUED_TOKEN, token_type: 'bearer', expires_in: 900, refresh_token: ISSUED_REFRESH });
+    const r = await call('/refresh', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: PRESENTED_REFRESH }),
+    });
+    expect(r.status).toBe(200);
+    expect(r.text).toContain(ISSUED_REFRESH);
+    expect(r.line).toMatchObject({
+      req: { method: 'POST', path: '/refresh' },
+      user_id: null,
+      request_body: { refresh_token: '[REDACTED]' },
+      response_body: { access_token: '[REDACTED]', refresh_token: '[REDACTED]', token_type: 'bearer', expires_in: 900 },
+    });
+  });
+
+  it('logs a refresh token sent in a query string redacted', async () => {
+    const r = await call(`/refresh_jwt?refresh_token=${PRESENTED_REFRESH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(r.status).toBe(422);
+    expect(r.line.req.path).toBe('/refresh_jwt?refresh_token=%5BREDACTED%5D');
+  });
+
+  it('logs a password change with both passwords redacted, and the caller', async () => {
+    h.rpc.reply = () => ({ status: 'changed', sessions_ended: 1 });
+    const r = await call('/users/me/password', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+      body: JSON.stringify({ current_password: CURRENT_PASSWORD, new_password: NEW_PASSWORD }),
+    });
+    expect(r.status).toBe(200);
+    expect(r.line).toMatchObject({
+      user_id: userId,
+      req: { method: 'PUT', path: '/users/me/password' },
+      request_body: { current_password: '[REDACTED]', new_password: '[REDACTED]' },
+      response_body: { status: 'changed', sessions_ended: 1 },
+    });
+  });
+
+  it('logs a refused password change (422) without the passwords', async () => {
+    const r = await call('/users/me/password', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+      body: JSON.stringify({ current_password: CURRENT_PASSWORD, new_password: 'short' }),
+    });
+    expect(r.status).toBe(422);
+    expect(r.line).toMatchObject({ level: 40, request_body: { current_password: '[REDACTED]', new_password: '[REDACTED]' } });
+  });
+
+  it('logs a logout (204) with the caller and no response body', async () => {
+    h.rpc.reply = () => ({ sessions_ended: 1 });
+    const r = await call('/logout', { method: 'POST', headers: { authorization: `Bearer ${bearer}` } });
+    expect(r.status).toBe(204);
+    expect(r.text).toBe('');
+    expect(r.line).toMatchObject({ level: 30, user_id: userId, req: { method: 'POST', path: '/logout' }, res: { status: 204 } });
+    expect(r.line.response_body).toBeUndefined();
   });
 
   it('logs a 500 at error level with its cause, which the client never sees', async () => {
@@ -228,7 +295,21 @@ describe('access log', () => {
       expect(l.request_id.length).toBeGreaterThan(0);
     }
     // the authenticated call carried a real, valid token: neither it nor its signature is logged
-    const secrets = [REGISTER_PASSWORD, FORM_PASSWORD, JSON_PASSWORD, QUERY_PASSWORD, ISSUED_TOKEN, bearer, bearer.split('.')[2]!, GARBAGE_TOKEN, 'secretvalue'];
+    const secrets = [
+      REGISTER_PASSWORD,
+      FORM_PASSWORD,
+      JSON_PASSWORD,
+      QUERY_PASSWORD,
+      CURRENT_PASSWORD,
+      NEW_PASSWORD,
+      ISSUED_TOKEN,
+      ISSUED_REFRESH,
+      PRESENTED_REFRESH,
+      bearer,
+      bearer.split('.')[2]!,
+      GARBAGE_TOKEN,
+      'secretvalue',
+    ];
     for (const s of secrets) expect(all, `log output contains ${s}`).not.toContain(s);
   });
 });

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TOKEN, type Jwks, type Rpc } from '@um/contracts';
-import { createLogger, type CallMeta, type Logger } from '@um/platform';
+import { AppError, createLogger, type CallMeta, type Logger } from '@um/platform';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { expect } from 'vitest';
 import { createApp, type Readiness } from '../src/app.js';
 import { TokenVerifier } from '../src/auth/verifier.js';
 
@@ -71,7 +72,12 @@ export interface RecordedCall {
 
 export type Reply = (rpc: string, input: unknown) => unknown;
 
-/** A scripted stand-in for RpcClient: records every call and answers with `reply`. */
+/**
+ * A scripted stand-in for RpcClient: records every call and answers with `reply`. Like the real
+ * pair of client and service, it holds both sides to the contract: an input the RPC's request
+ * schema refuses fails the call (so a gateway sending a wrong shape cannot pass a test), and a
+ * reply is parsed with the reply schema, failing as `rpc.bad_reply` the way RpcClient does.
+ */
 export class FakeRpc {
   readonly calls: RecordedCall[] = [];
   reply: Reply = () => {
@@ -80,7 +86,11 @@ export class FakeRpc {
 
   call = async <R extends Rpc>(rpc: R, input: unknown, meta: CallMeta): Promise<never> => {
     this.calls.push({ rpc: rpc.name, input: structuredClone(input), meta: { ...meta } });
-    return (await this.reply(rpc.name, input)) as never;
+    const req = rpc.request.safeParse(input);
+    if (!req.success) throw new Error(`the gateway sent ${rpc.name} an input its contract refuses: ${req.error.message}`);
+    const reply = rpc.reply.safeParse(await this.reply(rpc.name, input));
+    if (!reply.success) throw new AppError('internal', 'rpc.bad_reply', 'Internal error', undefined, { cause: reply.error });
+    return reply.data as never;
   };
 
   reset(): void {
@@ -92,8 +102,22 @@ export class FakeRpc {
 }
 
 export class FakeRevocations {
+  /** Users all of whose tokens are refused. */
   revoked = new Set<string>();
-  isRevoked = (userId: string, _iat: number) => this.revoked.has(userId);
+  /** Sessions all of whose tokens are refused. */
+  revokedSessions = new Set<string>();
+  /** Every question asked: subject, iat, session. */
+  readonly asked: Array<[userId: string, iat: number, sessionId: string | undefined]> = [];
+  isRevoked = (userId: string, iat: number, sessionId?: string) => {
+    this.asked.push([userId, iat, sessionId]);
+    return this.revoked.has(userId) || (sessionId !== undefined && this.revokedSessions.has(sessionId));
+  };
+
+  reset(): void {
+    this.revoked.clear();
+    this.revokedSessions.clear();
+    this.asked.length = 0;
+  }
 }
 
 export interface Harness {
@@ -107,7 +131,7 @@ export interface Harness {
 }
 
 /** The real app with a real TokenVerifier over a JWKS made here, a fake RPC client and a fake revocation cache. */
-export async function startGateway(log: Logger = createLogger('gateway', 'silent')): Promise<Harness> {
+export async function startGateway(log: Logger = createLogger('gateway', 'silent'), opts: { trustProxy?: string } = {}): Promise<Harness> {
   const key = await makeKey();
   const rpc = new FakeRpc();
   const revocations = new FakeRevocations();
@@ -122,7 +146,7 @@ export async function startGateway(log: Logger = createLogger('gateway', 'silent
     log,
   );
   const readiness = { value: { ok: true, checks: { nats: 'ok', users: 'ok', auth: 'ok' } } as Readiness };
-  const app = createApp({ rpc, verifier, readiness: async () => readiness.value, log });
+  const app = createApp({ rpc, verifier, readiness: async () => readiness.value, log, trustProxy: opts.trustProxy });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -155,4 +179,73 @@ export function userReply(id: string = randomUUID(), over: Partial<Record<string
     updated_at: '2024-01-01T00:00:00.000Z',
     ...over,
   };
+}
+
+/** One `users.history` entry as users-service answers it. */
+export function historyEntry(over: Partial<Record<string, unknown>> = {}) {
+  return {
+    event_id: randomUUID(),
+    type: 'UserUpdated',
+    version: 2,
+    occurred_at: '2024-01-02T00:00:00.000Z',
+    actor_id: null,
+    request_id: 'req-1',
+    changes: { fio: { from: 'Alice Example', to: 'Alice B. Example' } },
+    ...over,
+  };
+}
+
+/** An `auth.login` reply: tokens and the user. */
+export function loginReply(user = userReply()) {
+  return { access_token: 'eyJhbGciOiJFZERTQSJ9.fake.sig', token_type: 'bearer', expires_in: 900, refresh_token: 'r3fr3sh-t0ken-abcdef', user };
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: any;
+}
+
+export type SendInit = RequestInit & { token?: string; json?: unknown };
+
+/** `send` (any request; `token` becomes a bearer header, `json` a JSON body) and `postJson` against the harness `harness()` returns. */
+export function requester(harness: () => Harness) {
+  async function send(path: string, init: SendInit = {}): Promise<Answer> {
+    const { token, json, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (token) headers.set('authorization', `Bearer ${token}`);
+    if (json !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
+    const res = await fetch(`${harness().url}${path}`, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) });
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, body };
+  }
+  const postJson = (path: string, body: unknown, init: SendInit = {}) => send(path, { ...init, method: 'POST', json: body });
+  return { send, postJson };
+}
+
+/** An RFC 9457 problem answer with `status` (and `code`), quoting the request id. */
+export function expectProblem(a: Answer, status: number, code?: string) {
+  expect(a.status, a.text).toBe(status);
+  expect(a.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(a.body).toMatchObject({ type: 'about:blank', status });
+  expect(typeof a.body.title).toBe('string');
+  expect(typeof a.body.detail).toBe('string');
+  expect(a.body.detail.length).toBeGreaterThan(0);
+  expect(a.body.request_id).toBe(a.headers.get('x-request-id'));
+  if (code) expect(a.body.code).toBe(code);
+}
+
+/** A 204: no body at all, and nothing that announces one. */
+export function expectNoContent(a: Answer) {
+  expect(a.status, a.text).toBe(204);
+  expect(a.text).toBe('');
+  expect(a.headers.get('content-type')).toBeNull();
+  expect(a.headers.get('content-length') ?? '0').toBe('0');
 }

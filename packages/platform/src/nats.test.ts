@@ -85,7 +85,24 @@ describe('serveRpc + RpcClient', () => {
       { username: ' alice_01 ', email: ' a@example.com', password: 'password1', fio: ' Alice ', birthday: '1990-01-02', tags: 'x, y,,x' },
       { requestId: 'r' },
     );
-    expect(got).toEqual({ username: 'alice_01', email: 'a@example.com', password: 'password1', fio: 'Alice', birthday: '1990-01-02', tags: ['x', 'y'] });
+    // role defaults to 'user'; client_ip stays absent when not sent
+    expect(got).toEqual({ username: 'alice_01', email: 'a@example.com', password: 'password1', fio: 'Alice', birthday: '1990-01-02', tags: ['x', 'y'], role: 'user' });
+  });
+
+  it('passes role and client_ip through when given', async () => {
+    const namespace = freshNamespace();
+    let got: unknown;
+    serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.register, async (req) => {
+      got = req;
+      return user();
+    });
+    await nc.flush();
+    await new RpcClient(nc2, namespace, 2_000).call(
+      Rpcs.users.register,
+      { username: 'bob_01', email: 'b@example.com', password: 'password1', fio: 'Bob', birthday: '1990-01-02', role: 'admin', client_ip: '203.0.113.7' },
+      { requestId: 'r' },
+    );
+    expect(got).toEqual({ username: 'bob_01', email: 'b@example.com', password: 'password1', fio: 'Bob', birthday: '1990-01-02', tags: [], role: 'admin', client_ip: '203.0.113.7' });
   });
 
   it('delivers an AppError thrown by the handler with the same code, id and message', async () => {

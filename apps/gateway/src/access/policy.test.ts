@@ -1,19 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { routes } from '../http/routes.js';
+import { aliases, aliasMounts, routes } from '../http/routes.js';
 import { authorize, policy, type Decision, type Principal, type RouteKey } from './policy.js';
 
 const SELF = '0b9a3c1e-5f2d-4c7a-9e8b-1a2b3c4d5e6f';
 const OTHER = '22222222-2222-4222-8222-222222222222';
 const ADMIN = '33333333-3333-4333-8333-333333333333';
 
-const user: Principal = { userId: SELF, role: 'user', tokenId: 'jti-user' };
-const admin: Principal = { userId: ADMIN, role: 'admin', tokenId: 'jti-admin' };
+const user: Principal = { userId: SELF, role: 'user', tokenId: 'jti-user', sessionId: '44444444-4444-4444-8444-444444444444' };
+const admin: Principal = { userId: ADMIN, role: 'admin', tokenId: 'jti-admin', sessionId: '55555555-5555-4555-8555-555555555555' };
 
 type Who = 'anonymous' | 'user (self)' | 'user (other)' | 'admin';
 type Row = Record<Who, Decision>;
 
 const open: Row = { anonymous: 'allow', 'user (self)': 'allow', 'user (other)': 'allow', admin: 'allow' };
 const signedIn: Row = { anonymous: 'unauthenticated', 'user (self)': 'allow', 'user (other)': 'allow', admin: 'allow' };
+const selfOrAdmin: Row = { anonymous: 'unauthenticated', 'user (self)': 'allow', 'user (other)': 'forbidden', admin: 'allow' };
+const adminOnly: Row = { anonymous: 'unauthenticated', 'user (self)': 'forbidden', 'user (other)': 'forbidden', admin: 'allow' };
 
 /**
  * What every route must answer, written out by hand (not derived from the rules), so a changed
@@ -23,13 +25,24 @@ const expected: Record<RouteKey, Row> = {
   'GET /healthz': open,
   'GET /readyz': open,
   'GET /openapi.json': open,
+  'GET /.well-known/jwks.json': open,
   'POST /register': open,
   'POST /login': open,
-  'GET /users': signedIn,
-  'GET /users/search': signedIn,
-  'POST /user_delete/:user_id': { anonymous: 'unauthenticated', 'user (self)': 'allow', 'user (other)': 'forbidden', admin: 'allow' },
+  'POST /refresh': open,
+  'POST /logout': signedIn,
   'GET /confirm-email': open,
   'POST /confirm-email/resend': signedIn,
+  'GET /users': signedIn,
+  'POST /users': adminOnly,
+  'GET /users/search': signedIn,
+  'GET /users/me': signedIn,
+  'PUT /users/me/password': signedIn,
+  'GET /users/:user_id': signedIn,
+  'PATCH /users/:user_id': selfOrAdmin,
+  'DELETE /users/:user_id': selfOrAdmin,
+  'PUT /users/:user_id/role': adminOnly,
+  'GET /users/:user_id/history': selfOrAdmin,
+  'POST /user_delete/:user_id': selfOrAdmin,
 };
 
 /** Path parameters a request to `route` would carry: the caller's own id ("self") or someone else's. */
@@ -121,5 +134,48 @@ describe('routes and policy agree', () => {
 
   it('route keys are "METHOD /path"', () => {
     for (const key of Object.keys(policy)) expect(key).toMatch(/^(GET|POST|PUT|PATCH|DELETE) \/[A-Za-z0-9_\-/:.]*$/);
+  });
+});
+
+describe('aliases', () => {
+  it('every alias points at a served route with an access rule', () => {
+    const served = new Set<string>(routes.map((r) => r.route));
+    for (const { alias, target } of aliases) {
+      expect(served.has(target), `${alias} → ${target}`).toBe(true);
+      expect(target in policy, `${alias} → ${target}`).toBe(true);
+    }
+    expect(aliasMounts().map(({ def }) => def.route)).toEqual(aliases.map((a) => a.target));
+  });
+
+  it('an alias keeps the method and path it is written with, and its fixed parameters', () => {
+    for (const [i, { def, mount }] of aliasMounts().entries()) {
+      const a = aliases[i]!;
+      expect(`${mount.method} ${mount.path}`).toBe(a.alias);
+      expect(mount.params).toEqual(a.params);
+      expect(def.route).toBe(a.target);
+    }
+  });
+
+  it('no alias shadows a route or another alias', () => {
+    const keys = [...Object.keys(policy), ...aliases.map((a) => a.alias)];
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('alias keys are "METHOD /path"', () => {
+    for (const { alias } of aliases) expect(alias).toMatch(/^(GET|POST|PUT|PATCH|DELETE) \/[A-Za-z0-9_\-/:.]*$/);
+  });
+
+  it('every path parameter of a target is either in the alias path or fixed by the alias, never both', () => {
+    for (const { alias, target, params = {} } of aliases) {
+      const wanted = [...target.matchAll(/:(\w+)/g)].map((m) => m[1]!).sort();
+      const inPath = [...alias.matchAll(/:(\w+)/g)].map((m) => m[1]!);
+      const fixed = Object.keys(params);
+      expect(inPath.filter((p) => fixed.includes(p)), alias).toEqual([]);
+      expect([...inPath, ...fixed].sort(), alias).toEqual(wanted);
+    }
+  });
+
+  it('aliases that fix a user_id fix it to the caller ("me"), never to a concrete user', () => {
+    for (const { params } of aliases) if (params?.user_id !== undefined) expect(params.user_id).toBe('me');
   });
 });

@@ -9,7 +9,7 @@ import { REFETCH_COOLDOWN_MS, TokenVerifier } from './verifier.js';
 const log = createLogger('gateway-test', 'silent');
 const jwksOf = (...keys: KeyPair[]): Jwks => ({ keys: keys.map((k) => k.jwk as Jwks['keys'][number]) });
 
-function verifierWith(fetchJwks: () => Promise<Jwks>, isRevoked: (sub: string, iat: number) => boolean = () => false) {
+function verifierWith(fetchJwks: () => Promise<Jwks>, isRevoked: (sub: string, iat: number, sid?: string) => boolean = () => false) {
   let fetches = 0;
   const v = new TokenVerifier(
     async () => {
@@ -41,25 +41,79 @@ describe('TokenVerifier', () => {
     const { v } = verifierWith(async () => jwksOf(key));
     const sub = randomUUID();
     const jti = randomUUID();
-    expect(await v.verify(await signToken(key, { sub, role: 'admin', jti }))).toEqual({ userId: sub, role: 'admin', tokenId: jti });
+    const sid = randomUUID();
+    expect(await v.verify(await signToken(key, { sub, role: 'admin', jti, sid }))).toEqual({ userId: sub, role: 'admin', tokenId: jti, sessionId: sid });
   });
 
-  it('asks the revocation cache with the subject and issue time', async () => {
+  it('asks the revocation cache with the subject, issue time and session', async () => {
     const key = await makeKey();
-    const asked: [string, number][] = [];
+    const asked: [string, number, string | undefined][] = [];
     const { v } = verifierWith(
       async () => jwksOf(key),
-      (sub, iat) => {
-        asked.push([sub, iat]);
+      (sub, iat, sid) => {
+        asked.push([sub, iat, sid]);
         return true;
       },
     );
     const sub = randomUUID();
+    const sid = randomUUID();
     const iat = Math.floor(Date.now() / 1000) - 10;
-    const err = await rejection(v.verify(await signToken(key, { sub, iat })));
+    const err = await rejection(v.verify(await signToken(key, { sub, iat, sid })));
     expect(err.code).toBe('unauthenticated');
     expect(err.id).toBe('auth.token_revoked');
-    expect(asked).toEqual([[sub, iat]]);
+    expect(asked).toEqual([[sub, iat, sid]]);
+  });
+
+  it('passes a millisecond-precision (fractional) iat to the revocation cache unrounded', async () => {
+    const key = await makeKey();
+    const asked: number[] = [];
+    const { v } = verifierWith(
+      async () => jwksOf(key),
+      (_sub, iat) => {
+        asked.push(iat);
+        return false;
+      },
+    );
+    const iat = (Date.now() - 10_123) / 1000;
+    expect(Number.isInteger(iat)).toBe(false);
+    await expect(v.verify(await signToken(key, { iat, exp: Math.floor(iat) + 900 }))).resolves.toMatchObject({ role: 'user' });
+    expect(asked).toEqual([iat]);
+  });
+
+  it('refuses a token only when the cache says its session is revoked', async () => {
+    const key = await makeKey();
+    const dead = randomUUID();
+    const { v } = verifierWith(
+      async () => jwksOf(key),
+      (_sub, _iat, sid) => sid === dead,
+    );
+    const sub = randomUUID();
+    const err = await rejection(v.verify(await signToken(key, { sub, sid: dead })));
+    expect(err.id).toBe('auth.token_revoked');
+    // the same user's token of another session is accepted
+    await expect(v.verify(await signToken(key, { sub, sid: randomUUID() }))).resolves.toMatchObject({ userId: sub });
+  });
+
+  it.each([
+    ['not a uuid', 'session-1'],
+    ['a number', 42],
+    ['empty', ''],
+  ])('refuses a token whose sid is %s', async (_label, sid) => {
+    const key = await makeKey();
+    const { v } = verifierWith(async () => jwksOf(key));
+    const t = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ role: 'user', sid })
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.jwk.kid!, typ: TOKEN.type })
+      .setIssuer(TOKEN.issuer)
+      .setAudience(TOKEN.audience)
+      .setSubject(randomUUID())
+      .setJti(randomUUID())
+      .setIssuedAt(t)
+      .setExpirationTime(t + 600)
+      .sign(key.privateKey);
+    const err = await rejection(v.verify(token));
+    expect(err.code).toBe('unauthenticated');
+    expect(err.id).toBe('auth.token_claims');
   });
 
   it('is unavailable (not unauthenticated) while the keys cannot be fetched, and recovers', async () => {
@@ -122,7 +176,7 @@ describe('TokenVerifier', () => {
     expect(err.id).toBe('auth.token_claims');
   });
 
-  it.each(['sub', 'jti', 'iat', 'exp'])('refuses a token without %s', async (missing) => {
+  it.each(['sub', 'sid', 'jti', 'iat', 'exp'])('refuses a token without %s', async (missing) => {
     const key = await makeKey();
     const { v } = verifierWith(async () => jwksOf(key));
     const t = Math.floor(Date.now() / 1000);
@@ -132,7 +186,7 @@ describe('TokenVerifier', () => {
     const err = await rejection(v.verify(token));
     expect(err.code).toBe('unauthenticated');
     // the same token with every claim is accepted, so the missing claim is what was refused
-    const full = await new SignJWT({ ...claims, [missing]: missing === 'sub' || missing === 'jti' ? randomUUID() : missing === 'iat' ? t : t + 600 })
+    const full = await new SignJWT({ ...claims, [missing]: missing === 'sub' || missing === 'sid' || missing === 'jti' ? randomUUID() : missing === 'iat' ? t : t + 600 })
       .setProtectedHeader({ alg: 'EdDSA', kid: key.jwk.kid!, typ: TOKEN.type })
       .sign(key.privateKey);
     await expect(v.verify(full)).resolves.toBeDefined();

@@ -1,0 +1,224 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Buckets, bucketName, MAX_ACCESS_TOKEN_TTL_SECONDS, revocationKey } from '@um/contracts';
+import type { KV } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from './logger.js';
+import { openRevocations, RevocationCache, revokeSessionTokens, revokeUserTokens } from './revocations.js';
+
+const NATS_URL = process.env.NATS_URL;
+if (!NATS_URL) throw new Error('revocations.test.ts needs a NATS server: set NATS_URL, e.g. NATS_URL=nats://127.0.0.1:4222');
+
+const silent = createLogger('platform-revocations-test', 'silent');
+const freshNamespace = () => `t${randomBytes(6).toString('hex')}`;
+
+let nc: NatsConnection;
+/** Every bucket a test opened, destroyed at the end. */
+const buckets: KV[] = [];
+/** Every cache a test started, stopped at the end. */
+const stops: Array<() => void> = [];
+
+beforeAll(async () => {
+  nc = await connect({ servers: NATS_URL, name: 'platform-revocations-test' });
+});
+
+afterAll(async () => {
+  for (const stop of stops) stop();
+  for (const kv of buckets) await kv.destroy().catch(() => undefined);
+  await nc?.close();
+});
+
+async function bucket(namespace = freshNamespace()): Promise<KV> {
+  const kv = await openRevocations(nc, namespace);
+  buckets.push(kv);
+  return kv;
+}
+
+async function startCache(kv: KV) {
+  const started = await RevocationCache.start(kv, silent);
+  stops.push(started.stop);
+  return started;
+}
+
+/** Poll `check` until it holds or `ms` pass; the time it took, or a failure. */
+async function within(ms: number, check: () => boolean): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    if (check()) return Date.now() - t0;
+    if (Date.now() - t0 > ms) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Seconds since the epoch, as an access token's (fractional) iat carries it. */
+const seconds = (ms: number) => ms / 1000;
+
+describe('openRevocations', () => {
+  it('creates the namespaced bucket, keeping one value per key for as long as a token can live', async () => {
+    const namespace = freshNamespace();
+    const kv = await bucket(namespace);
+    const status = await kv.status();
+    expect(status.bucket).toBe(bucketName(namespace, Buckets.revocations));
+    expect(status.history).toBe(1);
+    expect(status.ttl).toBeGreaterThanOrEqual(MAX_ACCESS_TOKEN_TTL_SECONDS * 1000);
+  });
+
+  it('opens an existing bucket again without losing its entries', async () => {
+    const namespace = freshNamespace();
+    const kv = await bucket(namespace);
+    const sid = randomUUID();
+    await revokeSessionTokens(kv, sid);
+    const again = await openRevocations(nc, namespace);
+    expect((await again.get(revocationKey.session(sid)))?.json()).toMatchObject({ revoked_at: expect.any(Number) });
+  });
+});
+
+describe('RevocationCache', () => {
+  it('starts at once on an empty bucket and revokes nothing', async () => {
+    const kv = await bucket();
+    const t0 = Date.now();
+    const { cache } = await startCache(kv);
+    // the start-up wait has a 5 s fallback; an empty bucket must not wait for it
+    expect(Date.now() - t0).toBeLessThan(2_500);
+    expect(cache.isRevoked(randomUUID(), seconds(Date.now()), randomUUID())).toBe(false);
+  });
+
+  it('sees a session revocation within a second, for that session only', async () => {
+    const kv = await bucket();
+    const { cache } = await startCache(kv);
+    const user = randomUUID();
+    const sid = randomUUID();
+    const otherSid = randomUUID();
+    const iat = seconds(Date.now() + 60_000); // even a token issued after the revocation: the whole session is dead
+    expect(cache.isRevoked(user, iat, sid)).toBe(false);
+
+    await revokeSessionTokens(kv, sid);
+    const took = await within(1_000, () => cache.isRevoked(user, iat, sid));
+    expect(took).toBeLessThan(1_000);
+
+    expect(cache.isRevoked(user, iat, otherSid)).toBe(false);
+    // a session revocation is not a user revocation: without the sid (or with another) the user's tokens stand
+    expect(cache.isRevoked(user, iat)).toBe(false);
+    expect(cache.isRevoked(user, seconds(Date.now() - 60_000), otherSid)).toBe(false);
+    // the session is revoked whoever presents it
+    expect(cache.isRevoked(randomUUID(), iat, sid)).toBe(true);
+  });
+
+  it('stores the session revocation as {revoked_at} under session.<id>', async () => {
+    const kv = await bucket();
+    const sid = randomUUID();
+    const at = Date.now() - 1234;
+    await revokeSessionTokens(kv, sid, at);
+    expect((await kv.get(revocationKey.session(sid)))?.json()).toEqual({ revoked_at: at });
+  });
+
+  it('refuses tokens of a user issued before the revocation instant (fractional iat), not at or after it', async () => {
+    const kv = await bucket();
+    const { cache } = await startCache(kv);
+    const user = randomUUID();
+    const other = randomUUID();
+    const sid = randomUUID();
+    const at = Date.now() - 5_000; // an integer millisecond instant
+    expect(Number.isInteger(at)).toBe(true);
+
+    await revokeUserTokens(kv, user, at);
+    await within(1_000, () => cache.isRevoked(user, seconds(at - 1), sid));
+
+    // issued before `at`, down to the millisecond
+    expect(cache.isRevoked(user, seconds(at - 1))).toBe(true);
+    expect(cache.isRevoked(user, seconds(at) - 0.0005)).toBe(true);
+    expect(cache.isRevoked(user, Math.floor(seconds(at)) - 1)).toBe(true); // whole-second iat
+    expect(cache.isRevoked(user, seconds(at - 3_600_000), randomUUID())).toBe(true);
+    // issued at or after `at`: a token from the new login stands
+    expect(cache.isRevoked(user, seconds(at))).toBe(false);
+    expect(cache.isRevoked(user, seconds(at + 1))).toBe(false);
+    expect(cache.isRevoked(user, seconds(at) + 0.0005)).toBe(false);
+    expect(cache.isRevoked(user, seconds(at + 60_000), sid)).toBe(false);
+    // other users are untouched
+    expect(cache.isRevoked(other, seconds(at - 1))).toBe(false);
+  });
+
+  it('a later user revocation moves the instant forward', async () => {
+    const kv = await bucket();
+    const { cache } = await startCache(kv);
+    const user = randomUUID();
+    const first = Date.now() - 10_000;
+    await revokeUserTokens(kv, user, first);
+    await within(1_000, () => cache.isRevoked(user, seconds(first - 1)));
+    expect(cache.isRevoked(user, seconds(first + 1_000))).toBe(false);
+
+    const second = first + 5_000;
+    await revokeUserTokens(kv, user, second);
+    await within(1_000, () => cache.isRevoked(user, seconds(first + 1_000)));
+    expect(cache.isRevoked(user, seconds(second + 1))).toBe(false);
+  });
+
+  it('a cache started after the entries were written sees them as soon as start resolves (restart)', async () => {
+    const kv = await bucket();
+    const revokedUser = randomUUID();
+    const at = Date.now();
+    const sids = Array.from({ length: 20 }, () => randomUUID());
+    for (const sid of sids) await revokeSessionTokens(kv, sid);
+    await revokeUserTokens(kv, revokedUser, at);
+
+    const t0 = Date.now();
+    const { cache } = await startCache(kv);
+    // no polling: the start resolves only once the stored entries are loaded, and not by the 5 s fallback
+    expect(Date.now() - t0).toBeLessThan(2_500);
+    for (const sid of sids) expect(cache.isRevoked(randomUUID(), seconds(Date.now()), sid)).toBe(true);
+    expect(cache.isRevoked(revokedUser, seconds(at - 1))).toBe(true);
+    expect(cache.isRevoked(revokedUser, seconds(at + 1))).toBe(false);
+    expect(cache.isRevoked(randomUUID(), seconds(at - 1), randomUUID())).toBe(false);
+  });
+
+  it('two caches on one bucket (two gateway replicas) both see a revocation', async () => {
+    const kv = await bucket();
+    const a = await startCache(kv);
+    const b = await startCache(kv);
+    const sid = randomUUID();
+    await revokeSessionTokens(kv, sid);
+    await within(1_000, () => a.cache.isRevoked(randomUUID(), 0, sid) && b.cache.isRevoked(randomUUID(), 0, sid));
+  });
+
+  it('lifts a revocation whose entry is deleted', async () => {
+    const kv = await bucket();
+    const { cache } = await startCache(kv);
+    const user = randomUUID();
+    const sid = randomUUID();
+    const at = Date.now();
+    await revokeSessionTokens(kv, sid);
+    await revokeUserTokens(kv, user, at);
+    await within(1_000, () => cache.isRevoked(randomUUID(), 0, sid) && cache.isRevoked(user, seconds(at - 1)));
+
+    await kv.delete(revocationKey.session(sid));
+    await kv.delete(revocationKey.user(user));
+    await within(1_000, () => !cache.isRevoked(randomUUID(), 0, sid) && !cache.isRevoked(user, seconds(at - 1)));
+  });
+
+  it('ignores a malformed user entry instead of revoking on it', async () => {
+    const kv = await bucket();
+    const { cache } = await startCache(kv);
+    const user = randomUUID();
+    const marker = randomUUID();
+    await kv.put(revocationKey.user(user), 'not json');
+    await kv.put(revocationKey.user(`${user}x`), JSON.stringify({ revoked_before: 'soon' }));
+    // a later, valid entry proves the malformed ones were already applied (the watch is ordered)
+    await revokeSessionTokens(kv, marker);
+    await within(1_000, () => cache.isRevoked(randomUUID(), 0, marker));
+    expect(cache.isRevoked(user, 0)).toBe(false);
+    expect(cache.isRevoked(`${user}x`, 0)).toBe(false);
+  });
+
+  it('stop ends the watch: later revocations are not applied', async () => {
+    const kv = await bucket();
+    const { cache, stop } = await startCache(kv);
+    const live = await startCache(kv);
+    stop();
+    const sid = randomUUID();
+    await revokeSessionTokens(kv, sid);
+    // the running cache sees it, so the stopped one had the time to
+    await within(1_000, () => live.cache.isRevoked(randomUUID(), 0, sid));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(cache.isRevoked(randomUUID(), 0, sid)).toBe(false);
+  });
+});
