@@ -35,7 +35,8 @@ export function openApiDocument(): object {
         ...(r.params ? { params: r.params as never } : {}),
       },
       responses: {
-        [successStatus(r.route)]: { description: 'Success', content: { 'application/json': { schema: r.rpc.reply } } },
+        [successStatus(r.route)]:
+          successStatus(r.route) === 204 ? { description: 'Done, no content' } : { description: 'Success', content: { 'application/json': { schema: r.rpc.reply } } },
         default: { description: 'Error', content: { 'application/problem+json': { schema: Problem } } },
       },
     });
