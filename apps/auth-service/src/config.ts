@@ -14,8 +14,10 @@ export const AuthEnv = BaseEnv.extend(DatabaseEnv.shape).extend({
   LOGIN_THROTTLE_ADDRESS_MAX_DELAY: DurationSeconds.default(900),
   LOGIN_THROTTLE_WINDOW: DurationSeconds.default(900),
   /** How often replicas look for a rotated signing key. */
-  KEY_REFRESH_MS: z.coerce.number().int().min(1000).default(30_000),
-});
+  KEY_REFRESH_MS: z.coerce.number().int().min(100).default(30_000),
+  /** A new key signs only this long after it was created (default: two refreshes and 5 s). */
+  KEY_ACTIVATION_DELAY_MS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).optional()),
+}).transform((c) => ({ ...c, KEY_ACTIVATION_DELAY_MS: c.KEY_ACTIVATION_DELAY_MS ?? 2 * c.KEY_REFRESH_MS + 5000 }));
 
 export type AuthConfig = Readonly<z.infer<typeof AuthEnv>>;
 

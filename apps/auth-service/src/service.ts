@@ -12,9 +12,9 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
   await migrate(config.DATABASE_URL, config.AUTH_DB_SCHEMA, MIGRATIONS_DIR, log);
   const pool = createPool(config.DATABASE_URL, config.AUTH_DB_SCHEMA);
   await ensureSigningKey(pool);
-  let keys: KeySet = await loadKeySet(pool);
+  let keys: KeySet = await loadKeySet(pool, config.KEY_ACTIVATION_DELAY_MS);
   const refresh = setInterval(() => {
-    loadKeySet(pool).then(
+    loadKeySet(pool, config.KEY_ACTIVATION_DELAY_MS).then(
       (k) => (keys = k),
       (err) => log.warn({ err }, 'could not refresh signing keys'),
     );

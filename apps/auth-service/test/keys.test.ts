@@ -60,4 +60,15 @@ describe('signing keys', () => {
     expect(after.jwks.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([before.signing.kid, kid]));
     await expect(jwtVerify(oldToken, createLocalJWKSet(after.jwks), { algorithms: ['EdDSA'] })).resolves.toBeTruthy();
   });
+
+  it('publish a new key before it signs: the previous key signs until the activation delay has passed', async () => {
+    const before = await loadKeySet(pool);
+    await new Promise((r) => setTimeout(r, 300));
+    const kid = await createSigningKey(pool);
+    const soon = await loadKeySet(pool, 200);
+    expect(soon.signing.kid).toBe(before.signing.kid);
+    expect(soon.jwks.keys.map((k) => k.kid)).toContain(kid);
+    const later = await loadKeySet(pool, 200, Date.now() + 1000);
+    expect(later.signing.kid).toBe(kid);
+  });
 });

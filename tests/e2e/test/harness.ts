@@ -116,6 +116,7 @@ export class System {
       REGISTRATION_RATE_LIMIT: '100000',
       LOGIN_THROTTLE_FREE_ATTEMPTS: '100000',
       KEY_REFRESH_MS: '1000',
+      KEY_ACTIVATION_DELAY_MS: '2500',
       LOG_LEVEL: 'info',
       PORT: '0',
       HOST: '127.0.0.1',

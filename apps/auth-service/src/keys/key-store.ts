@@ -39,12 +39,18 @@ export async function ensureSigningKey(pool: Pool): Promise<void> {
   });
 }
 
-export async function loadKeySet(pool: Pool): Promise<KeySet> {
-  const { rows } = await pool.query<{ kid: string; private_jwk: JWK; public_jwk: Jwks['keys'][number] }>(
-    'SELECT kid, private_jwk, public_jwk FROM signing_keys ORDER BY created_at DESC, kid DESC',
+/**
+ * All keys verify (and are published); the one that signs is the newest key older than
+ * `activationDelayMs`. A rotated key is thus published by every replica before any replica signs
+ * with it, so no gateway can meet a token whose key its JWKS source does not know yet. On a first
+ * start, when no key is that old, the oldest key signs.
+ */
+export async function loadKeySet(pool: Pool, activationDelayMs = 0, now = Date.now()): Promise<KeySet> {
+  const { rows } = await pool.query<{ kid: string; private_jwk: JWK; public_jwk: Jwks['keys'][number]; created_at: Date }>(
+    'SELECT kid, private_jwk, public_jwk, created_at FROM signing_keys ORDER BY created_at DESC, kid DESC',
   );
-  const newest = rows[0];
-  if (!newest) throw new Error('no signing key: ensureSigningKey must run first');
-  const privateKey = (await importJWK(newest.private_jwk, TOKEN.algorithm)) as CryptoKey;
-  return { signing: { kid: newest.kid, privateKey }, jwks: { keys: rows.map((r) => r.public_jwk) } };
+  const signing = rows.find((r) => now - r.created_at.getTime() >= activationDelayMs) ?? rows[rows.length - 1];
+  if (!signing) throw new Error('no signing key: ensureSigningKey must run first');
+  const privateKey = (await importJWK(signing.private_jwk, TOKEN.algorithm)) as CryptoKey;
+  return { signing: { kid: signing.kid, privateKey }, jwks: { keys: rows.map((r) => r.public_jwk) } };
 }
