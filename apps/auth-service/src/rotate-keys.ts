@@ -19,7 +19,8 @@ runMain('rotate-keys', async () => {
     `DELETE FROM signing_keys k
       WHERE EXISTS (SELECT 1 FROM signing_keys newer WHERE newer.created_at > k.created_at AND newer.created_at < now() - make_interval(secs => $1))
       RETURNING kid`,
-    [MAX_ACCESS_TOKEN_TTL_SECONDS + 300],
+    // Until a newer key activates, the older one still signs: keep it a full token lifetime beyond that.
+    [MAX_ACCESS_TOKEN_TTL_SECONDS + config.KEY_ACTIVATION_DELAY_MS / 1000 + 300],
   );
   log.info({ kid, removed: rows.map((r) => r.kid) }, 'signing key rotated');
   await pool.end();

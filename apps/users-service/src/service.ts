@@ -18,7 +18,7 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
   const deps: UsersDeps = {
     pool,
     hasher: new PasswordHasher(config.BCRYPT_COST),
-    revokeTokens: (userId) => revokeUserTokens(revocations, userId),
+    revokeTokens: (userId, opts) => revokeUserTokens(revocations, userId, opts?.forever ? Number.MAX_SAFE_INTEGER : Date.now()),
     clock: () => new Date(),
     log,
     emailConfirmation: { ttlSeconds: config.EMAIL_CONFIRMATION_TTL, resendIntervalSeconds: config.EMAIL_RESEND_INTERVAL },

@@ -143,6 +143,34 @@ describe('outbox relay', () => {
     expect((await streamEvents()).map((e) => e.event_id)).toEqual(await eventIds());
   });
 
+  it('steps down when its lock connection dies, and exactly one relay leads afterwards', async () => {
+    const a = relay();
+    const b = relay();
+    a.start();
+    await eventually(async () => a.isLeader, 5000);
+    b.start();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(b.isLeader).toBe(false);
+    // Kill the leader's connection from the server side, as a network failure or a reaper would.
+    const { rows: killed } = await fx.pool.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted
+          AND pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = $1)`,
+      [`relay:${fx.schema}`],
+    );
+    expect(killed).toHaveLength(1);
+    // A new term starts (either relay may win the lock), and never two leaders at once.
+    await eventually(async () => a.terms + b.terms === 2 && a.isLeader !== b.isLeader, 10_000);
+    const before = a.published + b.published;
+    await registerUser(fx.deps, RegisterUser.parse(newUser()), meta);
+    for (let i = 0; i < 20 && a.published + b.published === before; i++) {
+      expect(a.isLeader && b.isLeader).toBe(false);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(a.published + b.published).toBe(before + 1);
+    await Promise.all([a.stop(), b.stop()]);
+    expect((await streamEvents()).map((e) => e.event_id)).toEqual(await eventIds());
+  });
+
   it('keeps the backlog while publishing fails and drains it afterwards, nothing missing', async () => {
     let failing = true;
     const r = relay(async (subject, payload, id) => {

@@ -186,17 +186,26 @@ describe('event store', () => {
 });
 
 describe('admin account', () => {
-  it('is created once, even by replicas starting together, and existing users are promoted', async () => {
+  it('is created once, even by replicas starting together', async () => {
     const admin = { username: `admin_${Date.now()}`, email: `admin.${Date.now()}@example.com`, password: 'admin password' };
     await Promise.all([ensureAdmin(fx.deps, admin), ensureAdmin(fx.deps, admin), ensureAdmin(fx.deps, admin)]);
     await ensureAdmin(fx.deps, admin);
     const { rows } = await fx.pool.query('SELECT role FROM users WHERE username = $1', [admin.username]);
     expect(rows).toEqual([{ role: 'admin' }]);
     expect((await verifyCredentials(fx.deps, admin)).role).toBe('admin');
+  });
 
+  it('promotes the account matching both name and email, and never a stranger holding one of them', async () => {
     const plain = await register();
     await ensureAdmin(fx.deps, { username: plain.username, email: plain.email, password: 'irrelevant1' });
     expect((await getUser(fx.pool, plain.id)).role).toBe('admin');
+
+    // The configured name now belongs to someone else (the admin renamed, a stranger took it).
+    const stranger = await register();
+    await ensureAdmin(fx.deps, { username: stranger.username, email: `configured.${Date.now()}@example.com`, password: 'irrelevant1' });
+    expect((await getUser(fx.pool, stranger.id)).role).toBe('user');
+    const { rows } = await fx.pool.query("SELECT count(*)::int AS n FROM users WHERE email LIKE 'configured.%'");
+    expect(rows[0].n).toBe(0);
   });
 });
 

@@ -222,3 +222,19 @@ describe('RevocationCache', () => {
     expect(cache.isRevoked(randomUUID(), 0, sid)).toBe(false);
   });
 });
+
+describe('RevocationCache.prune', () => {
+  it('forgets entries once every token they could refuse has expired, and keeps newer ones', async () => {
+    const kv = await bucket();
+    const { cache } = await startCache(kv);
+    const [user, session] = [randomUUID(), randomUUID()];
+    await revokeUserTokens(kv, user, Number.MAX_SAFE_INTEGER);
+    await revokeSessionTokens(kv, session);
+    await within(2000, () => cache.isRevoked(user, seconds(Date.now())) && cache.isRevoked(randomUUID(), 0, session));
+    expect(cache.prune()).toBe(0);
+    expect(cache.size).toBe(2);
+    expect(cache.prune(Date.now() + (MAX_ACCESS_TOKEN_TTL_SECONDS + 120) * 1000)).toBe(2);
+    expect(cache.isRevoked(user, seconds(Date.now()))).toBe(false);
+    expect(cache.isRevoked(randomUUID(), 0, session)).toBe(false);
+  });
+});

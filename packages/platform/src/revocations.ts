@@ -28,8 +28,10 @@ export async function revokeSessionTokens(kv: KV, sessionId: string, at = Date.n
 
 /** In-memory view of the bucket, kept current by a watch. */
 export class RevocationCache {
-  private readonly users = new Map<string, number>();
-  private readonly sessions = new Set<string>();
+  /** user id → tokens issued before this instant are refused. */
+  private readonly users = new Map<string, { before: number; seenAt: number }>();
+  /** session id → when we learnt it was revoked. */
+  private readonly sessions = new Map<string, number>();
   private stopped = false;
 
   private constructor(private readonly log: Logger) {}
@@ -50,10 +52,13 @@ export class RevocationCache {
       if (!cache.stopped) log.error('revocation watch ended unexpectedly');
     })();
     await Promise.race([loaded, new Promise((r) => setTimeout(r, 5_000).unref())]);
+    const sweep = setInterval(() => cache.prune(), 10 * 60_000);
+    sweep.unref();
     return {
       cache,
       stop: () => {
         cache.stopped = true;
+        clearInterval(sweep);
         watch.stop();
       },
     };
@@ -63,20 +68,36 @@ export class RevocationCache {
     const [kind, id] = [key.slice(0, key.indexOf('.')), key.slice(key.indexOf('.') + 1)];
     if (kind === 'user') {
       const parsed = value === undefined ? undefined : UserRevocation.safeParse(safeJson(value));
-      if (parsed?.success) this.users.set(id, parsed.data.revoked_before);
+      if (parsed?.success) this.users.set(id, { before: parsed.data.revoked_before, seenAt: Date.now() });
       else if (value === undefined) this.users.delete(id);
       else this.log.warn({ key }, 'ignoring malformed revocation entry');
     } else if (kind === 'session') {
       if (value === undefined) this.sessions.delete(id);
-      else this.sessions.add(id);
+      else this.sessions.set(id, Date.now());
     }
   }
 
   /** True when a token of `userId`, of session `sessionId`, issued at `issuedAtSeconds`, has been revoked. */
   isRevoked(userId: string, issuedAtSeconds: number, sessionId?: string): boolean {
     if (sessionId && this.sessions.has(sessionId)) return true;
-    const before = this.users.get(userId);
-    return before !== undefined && issuedAtSeconds * 1000 < before;
+    const entry = this.users.get(userId);
+    return entry !== undefined && issuedAtSeconds * 1000 < entry.before;
+  }
+
+  /**
+   * Forget entries no live token can be refused by any more (every token they could refuse has
+   * expired). The bucket expires them too, but a watch is not told of expiries.
+   */
+  prune(now = Date.now()): number {
+    const horizon = now - (MAX_ACCESS_TOKEN_TTL_SECONDS + 60) * 1000;
+    let dropped = 0;
+    for (const [id, e] of this.users) if (e.seenAt < horizon) dropped += Number(this.users.delete(id));
+    for (const [id, seenAt] of this.sessions) if (seenAt < horizon) dropped += Number(this.sessions.delete(id));
+    return dropped;
+  }
+
+  get size(): number {
+    return this.users.size + this.sessions.size;
   }
 }
 

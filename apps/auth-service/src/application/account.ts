@@ -1,7 +1,8 @@
 import { Rpcs } from '@um/contracts';
 import { AppError, type RpcContext } from '@um/platform';
 import type { AuthDeps } from './deps.js';
-import { endSessions } from './sessions.js';
+import { endSessions, markPasswordChanged } from './sessions.js';
+import { claimAttempt, clearAttempts, passwordCheckKey } from './throttle.js';
 
 /** `POST /logout`: the caller's session, or with `all` every session of the caller. */
 export async function logout(deps: AuthDeps, req: { user_id: string; session_id: string; all: boolean }): Promise<{ sessions_ended: number }> {
@@ -10,9 +11,10 @@ export async function logout(deps: AuthDeps, req: { user_id: string; session_id:
 }
 
 /**
- * Change the password: check the current one, end every other session, store the new one. Other
- * sessions end before the new password is stored, so a failure can only log out too much, never
- * leave a stolen session alive with a changed password.
+ * Change the password: check the current one (throttled like logins, so a stolen access token is no
+ * password oracle), store the new one, then refuse sessions from older password checks and end
+ * every other session. Ending them again after the change closes the window in which a login that
+ * read the old hash could open a session after the first round.
  */
 export async function changePassword(
   deps: AuthDeps,
@@ -20,12 +22,17 @@ export async function changePassword(
   ctx: RpcContext,
 ): Promise<{ status: 'changed'; sessions_ended: number }> {
   const meta = { requestId: ctx.requestId, actorId: req.user_id };
+  const key = passwordCheckKey(deps, req.user_id);
+  await claimAttempt(deps, [key]);
   await deps.rpc.call(Rpcs.users.verifyPassword, { user_id: req.user_id, password: req.current_password }, meta);
+  await clearAttempts(deps, key);
   if (req.current_password === req.new_password)
     throw new AppError('invalid_argument', 'auth.password_unchanged', 'The new password must differ from the current one', [
       { field: 'new_password', message: 'must differ from the current password' },
     ]);
-  const ended = await endSessions(deps, req.user_id, { except: req.session_id }, 'password_changed');
+  const before = await endSessions(deps, req.user_id, { except: req.session_id }, 'password_changed');
   await deps.rpc.call(Rpcs.users.setPassword, { user_id: req.user_id, password: req.new_password }, meta);
-  return { status: 'changed', sessions_ended: ended };
+  await markPasswordChanged(deps, req.user_id);
+  const after = await endSessions(deps, req.user_id, { except: req.session_id }, 'password_changed');
+  return { status: 'changed', sessions_ended: before + after };
 }

@@ -1,50 +1,70 @@
-import { AppError } from '@um/platform';
+import { createHash } from 'node:crypto';
+import { AppError, withTransaction } from '@um/platform';
 import type { AuthDeps } from './deps.js';
 
-/** Throttle keys for one login attempt: the account name (normalised) and the client address. */
-export function throttleKeys(login: string, clientIp: string | undefined): { account: string; address?: string } {
-  return { account: `account:${login.trim().normalize('NFKC').toLowerCase()}`, ...(clientIp ? { address: `address:${clientIp}` } : {}) };
+export interface ThrottleKey {
+  key: string;
+  /** Longest delay for this key. */
+  capSeconds: number;
 }
 
-/** 429 with Retry-After while either key is in a delay. Answered before any password work. */
-export async function assertNotThrottled(deps: AuthDeps, keys: { account: string; address?: string }): Promise<void> {
-  const { rows } = await deps.pool.query<{ wait: number }>(
-    `SELECT ceil(extract(epoch FROM max(blocked_until) - $2::timestamptz))::int AS wait
-       FROM login_throttle WHERE key = ANY($1) AND blocked_until > $2`,
-    [[keys.account, keys.address].filter(Boolean), deps.clock()],
-  );
-  const wait = rows[0]?.wait;
-  if (wait && wait > 0)
-    throw new AppError('resource_exhausted', 'auth.login_throttled', `Too many failed logins; try again in ${wait} s`, undefined, { retryAfterSeconds: wait });
-}
+const digest = (s: string) => createHash('sha256').update(s).digest('base64url');
 
 /**
- * Count a failure. After `freeAttempts` failures each further one doubles the delay (1 s, 2 s, 4 s …),
- * up to a cap that is short for an account (so a stranger cannot lock its owner out for long) and
- * long for a client address (so one source cannot keep guessing).
+ * Throttle keys for one login attempt: the account name and the client address. Names are stored
+ * hashed, so the table holds no personal data in clear.
  */
-export async function recordFailure(deps: AuthDeps, keys: { account: string; address?: string }): Promise<void> {
-  const t = deps.throttle;
-  for (const [key, cap] of [
-    [keys.account, t.accountMaxDelaySeconds],
-    [keys.address, t.addressMaxDelaySeconds],
-  ] as const) {
-    if (!key) continue;
-    await deps.pool.query(
-      `INSERT INTO login_throttle AS t (key, failures, last_failure_at, blocked_until) VALUES ($1, 1, $2, NULL)
-       ON CONFLICT (key) DO UPDATE SET
-         failures = CASE WHEN t.last_failure_at < $2 - make_interval(secs => $3) THEN 1 ELSE t.failures + 1 END,
-         last_failure_at = $2,
-         blocked_until = CASE
-           WHEN (CASE WHEN t.last_failure_at < $2 - make_interval(secs => $3) THEN 1 ELSE t.failures + 1 END) < $4 THEN NULL
-           ELSE $2 + make_interval(secs => least($5, power(2, (CASE WHEN t.last_failure_at < $2 - make_interval(secs => $3) THEN 1 ELSE t.failures + 1 END) - $4)))
-         END`,
-      [key, deps.clock(), t.windowSeconds, t.freeAttempts, cap],
-    );
-  }
+export function loginKeys(deps: AuthDeps, login: string, clientIp: string | undefined): ThrottleKey[] {
+  const keys = [{ key: `account:${digest(login.trim().normalize('NFKC').toLowerCase())}`, capSeconds: deps.throttle.accountMaxDelaySeconds }];
+  if (clientIp) keys.push({ key: `address:${digest(clientIp)}`, capSeconds: deps.throttle.addressMaxDelaySeconds });
+  return keys;
 }
 
-/** A success forgets the account's failures (not the address's: one good password must not reset a guesser). */
-export async function recordSuccess(deps: AuthDeps, keys: { account: string }): Promise<void> {
-  await deps.pool.query('DELETE FROM login_throttle WHERE key = $1', [keys.account]);
+/** Attempts to prove the current password of a logged-in user (a password change) count like logins. */
+export const passwordCheckKey = (deps: AuthDeps, userId: string): ThrottleKey => ({ key: `password:${userId}`, capSeconds: deps.throttle.accountMaxDelaySeconds });
+
+/**
+ * Count an attempt before it is checked, atomically (row locks), so a burst of concurrent guesses
+ * cannot all slip through before the first failure is recorded. While a key is in a delay, answer
+ * 429 with Retry-After and count nothing. Once `freeAttempts` attempts are counted, each further one
+ * doubles the delay (1 s, 2 s, 4 s …) up to the key's cap: short for an account, so a stranger cannot
+ * lock its owner out for long; long for an address, so one source cannot keep guessing. A success
+ * clears the account's count (`clearAttempts`).
+ */
+export async function claimAttempt(deps: AuthDeps, keys: ThrottleKey[]): Promise<void> {
+  const t = deps.throttle;
+  const now = deps.clock();
+  const wait = await withTransaction(deps.pool, async (client) => {
+    let longest = 0;
+    for (const { key, capSeconds } of [...keys].sort((a, b) => a.key.localeCompare(b.key))) {
+      await client.query(`INSERT INTO login_throttle (key, failures, last_failure_at) VALUES ($1, 0, 'epoch') ON CONFLICT (key) DO NOTHING`, [key]);
+      const { rows } = await client.query<{ failures: number; last_failure_at: Date; blocked_until: Date | null }>(
+        'SELECT failures, last_failure_at, blocked_until FROM login_throttle WHERE key = $1 FOR UPDATE',
+        [key],
+      );
+      const row = rows[0]!;
+      if (row.blocked_until && row.blocked_until > now) {
+        longest = Math.max(longest, Math.ceil((row.blocked_until.getTime() - now.getTime()) / 1000));
+        continue;
+      }
+      const count = row.last_failure_at.getTime() < now.getTime() - t.windowSeconds * 1000 ? 1 : row.failures + 1;
+      const delay = count >= t.freeAttempts ? Math.min(capSeconds, 2 ** Math.min(count - t.freeAttempts, 30)) : 0;
+      await client.query('UPDATE login_throttle SET failures = $2, last_failure_at = $3, blocked_until = $4 WHERE key = $1', [
+        key,
+        count,
+        now,
+        delay ? new Date(now.getTime() + delay * 1000) : null,
+      ]);
+    }
+    return longest;
+  });
+  if (wait > 0) throw new AppError('resource_exhausted', 'auth.throttled', `Too many failed attempts; try again in ${wait} s`, undefined, { retryAfterSeconds: wait });
+  // Rows whose window passed long ago are of no use: keep the table small.
+  if (Math.random() < 0.01)
+    await deps.pool.query("DELETE FROM login_throttle WHERE last_failure_at < $1 AND (blocked_until IS NULL OR blocked_until < $1)", [new Date(now.getTime() - 2 * t.windowSeconds * 1000)]);
+}
+
+/** A success forgets the account's count (not the address's: one good password must not reset a guesser). */
+export async function clearAttempts(deps: AuthDeps, key: ThrottleKey): Promise<void> {
+  await deps.pool.query('DELETE FROM login_throttle WHERE key = $1', [key.key]);
 }

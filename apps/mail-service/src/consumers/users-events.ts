@@ -36,16 +36,22 @@ export interface UsersEventsDeps {
  * What a failure means for the message: retry without limit (a service or the SMTP server is away
  * for a while), retry a bounded number of times (an unexpected error), or never succeed.
  */
-function classify(err: unknown): 'transient' | 'unexpected' | 'permanent' {
+export function classify(err: unknown): 'transient' | 'unexpected' | 'permanent' {
   if (err instanceof AppError) {
     if (['unavailable', 'timeout', 'resource_exhausted'].includes(err.code)) return 'transient';
     return err.code === 'internal' ? 'unexpected' : 'permanent';
   }
-  const smtpCode = (err as { responseCode?: number }).responseCode;
-  // 5xx from SMTP: the server will refuse this message every time.
-  if (typeof smtpCode === 'number' && smtpCode >= 500 && smtpCode < 600) return 'permanent';
-  return 'transient';
+  const { responseCode, code } = err as { responseCode?: number; code?: string };
+  // SMTP replies: 4xx is "try later", 5xx "never".
+  if (typeof responseCode === 'number') return responseCode >= 500 && responseCode < 600 ? 'permanent' : 'transient';
+  // The SMTP server or the network is away.
+  if (code && TRANSIENT_CODES.has(code)) return 'transient';
+  // Anything else (a bug, a malformed envelope) is retried a bounded number of times.
+  return 'unexpected';
 }
+
+/** nodemailer and socket error codes meaning "the server could not be reached for now". */
+const TRANSIENT_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'EPROTOCOL']);
 
 /**
  * mail-service's durable consumer of the users events. Exactly one email per event: an event id
@@ -139,7 +145,10 @@ export class UsersEventsConsumer {
     }
   }
 
-  /** A changed address: a confirmation link to the new one, a notice to the old one. */
+  /**
+   * A changed address: a confirmation link to the new one, a notice to the old one. Each email is
+   * recorded once sent, so a retry after one of them failed sends only the other.
+   */
   private async processEmailChange(eventId: string): Promise<string> {
     let change: { old_email: string; new_email: string };
     try {
@@ -148,12 +157,21 @@ export class UsersEventsConsumer {
       if (err instanceof AppError && err.code === 'not_found') return 'user_gone';
       throw err;
     }
-    const outcome = await this.d.sendEmailConfirmation(change.new_email).catch((err) => {
-      if (err instanceof AppError && err.code === 'not_found') return 'address_changed_again';
-      throw err;
-    });
-    await this.d.sendEmailChangedNotice(change.old_email, change.new_email);
-    return `${outcome}+old_address_notified`;
+    const once = async (part: string, send: () => Promise<unknown>) => {
+      const done = await this.d.pool.query('SELECT 1 FROM sent_parts WHERE event_id = $1 AND part = $2', [eventId, part]);
+      if (done.rowCount) return;
+      await send();
+      await this.d.pool.query('INSERT INTO sent_parts (event_id, part) VALUES ($1, $2) ON CONFLICT DO NOTHING', [eventId, part]);
+    };
+    await once('confirm_new_address', () =>
+      this.d.sendEmailConfirmation(change.new_email).catch((err) => {
+        // The address changed again since: that change has its own event and email.
+        if (err instanceof AppError && err.code === 'not_found') return;
+        throw err;
+      }),
+    );
+    await once('notify_old_address', () => this.d.sendEmailChangedNotice(change.old_email, change.new_email));
+    return 'email_change_sent';
   }
 
   private async deadLetter(m: JsMsg, error: string): Promise<void> {

@@ -22,7 +22,7 @@ export async function deleteUser(deps: UsersDeps, userId: string, meta: CallerMe
       await shredStream(client, userId);
       await client.query('DELETE FROM credentials WHERE user_id = $1', [userId]);
       await client.query('DELETE FROM email_confirmations WHERE user_id = $1', [userId]);
-      await deps.revokeTokens(userId);
+      await deps.revokeTokens(userId, { forever: true });
       return user;
     },
   });

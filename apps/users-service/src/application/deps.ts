@@ -5,8 +5,11 @@ import type { PasswordHasher } from '../passwords.js';
 export interface UsersDeps {
   pool: Pool;
   hasher: PasswordHasher;
-  /** Make every token of the user issued before now invalid, on every gateway. */
-  revokeTokens: (userId: string) => Promise<void>;
+  /**
+   * Make every token of the user issued before now invalid, on every gateway; `forever` refuses any
+   * token of that user, also ones signed in the instants before the change commits (deletion).
+   */
+  revokeTokens: (userId: string, opts?: { forever?: boolean }) => Promise<void>;
   clock: () => Date;
   log: Logger;
   emailConfirmation: { ttlSeconds: number; resendIntervalSeconds: number };

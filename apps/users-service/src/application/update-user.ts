@@ -20,15 +20,21 @@ export async function updateUser(deps: UsersDeps, req: UpdateUser, meta: CallerM
   return handleCommand(deps, user_id, { type: 'UpdateProfile', data: { user_id, changes } }, meta, { after: (client) => getUser(client, user_id) });
 }
 
-/** Make a user an admin or a user. The last admin stays one. The user's current tokens carry the old role, so they are revoked. */
+/**
+ * Make a user an admin or a user. The last admin stays one. The user's current tokens carry the old
+ * role, so they are revoked: before commit (a failure to revoke aborts the change) and again after,
+ * for a token signed from the old row in between.
+ */
 export async function setRole(deps: UsersDeps, userId: string, role: Role, meta: CallerMeta): Promise<User> {
-  return handleCommand(deps, userId, { type: 'ChangeRole', data: { user_id: userId, role } }, meta, {
+  const { user, changed } = await handleCommand(deps, userId, { type: 'ChangeRole', data: { user_id: userId, role } }, meta, {
     prepare: async (client) => {
       if (role !== 'admin') await keepAnAdmin(client, userId, 'demoted');
     },
     after: async (client, stored) => {
       if (stored.length) await deps.revokeTokens(userId);
-      return getUser(client, userId);
+      return { user: await getUser(client, userId), changed: stored.length > 0 };
     },
   });
+  if (changed) await deps.revokeTokens(userId);
+  return user;
 }

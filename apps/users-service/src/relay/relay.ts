@@ -64,6 +64,8 @@ export class EventRelay {
   /** Events this instance has published (for tests and metrics). */
   published = 0;
   isLeader = false;
+  /** Times this instance became the leader. */
+  terms = 0;
 
   constructor(private readonly o: RelayOptions) {}
 
@@ -87,6 +89,8 @@ export class EventRelay {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
+        // Consumed: a notification arriving while no sleep is pending sets `woken` for the next one.
+        this.wake = undefined;
         this.woken = false;
         resolve();
       };
@@ -121,8 +125,23 @@ export class EventRelay {
   /** Try to become the one active relay for this schema. */
   private async lead(): Promise<void> {
     if (!this.client) {
-      const client = new pg.Client({ connectionString: this.o.databaseUrl });
-      client.on('error', () => undefined);
+      // Keepalives: a leader whose host vanished must lose the lock in minutes, not hours.
+      const client = new pg.Client({
+        connectionString: this.o.databaseUrl,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+        application_name: `relay:${this.o.schema}`.slice(0, 63),
+      });
+      // The lock lives and dies with this connection: losing it means we are no longer the leader.
+      const lost = () => {
+        if (this.client !== client) return;
+        this.client = undefined;
+        if (this.isLeader) this.o.log.warn('relay: lost the leader connection');
+        this.isLeader = false;
+        this.wake?.();
+      };
+      client.on('error', lost);
+      client.on('end', lost);
       client.on('notification', () => {
         this.woken = true;
         this.wake?.();
@@ -134,6 +153,7 @@ export class EventRelay {
     if (!rows[0]!.ok) return;
     await this.client.query(`LISTEN "${this.o.schema}_events"`);
     this.isLeader = true;
+    this.terms++;
     this.o.log.info('relay: active on this replica');
   }
 
@@ -151,9 +171,14 @@ export class EventRelay {
     await client?.end().catch(() => undefined);
   }
 
-  /** Publish the next batch; returns how many events went out. */
+  /**
+   * Publish the next batch; returns how many events went out. The leader reads and checkpoints on
+   * the connection that holds the lock, so if that connection is gone it cannot go on as if it
+   * still led.
+   */
   async pass(): Promise<number> {
-    const { pool, schema } = this.o;
+    const { schema } = this.o;
+    const pool: Pool | pg.Client = this.isLeader && this.client ? this.client : this.o.pool;
     const cp = await pool.query<{ transaction_id: string; global_position: string }>(
       `SELECT transaction_id::text, global_position FROM "${schema}".relay_checkpoints WHERE name = $1`,
       [CHECKPOINT],

@@ -1,11 +1,20 @@
 import { z } from 'zod';
-import { Password } from '../users/fields.js';
+import { hasNoControlChars, Password } from '../users/fields.js';
 import { Role, User } from '../users/user.js';
 
 /** `POST /login` body (JSON or OAuth2 password form), and the `auth.login` request. */
 export const Login = z.object({
-  username: z.string({ error: 'is required' }).trim().min(1, 'is required').max(254, 'must be at most 254 characters'),
-  password: z.string({ error: 'is required' }).min(1, 'is required').max(1024, 'must be at most 1024 characters'),
+  username: z
+    .string({ error: 'is required' })
+    .trim()
+    .min(1, 'is required')
+    .max(254, 'must be at most 254 characters')
+    .refine(hasNoControlChars, 'must not contain control characters'),
+  password: z
+    .string({ error: 'is required' })
+    .min(1, 'is required')
+    .max(1024, 'must be at most 1024 characters')
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters'),
   grant_type: z.literal('password', { error: 'must be "password"' }).optional(),
 });
 export type Login = z.infer<typeof Login>;
@@ -36,7 +45,11 @@ export const LogoutReply = z.object({ sessions_ended: z.number().int().nonnegati
 
 /** `PUT /users/me/password` body. */
 export const ChangePasswordBody = z.object({
-  current_password: z.string({ error: 'is required' }).min(1, 'is required').max(1024, 'is too long'),
+  current_password: z
+    .string({ error: 'is required' })
+    .min(1, 'is required')
+    .max(1024, 'is too long')
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters'),
   new_password: Password,
 });
 /** `auth.change_password`: the body plus who is asking and from which session. */

@@ -17,6 +17,10 @@ export const BIRTHDAY_MIN = '1900-01-01';
 
 const USERNAME_RE = /^[\p{L}\p{M}\p{Nd}_.-]+$/u;
 
+/** Control characters (NUL above all: Postgres refuses it in text, bcrypt stops at it). */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+export const hasNoControlChars = (s: string) => !CONTROL.test(s);
+
 export const Username = z
   .string({ error: 'must be a string' })
   .trim()
@@ -34,12 +38,14 @@ export const Email = z
 
 export const Password = z
   .string({ error: 'must be a string' })
+  .refine((s) => !s.includes('\u0000'), { error: 'must not contain NUL characters', abort: true })
   .refine((s) => charLength(s) >= PASSWORD_MIN, `must be at least ${PASSWORD_MIN} characters`)
   .refine((s) => byteLength(s) <= PASSWORD_MAX_BYTES, `must be at most ${PASSWORD_MAX_BYTES} bytes in UTF-8`);
 
 export const Fio = z
   .string({ error: 'must be a string' })
   .trim()
+  .refine(hasNoControlChars, { error: 'must not contain control characters', abort: true })
   .refine((s) => charLength(s) >= 1, 'must not be empty')
   .refine((s) => charLength(s) <= FIO_MAX, `must be at most ${FIO_MAX} characters`);
 
@@ -79,4 +85,5 @@ export const Tags = z
   })
   .transform(normaliseTags)
   .refine((tags) => tags.length <= TAGS_MAX_COUNT, { error: `must have at most ${TAGS_MAX_COUNT} tags`, abort: true })
-  .refine((tags) => tags.every((t) => charLength(t) <= TAG_MAX), `every tag must be at most ${TAG_MAX} characters`);
+  .refine((tags) => tags.every((t) => charLength(t) <= TAG_MAX), `every tag must be at most ${TAG_MAX} characters`)
+  .refine((tags) => tags.every(hasNoControlChars), 'tags must not contain control characters');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Birthday, DateString, Email, Fio, Password, Tags, Username } from './fields.js';
+import { Birthday, DateString, Email, Fio, hasNoControlChars, Password, Tags, Username } from './fields.js';
 import { Role, User } from './user.js';
 
 
@@ -67,7 +67,12 @@ export const PageQuery = z.object({
 export const ListUsers = PageQuery;
 export type ListUsers = z.infer<typeof ListUsers>;
 
-const Needle = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const Needle = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .refine(hasNoControlChars, 'must not contain control characters');
 
 /** `GET /users/search` query, and the `users.search` request. Every filter is optional; all given ones must match. */
 export const SearchUsers = PageQuery.extend({
