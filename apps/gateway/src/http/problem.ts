@@ -32,6 +32,8 @@ const TITLES: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
+const INVALID_TOKEN_IDS = new Set(['auth.token_invalid', 'auth.token_expired', 'auth.token_revoked', 'auth.token_claims']);
+
 /** A failure of the HTTP layer itself (body parsing, media type, method) with its own status. */
 export class HttpProblem extends AppError {
   constructor(
@@ -59,7 +61,9 @@ export function sendProblem(res: Response, err: AppError): void {
   if (status === 401) {
     // RFC 6750 §3: error_description may not contain '"' or '\' (a raw quote would end the quoted-string early).
     const safe = err.message.replace(/"/g, "'").replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, '');
-    const description = err.id.startsWith('auth.token') ? `, error="invalid_token", error_description="${safe}"` : '';
+    // RFC 6750 §3.1: `invalid_token` for a token that was presented and refused; a missing token or
+    // another scheme gets the bare challenge.
+    const description = INVALID_TOKEN_IDS.has(err.id) ? `, error="invalid_token", error_description="${safe}"` : '';
     res.setHeader('WWW-Authenticate', `Bearer realm="user-management"${description}`);
   }
   if (err.retryAfterSeconds) res.setHeader('Retry-After', String(err.retryAfterSeconds));

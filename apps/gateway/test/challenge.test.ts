@@ -1,0 +1,28 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requester, signToken, startGateway, type Harness } from './support.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startGateway();
+});
+afterAll(() => h?.close());
+const { send } = requester(() => h);
+
+describe('WWW-Authenticate challenges (RFC 6750 §3.1)', () => {
+  it('is bare when no token was presented or another scheme was used', async () => {
+    for (const authorization of [undefined, 'Basic dXNlcjpwYXNz', 'Bearer', 'Bearer a b']) {
+      const a = await send('/users', authorization ? { headers: { authorization } } : {});
+      expect(a.status).toBe(401);
+      expect(a.headers.get('www-authenticate')).toBe('Bearer realm="user-management"');
+    }
+  });
+
+  it('says invalid_token when a presented token is refused', async () => {
+    const expired = await signToken(h.key, { exp: Math.floor(Date.now() / 1000) - 60, iat: Math.floor(Date.now() / 1000) - 120 });
+    for (const token of ['not.a.token', expired]) {
+      const a = await send('/users', { token });
+      expect(a.status).toBe(401);
+      expect(a.headers.get('www-authenticate')).toMatch(/^Bearer realm="user-management", error="invalid_token", error_description="[^"\\]+"$/);
+    }
+  });
+});
