@@ -2,7 +2,8 @@ import { ErrorBody } from '@um/contracts';
 import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { policy } from './access/policy.js';
-import { routes } from './http/routes.js';
+import { aliasMounts, routes } from './http/routes.js';
+import type { RouteDef } from './http/route.js';
 
 const Problem = z.object({
   type: z.string(),
@@ -21,18 +22,18 @@ const successStatus = (route: string) =>
 export function openApiDocument(): object {
   const registry = new OpenAPIRegistry();
   const bearer = registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
-  for (const r of routes) {
-    const [method, path] = r.route.split(' ') as [string, string];
+  const add = (r: RouteDef, method: string, path: string, summary: string, fixedParams: string[] = []) => {
     const rule = policy[r.route];
+    const params = fixedParams.length && r.params ? null : r.params;
     registry.registerPath({
       method: method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete',
       path: path.replace(/:(\w+)/g, '{$1}'),
-      summary: r.summary,
+      summary,
       ...(rule.kind === 'public' ? {} : { security: [{ [bearer.name]: [] }] }),
       request: {
         ...(r.body ? { body: { content: { 'application/json': { schema: r.body } } } } : {}),
         ...(r.query ? { query: r.query as never } : {}),
-        ...(r.params ? { params: r.params as never } : {}),
+        ...(params ? { params: params as never } : {}),
       },
       responses: {
         [successStatus(r.route)]:
@@ -40,7 +41,13 @@ export function openApiDocument(): object {
         default: { description: 'Error', content: { 'application/problem+json': { schema: Problem } } },
       },
     });
+  };
+  for (const r of routes) {
+    const [method, path] = r.route.split(' ') as [string, string];
+    add(r, method, path, r.summary);
   }
+  // The compatible shapes: same schemas and rules, documented as what they stand for.
+  for (const { def, mount } of aliasMounts()) add(def, mount.method!, mount.path!, `Same as ${def.route}${mount.params ? ' for yourself' : ''}`, Object.keys(mount.params ?? {}));
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: { title: 'User management API', version: '0.1.0' },

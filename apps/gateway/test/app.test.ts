@@ -906,12 +906,16 @@ describe('infrastructure endpoints', () => {
     expect(a.body.openapi).toBe('3.1.0');
     expect(Object.keys(a.body.paths).sort()).toEqual([
       '/.well-known/jwks.json',
+      '/auth/login',
+      '/auth/register',
       '/confirm-email',
       '/confirm-email/resend',
       '/login',
       '/logout',
       '/refresh',
+      '/refresh_jwt',
       '/register',
+      '/user',
       '/user_delete/{user_id}',
       '/users',
       '/users/me',
@@ -921,10 +925,13 @@ describe('infrastructure endpoints', () => {
       '/users/{user_id}/history',
       '/users/{user_id}/role',
     ]);
-    // each path with exactly its routes' methods (aliases are not documented as paths of their own)
+    // each path with exactly its routes' and aliases' methods
     const methods = (path: string) => Object.keys(a.body.paths[path]).sort();
-    expect(methods('/users')).toEqual(['get', 'post']);
-    expect(methods('/users/{user_id}')).toEqual(['delete', 'get', 'patch']);
+    expect(methods('/users')).toEqual(['delete', 'get', 'post', 'put']);
+    expect(methods('/users/{user_id}')).toEqual(['delete', 'get', 'patch', 'put']);
+    expect(a.body.paths['/users'].put.summary).toBe('Same as PATCH /users/:user_id for yourself');
+    expect(a.body.paths['/users'].put.parameters ?? []).toEqual([]);
+    expect(a.body.paths['/user'].get.security).toEqual([{ bearer: [] }]);
     expect(methods('/users/me/password')).toEqual(['put']);
     expect(methods('/users/{user_id}/role')).toEqual(['put']);
     expect(methods('/refresh')).toEqual(['post']);
