@@ -2,13 +2,12 @@ import { Rpcs } from '@um/contracts';
 import { endpointFor, serveEndpoints, type Endpoint, type NatsConnection, type Subscription } from '@um/platform';
 import { deleteUser } from './application/delete-user.js';
 import { emailChange, userHistory } from './application/history.js';
-import { setPassword, verifyPassword } from './application/passwords.js';
+import { setPassword, verifyCredentials, verifyPassword } from './application/passwords.js';
 import { setRole, updateUser } from './application/update-user.js';
 import { confirmEmail, issueEmailConfirmation, requestEmailConfirmation } from './application/email-confirmation.js';
 import type { UsersDeps } from './application/deps.js';
 import { getUser, listUsers, searchUsers } from './application/queries.js';
 import { registerUser } from './application/register-user.js';
-import { verifyCredentials } from './application/verify-credentials.js';
 
 const endpoint = endpointFor<UsersDeps>();
 

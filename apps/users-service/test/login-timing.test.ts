@@ -1,7 +1,7 @@
 import { RegisterUser } from '@um/contracts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { registerUser } from '../src/application/register-user.js';
-import { verifyCredentials } from '../src/application/verify-credentials.js';
+import { verifyCredentials } from '../src/application/passwords.js';
 import { PasswordHasher } from '../src/passwords.js';
 import { meta, newUser, usersFixture } from './setup.js';
 

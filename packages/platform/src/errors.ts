@@ -60,3 +60,12 @@ export function toAppError(err: unknown, id = 'internal.unexpected'): AppError {
   if (err instanceof AppError) return err;
   return new AppError('internal', id, 'Internal error', undefined, { cause: err });
 }
+
+/** JSON.parse that answers `undefined` for text that is not JSON (the schema check then refuses it). */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

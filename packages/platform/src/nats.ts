@@ -2,7 +2,7 @@ import { Headers as H, RpcReply, rpcSubject, queueGroup, type Rpc } from '@um/co
 import { connect } from '@nats-io/transport-node';
 import { headers, NoRespondersError, nuid, RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import type { z } from 'zod';
-import { AppError, invalidArgument, toAppError } from './errors.js';
+import { AppError, invalidArgument, parseJson, toAppError } from './errors.js';
 import type { Logger } from './logger.js';
 
 export type { NatsConnection, Subscription };
@@ -69,12 +69,8 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
     const log = opts.log.child({ request_id: requestId, rpc: rpc.name, ...(actorId ? { actor_id: actorId } : {}) });
     let reply: z.infer<typeof envelope>;
     try {
-      let payload: unknown;
-      try {
-        payload = msg.json();
-      } catch {
-        throw new AppError('bad_request', 'rpc.payload_not_json', 'Request payload is not JSON');
-      }
+      const payload = parseJson(msg.string());
+      if (payload === undefined) throw new AppError('bad_request', 'rpc.payload_not_json', 'Request payload is not JSON');
       const parsed = rpc.request.safeParse(payload);
       if (!parsed.success) throw invalidArgument(`${rpc.name}.invalid`, parsed.error);
       const data = await handler(parsed.data as z.infer<R['request']>, { requestId, actorId, log });
@@ -134,18 +130,10 @@ export class RpcClient {
     } catch (e) {
       throw transportError(rpc, e);
     }
-    const reply = RpcReply(rpc.reply).safeParse(safeJson(msg));
+    const reply = RpcReply(rpc.reply).safeParse(parseJson(msg.string()));
     if (!reply.success) throw new AppError('internal', 'rpc.bad_reply', 'Internal error', undefined, { cause: reply.error });
     if (!reply.data.ok) throw AppError.fromBody(reply.data.error);
     return reply.data.data as z.infer<R['reply']>;
-  }
-}
-
-function safeJson(msg: Msg): unknown {
-  try {
-    return msg.json();
-  } catch {
-    return undefined;
   }
 }
 

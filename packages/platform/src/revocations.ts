@@ -1,6 +1,7 @@
 import { Buckets, bucketName, MAX_ACCESS_TOKEN_TTL_SECONDS, revocationKey, SessionRevocation, UserRevocation } from '@um/contracts';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
+import { parseJson } from './errors.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -67,7 +68,7 @@ export class RevocationCache {
   private apply(key: string, value: string | undefined): void {
     const [kind, id] = [key.slice(0, key.indexOf('.')), key.slice(key.indexOf('.') + 1)];
     if (kind === 'user') {
-      const parsed = value === undefined ? undefined : UserRevocation.safeParse(safeJson(value));
+      const parsed = value === undefined ? undefined : UserRevocation.safeParse(parseJson(value));
       if (parsed?.success) this.users.set(id, { before: parsed.data.revoked_before, seenAt: Date.now() });
       else if (value === undefined) this.users.delete(id);
       else this.log.warn({ key }, 'ignoring malformed revocation entry');
@@ -98,13 +99,5 @@ export class RevocationCache {
 
   get size(): number {
     return this.users.size + this.sessions.size;
-  }
-}
-
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return undefined;
   }
 }

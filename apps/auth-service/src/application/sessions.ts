@@ -19,9 +19,14 @@ async function openSession(deps: AuthDeps, client: PoolClient, userId: string, v
   const sessionId = uuidv7(now.getTime());
   const expires = new Date(now.getTime() + deps.refreshTokenTtl * 1000);
   await client.query('INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $3, $4)', [sessionId, userId, now, expires]);
+  return { sessionId, refreshToken: await storeRefreshToken(client, sessionId, now, expires) };
+}
+
+/** A new refresh token of a session; only its hash is stored. */
+async function storeRefreshToken(client: PoolClient, sessionId: string, now: Date, expires: Date): Promise<string> {
   const { token, hash } = newRefreshToken();
   await client.query('INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)', [hash, sessionId, now, expires]);
-  return { sessionId, refreshToken: token };
+  return token;
 }
 
 /** From now on no session may be opened from a password check made before this instant. */
@@ -100,10 +105,9 @@ export async function refresh(deps: AuthDeps, token: string, ctx: RpcContext): P
     }
     if (row.expires_at <= now || row.session_expires <= now) return { ok: false, reason: 'expired' };
     await client.query('UPDATE refresh_tokens SET spent_at = $2 WHERE token_hash = $1', [hash, now]);
-    const next = newRefreshToken();
-    await client.query('INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)', [next.hash, row.session_id, now, row.session_expires]);
+    const refreshToken = await storeRefreshToken(client, row.session_id, now, row.session_expires);
     await client.query('UPDATE sessions SET last_used_at = $2 WHERE id = $1', [row.session_id, now]);
-    return { ok: true, userId: row.user_id, sessionId: row.session_id, refreshToken: next.token };
+    return { ok: true, userId: row.user_id, sessionId: row.session_id, refreshToken };
   });
   if (!outcome.ok) {
     if (outcome.revoke) await deps.revokeSessions([outcome.revoke]);

@@ -5,6 +5,7 @@ import {
   AppError,
   DeliverPolicy,
   ensureUsersStream,
+  parseJson,
   type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
@@ -95,7 +96,7 @@ export class UsersEventsConsumer {
   }
 
   async handle(m: JsMsg): Promise<void> {
-    const parsed = PublishedUserEvent.safeParse(safeJson(m));
+    const parsed = PublishedUserEvent.safeParse(parseJson(m.string()));
     if (!parsed.success) return this.deadLetter(m, `not a valid users event: ${parsed.error.message}`);
     const event = parsed.data;
     const log = this.d.log.child({ event_id: event.event_id, type: event.type, user_id: event.data.user_id, ...(event.request_id ? { request_id: event.request_id } : {}) });
@@ -184,13 +185,5 @@ export class UsersEventsConsumer {
     ]);
     m.term(error.slice(0, 200));
     this.d.log.error({ seq: m.seq, subject: m.subject, error }, 'message can never be processed: terminated and kept in dead_letters');
-  }
-}
-
-function safeJson(m: JsMsg): unknown {
-  try {
-    return m.json();
-  } catch {
-    return undefined;
   }
 }

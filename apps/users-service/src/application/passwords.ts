@@ -1,19 +1,27 @@
-import type { User } from '@um/contracts';
+import type { User, VerifyCredentials } from '@um/contracts';
 import { AppError } from '@um/platform';
-import { toUser, USER_COLUMNS, type UserRow } from '../projections/users-projection.js';
+import { emailKey, findWithPasswordHash, toUser, usernameKey } from '../projections/users-projection.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
 
+/** Check a password where its hash lives; the hash never leaves this service. Unknown user and wrong password fail alike. */
+export async function verifyCredentials(deps: UsersDeps, req: VerifyCredentials): Promise<User> {
+  const login = req.username.trim();
+  const row = await findWithPasswordHash(deps.pool, 'u.username_key = $1 OR u.email_key = $2 ORDER BY (u.username_key = $1) DESC LIMIT 1', [
+    usernameKey(login),
+    emailKey(login),
+  ]);
+  const ok = await deps.hasher.verify(req.password, row?.password_hash);
+  if (!row || !ok) throw new AppError('unauthenticated', 'auth.invalid_credentials', 'Invalid username or password');
+  return toUser(row);
+}
+
 /** Check a user's current password by id (before a password change). */
 export async function verifyPassword(deps: UsersDeps, userId: string, password: string): Promise<User> {
-  const { rows } = await deps.pool.query<UserRow & { password_hash: string }>(
-    `SELECT ${USER_COLUMNS.split(', ').map((c) => `u.${c}`).join(', ')}, c.password_hash
-       FROM users u JOIN credentials c ON c.user_id = u.id WHERE u.id = $1`,
-    [userId],
-  );
-  const ok = await deps.hasher.verify(password, rows[0]?.password_hash);
-  if (!rows[0] || !ok) throw new AppError('invalid_argument', 'users.wrong_password', 'The current password is wrong', [{ field: 'current_password', message: 'is wrong' }]);
-  return toUser(rows[0]);
+  const row = await findWithPasswordHash(deps.pool, 'u.id = $1', [userId]);
+  const ok = await deps.hasher.verify(password, row?.password_hash);
+  if (!row || !ok) throw new AppError('invalid_argument', 'users.wrong_password', 'The current password is wrong', [{ field: 'current_password', message: 'is wrong' }]);
+  return toUser(row);
 }
 
 /** Store a new password hash; the event records that it changed, never the hash. */

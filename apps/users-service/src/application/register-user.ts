@@ -1,6 +1,6 @@
 import type { RegisterUser, Role, User } from '@um/contracts';
-import { AppError, uuidv7 } from '@um/platform';
-import { emailKey, usernameKey } from '../projections/users-projection.js';
+import { uuidv7 } from '@um/platform';
+import { assertNotTaken } from '../projections/users-projection.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
 import { getUser } from './queries.js';
@@ -16,19 +16,7 @@ export async function registerUser(
   meta: CallerMeta,
 ): Promise<User> {
   if (req.client_ip) await hit(deps.pool, `register:${req.client_ip}`, deps.registrationLimit.perWindow, deps.registrationLimit.windowSeconds, deps.clock());
-  const { rows } = await deps.pool.query<{ username_taken: boolean; email_taken: boolean }>(
-    `SELECT bool_or(username_key = $1) AS username_taken, bool_or(email_key = $2) AS email_taken
-       FROM users WHERE username_key = $1 OR email_key = $2`,
-    [usernameKey(req.username), emailKey(req.email)],
-  );
-  const taken = (['username', 'email'] as const).filter((f) => rows[0]?.[`${f}_taken`]);
-  if (taken.length)
-    throw new AppError(
-      'already_exists',
-      `users.${taken[0]}_taken`,
-      `A user with this ${taken.join(' and ')} already exists`,
-      taken.map((field) => ({ field, message: 'is already taken' })),
-    );
+  await assertNotTaken(deps.pool, req);
 
   const passwordHash = await deps.hasher.hash(req.password);
   const userId = uuidv7();

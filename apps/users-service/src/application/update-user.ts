@@ -1,6 +1,5 @@
 import type { Role, UpdateUser, User } from '@um/contracts';
-import { AppError } from '@um/platform';
-import { emailKey, usernameKey } from '../projections/users-projection.js';
+import { assertNotTaken } from '../projections/users-projection.js';
 import { keepAnAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
@@ -9,14 +8,7 @@ import { getUser } from './queries.js';
 /** Change profile fields; only real changes become an event. A new email is unverified until confirmed. */
 export async function updateUser(deps: UsersDeps, req: UpdateUser, meta: CallerMeta): Promise<User> {
   const { user_id, changes } = req;
-  const clashes = await deps.pool.query<{ username_taken: boolean; email_taken: boolean }>(
-    `SELECT bool_or(username_key = $2) AS username_taken, bool_or(email_key = $3) AS email_taken
-       FROM users WHERE id <> $1 AND (username_key = $2 OR email_key = $3)`,
-    [user_id, changes.username ? usernameKey(changes.username) : null, changes.email ? emailKey(changes.email) : null],
-  );
-  const taken = (['username', 'email'] as const).filter((f) => clashes.rows[0]?.[`${f}_taken`]);
-  if (taken.length)
-    throw new AppError('already_exists', `users.${taken[0]}_taken`, `A user with this ${taken.join(' and ')} already exists`, taken.map((field) => ({ field, message: 'is already taken' })));
+  await assertNotTaken(deps.pool, changes, user_id);
   return handleCommand(deps, user_id, { type: 'UpdateProfile', data: { user_id, changes } }, meta, { after: (client) => getUser(client, user_id) });
 }
 

@@ -38,11 +38,46 @@ const UNIQUE_FIELD: Record<string, 'username' | 'email'> = {
   users_email_key_uniq: 'email',
 };
 
+/** The 409 for taken usernames or emails, naming each field. */
+export function takenError(fields: Array<'username' | 'email'>, cause?: unknown): AppError {
+  return new AppError(
+    'already_exists',
+    `users.${fields[0]}_taken`,
+    `A user with this ${fields.join(' and ')} already exists`,
+    fields.map((field) => ({ field, message: 'is already taken' })),
+    { cause },
+  );
+}
+
 /** A unique-index violation on username or email, as the 409 naming the field. */
 function uniqueViolation(e: unknown): unknown {
   const field = UNIQUE_FIELD[(e as { constraint?: string }).constraint ?? ''];
   if ((e as { code?: string }).code !== '23505' || !field) return e;
-  return new AppError('already_exists', `users.${field}_taken`, `A user with this ${field} already exists`, [{ field, message: 'is already taken' }], { cause: e });
+  return takenError([field], e);
+}
+
+/**
+ * Refuse a username or email another user holds (ignoring case), before any costly work. The unique
+ * indexes still decide the races that slip past this look-up.
+ */
+export async function assertNotTaken(db: pg.Pool | pg.PoolClient, wanted: { username?: string | undefined; email?: string | undefined }, exceptId?: string): Promise<void> {
+  const { rows } = await db.query<{ username_taken: boolean; email_taken: boolean }>(
+    `SELECT bool_or(username_key = $1) AS username_taken, bool_or(email_key = $2) AS email_taken
+       FROM users WHERE (username_key = $1 OR email_key = $2) AND ($3::uuid IS NULL OR id <> $3)`,
+    [wanted.username ? usernameKey(wanted.username) : null, wanted.email ? emailKey(wanted.email) : null, exceptId ?? null],
+  );
+  const taken = (['username', 'email'] as const).filter((f) => rows[0]?.[`${f}_taken`]);
+  if (taken.length) throw takenError(taken);
+}
+
+/** The user row and its password hash, for password checks only (the hash never leaves this service). */
+export async function findWithPasswordHash(db: pg.Pool | pg.PoolClient, where: string, params: unknown[]): Promise<(UserRow & { password_hash: string }) | undefined> {
+  const { rows } = await db.query<UserRow & { password_hash: string }>(
+    `SELECT ${USER_COLUMNS.split(', ').map((c) => `u.${c}`).join(', ')}, c.password_hash
+       FROM users u JOIN credentials c ON c.user_id = u.id WHERE ${where}`,
+    params,
+  );
+  return rows[0];
 }
 
 /** Apply one event to the users table. Runs inside the appending transaction (and in rebuilds). */

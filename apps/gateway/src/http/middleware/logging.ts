@@ -46,6 +46,9 @@ export const captureResponseBody: RequestHandler = (_req, res, next) => {
   next();
 };
 
+/** `GET /users?limit=1 200`, with secret query values redacted. */
+const summary = (req: IncomingMessage, res: ServerResponse) => `${req.method} ${redactUrl((req as { originalUrl?: string }).originalUrl ?? req.url ?? '')} ${res.statusCode}`;
+
 /** Fields known only once the response is done: who called, what went in and out, why it failed. */
 function outcome(req: IncomingMessage, res: ServerResponse): Record<string, unknown> {
   const locals = (res as unknown as Response).locals ?? {};
@@ -81,8 +84,8 @@ export function accessLog(logger: Logger): RequestHandler {
       err: (err: Error) => ({ type: err.name, message: err.message }),
     },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-    customSuccessMessage: (req, res) => `${req.method} ${redactUrl((req as { originalUrl?: string }).originalUrl ?? req.url ?? '')} ${res.statusCode}`,
-    customErrorMessage: (req, res) => `${req.method} ${redactUrl((req as { originalUrl?: string }).originalUrl ?? req.url ?? '')} ${res.statusCode}`,
+    customSuccessMessage: summary,
+    customErrorMessage: summary,
     customSuccessObject: (req, res, val) => ({ ...val, ...outcome(req, res) }),
     customErrorObject: (req, res, _err, val) => ({ ...val, ...outcome(req, res) }),
   }) as unknown as RequestHandler;
