@@ -9,7 +9,11 @@ export const AuthEnv = BaseEnv.extend(DatabaseEnv.shape).extend({
     .pipe(z.number().min(30, 'must be at least 30 seconds').max(MAX_ACCESS_TOKEN_TTL_SECONDS, 'must be at most 24 hours')),
   /** Lifetime of a session's refresh tokens (sliding: each refresh keeps the session's end). */
   REFRESH_TOKEN_TTL: DurationSeconds.default(30 * 86400).pipe(z.number().min(60, 'must be at least 60 seconds')),
+  /** A spent refresh token presented again within this time gets its successor (two tabs); later it ends the session. `0` turns the grace off. */
+  REFRESH_REUSE_INTERVAL: DurationSeconds.default(10).pipe(z.number().max(300, 'must be at most 5 minutes')),
   LOGIN_THROTTLE_FREE_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+  /** Failed password checks from one client address before delays start: high, since offices and proxies put many users behind one address. */
+  LOGIN_THROTTLE_ADDRESS_FREE_ATTEMPTS: z.coerce.number().int().min(1).default(100),
   LOGIN_THROTTLE_ACCOUNT_MAX_DELAY: DurationSeconds.default(60),
   LOGIN_THROTTLE_ADDRESS_MAX_DELAY: DurationSeconds.default(900),
   LOGIN_THROTTLE_WINDOW: DurationSeconds.default(900),

@@ -1,9 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { connectNats, createLogger, createPool, migrate, openRevocations, revokeSessionTokens, RpcClient, startHealthServer, type Logger } from '@um/platform';
+import { connectNats, createLogger, createPool, jetStreamOf, migrate, openRevocations, revokeSessionTokens, RpcClient, startHealthServer, type Logger } from '@um/platform';
 import type { AuthDeps } from './application/deps.js';
 import type { AuthConfig } from './config.js';
 import { serveAuth } from './endpoints.js';
+import { UserErasureConsumer } from './consumers/user-erasure.js';
 import { ensureSigningKey, loadKeySet, type KeySet } from './keys/key-store.js';
+import { serverSecret } from './keys/server-secret.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 
@@ -34,8 +36,12 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
     },
     accessTokenTtl: config.ACCESS_TOKEN_TTL,
     refreshTokenTtl: config.REFRESH_TOKEN_TTL,
+    refreshReuseIntervalSeconds: config.REFRESH_REUSE_INTERVAL,
+    throttleSecret: await serverSecret(pool, 'throttle'),
+    deviceSecret: await serverSecret(pool, 'device'),
     throttle: {
       freeAttempts: config.LOGIN_THROTTLE_FREE_ATTEMPTS,
+      addressFreeAttempts: config.LOGIN_THROTTLE_ADDRESS_FREE_ATTEMPTS,
       accountMaxDelaySeconds: config.LOGIN_THROTTLE_ACCOUNT_MAX_DELAY,
       addressMaxDelaySeconds: config.LOGIN_THROTTLE_ADDRESS_MAX_DELAY,
       windowSeconds: config.LOGIN_THROTTLE_WINDOW,
@@ -43,6 +49,9 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
     clock: () => new Date(),
   };
   const subs = serveAuth(nc, config.NATS_NAMESPACE, deps);
+  const { js, jsm } = await jetStreamOf(nc);
+  const erasure = new UserErasureConsumer({ js, jsm, pool, namespace: config.NATS_NAMESPACE, log });
+  await erasure.start();
   const health = startHealthServer(config.HEALTH_PORT, async () => !nc.isClosed() && (await pool.query('SELECT 1').then(() => true, () => false)));
   log.info({ namespace: config.NATS_NAMESPACE ?? null, schema: config.AUTH_DB_SCHEMA, kid: keys.signing.kid }, 'auth-service ready');
 
@@ -52,6 +61,7 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
     stop: async () => {
       clearInterval(refresh);
       for (const s of subs) s.unsubscribe();
+      await erasure.stop();
       health?.close();
       await nc.drain();
       await pool.end();

@@ -1,16 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import { Rpcs, type Rpc, type User } from '@um/contracts';
 import { AppError, createLogger, createPool, migrate } from '@um/platform';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthDeps } from '../src/application/deps.js';
+import { issueDeviceToken } from '../src/application/devices.js';
 import { login, markPasswordChanged, refresh } from '../src/application/sessions.js';
+import { eraseUser } from '../src/consumers/user-erasure.js';
 import { ensureSigningKey, loadKeySet } from '../src/keys/key-store.js';
+import { serverSecret } from '../src/keys/server-secret.js';
 import { MIGRATIONS_DIR } from '../src/service.js';
 
 const log = createLogger('auth-sessions-test', 'silent');
 let schema: string;
 let pool: ReturnType<typeof createPool>;
 let keys: Awaited<ReturnType<typeof loadKeySet>>;
+let throttleSecret: Buffer;
+let deviceSecret: Buffer;
 
 beforeAll(async () => {
   schema = uniqueId('t_auth');
@@ -18,6 +25,8 @@ beforeAll(async () => {
   pool = createPool(testInfra().databaseUrl, schema);
   await ensureSigningKey(pool);
   keys = await loadKeySet(pool);
+  throttleSecret = await serverSecret(pool, 'throttle');
+  deviceSecret = await serverSecret(pool, 'device');
 });
 afterAll(async () => {
   await pool?.end();
@@ -25,20 +34,65 @@ afterAll(async () => {
 });
 
 const ctx = { requestId: 'test', actorId: null, log };
-const newUser = (): User => ({
-  id: crypto.randomUUID(),
-  username: 'someone',
-  email: 'someone@example.com',
-  config: { fio: 'S', birthday: '1990-01-01', tags: [] },
-  role: 'user',
-  email_verified: false,
-  created_at: new Date().toISOString(),
-  updated_at: new Date().toISOString(),
-});
+const wrongPassword = () => new AppError('unauthenticated', 'auth.invalid_credentials', 'Invalid username or password');
 
-/** auth-service's dependencies with users-service replaced by `answer`. */
-function deps(answer: (rpc: Rpc, input: unknown) => Promise<unknown>): AuthDeps & { revoked: string[] } {
+/** A user users-service knows, by username and by email. */
+function account(overrides: Partial<User> = {}): User & { password: string } {
+  const s = randomUUID().slice(0, 8);
+  return {
+    id: randomUUID(),
+    username: `user_${s}`,
+    email: `user_${s}@example.com`,
+    config: { fio: 'S', birthday: '1990-01-01', tags: [] },
+    role: 'user',
+    email_verified: false,
+    created_at: new Date().toISOString(),
+    updated_at: new Date().toISOString(),
+    password: `right-${s}`,
+    ...overrides,
+  };
+}
+
+interface FakeUsers {
+  users: Array<User & { password: string }>;
+  /** Authorization version per user id (default 1). */
+  versions: Map<string, number>;
+  /** Replace the answer to verify_credentials (e.g. an outage, a slow check). */
+  verify?: (input: { username: string; password: string }) => Promise<User>;
+  down?: boolean;
+}
+
+/** users-service as auth-service sees it: resolve_login, verify_credentials, token_subject. */
+function fakeUsers(f: FakeUsers) {
+  const find = (login: string) => f.users.find((u) => u.username.toLowerCase() === login.trim().toLowerCase() || u.email.toLowerCase() === login.trim().toLowerCase());
+  return async (rpc: Rpc, input: any): Promise<unknown> => {
+    if (f.down) throw new AppError('unavailable', 'rpc.no_responders', 'The users service is not available');
+    switch (rpc.name) {
+      case Rpcs.users.resolveLogin.name: {
+        const u = find(input.login);
+        return { subject: u ? `user:${u.id}` : `name:${input.login.toLowerCase()}`, user_id: u?.id ?? null };
+      }
+      case Rpcs.users.verifyCredentials.name: {
+        if (f.verify) return f.verify(input);
+        const u = find(input.username);
+        if (!u || u.password !== input.password) throw wrongPassword();
+        const { password: _p, ...user } = u;
+        return user;
+      }
+      case Rpcs.users.tokenSubject.name: {
+        const u = f.users.find((x) => x.id === input.user_id);
+        if (!u) throw new AppError('not_found', 'users.not_found', 'User not found');
+        return { user_id: u.id, role: u.role, authz_version: f.versions.get(u.id) ?? 1 };
+      }
+    }
+    throw new Error(`unexpected rpc ${rpc.name}`);
+  };
+}
+
+/** auth-service's dependencies with users-service replaced by a fake. */
+function deps(f: FakeUsers, overrides: Partial<AuthDeps> = {}): AuthDeps & { revoked: string[] } {
   const revoked: string[] = [];
+  const answer = fakeUsers(f);
   return {
     pool,
     log,
@@ -50,71 +104,255 @@ function deps(answer: (rpc: Rpc, input: unknown) => Promise<unknown>): AuthDeps 
     },
     accessTokenTtl: 900,
     refreshTokenTtl: 3600,
-    throttle: { freeAttempts: 5, accountMaxDelaySeconds: 60, addressMaxDelaySeconds: 900, windowSeconds: 900 },
+    refreshReuseIntervalSeconds: 10,
+    throttle: { freeAttempts: 5, addressFreeAttempts: 100, accountMaxDelaySeconds: 60, addressMaxDelaySeconds: 900, windowSeconds: 900 },
+    throttleSecret,
+    deviceSecret,
     clock: () => new Date(),
     revoked,
+    ...overrides,
   };
 }
 
-describe('login throttling', () => {
+const attempt = (d: AuthDeps, username: string, password: string, extra: { client_ip?: string; device_token?: string } = {}) =>
+  login(d, { username, password, ...extra }, ctx).then(
+    (r) => ({ outcome: 'ok' as const, reply: r }),
+    (e: AppError) => ({ outcome: e.code, error: e }),
+  );
+
+describe('login throttling counts failed password checks only', () => {
   it('counts a burst of concurrent guesses before checking them: five get through, the rest wait', async () => {
-    const d = deps(async () => {
-      await new Promise((r) => setTimeout(r, 30));
-      throw new AppError('unauthenticated', 'auth.invalid_credentials', 'Invalid username or password');
-    });
-    const name = `burst_${Date.now()}`;
-    const results = await Promise.allSettled(Array.from({ length: 20 }, () => login(d, { username: name, password: 'guess' }, ctx)));
-    const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as AppError).code : 'ok'));
-    expect(codes.filter((c) => c === 'unauthenticated')).toHaveLength(5);
-    expect(codes.filter((c) => c === 'resource_exhausted')).toHaveLength(15);
+    const u = account();
+    const d = deps({ users: [u], versions: new Map(), verify: async () => (await new Promise((r) => setTimeout(r, 30)), Promise.reject(wrongPassword())) });
+    const results = await Promise.all(Array.from({ length: 20 }, () => attempt(d, u.username, 'guess')));
+    expect(results.filter((r) => r.outcome === 'unauthenticated')).toHaveLength(5);
+    expect(results.filter((r) => r.outcome === 'resource_exhausted')).toHaveLength(15);
+  });
+
+  it('lets correct logins through however many there are: they never count', async () => {
+    const u = account();
+    const d = deps({ users: [u], versions: new Map() });
+    for (let i = 0; i < 12; i++) expect((await attempt(d, u.username, u.password, { client_ip: '198.51.100.1' })).outcome).toBe('ok');
+  });
+
+  it('fifty users behind one address, all at once, each log in correctly three times: all succeed', async () => {
+    const users = Array.from({ length: 50 }, () => account());
+    const d = deps({ users, versions: new Map() });
+    const results = await Promise.all(
+      users.map(async (u) => {
+        const outcomes: string[] = [];
+        for (let i = 0; i < 3; i++) outcomes.push((await attempt(d, u.email, u.password, { client_ip: '203.0.113.50' })).outcome);
+        return outcomes;
+      }),
+    );
+    expect(results.flat().filter((o) => o !== 'ok')).toEqual([]);
+  });
+
+  it('never counts a check users-service could not make (503/504)', async () => {
+    const u = account();
+    const f: FakeUsers = { users: [u], versions: new Map(), verify: async () => Promise.reject(new AppError('timeout', 'rpc.timeout', 'The users service did not answer in time')) };
+    const d = deps(f);
+    for (let i = 0; i < 10; i++) expect((await attempt(d, u.username, u.password)).outcome).toBe('timeout');
+    delete f.verify;
+    expect((await attempt(d, u.username, u.password)).outcome).toBe('ok');
+    f.down = true;
+    for (let i = 0; i < 10; i++) expect((await attempt(d, u.username, u.password)).outcome).toBe('unavailable');
+    f.down = false;
+    expect((await attempt(d, u.username, u.password)).outcome).toBe('ok');
+  });
+
+  it('username and email share one counter, and the 429 says what is throttled and for how long', async () => {
+    const u = account();
+    const d = deps({ users: [u], versions: new Map() });
+    for (const name of [u.username, u.email, u.username.toUpperCase(), u.email, u.username]) expect((await attempt(d, name, 'wrong')).outcome).toBe('unauthenticated');
+    const sixth = await attempt(d, u.email, u.password);
+    expect(sixth.outcome).toBe('resource_exhausted');
+    expect(sixth.error!.message).toBe('Too many failed attempts for this account; try again in 1 s');
+    expect(sixth.error!.retryAfterSeconds).toBe(1);
+  });
+
+  it('the address counter has its own, higher threshold', async () => {
+    const users = Array.from({ length: 4 }, () => account());
+    const d = deps({ users, versions: new Map() }, { throttle: { freeAttempts: 5, addressFreeAttempts: 8, accountMaxDelaySeconds: 60, addressMaxDelaySeconds: 900, windowSeconds: 900 } });
+    const ip = '192.0.2.77';
+    // 2 failures on each of 4 accounts: no account reaches 5, the address reaches 8.
+    for (const u of users) for (let i = 0; i < 2; i++) expect((await attempt(d, u.username, 'wrong', { client_ip: ip })).outcome).toBe('unauthenticated');
+    const next = await attempt(d, users[0]!.username, users[0]!.password, { client_ip: ip });
+    expect(next.outcome).toBe('resource_exhausted');
+    expect(next.error!.message).toMatch(/^Too many failed attempts from this address; try again in \d+ s$/);
+    // Another address is not affected.
+    expect((await attempt(d, users[0]!.username, users[0]!.password, { client_ip: '192.0.2.78' })).outcome).toBe('ok');
+  });
+
+  it("a stranger's failures from changing addresses do not keep the owner out: the owner's device is throttled on its own", async () => {
+    const u = account();
+    const d = deps({ users: [u], versions: new Map() });
+    // The owner logged in before from their browser: it holds a device cookie of this account.
+    const first = await attempt(d, u.username, u.password, { client_ip: '198.51.100.10' });
+    expect(first.outcome).toBe('ok');
+    const device = first.reply!.device_token;
+    // A stranger guesses from a new address each time, one a minute (here: at once).
+    for (let i = 0; i < 5; i++) await attempt(d, u.username, `guess-${i}`, { client_ip: `203.0.113.${i + 1}` });
+    const owner: string[] = [];
+    const stranger: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      owner.push((await attempt(d, u.username, u.password, { client_ip: '198.51.100.10', device_token: device })).outcome);
+      stranger.push((await attempt(d, u.username, `guess-x${i}`, { client_ip: `203.0.113.${100 + i}` })).outcome);
+    }
+    expect(owner).toEqual(Array(20).fill('ok'));
+    expect(stranger).toEqual(Array(20).fill('resource_exhausted'));
+    // Without the cookie (a new device), the owner waits like anyone else.
+    expect((await attempt(d, u.username, u.password)).outcome).toBe('resource_exhausted');
+  });
+
+  it('a device cookie of another account, or a forged one, is no device', async () => {
+    const [victim, other] = [account(), account()];
+    const d = deps({ users: [victim, other], versions: new Map() });
+    for (let i = 0; i < 5; i++) await attempt(d, victim.username, 'wrong');
+    const othersDevice = (await attempt(d, other.username, other.password)).reply!.device_token;
+    const forged = issueDeviceToken(Buffer.alloc(32, 1), victim.id);
+    for (const token of [othersDevice, forged, 'd1.garbage', ''])
+      expect((await attempt(d, victim.username, victim.password, { device_token: token })).outcome).toBe('resource_exhausted');
   });
 
   it('keeps working after a great many failures (no overflow), with the delay at its cap', async () => {
-    const d = deps(async () => {
-      throw new AppError('unauthenticated', 'auth.invalid_credentials', 'Invalid username or password');
-    });
-    const name = `many_${Date.now()}`;
-    await login(d, { username: name, password: 'x' }, ctx).catch(() => undefined);
-    await pool.query("UPDATE login_throttle SET failures = 5000, blocked_until = now() - interval '1 second' WHERE key LIKE 'account:%' AND failures = 1");
-    const first = await login(d, { username: name, password: 'x' }, ctx).catch((e: AppError) => e);
-    expect((first as AppError).code).toBe('unauthenticated');
-    const next = await login(d, { username: name, password: 'x' }, ctx).catch((e: AppError) => e);
-    expect((next as AppError).code).toBe('resource_exhausted');
-    expect((next as AppError).retryAfterSeconds).toBeLessThanOrEqual(60);
+    const u = account();
+    const d = deps({ users: [u], versions: new Map() });
+    await attempt(d, u.username, 'x');
+    await pool.query("UPDATE login_throttle SET failures = 5000, blocked_until = now() - interval '1 second' WHERE user_id = $1", [u.id]);
+    expect((await attempt(d, u.username, 'x')).outcome).toBe('unauthenticated');
+    const next = await attempt(d, u.username, 'x');
+    expect(next.outcome).toBe('resource_exhausted');
+    expect(next.error!.retryAfterSeconds).toBeLessThanOrEqual(60);
+  });
+
+  it('stores no login name or address in clear: keys are HMACs under the server secret', async () => {
+    const u = account();
+    const d = deps({ users: [u], versions: new Map() });
+    await attempt(d, u.username, 'wrong', { client_ip: '198.51.100.222' });
+    await attempt(d, 'nobody_by_this_name', 'wrong', { client_ip: '198.51.100.222' });
+    const { rows } = await pool.query<{ key: string }>('SELECT key FROM login_throttle');
+    const text = JSON.stringify(rows);
+    for (const clear of [u.username, u.id, 'nobody_by_this_name', '198.51.100.222']) expect(text).not.toContain(clear);
+  });
+});
+
+describe('tokens carry the authorization version', () => {
+  it('login and refresh sign the role and version users-service reads right before signing', async () => {
+    const u = account({ role: 'admin' });
+    const f: FakeUsers = { users: [u], versions: new Map([[u.id, 3]]) };
+    const d = deps(f);
+    const session = (await attempt(d, u.username, u.password)).reply!;
+    expect(decodeJwt(session.access_token)).toMatchObject({ sub: u.id, role: 'admin', ver: 3 });
+    u.role = 'user';
+    f.versions.set(u.id, 4);
+    const rotated = await refresh(d, session.refresh_token, ctx);
+    expect(decodeJwt(rotated.access_token)).toMatchObject({ sub: u.id, role: 'user', ver: 4 });
+  });
+});
+
+describe('refresh token reuse', () => {
+  it('thirty concurrent refreshes of one token (tabs) all get the same successor; the session lives on', async () => {
+    const u = account();
+    const d = deps({ users: [u], versions: new Map() });
+    const session = (await attempt(d, u.username, u.password)).reply!;
+    const results = await Promise.allSettled(Array.from({ length: 30 }, () => refresh(d, session.refresh_token, ctx)));
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    const successors = new Set(results.map((r) => (r as PromiseFulfilledResult<{ refresh_token: string }>).value.refresh_token));
+    expect(successors.size).toBe(1);
+    expect(d.revoked).toEqual([]);
+    const [successor] = [...successors];
+    await expect(refresh(d, successor!, ctx)).resolves.toMatchObject({ token_type: 'bearer' });
+  });
+
+  it('a spent token presented within the interval leads to the live token even after further rotations', async () => {
+    const u = account();
+    const d = deps({ users: [u], versions: new Map() });
+    const t1 = (await attempt(d, u.username, u.password)).reply!.refresh_token;
+    const t2 = (await refresh(d, t1, ctx)).refresh_token;
+    const t3 = (await refresh(d, t2, ctx)).refresh_token;
+    expect((await refresh(d, t1, ctx)).refresh_token).toBe(t3);
+    expect(d.revoked).toEqual([]);
+  });
+
+  it('reuse after the interval revokes the whole session', async () => {
+    const u = account();
+    let now = Date.now();
+    const d = deps({ users: [u], versions: new Map() }, { clock: () => new Date(now) });
+    const first = await attempt(d, u.username, u.password);
+    const t1 = first.reply!.refresh_token;
+    const t2 = (await refresh(d, t1, ctx)).refresh_token;
+    now += 10_001;
+    await expect(refresh(d, t1, ctx)).rejects.toMatchObject({ code: 'unauthenticated', id: 'auth.refresh_invalid' });
+    expect(d.revoked).toHaveLength(1);
+    await expect(refresh(d, t2, ctx)).rejects.toMatchObject({ code: 'unauthenticated' });
+  });
+
+  it('with the interval at 0, any reuse revokes the session', async () => {
+    const u = account();
+    const d = deps({ users: [u], versions: new Map() }, { refreshReuseIntervalSeconds: 0 });
+    const t1 = (await attempt(d, u.username, u.password)).reply!.refresh_token;
+    await refresh(d, t1, ctx);
+    await expect(refresh(d, t1, ctx)).rejects.toMatchObject({ code: 'unauthenticated' });
+    expect(d.revoked).toHaveLength(1);
   });
 });
 
 describe('sessions and password changes', () => {
   it('refuses a session from a password check made before the password changed', async () => {
-    const user = newUser();
+    const u = account();
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const d = deps(async (rpc) => {
-      if (rpc === Rpcs.users.verifyCredentials) await gate;
-      return user;
-    });
-    const racing = login(d, { username: `race_${Date.now()}`, password: 'old password' }, ctx);
+    const f: FakeUsers = {
+      users: [u],
+      versions: new Map(),
+      verify: async () => {
+        await gate;
+        const { password: _p, ...user } = u;
+        return user;
+      },
+    };
+    const d = deps(f);
+    const racing = login(d, { username: u.username, password: 'old password' }, ctx);
     await new Promise((r) => setTimeout(r, 50));
-    await markPasswordChanged(d, user.id);
+    await markPasswordChanged(d, u.id);
     release();
     await expect(racing).rejects.toMatchObject({ code: 'unauthenticated' });
     // A check made after the change opens a session as usual.
-    await expect(login(d, { username: `after_${Date.now()}`, password: 'new password' }, ctx)).resolves.toMatchObject({ user });
+    await expect(login(d, { username: u.username, password: 'new password' }, ctx)).resolves.toMatchObject({ user: { id: u.id } });
   });
 
   it('spends nothing when users-service cannot answer a refresh, so the client can retry', async () => {
-    const user = newUser();
-    let down = false;
-    const d = deps(async () => {
-      if (down) throw new AppError('unavailable', 'rpc.no_responders', 'The users service is not available');
-      return user;
-    });
-    const session = await login(d, { username: `retry_${Date.now()}`, password: 'pw' }, ctx);
-    down = true;
+    const u = account();
+    const f: FakeUsers = { users: [u], versions: new Map() };
+    const d = deps(f);
+    const session = (await attempt(d, u.username, u.password)).reply!;
+    f.down = true;
     await expect(refresh(d, session.refresh_token, ctx)).rejects.toMatchObject({ code: 'unavailable' });
-    down = false;
+    f.down = false;
     const rotated = await refresh(d, session.refresh_token, ctx);
     expect(rotated.refresh_token).not.toBe(session.refresh_token);
     expect(d.revoked).toEqual([]);
+  });
+});
+
+describe('erasure', () => {
+  it("removes a deleted user's sessions, refresh tokens, password epoch and throttle rows", async () => {
+    const u = account();
+    const d = deps({ users: [u], versions: new Map() });
+    await attempt(d, u.username, 'wrong');
+    await attempt(d, u.username, u.password);
+    await markPasswordChanged(d, u.id);
+    const count = async () =>
+      (
+        await pool.query<{ n: number }>(
+          `SELECT (SELECT count(*) FROM sessions WHERE user_id = $1) + (SELECT count(*) FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE s.user_id = $1)
+                + (SELECT count(*) FROM user_security WHERE user_id = $1) + (SELECT count(*) FROM login_throttle WHERE user_id = $1) AS n`,
+          [u.id],
+        )
+      ).rows[0]!.n;
+    expect(Number(await count())).toBeGreaterThanOrEqual(4);
+    await eraseUser(pool, u.id);
+    expect(Number(await count())).toBe(0);
   });
 });

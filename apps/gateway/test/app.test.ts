@@ -11,6 +11,8 @@ import {
   historyEntry,
   KID,
   loginReply,
+  loginRpcReply,
+  DEVICE_TOKEN,
   makeKey,
   requester,
   signToken,
@@ -67,7 +69,7 @@ function replyByRpc(rpc: string, input: any): unknown {
     case 'users.request_email_confirmation':
       return { status: 'accepted' };
     case 'auth.login':
-      return loginReply();
+      return loginRpcReply();
     case 'auth.refresh':
       return { access_token: 'new.access.token', token_type: 'bearer', expires_in: 900, refresh_token: 'next-refresh-token' };
     case 'auth.logout':
@@ -627,10 +629,11 @@ describe('POST /register', () => {
 });
 
 describe('POST /login', () => {
-  const token = loginReply();
+  const rpcReply = loginRpcReply();
+  const token = loginReply(rpcReply.user);
 
   it('accepts JSON and forwards the trimmed username', async () => {
-    h.rpc.reply = () => token;
+    h.rpc.reply = () => rpcReply;
     const a = await postJson('/login', { username: '  alice_1 ', password: ' p@ss word ' });
     expect(a.status).toBe(200);
     expect(a.body).toEqual(token);
@@ -641,7 +644,7 @@ describe('POST /login', () => {
   });
 
   it('accepts the OAuth2 password form', async () => {
-    h.rpc.reply = () => token;
+    h.rpc.reply = () => rpcReply;
     const a = await send('/login', {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -661,15 +664,28 @@ describe('POST /login', () => {
 
   it('answers the tokens and the user as auth-service sends them', async () => {
     const user = userReply(randomUUID(), { role: 'admin', email_verified: true });
-    h.rpc.reply = () => ({ ...loginReply(user), internal: 'dropped by the contract' });
+    h.rpc.reply = () => ({ ...loginRpcReply(user), internal: 'dropped by the contract' });
     const a = await postJson('/login', { username: 'alice_1', password: 'secret' });
     expect(a.status).toBe(200);
     expect(a.body).toEqual(loginReply(user));
     expect(Object.keys(a.body).sort()).toEqual(['access_token', 'expires_in', 'refresh_token', 'token_type', 'user']);
   });
 
+  it('sets the device cookie auth-service issued (HttpOnly, SameSite=Strict), never in the body, and sends it back on the next login', async () => {
+    h.rpc.reply = () => rpcReply;
+    const a = await postJson('/login', { username: 'alice_1', password: 'secret' });
+    expect(a.status).toBe(200);
+    expect(a.text).not.toContain(DEVICE_TOKEN);
+    const cookie = a.headers.get('set-cookie')!;
+    expect(cookie).toBe(`um_device=${DEVICE_TOKEN}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Strict`);
+
+    const b = await send('/login', { method: 'POST', json: { username: 'alice_1', password: 'secret' }, headers: { cookie: `other=1; um_device=${DEVICE_TOKEN}` } });
+    expect(b.status).toBe(200);
+    expect(h.rpc.calls.at(-1)).toEqual(expect.objectContaining({ input: expect.objectContaining({ device_token: DEVICE_TOKEN }) }));
+  });
+
   it('never takes the client address from the body', async () => {
-    h.rpc.reply = () => token;
+    h.rpc.reply = () => rpcReply;
     const a = await postJson('/login', { username: 'alice_1', password: 'secret', client_ip: '203.0.113.9' });
     expect(a.status).toBe(200);
     expect(h.rpc.calls).toEqual([expect.objectContaining({ input: { username: 'alice_1', password: 'secret', client_ip: '127.0.0.1' } })]);

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signToken, startGateway, userReply, type Harness } from './support.js';
 
 const LOGIN_USER = userReply();
-const issued = () => ({ access_token: ISSUED_TOKEN, token_type: 'bearer', expires_in: 900, refresh_token: ISSUED_REFRESH, user: LOGIN_USER });
+const ISSUED_DEVICE = 'd1.DeViCeDeViCeDeViCeDeVi.00000000-0000-4000-8000-000000000001.devicemac';
+const issued = () => ({ access_token: ISSUED_TOKEN, token_type: 'bearer', expires_in: 900, refresh_token: ISSUED_REFRESH, user: LOGIN_USER, device_token: ISSUED_DEVICE });
 
 /** Every line the real production logger (createLogger) would have written, captured instead of printed. */
 const output: string[] = [];
@@ -120,6 +121,7 @@ describe('access log', () => {
     // the client gets them; the log must not
     expect(r.text).toContain(ISSUED_TOKEN);
     expect(r.text).toContain(ISSUED_REFRESH);
+    expect(JSON.stringify(r.line)).not.toContain(ISSUED_DEVICE);
     expect(r.line).toMatchObject({
       req: { method: 'POST', path: '/login' },
       res: { status: 200 },

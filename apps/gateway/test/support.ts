@@ -200,6 +200,12 @@ export function loginReply(user = userReply()) {
   return { access_token: 'eyJhbGciOiJFZERTQSJ9.fake.sig', token_type: 'bearer', expires_in: 900, refresh_token: 'r3fr3sh-t0ken-abcdef', user };
 }
 
+/** What auth-service answers a login: the HTTP reply plus the device token the gateway turns into a cookie. */
+export const DEVICE_TOKEN = 'd1.AAAAAAAAAAAAAAAAAAAAAA.00000000-0000-4000-8000-000000000000.devicemac';
+export function loginRpcReply(user = userReply()) {
+  return { ...loginReply(user), device_token: DEVICE_TOKEN };
+}
+
 export interface Answer {
   status: number;
   headers: Headers;

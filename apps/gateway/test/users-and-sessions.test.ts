@@ -6,6 +6,7 @@ import {
   expectProblem,
   historyEntry,
   loginReply,
+  loginRpcReply,
   requester,
   signToken,
   startGateway,
@@ -57,7 +58,7 @@ function services(rpc: string, input: any): unknown {
     case 'users.register':
       return userReply(randomUUID(), { role: input.role ?? 'user' });
     case 'auth.login':
-      return loginReply();
+      return loginRpcReply();
     case 'auth.refresh':
       return tokens;
     case 'auth.logout':

@@ -5,6 +5,7 @@ import { emailChange, userHistory } from './application/history.js';
 import { setPassword, verifyCredentials, verifyPassword } from './application/passwords.js';
 import { setRole, updateUser } from './application/update-user.js';
 import { confirmEmail, issueEmailConfirmation, requestEmailConfirmation } from './application/email-confirmation.js';
+import { resolveLogin, tokenSubject } from './application/auth-lookups.js';
 import type { UsersDeps } from './application/deps.js';
 import { getUser, listUsers, searchUsers } from './application/queries.js';
 import { registerUser } from './application/register-user.js';
@@ -26,7 +27,9 @@ export const usersEndpoints: Endpoint<UsersDeps>[] = [
   endpoint(Rpcs.users.setRole, (d) => (req, ctx) => setRole(d, req.user_id, req.role, ctx)),
   endpoint(Rpcs.users.verifyPassword, (d) => (req) => verifyPassword(d, req.user_id, req.password)),
   endpoint(Rpcs.users.setPassword, (d) => (req, ctx) => setPassword(d, req.user_id, req.password, ctx)),
-  endpoint(Rpcs.users.history, (d) => (req) => userHistory(d, req.user_id)),
+  endpoint(Rpcs.users.history, (d) => (req, ctx) => userHistory(d, req.user_id, ctx)),
+  endpoint(Rpcs.users.tokenSubject, (d) => (req) => tokenSubject(d.pool, req.user_id)),
+  endpoint(Rpcs.users.resolveLogin, (d) => (req) => resolveLogin(d.pool, req.login)),
   endpoint(Rpcs.users.emailChange, (d) => (req) => emailChange(d, req.event_id)),
   endpoint(Rpcs.users.health, (d) => async () => {
     await d.pool.query('SELECT 1');

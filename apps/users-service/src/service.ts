@@ -6,6 +6,7 @@ import type { UsersConfig } from './config.js';
 import { serveUsers } from './endpoints.js';
 import { PasswordHasher } from './passwords.js';
 import { EventRelay } from './relay/relay.js';
+import { revokeFor } from './relay/revocations.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 
@@ -18,7 +19,7 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
   const deps: UsersDeps = {
     pool,
     hasher: new PasswordHasher(config.BCRYPT_COST),
-    revokeTokens: (userId, opts) => revokeUserTokens(revocations, userId, opts?.forever ? Number.MAX_SAFE_INTEGER : Date.now()),
+    revokeTokens: (userId, belowVersion) => revokeUserTokens(revocations, userId, belowVersion),
     clock: () => new Date(),
     log,
     emailConfirmation: { ttlSeconds: config.EMAIL_CONFIRMATION_TTL, resendIntervalSeconds: config.EMAIL_RESEND_INTERVAL },
@@ -40,6 +41,8 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
       if (!streamReady) await ensureUsersStream(jsm, config.NATS_NAMESPACE);
       streamReady = true;
     },
+    // The durable half of token revocation: whatever happened to the fast path after the commit.
+    beforePublish: (event) => revokeFor(event, deps.revokeTokens),
     publish: async (subject, payload, eventId) => {
       await js.publish(subject, payload, { msgID: eventId, timeout: 5000 });
     },

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteUser } from '../src/application/delete-user.js';
 import { registerUser } from '../src/application/register-user.js';
 import { appendToStream, lockStream } from '../src/event-store/event-store.js';
+import { setRole } from '../src/application/update-user.js';
 import { EventRelay, type Publish } from '../src/relay/relay.js';
+import { revokeFor } from '../src/relay/revocations.js';
 import { meta, newUser, silentLog, usersFixture } from './setup.js';
 import { uuidv7 } from '@um/platform';
 
@@ -86,6 +88,35 @@ describe('outbox relay', () => {
     expect(published.at(-1)).toMatchObject({ type: 'UserDeleted', data: { user_id: users[0]!.id } });
     const text = JSON.stringify(published);
     for (const u of users) for (const v of [u.username, u.email, u.config.fio]) expect(text).not.toContain(v);
+  });
+
+  it('revokes tokens for role changes and deletions before publishing them, retrying until it can (the durable half of revocation)', async () => {
+    const [u, gone] = [await registerUser(fx.deps, RegisterUser.parse(newUser()), meta), await registerUser(fx.deps, RegisterUser.parse(newUser()), meta)];
+    await drain(relay());
+    await setRole(fx.deps, u.id, 'admin', meta);
+    await deleteUser(fx.deps, gone.id, meta);
+    const revoked: Array<[string, number]> = [];
+    let failures = 2;
+    const r = new EventRelay({
+      pool: fx.pool,
+      databaseUrl: fx.databaseUrl,
+      schema: fx.schema,
+      namespace,
+      publish: realPublish,
+      log: silentLog,
+      pollMs: 50,
+      beforePublish: (event) =>
+        revokeFor(event, async (id, below) => {
+          if (failures-- > 0) throw new Error('NATS KV away');
+          revoked.push([id, below]);
+        }),
+    });
+    await drain(r);
+    const version = (await fx.pool.query('SELECT version FROM users WHERE id = $1', [u.id])).rows[0].version;
+    expect(revoked).toEqual([
+      [u.id, version],
+      [gone.id, Number.MAX_SAFE_INTEGER],
+    ]);
   });
 
   it('never passes over an event committed late by a concurrent transaction', async () => {

@@ -13,11 +13,14 @@ export async function usersFixture() {
   await migrate(databaseUrl, schema, MIGRATIONS_DIR, silentLog);
   const pool: Pool = createPool(databaseUrl, schema);
   const revoked: string[] = [];
+  /** Every revocation asked for: user id and the version below which its tokens are refused. */
+  const revocations: Array<[string, number]> = [];
   const deps: UsersDeps = {
     pool,
     hasher: new PasswordHasher(4),
-    revokeTokens: async (id) => {
+    revokeTokens: async (id, belowVersion) => {
       revoked.push(id);
+      revocations.push([id, belowVersion]);
     },
     clock: () => new Date(),
     log: silentLog,
@@ -30,6 +33,7 @@ export async function usersFixture() {
     schema,
     databaseUrl,
     revoked,
+    revocations,
     close: async () => {
       await pool.end();
       await dropSchemas(databaseUrl, schema);
@@ -53,7 +57,11 @@ export function newUser(overrides: Record<string, unknown> = {}) {
   };
 }
 
-export const meta = { requestId: 'test-request', actorId: null };
+/** The service acting on its own (as at start-up): for tests about something else than who may act. */
+export const meta = { requestId: 'test-request', actorId: null, system: true };
+
+/** A caller acting as this user: privileged commands check its current role. */
+export const as = (actorId: string) => ({ requestId: `as-${actorId}`, actorId });
 
 /** The AppError a promise rejects with (anything else fails the test). */
 export async function rejection(p: Promise<unknown>): Promise<AppError> {

@@ -1,13 +1,14 @@
 import { RegisterUser, SearchUsers } from '@um/contracts';
 import { AppError, withTransaction } from '@um/platform';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deleteUser } from '../src/application/delete-user.js';
 import { ensureAdmin } from '../src/application/ensure-admin.js';
 import { getUser, listUsers, searchUsers } from '../src/application/queries.js';
 import { registerUser } from '../src/application/register-user.js';
 import { verifyCredentials } from '../src/application/passwords.js';
+import { setRole } from '../src/application/update-user.js';
 import { rebuildUsersProjection } from '../src/projections/users-projection.js';
-import { meta, newUser, rejection, usersFixture } from './setup.js';
+import { as, meta, newUser, rejection, usersFixture } from './setup.js';
 
 let fx: Awaited<ReturnType<typeof usersFixture>>;
 beforeAll(async () => {
@@ -169,11 +170,11 @@ describe('deletion', () => {
     expect((lost.reason as AppError).code).toBe('not_found');
   });
 
-  it('does not delete when revoking the tokens fails', async () => {
+  it('deletes even when the fast revocation fails: the relay revokes when it publishes the tombstone', async () => {
     const user = await register();
     const failing = { ...fx.deps, revokeTokens: async () => Promise.reject(new Error('NATS down')) };
-    await expect(deleteUser(failing, user.id, meta)).rejects.toThrow('NATS down');
-    expect((await getUser(fx.pool, user.id)).id).toBe(user.id);
+    await deleteUser(failing, user.id, meta);
+    expect((await rejection(getUser(fx.pool, user.id))).code).toBe('not_found');
   });
 });
 
@@ -185,27 +186,45 @@ describe('event store', () => {
   });
 });
 
-describe('admin account', () => {
-  it('is created once, even by replicas starting together', async () => {
-    const admin = { username: `admin_${Date.now()}`, email: `admin.${Date.now()}@example.com`, password: 'admin password' };
-    await Promise.all([ensureAdmin(fx.deps, admin), ensureAdmin(fx.deps, admin), ensureAdmin(fx.deps, admin)]);
-    await ensureAdmin(fx.deps, admin);
-    const { rows } = await fx.pool.query('SELECT role FROM users WHERE username = $1', [admin.username]);
+describe('bootstrap admin', () => {
+  // Each test gets a database of its own: the bootstrap only acts when no admin exists at all.
+  let own: Awaited<ReturnType<typeof usersFixture>>;
+  beforeEach(async () => {
+    own = await usersFixture();
+  });
+  afterEach(() => own?.close());
+  const configured = () => ({ username: `admin_${Date.now()}`, email: `admin.${Date.now()}@example.com`, password: 'admin password' });
+
+  it('is created once when no admin exists, even by replicas starting together', async () => {
+    const admin = configured();
+    const outcomes = await Promise.all([ensureAdmin(own.deps, admin), ensureAdmin(own.deps, admin), ensureAdmin(own.deps, admin)]);
+    expect(outcomes.sort()).toEqual(['admin_exists', 'admin_exists', 'created']);
+    expect(await ensureAdmin(own.deps, admin)).toBe('admin_exists');
+    const { rows } = await own.pool.query('SELECT role FROM users WHERE username = $1', [admin.username]);
     expect(rows).toEqual([{ role: 'admin' }]);
-    expect((await verifyCredentials(fx.deps, admin)).role).toBe('admin');
+    expect((await verifyCredentials(own.deps, admin)).role).toBe('admin');
   });
 
-  it('promotes the account matching both name and email, and never a stranger holding one of them', async () => {
-    const plain = await register();
-    await ensureAdmin(fx.deps, { username: plain.username, email: plain.email, password: 'irrelevant1' });
-    expect((await getUser(fx.pool, plain.id)).role).toBe('admin');
-
-    // The configured name now belongs to someone else (the admin renamed, a stranger took it).
-    const stranger = await register();
-    await ensureAdmin(fx.deps, { username: stranger.username, email: `configured.${Date.now()}@example.com`, password: 'irrelevant1' });
-    expect((await getUser(fx.pool, stranger.id)).role).toBe('user');
-    const { rows } = await fx.pool.query("SELECT count(*)::int AS n FROM users WHERE email LIKE 'configured.%'");
+  it('never promotes an existing account holding the name or the email, and never sets its password', async () => {
+    const admin = configured();
+    const stranger = await registerUser(own.deps, RegisterUser.parse(newUser({ username: admin.username, email: admin.email, password: 'stranger pass' })), meta);
+    expect(await ensureAdmin(own.deps, admin)).toBe('name_taken');
+    expect((await getUser(own.pool, stranger.id)).role).toBe('user');
+    expect((await rejection(verifyCredentials(own.deps, admin))).code).toBe('unauthenticated');
+    expect((await verifyCredentials(own.deps, { username: admin.username, password: 'stranger pass' })).role).toBe('user');
+    const { rows } = await own.pool.query("SELECT count(*)::int AS n FROM users WHERE role = 'admin'");
     expect(rows[0].n).toBe(0);
+  });
+
+  it('does nothing once any admin exists, even if the configured account was deleted and its name taken since', async () => {
+    const admin = configured();
+    expect(await ensureAdmin(own.deps, admin)).toBe('created');
+    const first = (await verifyCredentials(own.deps, admin)).id;
+    const second = await registerUser(own.deps, { ...RegisterUser.parse(newUser()), role: 'admin' }, as(first));
+    await deleteUser(own.deps, first, as(second.id));
+    const stranger = await registerUser(own.deps, RegisterUser.parse(newUser({ username: admin.username, email: admin.email, password: 'stranger pass' })), meta);
+    expect(await ensureAdmin(own.deps, admin)).toBe('admin_exists');
+    expect((await getUser(own.pool, stranger.id)).role).toBe('user');
   });
 });
 
@@ -213,7 +232,7 @@ describe('projection rebuild', () => {
   it('rebuilds a users table equal to the live one', async () => {
     const extra = await register({ tags: ['rebuild'] });
     await deleteUser(fx.deps, (await register()).id, meta);
-    await ensureAdmin(fx.deps, { username: extra.username, email: extra.email, password: 'irrelevant1' });
+    await setRole(fx.deps, extra.id, 'admin', meta);
     const snapshot = async () => (await fx.pool.query('SELECT * FROM users ORDER BY id')).rows;
     const live = await snapshot();
     expect(live.length).toBeGreaterThan(3);

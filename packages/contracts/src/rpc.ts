@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ChangePassword, Jwks, LoginReply, LoginRequest, Logout, LogoutReply, PasswordChangeResult, Refresh, SessionTokens } from './auth/requests.js';
+import { ChangePassword, Jwks, LoginRequest, LoginRpcReply, Logout, LogoutReply, PasswordChangeResult, Refresh, SessionTokens } from './auth/requests.js';
 import {
   ConfirmEmail,
   Done,
@@ -7,6 +7,9 @@ import {
   EmailChangeRequest,
   History,
   RegisterUserRequest,
+  ResolveLogin,
+  ResolvedLogin,
+  TokenSubject,
   SetPassword,
   SetRole,
   UpdateUser,
@@ -48,6 +51,8 @@ export const Rpcs = {
     get: rpc('users.get', 'users', UserId, User),
     delete: rpc('users.delete', 'users', UserId, User),
     verifyCredentials: rpc('users.verify_credentials', 'users', VerifyCredentials, User),
+    resolveLogin: rpc('users.resolve_login', 'users', ResolveLogin, ResolvedLogin),
+    tokenSubject: rpc('users.token_subject', 'users', UserId, TokenSubject),
     confirmEmail: rpc('users.confirm_email', 'users', ConfirmEmail, User),
     requestEmailConfirmation: rpc('users.request_email_confirmation', 'users', UserId, EmailConfirmationAccepted),
     issueEmailConfirmation: rpc('users.issue_email_confirmation', 'users', IssueEmailConfirmation, EmailConfirmationIssued),
@@ -60,7 +65,7 @@ export const Rpcs = {
     health: rpc('users.health', 'users', Empty, Health),
   },
   auth: {
-    login: rpc('auth.login', 'auth', LoginRequest, LoginReply),
+    login: rpc('auth.login', 'auth', LoginRequest, LoginRpcReply),
     refresh: rpc('auth.refresh', 'auth', Refresh, SessionTokens),
     logout: rpc('auth.logout', 'auth', Logout, LogoutReply),
     changePassword: rpc('auth.change_password', 'auth', ChangePassword, PasswordChangeResult),

@@ -34,6 +34,8 @@ export const Streams = {
 export const Consumers = {
   /** mail-service's durable consumer of the users events. */
   mail: 'mail_service',
+  /** auth-service's durable consumer of user deletions (erases sessions and throttle rows). */
+  auth: 'auth_service',
 } as const;
 
 /** Subject of a published users event, and the wildcard covering all of them. */

@@ -3,6 +3,7 @@ import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import { DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 
 export { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+export { nanos } from '@nats-io/nats-core';
 export type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, PubAck } from '@nats-io/jetstream';
 
 /** Published copies of events are kept this long (they carry ids, never personal data). */

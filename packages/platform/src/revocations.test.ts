@@ -4,7 +4,7 @@ import type { KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from './logger.js';
-import { openRevocations, RevocationCache, revokeSessionTokens, revokeUserTokens } from './revocations.js';
+import { ALL_VERSIONS, openRevocations, RevocationCache, revokeSessionTokens, revokeUserTokens } from './revocations.js';
 
 const NATS_URL = process.env.NATS_URL;
 if (!NATS_URL) throw new Error('revocations.test.ts needs a NATS server: set NATS_URL, e.g. NATS_URL=nats://127.0.0.1:4222');
@@ -112,63 +112,71 @@ describe('RevocationCache', () => {
     expect((await kv.get(revocationKey.session(sid)))?.json()).toEqual({ revoked_at: at });
   });
 
-  it('refuses tokens of a user issued before the revocation instant (fractional iat), not at or after it', async () => {
+  it('refuses tokens of a user below the revoked version, whenever they were signed, and no others', async () => {
     const kv = await bucket();
     const { cache } = await startCache(kv);
     const user = randomUUID();
     const other = randomUUID();
     const sid = randomUUID();
-    const at = Date.now() - 5_000; // an integer millisecond instant
-    expect(Number.isInteger(at)).toBe(true);
+    const now = seconds(Date.now());
 
-    await revokeUserTokens(kv, user, at);
-    await within(1_000, () => cache.isRevoked(user, seconds(at - 1), sid));
+    await revokeUserTokens(kv, user, 7);
+    expect((await kv.get(revocationKey.user(user)))?.json()).toEqual({ below_version: 7 });
+    await within(1_000, () => cache.isRevoked(user, now, sid, 6));
 
-    // issued before `at`, down to the millisecond
-    expect(cache.isRevoked(user, seconds(at - 1))).toBe(true);
-    expect(cache.isRevoked(user, seconds(at) - 0.0005)).toBe(true);
-    expect(cache.isRevoked(user, Math.floor(seconds(at)) - 1)).toBe(true); // whole-second iat
-    expect(cache.isRevoked(user, seconds(at - 3_600_000), randomUUID())).toBe(true);
-    // issued at or after `at`: a token from the new login stands
-    expect(cache.isRevoked(user, seconds(at))).toBe(false);
-    expect(cache.isRevoked(user, seconds(at + 1))).toBe(false);
-    expect(cache.isRevoked(user, seconds(at) + 0.0005)).toBe(false);
-    expect(cache.isRevoked(user, seconds(at + 60_000), sid)).toBe(false);
+    // below version 7: refused even when signed after the revocation (a racing refresh)
+    expect(cache.isRevoked(user, now + 60, undefined, 6)).toBe(true);
+    expect(cache.isRevoked(user, now - 3_600, randomUUID(), 1)).toBe(true);
+    expect(cache.isRevoked(user, now)).toBe(true); // a token without a version counts as 0
+    // at or above it: a token read after the change stands
+    expect(cache.isRevoked(user, now - 3_600, sid, 7)).toBe(false);
+    expect(cache.isRevoked(user, now, sid, 8)).toBe(false);
     // other users are untouched
-    expect(cache.isRevoked(other, seconds(at - 1))).toBe(false);
+    expect(cache.isRevoked(other, now, undefined, 0)).toBe(false);
   });
 
-  it('a later user revocation moves the instant forward', async () => {
+  it('only ever raises the version: a late, lower write (a replayed event) does not lift a newer revocation', async () => {
     const kv = await bucket();
     const { cache } = await startCache(kv);
     const user = randomUUID();
-    const first = Date.now() - 10_000;
-    await revokeUserTokens(kv, user, first);
-    await within(1_000, () => cache.isRevoked(user, seconds(first - 1)));
-    expect(cache.isRevoked(user, seconds(first + 1_000))).toBe(false);
+    await revokeUserTokens(kv, user, 5);
+    await within(1_000, () => cache.isRevoked(user, 0, undefined, 4));
+    expect(cache.isRevoked(user, 0, undefined, 5)).toBe(false);
 
-    const second = first + 5_000;
-    await revokeUserTokens(kv, user, second);
-    await within(1_000, () => cache.isRevoked(user, seconds(first + 1_000)));
-    expect(cache.isRevoked(user, seconds(second + 1))).toBe(false);
+    await revokeUserTokens(kv, user, 9);
+    await revokeUserTokens(kv, user, 5);
+    await Promise.all([revokeUserTokens(kv, user, 6), revokeUserTokens(kv, user, 8), revokeUserTokens(kv, user, 3)]);
+    expect((await kv.get(revocationKey.user(user)))?.json()).toEqual({ below_version: 9 });
+    await within(1_000, () => cache.isRevoked(user, 0, undefined, 8));
+    expect(cache.isRevoked(user, 0, undefined, 9)).toBe(false);
+  });
+
+  it('still honours the older instant form {revoked_before}', async () => {
+    const kv = await bucket();
+    const { cache } = await startCache(kv);
+    const user = randomUUID();
+    const at = Date.now() - 5_000;
+    await kv.put(revocationKey.user(user), JSON.stringify({ revoked_before: at }));
+    await within(1_000, () => cache.isRevoked(user, seconds(at - 1)));
+    expect(cache.isRevoked(user, seconds(at) - 0.0005, undefined, 3)).toBe(true);
+    expect(cache.isRevoked(user, seconds(at + 1))).toBe(false);
   });
 
   it('a cache started after the entries were written sees them as soon as start resolves (restart)', async () => {
     const kv = await bucket();
     const revokedUser = randomUUID();
-    const at = Date.now();
     const sids = Array.from({ length: 20 }, () => randomUUID());
     for (const sid of sids) await revokeSessionTokens(kv, sid);
-    await revokeUserTokens(kv, revokedUser, at);
+    await revokeUserTokens(kv, revokedUser, 4);
 
     const t0 = Date.now();
     const { cache } = await startCache(kv);
     // no polling: the start resolves only once the stored entries are loaded, and not by the 5 s fallback
     expect(Date.now() - t0).toBeLessThan(2_500);
     for (const sid of sids) expect(cache.isRevoked(randomUUID(), seconds(Date.now()), sid)).toBe(true);
-    expect(cache.isRevoked(revokedUser, seconds(at - 1))).toBe(true);
-    expect(cache.isRevoked(revokedUser, seconds(at + 1))).toBe(false);
-    expect(cache.isRevoked(randomUUID(), seconds(at - 1), randomUUID())).toBe(false);
+    expect(cache.isRevoked(revokedUser, seconds(Date.now()), undefined, 3)).toBe(true);
+    expect(cache.isRevoked(revokedUser, seconds(Date.now()), undefined, 4)).toBe(false);
+    expect(cache.isRevoked(randomUUID(), seconds(Date.now()), randomUUID())).toBe(false);
   });
 
   it('two caches on one bucket (two gateway replicas) both see a revocation', async () => {
@@ -185,14 +193,13 @@ describe('RevocationCache', () => {
     const { cache } = await startCache(kv);
     const user = randomUUID();
     const sid = randomUUID();
-    const at = Date.now();
     await revokeSessionTokens(kv, sid);
-    await revokeUserTokens(kv, user, at);
-    await within(1_000, () => cache.isRevoked(randomUUID(), 0, sid) && cache.isRevoked(user, seconds(at - 1)));
+    await revokeUserTokens(kv, user, 2);
+    await within(1_000, () => cache.isRevoked(randomUUID(), 0, sid) && cache.isRevoked(user, 0, undefined, 1));
 
     await kv.delete(revocationKey.session(sid));
     await kv.delete(revocationKey.user(user));
-    await within(1_000, () => !cache.isRevoked(randomUUID(), 0, sid) && !cache.isRevoked(user, seconds(at - 1)));
+    await within(1_000, () => !cache.isRevoked(randomUUID(), 0, sid) && !cache.isRevoked(user, 0, undefined, 1));
   });
 
   it('ignores a malformed user entry instead of revoking on it', async () => {
@@ -228,9 +235,9 @@ describe('RevocationCache.prune', () => {
     const kv = await bucket();
     const { cache } = await startCache(kv);
     const [user, session] = [randomUUID(), randomUUID()];
-    await revokeUserTokens(kv, user, Number.MAX_SAFE_INTEGER);
+    await revokeUserTokens(kv, user, ALL_VERSIONS);
     await revokeSessionTokens(kv, session);
-    await within(2000, () => cache.isRevoked(user, seconds(Date.now())) && cache.isRevoked(randomUUID(), 0, session));
+    await within(2000, () => cache.isRevoked(user, seconds(Date.now()), undefined, 1_000_000) && cache.isRevoked(randomUUID(), 0, session));
     expect(cache.prune()).toBe(0);
     expect(cache.size).toBe(2);
     expect(cache.prune(Date.now() + (MAX_ACCESS_TOKEN_TTL_SECONDS + 120) * 1000)).toBe(2);

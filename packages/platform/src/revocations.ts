@@ -16,9 +16,30 @@ export async function openRevocations(nc: NatsConnection, namespace: string | un
   });
 }
 
-export async function revokeUserTokens(kv: KV, userId: string, at = Date.now()): Promise<void> {
-  const value: UserRevocation = { revoked_before: at };
-  await kv.put(revocationKey.user(userId), JSON.stringify(value));
+/** Version that refuses every token of a user, whatever it carries (deletion). */
+export const ALL_VERSIONS = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Refuse the user's tokens whose authorization version is below `belowVersion`. Writers race (the
+ * fast path after a commit, the relay replaying the same event later, two role changes), so the
+ * record only ever grows: a compare-and-set on the entry's revision keeps the highest version.
+ */
+export async function revokeUserTokens(kv: KV, userId: string, belowVersion: number): Promise<void> {
+  const key = revocationKey.user(userId);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const current = await kv.get(key);
+    const stored = current?.operation === 'PUT' ? UserRevocation.safeParse(parseJson(current.string())) : undefined;
+    if (stored?.success && (stored.data.below_version ?? -1) >= belowVersion) return;
+    const value: UserRevocation = { below_version: belowVersion };
+    try {
+      if (current) await kv.update(key, JSON.stringify(value), current.revision);
+      else await kv.create(key, JSON.stringify(value));
+      return;
+    } catch (e) {
+      // Someone wrote in between: read again and compare.
+      if (attempt === 19) throw e;
+    }
+  }
 }
 
 /** Refuse every token of one session (logout, refresh-token reuse, password change elsewhere). */
@@ -29,8 +50,8 @@ export async function revokeSessionTokens(kv: KV, sessionId: string, at = Date.n
 
 /** In-memory view of the bucket, kept current by a watch. */
 export class RevocationCache {
-  /** user id → tokens issued before this instant are refused. */
-  private readonly users = new Map<string, { before: number; seenAt: number }>();
+  /** user id → tokens below this version (or issued before this instant, older records) are refused. */
+  private readonly users = new Map<string, { belowVersion: number; before: number; seenAt: number }>();
   /** session id → when we learnt it was revoked. */
   private readonly sessions = new Map<string, number>();
   private stopped = false;
@@ -69,7 +90,8 @@ export class RevocationCache {
     const [kind, id] = [key.slice(0, key.indexOf('.')), key.slice(key.indexOf('.') + 1)];
     if (kind === 'user') {
       const parsed = value === undefined ? undefined : UserRevocation.safeParse(parseJson(value));
-      if (parsed?.success) this.users.set(id, { before: parsed.data.revoked_before, seenAt: Date.now() });
+      if (parsed?.success)
+        this.users.set(id, { belowVersion: parsed.data.below_version ?? 0, before: parsed.data.revoked_before ?? 0, seenAt: Date.now() });
       else if (value === undefined) this.users.delete(id);
       else this.log.warn({ key }, 'ignoring malformed revocation entry');
     } else if (kind === 'session') {
@@ -78,11 +100,14 @@ export class RevocationCache {
     }
   }
 
-  /** True when a token of `userId`, of session `sessionId`, issued at `issuedAtSeconds`, has been revoked. */
-  isRevoked(userId: string, issuedAtSeconds: number, sessionId?: string): boolean {
+  /**
+   * True when a token of `userId`, of session `sessionId`, issued at `issuedAtSeconds` with
+   * authorization version `version`, has been revoked.
+   */
+  isRevoked(userId: string, issuedAtSeconds: number, sessionId?: string, version = 0): boolean {
     if (sessionId && this.sessions.has(sessionId)) return true;
     const entry = this.users.get(userId);
-    return entry !== undefined && issuedAtSeconds * 1000 < entry.before;
+    return entry !== undefined && (version < entry.belowVersion || issuedAtSeconds * 1000 < entry.before);
   }
 
   /**

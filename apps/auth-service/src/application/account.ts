@@ -2,7 +2,7 @@ import { Rpcs } from '@um/contracts';
 import { AppError, type RpcContext } from '@um/platform';
 import type { AuthDeps } from './deps.js';
 import { endSessions, markPasswordChanged } from './sessions.js';
-import { claimAttempt, clearAttempts, passwordCheckKey } from './throttle.js';
+import { passwordCheckKey, throttled } from './throttle.js';
 
 /** `POST /logout`: the caller's session, or with `all` every session of the caller. */
 export async function logout(deps: AuthDeps, req: { user_id: string; session_id: string; all: boolean }): Promise<{ sessions_ended: number }> {
@@ -22,10 +22,12 @@ export async function changePassword(
   ctx: RpcContext,
 ): Promise<{ status: 'changed'; sessions_ended: number }> {
   const meta = { requestId: ctx.requestId, actorId: req.user_id };
-  const key = passwordCheckKey(deps, req.user_id);
-  await claimAttempt(deps, [key]);
-  await deps.rpc.call(Rpcs.users.verifyPassword, { user_id: req.user_id, password: req.current_password }, meta);
-  await clearAttempts(deps, key);
+  await throttled(
+    deps,
+    [passwordCheckKey(deps, req.user_id)],
+    () => deps.rpc.call(Rpcs.users.verifyPassword, { user_id: req.user_id, password: req.current_password }, meta),
+    (err) => err instanceof AppError && err.id === 'users.wrong_password',
+  );
   if (req.current_password === req.new_password)
     throw new AppError('invalid_argument', 'auth.password_unchanged', 'The new password must differ from the current one', [
       { field: 'new_password', message: 'must differ from the current password' },

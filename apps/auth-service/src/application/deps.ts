@@ -3,8 +3,10 @@ import type { Logger, Pool, RpcClient } from '@um/platform';
 import type { SigningKey } from '../keys/key-store.js';
 
 export interface ThrottleSettings {
-  /** Failures allowed before delays start. */
+  /** Failed password checks per account (or device, or password change) before delays start. */
   freeAttempts: number;
+  /** Failed password checks per client address before delays start: high, many users share an address. */
+  addressFreeAttempts: number;
   /** Longest delay for one account: a stranger cannot lock a user out for longer. */
   accountMaxDelaySeconds: number;
   /** Longest delay for one client address. */
@@ -23,7 +25,13 @@ export interface AuthDeps {
   revokeSessions: (sessionIds: string[]) => Promise<void>;
   accessTokenTtl: number;
   refreshTokenTtl: number;
+  /** A spent refresh token presented again within this many seconds gets its successor instead of ending the session (0: never). */
+  refreshReuseIntervalSeconds: number;
   throttle: ThrottleSettings;
+  /** HMAC key of throttle counters. */
+  throttleSecret: Buffer;
+  /** HMAC key of device cookies. */
+  deviceSecret: Buffer;
   clock: () => Date;
   log: Logger;
 }

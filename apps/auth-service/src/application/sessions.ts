@@ -1,8 +1,9 @@
-import { Rpcs, type LoginReply, type LoginRequest, type SessionTokens, type User } from '@um/contracts';
+import { Rpcs, type LoginRequest, type LoginRpcReply, type SessionTokens, type TokenSubject } from '@um/contracts';
 import { AppError, uuidv7, withTransaction, type PoolClient, type RpcContext } from '@um/platform';
 import type { AuthDeps } from './deps.js';
-import { claimAttempt, clearAttempts, loginKeys } from './throttle.js';
-import { hashToken, issueAccessToken, newRefreshToken } from './tokens.js';
+import { issueDeviceToken, readDeviceToken } from './devices.js';
+import { loginKeys, throttled } from './throttle.js';
+import { hashToken, issueAccessToken, newRefreshToken, openSuccessor, sealSuccessor } from './tokens.js';
 
 const invalidRefresh = () => new AppError('unauthenticated', 'auth.refresh_invalid', 'The refresh token is invalid, expired or revoked');
 
@@ -19,15 +20,11 @@ async function openSession(deps: AuthDeps, client: PoolClient, userId: string, v
   const sessionId = uuidv7(now.getTime());
   const expires = new Date(now.getTime() + deps.refreshTokenTtl * 1000);
   await client.query('INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $3, $4)', [sessionId, userId, now, expires]);
-  return { sessionId, refreshToken: await storeRefreshToken(client, sessionId, now, expires) };
-}
-
-/** A new refresh token of a session; only its hash is stored. */
-async function storeRefreshToken(client: PoolClient, sessionId: string, now: Date, expires: Date): Promise<string> {
   const { token, hash } = newRefreshToken();
   await client.query('INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)', [hash, sessionId, now, expires]);
-  return token;
+  return { sessionId, refreshToken: token };
 }
+
 
 /** From now on no session may be opened from a password check made before this instant. */
 export async function markPasswordChanged(deps: AuthDeps, userId: string): Promise<void> {
@@ -38,36 +35,53 @@ export async function markPasswordChanged(deps: AuthDeps, userId: string): Promi
   );
 }
 
-async function tokensFor(deps: AuthDeps, user: Pick<User, 'id' | 'role'>, sessionId: string, refreshToken: string): Promise<SessionTokens> {
+/** Tokens for a session, with the role and authorization version read right before signing. */
+async function tokensFor(deps: AuthDeps, subject: TokenSubject, sessionId: string, refreshToken: string): Promise<SessionTokens> {
   return {
-    access_token: await issueAccessToken(deps.signingKey(), user, sessionId, deps.accessTokenTtl, deps.clock().getTime()),
+    access_token: await issueAccessToken(deps.signingKey(), subject, sessionId, deps.accessTokenTtl, deps.clock().getTime()),
     token_type: 'bearer',
     expires_in: deps.accessTokenTtl,
     refresh_token: refreshToken,
   };
 }
 
+/** Only a refused password counts as a failed attempt; an unreachable users-service counts nothing. */
+const isWrongPassword = (err: unknown) => err instanceof AppError && err.code === 'unauthenticated';
+
 /**
- * Log in with username or email. Every attempt is counted (per account and per client address)
- * before the password is checked; the check itself happens in users-service, where the hash is.
+ * Log in with username or email. The attempt is claimed on the throttle before the password is
+ * checked (in users-service, where the hash is) and settled by the outcome: only a wrong password
+ * counts. The account counter is the account's, whichever of its names was typed, or this device's
+ * when the caller presents a device cookie of that account; every success renews the cookie.
  */
-export async function login(deps: AuthDeps, req: LoginRequest, ctx: RpcContext): Promise<LoginReply> {
-  const keys = loginKeys(deps, req.username, req.client_ip);
-  await claimAttempt(deps, keys);
+export async function login(deps: AuthDeps, req: LoginRequest, ctx: RpcContext): Promise<LoginRpcReply> {
+  const meta = { requestId: ctx.requestId };
+  const account = await deps.rpc.call(Rpcs.users.resolveLogin, { login: req.username }, meta);
+  const device = readDeviceToken(deps.deviceSecret, req.device_token);
+  const deviceId = device && account.user_id && device.userId === account.user_id ? device.id : undefined;
+  const keys = loginKeys(deps, { subject: account.subject, userId: account.user_id, deviceId }, req.client_ip);
   const verifiedAt = deps.clock();
-  const user = await deps.rpc.call(Rpcs.users.verifyCredentials, { username: req.username, password: req.password }, { requestId: ctx.requestId });
-  await clearAttempts(deps, keys[0]!);
+  const user = await throttled(deps, keys, () => deps.rpc.call(Rpcs.users.verifyCredentials, { username: req.username, password: req.password }, meta), isWrongPassword);
   const { sessionId, refreshToken } = await withTransaction(deps.pool, (client) => openSession(deps, client, user.id, verifiedAt));
-  ctx.log.info({ user_id: user.id, session_id: sessionId }, 'login succeeded');
-  return { ...(await tokensFor(deps, user, sessionId, refreshToken)), user };
+  const subject = await deps.rpc.call(Rpcs.users.tokenSubject, { user_id: user.id }, meta);
+  ctx.log.info({ user_id: user.id, session_id: sessionId, known_device: deviceId !== undefined }, 'login succeeded');
+  return { ...(await tokensFor(deps, subject, sessionId, refreshToken)), user, device_token: issueDeviceToken(deps.deviceSecret, user.id, deviceId) };
 }
 
-type RefreshOutcome = { ok: true; userId: string; sessionId: string; refreshToken: string } | { ok: false; revoke?: string; reason: string };
+type RefreshOutcome = { ok: true; sessionId: string; refreshToken: string } | { ok: false; revoke?: string; reason: string };
+
+interface TokenRow {
+  session_id: string;
+  spent_at: Date | null;
+  expires_at: Date;
+  successor_enc: Buffer | null;
+}
 
 /**
- * Rotate: spend the refresh token, hand out a new one and a new access token. Presenting a spent
- * token again revokes the whole session (RFC 9700 reuse detection). The session row is locked, so
- * concurrent refreshes of one family run one at a time and at most one of them succeeds.
+ * Rotate: spend the refresh token, hand out a new one and a new access token. The session row is
+ * locked, so concurrent refreshes of one family run one at a time. A spent token presented again
+ * within REFRESH_REUSE_INTERVAL of its rotation (two tabs refreshing at once) gets the session's
+ * live token back instead; later, it is RFC 9700 reuse and revokes the whole session.
  */
 export async function refresh(deps: AuthDeps, token: string, ctx: RpcContext): Promise<SessionTokens> {
   const hash = hashToken(token);
@@ -78,9 +92,9 @@ export async function refresh(deps: AuthDeps, token: string, ctx: RpcContext): P
     [hash],
   );
   if (!owner.rows[0]) throw invalidRefresh();
-  let user: User;
+  let subject: TokenSubject;
   try {
-    user = await deps.rpc.call(Rpcs.users.get, { user_id: owner.rows[0].user_id }, { requestId: ctx.requestId });
+    subject = await deps.rpc.call(Rpcs.users.tokenSubject, { user_id: owner.rows[0].user_id }, { requestId: ctx.requestId });
   } catch (e) {
     if (e instanceof AppError && e.code === 'not_found') {
       await endSessions(deps, owner.rows[0].user_id, { only: owner.rows[0].session_id }, 'user_deleted');
@@ -91,30 +105,59 @@ export async function refresh(deps: AuthDeps, token: string, ctx: RpcContext): P
 
   const outcome = await withTransaction<RefreshOutcome>(deps.pool, async (client) => {
     const now = deps.clock();
-    const { rows } = await client.query<{ session_id: string; user_id: string; spent_at: Date | null; expires_at: Date; revoked_at: Date | null; session_expires: Date }>(
-      `SELECT t.session_id, s.user_id, t.spent_at, t.expires_at, s.revoked_at, s.expires_at AS session_expires
+    const { rows } = await client.query<TokenRow & { revoked_at: Date | null; session_expires: Date }>(
+      `SELECT t.session_id, t.spent_at, t.expires_at, t.successor_enc, s.revoked_at, s.expires_at AS session_expires
          FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
         WHERE t.token_hash = $1 FOR UPDATE OF s, t`,
       [hash],
     );
     const row = rows[0];
     if (!row || row.revoked_at) return { ok: false, reason: 'unknown or revoked' };
+    if (row.session_expires <= now) return { ok: false, reason: 'expired' };
     if (row.spent_at) {
+      const live = await liveSuccessor(deps, client, token, row, now);
+      if (live) {
+        await client.query('UPDATE sessions SET last_used_at = $2 WHERE id = $1', [row.session_id, now]);
+        return { ok: true, sessionId: row.session_id, refreshToken: live };
+      }
       await client.query("UPDATE sessions SET revoked_at = $2, revoked_reason = 'refresh_token_reuse' WHERE id = $1", [row.session_id, now]);
       return { ok: false, revoke: row.session_id, reason: 'reuse detected: session revoked' };
     }
-    if (row.expires_at <= now || row.session_expires <= now) return { ok: false, reason: 'expired' };
-    await client.query('UPDATE refresh_tokens SET spent_at = $2 WHERE token_hash = $1', [hash, now]);
-    const refreshToken = await storeRefreshToken(client, row.session_id, now, row.session_expires);
+    if (row.expires_at <= now) return { ok: false, reason: 'expired' };
+    const { token: next, hash: nextHash } = newRefreshToken();
+    await client.query('UPDATE refresh_tokens SET spent_at = $2, successor_enc = $3 WHERE token_hash = $1', [hash, now, sealSuccessor(token, next)]);
+    await client.query('INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)', [nextHash, row.session_id, now, row.session_expires]);
     await client.query('UPDATE sessions SET last_used_at = $2 WHERE id = $1', [row.session_id, now]);
-    return { ok: true, userId: row.user_id, sessionId: row.session_id, refreshToken };
+    return { ok: true, sessionId: row.session_id, refreshToken: next };
   });
   if (!outcome.ok) {
     if (outcome.revoke) await deps.revokeSessions([outcome.revoke]);
     ctx.log.warn({ reason: outcome.reason, ...(outcome.revoke ? { session_id: outcome.revoke } : {}) }, 'refresh refused');
     throw invalidRefresh();
   }
-  return tokensFor(deps, user, outcome.sessionId, outcome.refreshToken);
+  return tokensFor(deps, subject, outcome.sessionId, outcome.refreshToken);
+}
+
+/** Longest chain of rotations followed from one spent token (each hop within the reuse interval). */
+const MAX_SUCCESSOR_HOPS = 20;
+
+/**
+ * The session's live refresh token, reached from a spent one through successors sealed under each
+ * spent token, provided every hop was spent within the reuse interval; else undefined (reuse).
+ */
+async function liveSuccessor(deps: AuthDeps, client: PoolClient, spent: string, row: TokenRow, now: Date): Promise<string | undefined> {
+  const graceMs = deps.refreshReuseIntervalSeconds * 1000;
+  let [token, current] = [spent, row];
+  for (let hop = 0; hop < MAX_SUCCESSOR_HOPS; hop++) {
+    if (!current.spent_at) return current.expires_at > now ? token : undefined;
+    if (now.getTime() - current.spent_at.getTime() > graceMs || !current.successor_enc) return undefined;
+    const next = openSuccessor(token, current.successor_enc);
+    if (!next) return undefined;
+    const { rows } = await client.query<TokenRow>('SELECT session_id, spent_at, expires_at, successor_enc FROM refresh_tokens WHERE token_hash = $1', [hashToken(next)]);
+    if (!rows[0] || rows[0].session_id !== row.session_id) return undefined;
+    [token, current] = [next, rows[0]];
+  }
+  return undefined;
 }
 
 /**

@@ -68,7 +68,7 @@ export class TokenVerifier {
     }
     const claims = AccessClaims.safeParse(payload);
     if (!claims.success) throw new AppError('unauthenticated', 'auth.token_claims', 'The access token is invalid');
-    if (this.revocations.isRevoked(claims.data.sub, claims.data.iat, claims.data.sid))
+    if (this.revocations.isRevoked(claims.data.sub, claims.data.iat, claims.data.sid, claims.data.ver))
       throw new AppError('unauthenticated', 'auth.token_revoked', 'The access token has been revoked');
     return { userId: claims.data.sub, role: claims.data.role, tokenId: claims.data.jti, sessionId: claims.data.sid };
   }

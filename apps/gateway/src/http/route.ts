@@ -28,6 +28,8 @@ export interface RouteDef<B extends Schema | undefined = Schema | undefined, Q e
   summary: string;
   /** The one RPC this route forwards to; `ctx.call` refuses any other. */
   rpc: Rpc;
+  /** What the route answers, when it is not the RPC's reply as is (documentation). */
+  reply?: z.ZodType;
   body?: B;
   query?: Q;
   /** Path parameters that fail this schema name nothing that exists: 404. */

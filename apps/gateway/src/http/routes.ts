@@ -4,6 +4,7 @@ import {
   CreateUser,
   ListUsers,
   Login,
+  LoginReply,
   Refresh,
   RegisterUser,
   Rpcs,
@@ -16,6 +17,7 @@ import {
 import type { Request } from 'express';
 import { z } from 'zod';
 import type { RouteKey } from '../access/policy.js';
+import { deviceCookie, readDeviceCookie } from './device-cookie.js';
 import { defineRoute, type Mount, type RouteDef, type RouteResult } from './route.js';
 
 /** X-Total-Count and RFC 8288 Link (next/prev) for a page, keeping the caller's other query parameters. */
@@ -56,7 +58,11 @@ export const routes: RouteDef[] = [
     summary: 'Exchange username (or email) and password for tokens',
     body: Login,
     rpc: Rpcs.auth.login,
-    handle: async ({ body }, ctx) => ({ body: await ctx.call(Rpcs.auth.login, { ...body, client_ip: clientIp(ctx.req) }), headers: noStore }),
+    reply: LoginReply,
+    handle: async ({ body }, ctx) => {
+      const { device_token, ...reply } = await ctx.call(Rpcs.auth.login, { ...body, client_ip: clientIp(ctx.req), device_token: readDeviceCookie(ctx.req) });
+      return { body: reply, headers: { ...noStore, 'Set-Cookie': deviceCookie(device_token, ctx.req.secure) } };
+    },
   }),
   defineRoute({
     route: 'POST /refresh',

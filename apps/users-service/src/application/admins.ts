@@ -1,15 +1,46 @@
 import { AppError, type PoolClient } from '@um/platform';
+import type { CallerMeta } from './deps.js';
 
 /**
- * Refuse to leave the system without an admin. Changes to who is an admin take one lock, so two
+ * Who is an admin is decided under one advisory lock: role changes and deletions take it exclusively,
+ * every privileged command shared. A privileged command therefore sees the actor's role as of after
+ * any role change that committed before it, and a demotion waits for the admin's commands in flight.
+ */
+const ADMINS_LOCK = "hashtextextended('users.admins', 0)";
+
+/** Take the admins lock exclusively (role changes, deletions) for the rest of the transaction. */
+export async function lockAdmins(client: PoolClient): Promise<void> {
+  await client.query(`SELECT pg_advisory_xact_lock(${ADMINS_LOCK})`);
+}
+
+/**
+ * Refuse to leave the system without an admin. Call with the admins lock held exclusively, so two
  * admins demoting each other at once cannot both succeed.
  */
 export async function keepAnAdmin(client: PoolClient, userId: string, action: string): Promise<void> {
-  await client.query("SELECT pg_advisory_xact_lock(hashtextextended('users.admins', 0))");
   const { rows } = await client.query<{ target_is_admin: boolean; others: number }>(
     `SELECT bool_or(id = $1) AS target_is_admin, count(*) FILTER (WHERE id <> $1)::int AS others FROM users WHERE role = 'admin'`,
     [userId],
   );
   if (rows[0]?.target_is_admin && rows[0].others === 0)
     throw new AppError('already_exists', 'users.last_admin', `The last admin cannot be ${action}; make another user an admin first`);
+}
+
+/**
+ * A privileged command: the actor must be an admin now, in this service's own data, not merely
+ * according to the role claim the gateway saw in a token (which may predate a demotion). With
+ * `self`, acting on one's own account needs no admin. Commands from the service itself (start-up)
+ * carry `system`. `exclusive` says the caller already holds the admins lock exclusively.
+ */
+export async function requireAdmin(
+  client: PoolClient,
+  meta: CallerMeta,
+  opts: { self?: string; exclusive?: boolean } = {},
+): Promise<void> {
+  if (meta.system) return;
+  if (opts.self !== undefined && meta.actorId === opts.self) return;
+  if (!meta.actorId) throw new AppError('permission_denied', 'users.actor_missing', 'You are not allowed to do this');
+  if (!opts.exclusive) await client.query(`SELECT pg_advisory_xact_lock_shared(${ADMINS_LOCK})`);
+  const { rows } = await client.query<{ role: string }>('SELECT role FROM users WHERE id = $1', [meta.actorId]);
+  if (rows[0]?.role !== 'admin') throw new AppError('permission_denied', 'users.actor_not_admin', 'You are not allowed to do this');
 }

@@ -1,29 +1,35 @@
 import type { User } from '@um/contracts';
+import { ALL_VERSIONS } from '@um/platform';
 import { shredStream } from '../event-store/event-store.js';
-import { keepAnAdmin } from './admins.js';
+import { keepAnAdmin, lockAdmins, requireAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
+import { revokeAfterCommit } from './revoke-tokens.js';
 import { getUser } from './queries.js';
 
 /**
- * Delete a user: tombstone event, projection row, credentials and the data key go in one
- * transaction, so the personal data in earlier events is unreadable from then on. The
- * revocation is written before commit, so a committed delete always has its tokens refused.
+ * Delete a user (oneself, or anyone as an admin): tombstone event, projection row, credentials and
+ * the data key go in one transaction, so the personal data in earlier events is unreadable from
+ * then on. Every token of the user is refused once it commits (and again when the relay publishes
+ * the tombstone, should this process die in between).
  */
 export async function deleteUser(deps: UsersDeps, userId: string, meta: CallerMeta): Promise<User> {
-  return handleCommand(deps, userId, { type: 'DeleteUser', data: { user_id: userId } }, meta, {
+  const user = await handleCommand(deps, userId, { type: 'DeleteUser', data: { user_id: userId } }, meta, {
     prepare: async (client) => {
-      const user = await getUser(client, userId, true);
+      await lockAdmins(client);
+      await requireAdmin(client, meta, { self: userId, exclusive: true });
+      const found = await getUser(client, userId, true);
       await keepAnAdmin(client, userId, 'deleted');
-      return user;
+      return found;
     },
-    after: async (client, _stored, user) => {
+    after: async (client, _stored, found) => {
       // Erase personal data: the key (so stored events become unreadable), credentials, tokens.
       await shredStream(client, userId);
       await client.query('DELETE FROM credentials WHERE user_id = $1', [userId]);
       await client.query('DELETE FROM email_confirmations WHERE user_id = $1', [userId]);
-      await deps.revokeTokens(userId, { forever: true });
-      return user;
+      return found;
     },
   });
+  await revokeAfterCommit(deps, userId, ALL_VERSIONS);
+  return user;
 }

@@ -6,10 +6,11 @@ export interface UsersDeps {
   pool: Pool;
   hasher: PasswordHasher;
   /**
-   * Make every token of the user issued before now invalid, on every gateway; `forever` refuses any
-   * token of that user, also ones signed in the instants before the change commits (deletion).
+   * Refuse, on every gateway, the user's tokens whose authorization version is below
+   * `belowVersion` (`ALL_VERSIONS` for a deleted user). Called after the change commits; the relay
+   * calls it again for the same event, so a crash in between loses nothing.
    */
-  revokeTokens: (userId: string, opts?: { forever?: boolean }) => Promise<void>;
+  revokeTokens: (userId: string, belowVersion: number) => Promise<void>;
   clock: () => Date;
   log: Logger;
   emailConfirmation: { ttlSeconds: number; resendIntervalSeconds: number };
@@ -17,8 +18,10 @@ export interface UsersDeps {
   registrationLimit: { perWindow: number; windowSeconds: number };
 }
 
-/** Who asked, for event metadata. */
+/** Who asked: for event metadata and for the privileged commands' check of the actor. */
 export interface CallerMeta {
   requestId: string;
   actorId: string | null;
+  /** The service itself (the admin bootstrap at start-up), not a caller. */
+  system?: boolean;
 }

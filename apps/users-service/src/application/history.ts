@@ -1,17 +1,21 @@
 import type { History, Role } from '@um/contracts';
-import { AppError } from '@um/platform';
+import { AppError, withTransaction } from '@um/platform';
 import { readStream, type StoredEvent } from '../event-store/event-store.js';
-import type { UsersDeps } from './deps.js';
+import { requireAdmin } from './admins.js';
+import type { CallerMeta, UsersDeps } from './deps.js';
 
 type Changes = Record<string, { from: unknown; to: unknown }>;
 
 /**
  * A user's events, newest first, with who did what and, for registrations and updates, each field's
  * value before and after. Secrets never appear (there are none in events). An erased user shows only
- * the tombstone.
+ * the tombstone. One's own history, or anyone's for an admin.
  */
-export async function userHistory(deps: UsersDeps, userId: string): Promise<History> {
-  const stream = await readStream(deps.pool, userId);
+export async function userHistory(deps: UsersDeps, userId: string, meta: CallerMeta): Promise<History> {
+  const stream = await withTransaction(deps.pool, async (client) => {
+    await requireAdmin(client, meta, { self: userId });
+    return readStream(client, userId);
+  });
   if (!stream.length) throw new AppError('not_found', 'users.not_found', 'User not found');
   const tombstone = stream.find((e) => e.type === 'UserDeleted');
   if (tombstone) return [entry(tombstone, undefined)];

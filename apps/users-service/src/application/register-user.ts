@@ -1,6 +1,7 @@
 import type { RegisterUser, Role, User } from '@um/contracts';
 import { uuidv7 } from '@um/platform';
 import { assertNotTaken } from '../projections/users-projection.js';
+import { requireAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
 import { getUser } from './queries.js';
@@ -23,6 +24,10 @@ export async function registerUser(
   const { username, email, fio, birthday, tags } = req;
   const data = { user_id: userId, username, email, fio, birthday, tags, role: req.role ?? 'user' };
   return handleCommand(deps, userId, { type: 'RegisterUser', data }, meta, {
+    // Creating an admin is itself privileged: the actor must be an admin now.
+    prepare: async (client) => {
+      if (data.role === 'admin') await requireAdmin(client, meta);
+    },
     after: async (client) => {
       await client.query('INSERT INTO credentials (user_id, password_hash) VALUES ($1, $2)', [userId, passwordHash]);
       return getUser(client, userId);

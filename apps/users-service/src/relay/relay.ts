@@ -16,6 +16,8 @@ export interface RelayOptions {
   batchSize?: number;
   /** Made ready before publishing (e.g. create the stream); retried until it succeeds. */
   prepare?: () => Promise<void>;
+  /** Side effects an event must have had before it counts as published (token revocations); a failure retries the event. */
+  beforePublish?: (event: PublishedUserEvent) => Promise<void>;
 }
 
 interface OutboxRow {
@@ -195,6 +197,7 @@ export class EventRelay {
     );
     for (const row of rows) {
       const event = toPublished(row);
+      await this.o.beforePublish?.(event);
       await this.o.publish(usersEventSubject(this.o.namespace, event.type), JSON.stringify(event), event.event_id);
       await pool.query(
         `INSERT INTO "${schema}".relay_checkpoints (name, transaction_id, global_position, updated_at) VALUES ($1, $2::xid8, $3, now())

@@ -19,8 +19,8 @@ export const Login = z.object({
 });
 export type Login = z.infer<typeof Login>;
 
-/** `auth.login`: the HTTP body plus what the gateway knows about the client. */
-export const LoginRequest = Login.extend({ client_ip: z.string().max(64).optional() });
+/** `auth.login`: the HTTP body plus what the gateway knows about the client (its address, its device cookie). */
+export const LoginRequest = Login.extend({ client_ip: z.string().max(64).optional(), device_token: z.string().max(200).optional() });
 export type LoginRequest = z.infer<typeof LoginRequest>;
 
 /** OAuth2-style token reply: a short-lived access token and the session's next refresh token. */
@@ -35,6 +35,9 @@ export type SessionTokens = z.infer<typeof SessionTokens>;
 /** `POST /login` reply: the tokens and the user they belong to. */
 export const LoginReply = SessionTokens.extend({ user: User });
 export type LoginReply = z.infer<typeof LoginReply>;
+/** `auth.login` reply: the HTTP reply plus the device cookie the gateway sets (never in the body). */
+export const LoginRpcReply = LoginReply.extend({ device_token: z.string() });
+export type LoginRpcReply = z.infer<typeof LoginRpcReply>;
 
 /** `POST /refresh` body, and the `auth.refresh` request. */
 export const Refresh = z.object({ refresh_token: z.string({ error: 'is required' }).min(1, 'is required').max(200, 'is too long') });
@@ -78,16 +81,26 @@ export const AccessClaims = z.object({
   sid: z.uuid(),
   /** Issued-at with millisecond precision (RFC 7519 allows fractional NumericDate), so revocations are exact. */
   iat: z.number(),
+  /**
+   * The user's authorization version when the role in this token was read (users-service's stream
+   * version). A role change or deletion refuses every token below the version it created, whenever
+   * the token was signed. Absent in tokens from before versions existed: counts as 0.
+   */
+  ver: z.number().int().nonnegative().default(0),
   exp: z.number().int(),
   jti: z.string(),
 });
 export type AccessClaims = z.infer<typeof AccessClaims>;
 
 /**
- * Revocation records in the revocations bucket. `user.<id>`: the user's tokens issued before this
- * instant (ms) are refused (deletion, role change). `session.<id>`: every token of that session is.
+ * Revocation records in the revocations bucket. `user.<id>`: the user's tokens whose `ver` is below
+ * `below_version` are refused (role change; deletion refuses every version); `revoked_before` (ms,
+ * tokens issued before it) is the older form, still honoured. `session.<id>`: every token of that
+ * session is refused.
  */
-export const UserRevocation = z.object({ revoked_before: z.number().int() });
+export const UserRevocation = z
+  .object({ below_version: z.number().int().nonnegative().optional(), revoked_before: z.number().int().optional() })
+  .refine((r) => r.below_version !== undefined || r.revoked_before !== undefined, 'names a version or an instant');
 export type UserRevocation = z.infer<typeof UserRevocation>;
 export const SessionRevocation = z.object({ revoked_at: z.number().int() });
 export const revocationKey = { user: (id: string) => `user.${id}`, session: (id: string) => `session.${id}` } as const;

@@ -98,6 +98,21 @@ export const VerifyCredentials = z.object({
 });
 export type VerifyCredentials = z.infer<typeof VerifyCredentials>;
 
+/**
+ * `users.token_subject`: what goes into an access token, read in one row: the role and the
+ * authorization version it belongs to (auth-service asks right before signing).
+ */
+export const TokenSubject = z.object({ user_id: z.uuid(), role: Role, authz_version: z.number().int().nonnegative() });
+export type TokenSubject = z.infer<typeof TokenSubject>;
+
+/**
+ * `users.resolve_login`: the account a login name (username or email) stands for, as an opaque
+ * subject for throttling: the user's id when it exists, else the normalised name. Both names of one
+ * account resolve alike, so they share one failure counter.
+ */
+export const ResolveLogin = z.object({ login: z.string().max(254) });
+export const ResolvedLogin = z.object({ subject: z.string(), user_id: z.uuid().nullable() });
+
 /** `GET /confirm-email?token=…` query, and the `users.confirm_email` request. */
 export const ConfirmEmail = z.object({
   token: z.string({ error: 'is required' }).min(1, 'is required').max(200, 'is too long'),

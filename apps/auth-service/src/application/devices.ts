@@ -1,0 +1,33 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Device cookies (OWASP "Slow down online guessing attacks with device cookies"): a browser or app
+ * that has logged into an account before carries a token naming that account, signed by us. A login
+ * presenting one is throttled on its own device counter, not on the account's, so a stranger's
+ * failures from elsewhere cannot keep the owner out; the stranger, without such a token, stays
+ * throttled on the account counter.
+ */
+export interface Device {
+  id: string;
+  userId: string;
+}
+
+const VERSION = 'd1';
+
+const mac = (secret: Buffer, id: string, userId: string) => createHmac('sha256', secret).update(`device|${id}|${userId}`).digest('base64url').slice(0, 32);
+
+/** A new device token for this user (or the same device again, renewed). */
+export function issueDeviceToken(secret: Buffer, userId: string, deviceId = randomBytes(16).toString('base64url')): string {
+  return `${VERSION}.${deviceId}.${userId}.${mac(secret, deviceId, userId)}`;
+}
+
+/** The device a token stands for, if it is one of ours and unaltered; anything else is no device. */
+export function readDeviceToken(secret: Buffer, token: string | undefined): Device | undefined {
+  const parts = token?.split('.');
+  if (!parts || parts.length !== 4 || parts[0] !== VERSION) return undefined;
+  const [, id, userId, given] = parts as [string, string, string, string];
+  if (!/^[A-Za-z0-9_-]{22}$/.test(id) || !/^[0-9a-f-]{36}$/.test(userId)) return undefined;
+  const expected = Buffer.from(mac(secret, id, userId));
+  const actual = Buffer.from(given);
+  return actual.length === expected.length && timingSafeEqual(actual, expected) ? { id, userId } : undefined;
+}

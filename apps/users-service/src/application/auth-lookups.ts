@@ -1,0 +1,30 @@
+import type { TokenSubject } from '@um/contracts';
+import { AppError } from '@um/platform';
+import type pg from 'pg';
+import { emailKey, usernameKey } from '../projections/users-projection.js';
+
+/**
+ * What an access token says about its user, read from one row: the role and the version of the
+ * user's stream it was read at. A role change commits a higher version and revokes every token below
+ * it, so a token signed from a read that raced the change is refused however late it is signed.
+ */
+export async function tokenSubject(db: pg.Pool, userId: string): Promise<TokenSubject> {
+  const { rows } = await db.query<{ id: string; role: TokenSubject['role']; version: number }>('SELECT id, role, version FROM users WHERE id = $1', [userId]);
+  const row = rows[0];
+  if (!row) throw new AppError('not_found', 'users.not_found', 'User not found');
+  return { user_id: row.id, role: row.role, authz_version: row.version };
+}
+
+/**
+ * The account a login name stands for, as auth-service's throttling subject: the user id when the
+ * username or email exists (so both names share one counter), else the normalised name itself.
+ */
+export async function resolveLogin(db: pg.Pool, login: string): Promise<{ subject: string; user_id: string | null }> {
+  const name = login.trim();
+  const { rows } = await db.query<{ id: string }>(
+    'SELECT id FROM users WHERE username_key = $1 OR email_key = $2 ORDER BY (username_key = $1) DESC LIMIT 1',
+    [usernameKey(name), emailKey(name)],
+  );
+  const id = rows[0]?.id ?? null;
+  return { subject: id ? `user:${id}` : `name:${usernameKey(name)}`, user_id: id };
+}
