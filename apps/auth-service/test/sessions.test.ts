@@ -16,8 +16,8 @@ beforeAll(async () => {
   schema = uniqueId('t_auth');
   await migrate(testInfra().databaseUrl, schema, MIGRATIONS_DIR, log);
   pool = createPool(testInfra().databaseUrl, schema);
-  await ensureSigningKey(pool);
-  keys = await loadKeySet(pool);
+  await ensureSigningKey(pool, {});
+  keys = await loadKeySet(pool, {});
 });
 afterAll(async () => {
   await pool?.end();
