@@ -1,9 +1,12 @@
 -- Up Migration
--- Server secrets (HMAC keys for throttle keys and device cookies), made on first start.
+-- Server secrets (HMAC keys for throttle keys and device cookies), made on first start; sealed under
+-- SIGNING_KEY_KEK like the signing keys when it is set, else in clear.
 CREATE TABLE server_secrets (
   name text PRIMARY KEY,
-  secret bytea NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now()
+  secret bytea,
+  secret_sealed jsonb,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  CHECK ((secret IS NULL) <> (secret_sealed IS NULL))
 );
 
 -- Throttling counts failed password checks only: an attempt is claimed before its check ("pending",

@@ -1,12 +1,27 @@
-import { MAX_ACCESS_TOKEN_TTL_SECONDS } from '@um/contracts';
-import { BaseEnv, DatabaseEnv, DurationSeconds, parseConfig, SchemaName } from '@um/platform';
+import { AccessTokenTtl, BaseEnv, DatabaseEnv, DurationSeconds, parseConfig, SchemaName } from '@um/platform';
 import { z } from 'zod';
+import { decodeKek, toKek, type KeyRing } from './keys/key-envelope.js';
+
+/** A key-encryption key: 32 bytes as base64 or hex. The message never echoes the value. */
+const KekText = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z
+    .string()
+    .transform((s, ctx) => {
+      const key = decodeKek(s);
+      if (typeof key === 'string') {
+        ctx.addIssue({ code: 'custom', message: key });
+        return z.NEVER;
+      }
+      return toKek(key);
+    })
+    .optional(),
+);
 
 export const AuthEnv = BaseEnv.extend(DatabaseEnv.shape).extend({
   AUTH_DB_SCHEMA: SchemaName.default('auth_service'),
   /** Lifetime of an access token: `900`, `900s`, `15m`, `1h`… at most 24 hours. */
-  ACCESS_TOKEN_TTL: DurationSeconds.default(900)
-    .pipe(z.number().min(30, 'must be at least 30 seconds').max(MAX_ACCESS_TOKEN_TTL_SECONDS, 'must be at most 24 hours')),
+  ACCESS_TOKEN_TTL: AccessTokenTtl,
   /** Lifetime of a session's refresh tokens (sliding: each refresh keeps the session's end). */
   REFRESH_TOKEN_TTL: DurationSeconds.default(30 * 86400).pipe(z.number().min(60, 'must be at least 60 seconds')),
   /** A spent refresh token presented again within this time gets its successor (two tabs); later it ends the session. `0` turns the grace off. */
@@ -21,8 +36,20 @@ export const AuthEnv = BaseEnv.extend(DatabaseEnv.shape).extend({
   KEY_REFRESH_MS: z.coerce.number().int().min(100).default(30_000),
   /** A new key signs only this long after it was created (default: two refreshes and 5 s). */
   KEY_ACTIVATION_DELAY_MS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).optional()),
-}).transform((c) => ({ ...c, KEY_ACTIVATION_DELAY_MS: c.KEY_ACTIVATION_DELAY_MS ?? 2 * c.KEY_REFRESH_MS + 5000 }));
+  /** Key-encryption key sealing the private signing keys at rest (AES-256-GCM). Unset: keys stay in clear, with a warning. */
+  SIGNING_KEY_KEK: KekText,
+  /** The KEK being rotated away from: keys sealed under it are resealed under SIGNING_KEY_KEK at start. */
+  SIGNING_KEY_KEK_PREVIOUS: KekText,
+})
+  .superRefine((c, ctx) => {
+    if (c.SIGNING_KEY_KEK_PREVIOUS && !c.SIGNING_KEY_KEK)
+      ctx.addIssue({ code: 'custom', path: ['SIGNING_KEY_KEK_PREVIOUS'], message: 'needs SIGNING_KEY_KEK (the KEK to rotate to)' });
+  })
+  .transform((c) => ({ ...c, KEY_ACTIVATION_DELAY_MS: c.KEY_ACTIVATION_DELAY_MS ?? 2 * c.KEY_REFRESH_MS + 5000 }));
 
 export type AuthConfig = Readonly<z.infer<typeof AuthEnv>>;
+
+/** The KEKs that seal and open signing keys. */
+export const signingKeyRing = (c: AuthConfig): KeyRing => ({ current: c.SIGNING_KEY_KEK, previous: c.SIGNING_KEY_KEK_PREVIOUS });
 
 export const loadConfig = (env: NodeJS.ProcessEnv): AuthConfig => parseConfig(AuthEnv, env);

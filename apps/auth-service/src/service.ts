@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { connectNats, createLogger, createPool, jetStreamOf, migrate, openRevocations, revokeSessionTokens, RpcClient, startHealthServer, type Logger } from '@um/platform';
 import type { AuthDeps } from './application/deps.js';
-import type { AuthConfig } from './config.js';
+import { signingKeyRing, type AuthConfig } from './config.js';
 import { serveAuth } from './endpoints.js';
 import { UserErasureConsumer } from './consumers/user-erasure.js';
 import { ensureSigningKey, loadKeySet, type KeySet } from './keys/key-store.js';
@@ -13,10 +13,19 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta
 export async function startAuthService(config: AuthConfig, log: Logger = createLogger('auth-service', config.LOG_LEVEL)) {
   await migrate(config.DATABASE_URL, config.AUTH_DB_SCHEMA, MIGRATIONS_DIR, log);
   const pool = createPool(config.DATABASE_URL, config.AUTH_DB_SCHEMA);
-  await ensureSigningKey(pool);
-  let keys: KeySet = await loadKeySet(pool, config.KEY_ACTIVATION_DELAY_MS);
+  const keks = signingKeyRing(config);
+  if (!keks.current)
+    log.warn(
+      'signing keys are stored in clear in the database: set SIGNING_KEY_KEK to 32 random bytes as base64 or hex (e.g. `openssl rand -base64 32`) to encrypt them at rest',
+    );
+  const upgrade = await ensureSigningKey(pool, keks).catch(async (err: unknown) => {
+    await pool.end();
+    throw err;
+  });
+  if (upgrade.sealed.length || upgrade.resealed.length) log.info({ kek: keks.current?.id, ...upgrade }, 'signing keys sealed under the current SIGNING_KEY_KEK');
+  let keys: KeySet = await loadKeySet(pool, keks, config.KEY_ACTIVATION_DELAY_MS);
   const refresh = setInterval(() => {
-    loadKeySet(pool, config.KEY_ACTIVATION_DELAY_MS).then(
+    loadKeySet(pool, keks, config.KEY_ACTIVATION_DELAY_MS).then(
       (k) => (keys = k),
       (err) => log.warn({ err }, 'could not refresh signing keys'),
     );
@@ -37,8 +46,8 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
     accessTokenTtl: config.ACCESS_TOKEN_TTL,
     refreshTokenTtl: config.REFRESH_TOKEN_TTL,
     refreshReuseIntervalSeconds: config.REFRESH_REUSE_INTERVAL,
-    throttleSecret: await serverSecret(pool, 'throttle'),
-    deviceSecret: await serverSecret(pool, 'device'),
+    throttleSecret: await serverSecret(pool, 'throttle', keks),
+    deviceSecret: await serverSecret(pool, 'device', keks),
     throttle: {
       freeAttempts: config.LOGIN_THROTTLE_FREE_ATTEMPTS,
       addressFreeAttempts: config.LOGIN_THROTTLE_ADDRESS_FREE_ATTEMPTS,

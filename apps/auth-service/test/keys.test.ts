@@ -23,19 +23,19 @@ afterAll(async () => {
 
 describe('signing keys', () => {
   it('are created once when replicas start together', async () => {
-    await Promise.all([ensureSigningKey(pool), ensureSigningKey(pool), ensureSigningKey(pool)]);
-    await ensureSigningKey(pool);
+    await Promise.all([ensureSigningKey(pool, {}), ensureSigningKey(pool, {}), ensureSigningKey(pool, {})]);
+    await ensureSigningKey(pool, {});
     const { rows } = await pool.query('SELECT count(*)::int AS n FROM signing_keys');
     expect(rows[0].n).toBe(1);
-    const a = await loadKeySet(pool);
-    const b = await loadKeySet(pool);
+    const a = await loadKeySet(pool, {});
+    const b = await loadKeySet(pool, {});
     expect(a.signing.kid).toBe(b.signing.kid);
     expect(a.jwks.keys).toHaveLength(1);
     expect(JSON.stringify(a.jwks)).not.toMatch(/"d"\s*:/);
   });
 
   it('sign access tokens that verify with the published keys, pinned to alg, issuer, audience and type', async () => {
-    const keys = await loadKeySet(pool);
+    const keys = await loadKeySet(pool, {});
     const user = { user_id: '01900000-0000-7000-8000-0000000000aa', role: 'admin' as const, authz_version: 2 };
     const token = await issueAccessToken(keys.signing, user, '01900000-0000-7000-8000-0000000000cc', 900);
     expect(decodeProtectedHeader(token)).toEqual({ alg: 'EdDSA', kid: keys.signing.kid, typ: 'at+jwt' });
@@ -51,24 +51,24 @@ describe('signing keys', () => {
   });
 
   it('rotate: the newest key signs, older keys still verify', async () => {
-    const before = await loadKeySet(pool);
+    const before = await loadKeySet(pool, {});
     const oldToken = await issueAccessToken(before.signing, { user_id: '01900000-0000-7000-8000-0000000000bb', role: 'user', authz_version: 1 }, '01900000-0000-7000-8000-0000000000dd', 60);
     await new Promise((r) => setTimeout(r, 5));
-    const kid = await createSigningKey(pool);
-    const after = await loadKeySet(pool);
+    const kid = await createSigningKey(pool, {});
+    const after = await loadKeySet(pool, {});
     expect(after.signing.kid).toBe(kid);
     expect(after.jwks.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([before.signing.kid, kid]));
     await expect(jwtVerify(oldToken, createLocalJWKSet(after.jwks), { algorithms: ['EdDSA'] })).resolves.toBeTruthy();
   });
 
   it('publish a new key before it signs: the previous key signs until the activation delay has passed', async () => {
-    const before = await loadKeySet(pool);
+    const before = await loadKeySet(pool, {});
     await new Promise((r) => setTimeout(r, 300));
-    const kid = await createSigningKey(pool);
-    const soon = await loadKeySet(pool, 200);
+    const kid = await createSigningKey(pool, {});
+    const soon = await loadKeySet(pool, {}, 200);
     expect(soon.signing.kid).toBe(before.signing.kid);
     expect(soon.jwks.keys.map((k) => k.kid)).toContain(kid);
-    const later = await loadKeySet(pool, 200, Date.now() + 1000);
+    const later = await loadKeySet(pool, {}, 200, Date.now() + 1000);
     expect(later.signing.kid).toBe(kid);
   });
 });

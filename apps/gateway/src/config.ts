@@ -1,4 +1,4 @@
-import { BaseEnv, parseConfig } from '@um/platform';
+import { AccessTokenTtl, BaseEnv, parseConfig } from '@um/platform';
 import { z } from 'zod';
 
 export const GatewayEnv = BaseEnv.extend({
@@ -7,6 +7,8 @@ export const GatewayEnv = BaseEnv.extend({
   HOST: z.string().min(1).default('0.0.0.0'),
   /** Express `trust proxy`: set when behind a load balancer so client addresses are right. */
   TRUST_PROXY: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+  /** auth-service's access-token lifetime (same variable, same value): tokens living longer are refused. */
+  ACCESS_TOKEN_TTL: AccessTokenTtl,
 });
 
 export type GatewayConfig = Readonly<z.infer<typeof GatewayEnv>>;

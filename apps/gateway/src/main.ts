@@ -13,7 +13,12 @@ runMain('gateway', async () => {
   const nc = await connectNats(config.NATS_URL, 'gateway', log);
   const rpc = new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS);
   const revocations = await RevocationCache.start(await openRevocations(nc, config.NATS_NAMESPACE), log);
-  const verifier = new TokenVerifier(() => rpc.call(Rpcs.auth.jwks, {}, { requestId: 'jwks', timeoutMs: 2000 }), revocations.cache, log);
+  const verifier = new TokenVerifier(
+    () => rpc.call(Rpcs.auth.jwks, {}, { requestId: 'jwks', timeoutMs: 2000 }),
+    revocations.cache,
+    log,
+    config.ACCESS_TOKEN_TTL,
+  );
   await verifier.warmUp();
 
   const app = createApp({ rpc, verifier, readiness: readinessProbe(nc, rpc), log, trustProxy: config.TRUST_PROXY });

@@ -18,8 +18,12 @@ describe('WWW-Authenticate challenges (RFC 6750 §3.1)', () => {
   });
 
   it('says invalid_token when a presented token is refused', async () => {
-    const expired = await signToken(h.key, { exp: Math.floor(Date.now() / 1000) - 60, iat: Math.floor(Date.now() / 1000) - 120 });
-    for (const token of ['not.a.token', expired]) {
+    const t = Math.floor(Date.now() / 1000);
+    const expired = await signToken(h.key, { exp: t - 60, iat: t - 120 });
+    // validly signed, but never issued by this system: issued tomorrow, or living a century
+    const fromTomorrow = await signToken(h.key, { iat: t + 86_400, exp: t + 86_400 + 900 });
+    const century = await signToken(h.key, { iat: t, exp: t + 100 * 365 * 86_400 });
+    for (const token of ['not.a.token', expired, fromTomorrow, century]) {
       const a = await send('/users', { token });
       expect(a.status).toBe(401);
       expect(a.headers.get('www-authenticate')).toMatch(/^Bearer realm="user-management", error="invalid_token", error_description="[^"\\]+"$/);

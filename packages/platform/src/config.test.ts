@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BaseEnv, ConfigError, DatabaseEnv, DurationSeconds, parseConfig, SchemaName } from './config.js';
+import { z } from 'zod';
+import { AccessTokenTtl, BaseEnv, ConfigError, DatabaseEnv, DurationSeconds, parseConfig, SchemaName } from './config.js';
 
 /** The ConfigError thrown for `env`; fails the test when parsing succeeds or throws something else. */
 function configError(schema: Parameters<typeof parseConfig>[0], env: NodeJS.ProcessEnv): ConfigError {
@@ -107,6 +108,25 @@ describe('DurationSeconds', () => {
 
   it('rejects non-strings', () => {
     expect(DurationSeconds.safeParse(900).success).toBe(false);
+  });
+});
+
+describe('AccessTokenTtl (ACCESS_TOKEN_TTL, shared by auth-service and the gateway)', () => {
+  const Env = z.object({ ACCESS_TOKEN_TTL: AccessTokenTtl });
+
+  it('defaults to 15 minutes and parses durations from 30 s to 24 h', () => {
+    expect(parseConfig(Env, {}).ACCESS_TOKEN_TTL).toBe(900);
+    expect(parseConfig(Env, { ACCESS_TOKEN_TTL: '30' }).ACCESS_TOKEN_TTL).toBe(30);
+    expect(parseConfig(Env, { ACCESS_TOKEN_TTL: '1h' }).ACCESS_TOKEN_TTL).toBe(3600);
+    expect(parseConfig(Env, { ACCESS_TOKEN_TTL: '24h' }).ACCESS_TOKEN_TTL).toBe(86_400);
+  });
+
+  it.each([
+    ['29s', 'must be at least 30 seconds'],
+    ['25h', 'must be at most 24 hours'],
+    ['soon', 'must be a duration'],
+  ])('refuses %j: %s', (value, message) => {
+    expect(configError(Env, { ACCESS_TOKEN_TTL: value }).message).toContain(`ACCESS_TOKEN_TTL: ${message}`);
   });
 });
 

@@ -1,4 +1,4 @@
-import { Namespace } from '@um/contracts';
+import { MAX_ACCESS_TOKEN_TTL_SECONDS, Namespace } from '@um/contracts';
 import { z } from 'zod';
 
 export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -32,6 +32,14 @@ export const DurationSeconds = z
     const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
     return Number(m[1]) * unit;
   });
+
+/**
+ * `ACCESS_TOKEN_TTL`, read by auth-service (the lifetime it signs) and by the gateway (the longest
+ * lifetime it accepts): one parser so one shared environment keeps both equal. 30 s … 24 h, default 15 min.
+ */
+export const AccessTokenTtl = DurationSeconds.default(900).pipe(
+  z.number().min(30, 'must be at least 30 seconds').max(MAX_ACCESS_TOKEN_TTL_SECONDS, 'must be at most 24 hours'),
+);
 
 export class ConfigError extends Error {}
 

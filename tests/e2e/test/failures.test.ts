@@ -51,6 +51,8 @@ describe('process lifecycle', () => {
       { app: 'users-service' as const, env: { BCRYPT_COST: '3' }, name: 'BCRYPT_COST' },
       { app: 'users-service' as const, env: { ADMIN_USERNAME: 'admin_only' }, name: 'ADMIN_EMAIL' },
       { app: 'auth-service' as const, env: { ACCESS_TOKEN_TTL: 'soon' }, name: 'ACCESS_TOKEN_TTL' },
+      { app: 'auth-service' as const, env: { SIGNING_KEY_KEK: 'c2hvcnQta2V5' }, name: 'SIGNING_KEY_KEK: must be exactly 32 bytes' },
+      { app: 'gateway' as const, env: { ACCESS_TOKEN_TTL: '25h' }, name: 'ACCESS_TOKEN_TTL: must be at most 24 hours' },
       { app: 'gateway' as const, env: { PORT: 'eighty' }, name: 'PORT' },
       { app: 'gateway' as const, env: { NATS_NAMESPACE: 'has.dots' }, name: 'NATS_NAMESPACE' },
       { app: 'mail-service' as const, env: { SMTP_URL: 'http://mail' }, name: 'SMTP_URL' },

@@ -9,7 +9,11 @@ import { REFETCH_COOLDOWN_MS, TokenVerifier } from './verifier.js';
 const log = createLogger('gateway-test', 'silent');
 const jwksOf = (...keys: KeyPair[]): Jwks => ({ keys: keys.map((k) => k.jwk as Jwks['keys'][number]) });
 
-function verifierWith(fetchJwks: () => Promise<Jwks>, isRevoked: (sub: string, iat: number, sid?: string) => boolean = () => false) {
+function verifierWith(
+  fetchJwks: () => Promise<Jwks>,
+  isRevoked: (sub: string, iat: number, sid?: string) => boolean = () => false,
+  accessTokenTtlSeconds?: number,
+) {
   let fetches = 0;
   const v = new TokenVerifier(
     async () => {
@@ -18,6 +22,7 @@ function verifierWith(fetchJwks: () => Promise<Jwks>, isRevoked: (sub: string, i
     },
     { isRevoked },
     log,
+    accessTokenTtlSeconds,
   );
   return { v, fetches: () => fetches };
 }
@@ -199,5 +204,88 @@ describe('TokenVerifier', () => {
     await expect(v.verify(await signToken(key, { iat: t - 100, exp: t - 2 }))).resolves.toBeDefined();
     const err = await rejection(v.verify(await signToken(key, { iat: t - 100, exp: t - 30 })));
     expect(err.id).toBe('auth.token_expired');
+  });
+
+  describe('refuses tokens the system would never issue', () => {
+    const nowS = () => Math.floor(Date.now() / 1000);
+
+    /** A token with exactly these registered claims (undefined: left out). */
+    async function tokenWith(key: KeyPair, claims: { iat?: number; exp?: number }) {
+      const body = { role: 'user', sid: randomUUID(), sub: randomUUID(), jti: randomUUID(), iss: TOKEN.issuer, aud: TOKEN.audience, ...claims };
+      return new SignJWT(body).setProtectedHeader({ alg: 'EdDSA', kid: key.jwk.kid!, typ: TOKEN.type }).sign(key.privateKey);
+    }
+
+    it('accepts a normal token: issued now, living the configured lifetime', async () => {
+      const key = await makeKey();
+      const { v } = verifierWith(async () => jwksOf(key), undefined, 600);
+      const t = nowS();
+      await expect(v.verify(await tokenWith(key, { iat: t, exp: t + 600 }))).resolves.toMatchObject({ role: 'user' });
+    });
+
+    it('refuses iat more than 60 s ahead, accepts 30 s ahead (clock skew)', async () => {
+      const key = await makeKey();
+      const { v } = verifierWith(async () => jwksOf(key));
+      const t = nowS();
+      await expect(v.verify(await tokenWith(key, { iat: t + 30, exp: t + 30 + 900 }))).resolves.toMatchObject({ role: 'user' });
+      for (const ahead of [61, 90, 86_400]) {
+        const err = await rejection(v.verify(await tokenWith(key, { iat: t + ahead, exp: t + ahead + 900 })));
+        expect(err.code).toBe('unauthenticated');
+        expect(err.id).toBe('auth.token_iat_future');
+      }
+    });
+
+    it('refuses a lifetime (exp - iat) above ACCESS_TOKEN_TTL plus 5 s of rounding', async () => {
+      const key = await makeKey();
+      const { v } = verifierWith(async () => jwksOf(key), undefined, 600);
+      const t = nowS();
+      // auth-service signs exp = floor(iat) + ttl with a fractional iat: a little under the ttl
+      const iat = Date.now() / 1000 - 0.5;
+      await expect(v.verify(await tokenWith(key, { iat, exp: Math.floor(iat) + 600 }))).resolves.toBeDefined();
+      await expect(v.verify(await tokenWith(key, { iat: t, exp: t + 605 }))).resolves.toBeDefined();
+      for (const exp of [t + 606, t + 900, t + 100 * 365 * 86_400]) {
+        const err = await rejection(v.verify(await tokenWith(key, { iat: t, exp })));
+        expect(err.code).toBe('unauthenticated');
+        expect(err.id).toBe('auth.token_lifetime');
+      }
+    });
+
+    it('refuses an old token whose lifetime is too long even though it expires soon', async () => {
+      const key = await makeKey();
+      const { v } = verifierWith(async () => jwksOf(key), undefined, 600);
+      const t = nowS();
+      const err = await rejection(v.verify(await tokenWith(key, { iat: t - 3000, exp: t + 60 })));
+      expect(err.id).toBe('auth.token_lifetime');
+    });
+
+    it('uses the default lifetime of 15 minutes when none is configured', async () => {
+      const key = await makeKey();
+      const { v } = verifierWith(async () => jwksOf(key));
+      const t = nowS();
+      await expect(v.verify(await tokenWith(key, { iat: t, exp: t + 900 }))).resolves.toBeDefined();
+      expect((await rejection(v.verify(await tokenWith(key, { iat: t, exp: t + 3600 })))).id).toBe('auth.token_lifetime');
+    });
+
+    it('refuses a token without exp, and one without iat, each with its own id', async () => {
+      const key = await makeKey();
+      const { v } = verifierWith(async () => jwksOf(key));
+      const t = nowS();
+      const noExp = await rejection(v.verify(await tokenWith(key, { iat: t })));
+      expect(noExp.code).toBe('unauthenticated');
+      expect(noExp.id).toBe('auth.token_no_exp');
+      const noIat = await rejection(v.verify(await tokenWith(key, { exp: t + 600 })));
+      expect(noIat.code).toBe('unauthenticated');
+      expect(noIat.id).toBe('auth.token_no_iat');
+    });
+
+    it.each([
+      ['exp', { exp: 'soon' }],
+      ['iat', { iat: 'now' }],
+    ])('refuses a non-numeric %s', async (_claim, bad) => {
+      const key = await makeKey();
+      const { v } = verifierWith(async () => jwksOf(key));
+      const t = nowS();
+      const token = await tokenWith(key, { iat: t, exp: t + 600, ...(bad as object) });
+      expect((await rejection(v.verify(token))).code).toBe('unauthenticated');
+    });
   });
 });

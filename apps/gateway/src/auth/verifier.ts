@@ -10,9 +10,18 @@ import type { Principal } from '../access/policy.js';
  */
 export const REFETCH_COOLDOWN_MS = 1_000;
 
+/** Clock skew allowed on `iat`: a token issued further ahead than this was not issued by our auth-service. */
+export const IAT_FUTURE_LEEWAY_SECONDS = 60;
+/** auth-service signs `exp = floor(iat) + ttl`; this absorbs rounding, not a longer lifetime. */
+export const LIFETIME_LEEWAY_SECONDS = 5;
+/** ACCESS_TOKEN_TTL's default, for a verifier built without one. */
+const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 900;
+
 /**
  * Verifies access tokens locally with auth-service's public keys, pinning algorithm, issuer,
- * audience and token type, then refuses revoked ones.
+ * audience and token type; refuses tokens auth-service would never issue (issued in the future,
+ * living longer than ACCESS_TOKEN_TTL: a leaked signing key must not mint long-lived or
+ * revocation-proof tokens), then revoked ones.
  */
 export class TokenVerifier {
   private keys: JWTVerifyGetKey | undefined;
@@ -23,6 +32,8 @@ export class TokenVerifier {
     private readonly fetchJwks: () => Promise<Jwks>,
     private readonly revocations: Pick<RevocationCache, 'isRevoked'>,
     private readonly log: Logger,
+    /** ACCESS_TOKEN_TTL, the same setting auth-service signs with: the longest lifetime accepted. */
+    private readonly accessTokenTtlSeconds = DEFAULT_ACCESS_TOKEN_TTL_SECONDS,
   ) {}
 
   /** Load the keys now (at start-up); failures are retried on the first request that needs them. */
@@ -68,9 +79,18 @@ export class TokenVerifier {
     }
     const claims = AccessClaims.safeParse(payload);
     if (!claims.success) throw new AppError('unauthenticated', 'auth.token_claims', 'The access token is invalid');
+    this.checkIssuable(claims.data);
     if (this.revocations.isRevoked(claims.data.sub, claims.data.iat, claims.data.sid, claims.data.ver))
       throw new AppError('unauthenticated', 'auth.token_revoked', 'The access token has been revoked');
     return { userId: claims.data.sub, role: claims.data.role, tokenId: claims.data.jti, sessionId: claims.data.sid };
+  }
+
+  /** Refuse what auth-service never signs; iat-based revocation relies on `iat` being honest. */
+  private checkIssuable({ iat, exp }: AccessClaims): void {
+    if (iat > Date.now() / 1000 + IAT_FUTURE_LEEWAY_SECONDS)
+      throw new AppError('unauthenticated', 'auth.token_iat_future', 'The access token is invalid: issued in the future');
+    if (exp - iat > this.accessTokenTtlSeconds + LIFETIME_LEEWAY_SECONDS)
+      throw new AppError('unauthenticated', 'auth.token_lifetime', 'The access token is invalid: its lifetime is longer than this system issues');
   }
 
   private async check(token: string): Promise<unknown> {
@@ -87,6 +107,8 @@ export class TokenVerifier {
 }
 
 function unauthenticated(err: unknown): AppError {
+  if (err instanceof errors.JWTClaimValidationFailed && err.reason === 'missing' && (err.claim === 'exp' || err.claim === 'iat'))
+    return new AppError('unauthenticated', `auth.token_no_${err.claim}`, `The access token is invalid: it has no ${err.claim}`, undefined, { cause: err });
   const expired = err instanceof errors.JWTExpired;
   return new AppError(
     'unauthenticated',

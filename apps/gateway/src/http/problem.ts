@@ -32,7 +32,16 @@ const TITLES: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
-const INVALID_TOKEN_IDS = new Set(['auth.token_invalid', 'auth.token_expired', 'auth.token_revoked', 'auth.token_claims']);
+const INVALID_TOKEN_IDS = new Set([
+  'auth.token_invalid',
+  'auth.token_expired',
+  'auth.token_revoked',
+  'auth.token_claims',
+  'auth.token_iat_future',
+  'auth.token_lifetime',
+  'auth.token_no_exp',
+  'auth.token_no_iat',
+]);
 
 /** A failure of the HTTP layer itself (body parsing, media type, method) with its own status. */
 export class HttpProblem extends AppError {
