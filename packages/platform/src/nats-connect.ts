@@ -60,7 +60,7 @@ export async function connectNats(config: NatsConnectionConfig, name: string, lo
     } catch (e) {
       if (isAuthError(e))
         throw new NatsAuthError(
-          `NATS at ${config.NATS_URL} refused the credentials of ${name} (${e instanceof Error ? e.message : String(e)}): check NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS or NATS_NKEY_SEED`,
+          `NATS at ${withoutUserInfo(config.NATS_URL)} refused the credentials of ${name} (${e instanceof Error ? e.message : String(e)}): check NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS or NATS_NKEY_SEED`,
           { cause: e },
         );
       // Say it once, then every 20 attempts, while waiting for the server.
@@ -81,6 +81,9 @@ export async function connectNats(config: NatsConnectionConfig, name: string, lo
   });
   return nc;
 }
+
+/** A URL may carry `user:password@`: never repeat it. */
+const withoutUserInfo = (urls: string) => urls.replace(/\/\/[^@/,]*@/g, '//');
 
 /** Which kind of credentials we used, never their value. */
 function authMethod(config: NatsConnectionConfig): string {

@@ -111,8 +111,11 @@ describe('NATS with the deployment permission config', () => {
     expect((await rejection(connect({ servers: url, user: 'gateway', pass: 'guessed', reconnect: false }))).message).toMatch(/Authorization Violation/i);
   });
 
-  it('a service started with refused credentials stops at once, saying so without the password', async () => {
-    const p = spawnApp('gateway', { ...sys.env, NATS_USER: 'gateway', NATS_PASSWORD: 'wrong-password-xyz', PORT: '0' }, 'gateway-bad-creds');
+  it.each([
+    ['NATS_USER/NATS_PASSWORD', () => ({ NATS_USER: 'gateway', NATS_PASSWORD: 'wrong-password-xyz' })],
+    ['credentials in NATS_URL', () => ({ NATS_URL: url.replace('//', '//gateway:wrong-password-xyz@') })],
+  ])('a service started with refused credentials (%s) stops at once, saying so without the password', async (_how, creds) => {
+    const p = spawnApp('gateway', { ...sys.env, ...creds(), PORT: '0' }, 'gateway-bad-creds');
     const code = await Promise.race([p.waitExit(), new Promise((r) => setTimeout(() => r('still running'), 20_000))]);
     if (code === 'still running') await p.kill();
     expect(code).toBe(1);
