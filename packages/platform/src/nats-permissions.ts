@@ -116,6 +116,7 @@ export function renderNatsServerConfig(namespace?: string): string {
     '# packages/platform/src/nats-permissions.ts. Do not edit: change those and regenerate.',
     `# Subjects and streams are those of NATS_NAMESPACE ${namespace ? `"${namespace}"` : 'unset (the deployment)'}.`,
     '# Passwords come from the server environment; a missing variable stops the server at start.',
+    '# NATS parses their values: use letters, digits, "-" and "_", starting with a letter.',
     'authorization {',
     '  users: [',
     users.join('\n'),
