@@ -32,7 +32,7 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
   }, config.KEY_REFRESH_MS);
   refresh.unref();
 
-  const nc = await connectNats(config.NATS_URL, 'auth-service', log);
+  const nc = await connectNats(config, 'auth-service', log);
   const revocations = await openRevocations(nc, config.NATS_NAMESPACE);
   const deps: AuthDeps = {
     pool,

@@ -10,7 +10,7 @@ import { readinessProbe } from './readiness.js';
 runMain('gateway', async () => {
   const config = loadConfig(process.env);
   const log = createLogger('gateway', config.LOG_LEVEL);
-  const nc = await connectNats(config.NATS_URL, 'gateway', log);
+  const nc = await connectNats(config, 'gateway', log);
   const rpc = new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS);
   const revocations = await RevocationCache.start(await openRevocations(nc, config.NATS_NAMESPACE), log);
   const verifier = new TokenVerifier(

@@ -12,7 +12,7 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta
 export async function startMailService(config: MailConfig, log: Logger = createLogger('mail-service', config.LOG_LEVEL)) {
   await migrate(config.DATABASE_URL, config.MAIL_DB_SCHEMA, MIGRATIONS_DIR, log);
   const pool = createPool(config.DATABASE_URL, config.MAIL_DB_SCHEMA, 4);
-  const nc = await connectNats(config.NATS_URL, 'mail-service', log);
+  const nc = await connectNats(config, 'mail-service', log);
   const rpc = new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS);
   const transport = createTransport(config.SMTP_URL, log);
   configureConfirmationMail({

@@ -14,7 +14,7 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta
 export async function startUsersService(config: UsersConfig, log: Logger = createLogger('users-service', config.LOG_LEVEL)) {
   await migrate(config.DATABASE_URL, config.USERS_DB_SCHEMA, MIGRATIONS_DIR, log);
   const pool = createPool(config.DATABASE_URL, config.USERS_DB_SCHEMA);
-  const nc = await connectNats(config.NATS_URL, 'users-service', log);
+  const nc = await connectNats(config, 'users-service', log);
   const revocations = await openRevocations(nc, config.NATS_NAMESPACE);
   const deps: UsersDeps = {
     pool,

@@ -27,50 +27,60 @@ import {
 } from './users/requests.js';
 import { User } from './users/user.js';
 
-/** One request/reply operation: its subject suffix, owner, and both schemas. */
+/** The processes that connect to NATS, each with its own credentials. */
+export const Services = ['gateway', 'users-service', 'auth-service', 'mail-service'] as const;
+export type ServiceName = (typeof Services)[number];
+
+/** One request/reply operation: its subject suffix, owner, who may call it, and both schemas. */
 export interface Rpc<Req extends z.ZodType = z.ZodType, Res extends z.ZodType = z.ZodType> {
   name: string;
   service: 'users' | 'auth';
+  /** The only services allowed to send this request; the NATS permissions are generated from it. */
+  callers: readonly ServiceName[];
   request: Req;
   reply: Res;
 }
 
-const rpc = <Req extends z.ZodType, Res extends z.ZodType>(name: string, service: Rpc['service'], request: Req, reply: Res): Rpc<Req, Res> => ({
-  name,
-  service,
-  request,
-  reply,
-});
+const rpc = <Req extends z.ZodType, Res extends z.ZodType>(
+  name: string,
+  service: Rpc['service'],
+  callers: readonly ServiceName[],
+  request: Req,
+  reply: Res,
+): Rpc<Req, Res> => ({ name, service, callers, request, reply });
+
+/** Who calls what: the gateway the user-facing operations, services the internal ones. */
+const gateway = ['gateway'] as const;
 
 /** Every RPC in the system. Callers and handlers both import from here, so they cannot drift. */
 export const Rpcs = {
   users: {
-    register: rpc('users.register', 'users', RegisterUserRequest, User),
-    list: rpc('users.list', 'users', ListUsers, UserPage),
-    search: rpc('users.search', 'users', SearchUsers, UserPage),
-    get: rpc('users.get', 'users', UserId, User),
-    delete: rpc('users.delete', 'users', UserId, User),
-    verifyCredentials: rpc('users.verify_credentials', 'users', VerifyCredentials, User),
-    resolveLogin: rpc('users.resolve_login', 'users', ResolveLogin, ResolvedLogin),
-    tokenSubject: rpc('users.token_subject', 'users', UserId, TokenSubject),
-    confirmEmail: rpc('users.confirm_email', 'users', ConfirmEmail, User),
-    requestEmailConfirmation: rpc('users.request_email_confirmation', 'users', UserId, EmailConfirmationAccepted),
-    issueEmailConfirmation: rpc('users.issue_email_confirmation', 'users', IssueEmailConfirmation, EmailConfirmationIssued),
-    update: rpc('users.update', 'users', UpdateUser, User),
-    setRole: rpc('users.set_role', 'users', SetRole, User),
-    verifyPassword: rpc('users.verify_password', 'users', VerifyPassword, User),
-    setPassword: rpc('users.set_password', 'users', SetPassword, Done),
-    history: rpc('users.history', 'users', UserId, History),
-    emailChange: rpc('users.email_change', 'users', EmailChangeRequest, EmailChange),
-    health: rpc('users.health', 'users', Empty, Health),
+    register: rpc('users.register', 'users', gateway, RegisterUserRequest, User),
+    list: rpc('users.list', 'users', gateway, ListUsers, UserPage),
+    search: rpc('users.search', 'users', gateway, SearchUsers, UserPage),
+    get: rpc('users.get', 'users', ['gateway', 'auth-service', 'mail-service'], UserId, User),
+    delete: rpc('users.delete', 'users', gateway, UserId, User),
+    resolveLogin: rpc('users.resolve_login', 'users', ['auth-service'], ResolveLogin, ResolvedLogin),
+    tokenSubject: rpc('users.token_subject', 'users', ['auth-service'], UserId, TokenSubject),
+    verifyCredentials: rpc('users.verify_credentials', 'users', ['auth-service'], VerifyCredentials, User),
+    confirmEmail: rpc('users.confirm_email', 'users', gateway, ConfirmEmail, User),
+    requestEmailConfirmation: rpc('users.request_email_confirmation', 'users', gateway, UserId, EmailConfirmationAccepted),
+    issueEmailConfirmation: rpc('users.issue_email_confirmation', 'users', ['mail-service'], IssueEmailConfirmation, EmailConfirmationIssued),
+    update: rpc('users.update', 'users', gateway, UpdateUser, User),
+    setRole: rpc('users.set_role', 'users', gateway, SetRole, User),
+    verifyPassword: rpc('users.verify_password', 'users', ['auth-service'], VerifyPassword, User),
+    setPassword: rpc('users.set_password', 'users', ['auth-service'], SetPassword, Done),
+    history: rpc('users.history', 'users', gateway, UserId, History),
+    emailChange: rpc('users.email_change', 'users', ['mail-service'], EmailChangeRequest, EmailChange),
+    health: rpc('users.health', 'users', gateway, Empty, Health),
   },
   auth: {
-    login: rpc('auth.login', 'auth', LoginRequest, LoginRpcReply),
-    refresh: rpc('auth.refresh', 'auth', Refresh, SessionTokens),
-    logout: rpc('auth.logout', 'auth', Logout, LogoutReply),
-    changePassword: rpc('auth.change_password', 'auth', ChangePassword, PasswordChangeResult),
-    jwks: rpc('auth.jwks', 'auth', Empty, Jwks),
-    health: rpc('auth.health', 'auth', Empty, Health),
+    login: rpc('auth.login', 'auth', gateway, LoginRequest, LoginRpcReply),
+    refresh: rpc('auth.refresh', 'auth', gateway, Refresh, SessionTokens),
+    logout: rpc('auth.logout', 'auth', gateway, Logout, LogoutReply),
+    changePassword: rpc('auth.change_password', 'auth', gateway, ChangePassword, PasswordChangeResult),
+    jwks: rpc('auth.jwks', 'auth', gateway, Empty, Jwks),
+    health: rpc('auth.health', 'auth', gateway, Empty, Health),
   },
 } as const;
 

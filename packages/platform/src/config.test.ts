@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AccessTokenTtl, BaseEnv, ConfigError, DatabaseEnv, DurationSeconds, parseConfig, SchemaName } from './config.js';
 
@@ -134,5 +137,38 @@ describe('SchemaName', () => {
   it('accepts lowercase SQL identifiers only', () => {
     for (const ok of ['users', 'auth_v2', '_x', 'a'.repeat(63)]) expect(SchemaName.safeParse(ok).success).toBe(true);
     for (const bad of ['Users', '1users', 'a-b', 'a b', 'x"; drop', '', 'a'.repeat(64)]) expect(SchemaName.safeParse(bad).success).toBe(false);
+  });
+});
+
+describe('NATS connection settings', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'um-config-'));
+  const file = join(dir, 'service.creds');
+  writeFileSync(file, 'not read here');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('are all optional, and empty means unset', () => {
+    const c = parseConfig(BaseEnv, { NATS_USER: '', NATS_PASSWORD: '', NATS_TOKEN: '', NATS_CREDS: '', NATS_NKEY_SEED: '', NATS_TLS_CA: '' });
+    for (const name of ['NATS_USER', 'NATS_PASSWORD', 'NATS_TOKEN', 'NATS_CREDS', 'NATS_NKEY_SEED', 'NATS_TLS_CA', 'NATS_TLS_CERT', 'NATS_TLS_KEY'] as const)
+      expect(c[name]).toBeUndefined();
+  });
+
+  it('accept one way to authenticate and TLS files', () => {
+    expect(parseConfig(BaseEnv, { NATS_USER: 'gateway', NATS_PASSWORD: 'pw' })).toMatchObject({ NATS_USER: 'gateway', NATS_PASSWORD: 'pw' });
+    expect(parseConfig(BaseEnv, { NATS_CREDS: file, NATS_TLS_CA: file, NATS_TLS_CERT: file, NATS_TLS_KEY: file })).toMatchObject({ NATS_CREDS: file, NATS_TLS_KEY: file });
+  });
+
+  it.each([
+    [{ NATS_USER: 'gateway' }, 'NATS_PASSWORD', 'must be set together with NATS_USER'],
+    [{ NATS_PASSWORD: 'secret-pw-1' }, 'NATS_USER', 'must be set together with NATS_PASSWORD'],
+    [{ NATS_TLS_CERT: file }, 'NATS_TLS_KEY', 'must be set together with NATS_TLS_CERT'],
+    [{ NATS_TLS_KEY: file }, 'NATS_TLS_CERT', 'must be set together with NATS_TLS_KEY'],
+    [{ NATS_CREDS: join(dir, 'missing.creds') }, 'NATS_CREDS', 'must be the path of a readable file'],
+    [{ NATS_NKEY_SEED: 'SUAEXAMPLESEED' }, 'NATS_NKEY_SEED', 'must be the path of a readable file'],
+    [{ NATS_USER: 'gateway', NATS_PASSWORD: 'secret-pw-1', NATS_TOKEN: 'secret-token-1' }, 'NATS_TOKEN', 'only one way to authenticate to NATS may be set, found NATS_USER, NATS_TOKEN'],
+    [{ NATS_TOKEN: 'secret-token-1', NATS_CREDS: file }, 'NATS_CREDS', 'only one way to authenticate'],
+  ])('refuses %j, naming %s, without echoing secrets', (env, name, message) => {
+    const err = configError(BaseEnv, env);
+    expect(err.message).toContain(`  ${name}: ${message}`);
+    expect(err.message).not.toMatch(/secret-|SUAEXAMPLESEED/);
   });
 });

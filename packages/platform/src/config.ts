@@ -1,16 +1,66 @@
+import { accessSync, constants } from 'node:fs';
 import { MAX_ACCESS_TOKEN_TTL_SECONDS, Namespace } from '@um/contracts';
 import { z } from 'zod';
 
 export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
-/** Settings every process shares. */
-export const BaseEnv = z.object({
-  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
-  NATS_NAMESPACE: z.preprocess((v) => (v === '' ? undefined : v), Namespace.optional()),
-  LOG_LEVEL: LogLevel.default('info'),
-  RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  HEALTH_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
+const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
+const optionalString = z.preprocess(unsetIfEmpty, z.string().optional());
+/** A path the process can read now: a missing credentials file fails at boot, not at the first reconnect. */
+const readableFile = z.preprocess(
+  unsetIfEmpty,
+  z
+    .string()
+    .refine((path) => {
+      try {
+        accessSync(path, constants.R_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be the path of a readable file')
+    .optional(),
+);
+
+/**
+ * How a process authenticates to NATS and secures the connection. All optional (an open local
+ * server needs none); at most one way to authenticate.
+ */
+const NatsConnectionEnv = z.object({
+  NATS_USER: optionalString,
+  NATS_PASSWORD: optionalString,
+  NATS_TOKEN: optionalString,
+  /** A `.creds` file (user JWT and nkey seed), as `nsc` writes it. */
+  NATS_CREDS: readableFile,
+  /** A file holding an nkey seed (`SU…`); a file, so the seed never sits in the environment. */
+  NATS_NKEY_SEED: readableFile,
+  /** CA bundle to verify the server with, and a client certificate and key for mutual TLS. */
+  NATS_TLS_CA: readableFile,
+  NATS_TLS_CERT: readableFile,
+  NATS_TLS_KEY: readableFile,
 });
+
+export type NatsConnectionConfig = z.infer<typeof NatsConnectionEnv> & { NATS_URL: string };
+
+/** Settings every process shares. */
+export const BaseEnv = z
+  .object({
+    NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+    NATS_NAMESPACE: z.preprocess((v) => (v === '' ? undefined : v), Namespace.optional()),
+    LOG_LEVEL: LogLevel.default('info'),
+    RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    HEALTH_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
+  })
+  .extend(NatsConnectionEnv.shape)
+  .superRefine((env, ctx) => {
+    const issue = (name: string, message: string) => ctx.addIssue({ code: 'custom', path: [name], message });
+    if (env.NATS_USER && !env.NATS_PASSWORD) issue('NATS_PASSWORD', 'must be set together with NATS_USER');
+    if (env.NATS_PASSWORD && !env.NATS_USER) issue('NATS_USER', 'must be set together with NATS_PASSWORD');
+    const methods = (['NATS_USER', 'NATS_TOKEN', 'NATS_CREDS', 'NATS_NKEY_SEED'] as const).filter((name) => env[name]);
+    if (methods.length > 1) issue(methods[1]!, `only one way to authenticate to NATS may be set, found ${methods.join(', ')}`);
+    if (env.NATS_TLS_CERT && !env.NATS_TLS_KEY) issue('NATS_TLS_KEY', 'must be set together with NATS_TLS_CERT');
+    if (env.NATS_TLS_KEY && !env.NATS_TLS_CERT) issue('NATS_TLS_CERT', 'must be set together with NATS_TLS_KEY');
+  });
 
 export const DatabaseEnv = z.object({
   DATABASE_URL: z

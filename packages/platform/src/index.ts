@@ -4,6 +4,8 @@ export * from './logger.js';
 export * from './semaphore.js';
 export * from './uuid.js';
 export * from './nats.js';
+export * from './nats-connect.js';
+export * from './nats-permissions.js';
 export * from './db.js';
 export * from './revocations.js';
 export * from './lifecycle.js';

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { ConfigError } from './config.js';
 import type { Logger } from './logger.js';
+import { NatsAuthError } from './nats-connect.js';
 
 export type Stop = () => Promise<void>;
 
@@ -38,7 +39,7 @@ export function runMain(name: string, start: () => Promise<{ stop: Stop; log: Lo
       process.on('SIGTERM', () => shutdown('SIGTERM'));
     })
     .catch((err) => {
-      if (err instanceof ConfigError) console.error(`${name}: ${err.message}`);
+      if (err instanceof ConfigError || err instanceof NatsAuthError) console.error(`${name}: ${err.message}`);
       else console.error(`${name}: failed to start:`, err);
       process.exit(1);
     });

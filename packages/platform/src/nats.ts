@@ -1,32 +1,10 @@
 import { Headers as H, RpcReply, rpcSubject, queueGroup, type Rpc } from '@um/contracts';
-import { connect } from '@nats-io/transport-node';
 import { headers, NoRespondersError, nuid, RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import type { z } from 'zod';
 import { AppError, invalidArgument, parseJson, toAppError } from './errors.js';
 import type { Logger } from './logger.js';
 
 export type { NatsConnection, Subscription };
-
-/**
- * Connect, retrying until the server is there (start order should not matter),
- * and reconnecting forever afterwards. Status changes are logged.
- */
-export async function connectNats(url: string, name: string, log: Logger): Promise<NatsConnection> {
-  const nc = await connect({
-    servers: url.split(','),
-    name,
-    waitOnFirstConnect: true,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 500,
-  });
-  log.info({ server: nc.getServer() }, 'connected to NATS');
-  void (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') log.warn({ status: s.type }, 'NATS connection status');
-    }
-  })();
-  return nc;
-}
 
 /** What a handler knows about the call besides its payload. */
 export interface RpcContext {

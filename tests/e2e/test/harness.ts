@@ -94,6 +94,8 @@ export interface SystemOptions {
   gateways?: number;
   mail?: number;
   env?: Record<string, string>;
+  /** Extra environment for every process of one app (its own NATS credentials, say). */
+  appEnv?: Partial<Record<App, Record<string, string>>>;
 }
 
 /** A whole system on its own NATS namespace and Postgres schemas. */
@@ -127,10 +129,11 @@ export class System {
   static async start(opts: SystemOptions = {}): Promise<System> {
     const sys = new System(opts.env);
     const starting: Proc[] = [];
-    for (let i = 0; i < (opts.users ?? 1); i++) starting.push(sys.spawn('users-service', {}, `users-${i + 1}`));
-    for (let i = 0; i < (opts.auth ?? 1); i++) starting.push(sys.spawn('auth-service', {}, `auth-${i + 1}`));
-    for (let i = 0; i < (opts.mail ?? 0); i++) starting.push(sys.spawn('mail-service', {}, `mail-${i + 1}`));
-    for (let i = 0; i < (opts.gateways ?? 1); i++) starting.push(sys.spawn('gateway', {}, `gateway-${i + 1}`));
+    const env = (app: App) => opts.appEnv?.[app] ?? {};
+    for (let i = 0; i < (opts.users ?? 1); i++) starting.push(sys.spawn('users-service', env('users-service'), `users-${i + 1}`));
+    for (let i = 0; i < (opts.auth ?? 1); i++) starting.push(sys.spawn('auth-service', env('auth-service'), `auth-${i + 1}`));
+    for (let i = 0; i < (opts.mail ?? 0); i++) starting.push(sys.spawn('mail-service', env('mail-service'), `mail-${i + 1}`));
+    for (let i = 0; i < (opts.gateways ?? 1); i++) starting.push(sys.spawn('gateway', env('gateway'), `gateway-${i + 1}`));
     await Promise.all(starting.map((p) => p.ready()));
     return sys;
   }
