@@ -37,7 +37,7 @@ export function openApiDocument(): object {
       },
       responses: {
         [successStatus(r.route)]:
-          successStatus(r.route) === 204 ? { description: 'Done, no content' } : { description: 'Success', content: { 'application/json': { schema: r.rpc.reply } } },
+          successStatus(r.route) === 204 ? { description: 'Done, no content' } : { description: 'Success', content: { 'application/json': { schema: r.reply ?? r.rpc.reply } } },
         default: { description: 'Error', content: { 'application/problem+json': { schema: Problem } } },
       },
     });
