@@ -301,6 +301,12 @@ describe('access log', () => {
     expect(r.line.msg).toBe(`GET ${logged} 200`);
   });
 
+  it('masks an address typed into the path', async () => {
+    const r = await call('/users/alice@example.com', { headers: { authorization: `Bearer ${bearer}` } });
+    expect(r.status).toBe(404);
+    expect(r.line.req.path).toBe('/users/a***@example.com');
+  });
+
   it('masks both sides of every change in a history', async () => {
     h.rpc.reply = () => [historyEntry({ changes: { email: { from: 'alice@example.com', to: 'alice.b@example.org' }, tags: { from: ['a'], to: ['b'] } } })];
     const r = await call(`/users/${userId}/history`, { headers: { authorization: `Bearer ${bearer}` } });

@@ -34,12 +34,16 @@ export function personalMasker(key: string): Masker | undefined {
   return PERSONAL_KEYS.find(([re]) => re.test(norm))?.[1];
 }
 
-const EMAIL_IN_TEXT = /[^\s@<>()[\]"',;:=]+@[^\s@<>()[\]"',;:=]+\.[A-Za-z]{2,}/g;
+const EMAIL_IN_TEXT = /[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}/g;
 /** Postgres constraint details name the duplicate value: `Key (email)=(alice@example.com) already exists.` */
 const PG_KEY_DETAIL = /(Key \(.*?\)=\().*(\) (?:already exists|is not present|conflicts))/g;
 
 /** Personal data inside free text (error messages and causes): email addresses and Postgres key values. */
-export const maskInText = (text: string): string => text.replace(PG_KEY_DETAIL, '$1***$2').replace(EMAIL_IN_TEXT, maskEmail);
+export function maskInText(text: string): string {
+  // Most strings hold neither: skip the regular expressions (they are on every logged string).
+  if (!text.includes('@') && !text.includes('Key (')) return text;
+  return text.replace(PG_KEY_DETAIL, '$1***$2').replace(EMAIL_IN_TEXT, maskEmail);
+}
 
 /** Every string leaf of `value` through `mask`, keeping the shape. */
 function maskLeaves(value: unknown, mask: Masker, depth: number): unknown {

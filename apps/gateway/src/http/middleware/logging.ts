@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { maskPersonal, personalMasker, redactSecrets, type Logger } from '@um/platform';
+import { maskInText, maskPersonal, personalMasker, redactSecrets, type Logger } from '@um/platform';
 import type { RequestHandler, Response } from 'express';
 import { pinoHttp } from 'pino-http';
 
@@ -16,8 +16,12 @@ export type LogBodies = 'masked' | 'full' | 'off';
 /** Query parameters that carry secrets (links with one-time tokens). */
 const SECRET_QUERY = /^(token|access_token|refresh_token|code|password)$/i;
 
-/** The URL with secret query values redacted and, unless `full`, personal ones (`/users/search?email=…`) masked. */
-export function redactUrl(url: string, mode: LogBodies = 'full'): string {
+/**
+ * The URL with secret query values redacted and, unless `full`, personal ones (`/users/search?email=…`)
+ * masked, and an address typed into the path (`/users/alice@example.com`, a 404) too.
+ */
+export function redactUrl(url: string, mode: LogBodies): string {
+  if (mode !== 'full') url = maskInText(url);
   const q = url.indexOf('?');
   if (q < 0) return url;
   const params = new URLSearchParams(url.slice(q + 1));
@@ -30,7 +34,7 @@ export function redactUrl(url: string, mode: LogBodies = 'full'): string {
 }
 
 /** Secrets redacted, personal fields masked unless `full`, then cut to a size a log line can carry; nothing when `off`. */
-export function loggableBody(body: unknown, mode: LogBodies = 'full'): unknown {
+export function loggableBody(body: unknown, mode: LogBodies): unknown {
   if (mode === 'off' || body === undefined || body === null || body === '') return undefined;
   let value = body;
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
