@@ -1,8 +1,10 @@
 import { AppError, type Logger, type RpcClient } from '@um/platform';
 import express, { type ErrorRequestHandler } from 'express';
-import { policy } from './access/policy.js';
+import { openDirectory, type DirectorySettings } from './access/directory.js';
+import { policyFor } from './access/policy.js';
 import type { TokenVerifier } from './auth/verifier.js';
-import { accessLog, captureResponseBody } from './http/middleware/logging.js';
+import { accessLog, captureResponseBody, type LogBodies } from './http/middleware/logging.js';
+import { securityHeaders } from './http/middleware/security-headers.js';
 import { fromHttpError, HttpProblem, sendProblem } from './http/problem.js';
 import { mountRoute } from './http/route.js';
 import { aliasMounts, routes } from './http/routes.js';
@@ -19,19 +21,27 @@ export interface GatewayDeps {
   readiness: () => Promise<Readiness>;
   log: Logger;
   trustProxy?: string | undefined;
+  /** `LOG_BODIES`; masked unless told otherwise. */
+  logBodies?: LogBodies;
+  /** `USER_DIRECTORY` and `USER_DIRECTORY_FIELDS`; open and in full unless told otherwise. */
+  directory?: DirectorySettings;
 }
 
 const BODY_LIMIT = '100kb';
 
 /** Build the HTTP app; `main` only listens. */
 export function createApp(deps: GatewayDeps): express.Express {
+  const directory = deps.directory ?? openDirectory;
+  const policy = policyFor(directory.scope);
+  const routeDeps = { ...deps, policy, directory };
   const missing = routes.filter((r) => !(r.route in policy));
   if (missing.length) throw new Error(`routes without an access rule: ${missing.map((r) => r.route).join(', ')}`);
 
   const app = express();
   app.disable('x-powered-by');
   if (deps.trustProxy) app.set('trust proxy', deps.trustProxy);
-  app.use(accessLog(deps.log));
+  app.use(securityHeaders);
+  app.use(accessLog(deps.log, deps.logBodies ?? 'masked'));
   app.use(captureResponseBody);
   app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 100 }));
@@ -45,12 +55,14 @@ export function createApp(deps: GatewayDeps): express.Express {
   });
   const openapi = openApiDocument();
   app.get('/openapi.json', (_req, res) => {
+    // The same for every caller and until the next deployment.
+    res.setHeader('Cache-Control', 'public, max-age=300');
     res.json(openapi);
   });
 
-  for (const def of routes) mountRoute(app, def, deps);
+  for (const def of routes) mountRoute(app, def, routeDeps);
   const mounted = aliasMounts();
-  for (const { def, mount } of mounted) mountRoute(app, def, deps, mount);
+  for (const { def, mount } of mounted) mountRoute(app, def, routeDeps, mount);
 
   // A known path with another method: 405 and the methods it has.
   const methods = new Map<string, string[]>();

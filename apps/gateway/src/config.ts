@@ -9,6 +9,12 @@ export const GatewayEnv = BaseEnv.extend({
   TRUST_PROXY: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
   /** auth-service's access-token lifetime (same variable, same value): tokens living longer are refused. */
   ACCESS_TOKEN_TTL: AccessTokenTtl,
+  /** Request and response bodies in the access log: personal fields masked, as sent, or none at all. */
+  LOG_BODIES: z.enum(['masked', 'full', 'off']).default('masked'),
+  /** Who may list and search users and read another user: any signed-in caller, or admins only. */
+  USER_DIRECTORY: z.enum(['all', 'admins']).default('all'),
+  /** What non-admins see of other users: everything, or the public form (no email, no birthday). */
+  USER_DIRECTORY_FIELDS: z.enum(['full', 'public']).default('full'),
 });
 
 export type GatewayConfig = Readonly<z.infer<typeof GatewayEnv>>;

@@ -9,7 +9,8 @@ import { readinessProbe } from './readiness.js';
 
 runMain('gateway', async () => {
   const config = loadConfig(process.env);
-  const log = createLogger('gateway', config.LOG_LEVEL);
+  // LOG_BODIES=full asks for the access log as it was sent, so nothing in this process masks it.
+  const log = createLogger('gateway', config.LOG_LEVEL, { personalData: config.LOG_BODIES === 'full' ? 'clear' : 'masked' });
   const nc = await connectNats(config, 'gateway', log);
   const rpc = new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS);
   const revocations = await RevocationCache.start(await openRevocations(nc, config.NATS_NAMESPACE), log);
@@ -21,7 +22,15 @@ runMain('gateway', async () => {
   );
   await verifier.warmUp();
 
-  const app = createApp({ rpc, verifier, readiness: readinessProbe(nc, rpc), log, trustProxy: config.TRUST_PROXY });
+  const app = createApp({
+    rpc,
+    verifier,
+    readiness: readinessProbe(nc, rpc),
+    log,
+    trustProxy: config.TRUST_PROXY,
+    logBodies: config.LOG_BODIES,
+    directory: { scope: config.USER_DIRECTORY, fields: config.USER_DIRECTORY_FIELDS },
+  });
   const server = app.listen(config.PORT, config.HOST);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;

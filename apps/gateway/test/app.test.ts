@@ -996,10 +996,12 @@ describe('infrastructure endpoints', () => {
 });
 
 describe('GET /confirm-email', () => {
-  it('forwards the token without authentication, no-store', async () => {
+  it('forwards the token without authentication and answers only the outcome, no-store', async () => {
     h.rpc.reply = () => userReply();
     const a = await send('/confirm-email?token=abc123');
     expect(a.status).toBe(200);
+    // links get forwarded: whoever opens one learns nothing about the account
+    expect(a.body).toEqual({ status: 'confirmed' });
     expect(a.headers.get('cache-control')).toBe('no-store');
     expect(h.rpc.calls).toEqual([expect.objectContaining({ rpc: 'users.confirm_email', input: { token: 'abc123' }, meta: expect.objectContaining({ actorId: null }) })]);
   });
@@ -1019,5 +1021,93 @@ describe('POST /confirm-email/resend', () => {
     expect(a.status).toBe(202);
     expect(a.body).toEqual({ status: 'accepted' });
     expect(h.rpc.calls).toEqual([expect.objectContaining({ rpc: 'users.request_email_confirmation', input: { user_id: self } })]);
+  });
+});
+
+describe('security headers', () => {
+  /** One request per public route (the protected ones are in `protectedRequests`). */
+  const publicRequests: Record<string, RouteRequest> = {
+    'GET /healthz': { method: 'GET', path: () => '/healthz', ok: 200, rpc: '' },
+    'GET /readyz': { method: 'GET', path: () => '/readyz', ok: 200, rpc: '' },
+    'GET /openapi.json': { method: 'GET', path: () => '/openapi.json', ok: 200, rpc: '' },
+    'GET /.well-known/jwks.json': { method: 'GET', path: () => '/.well-known/jwks.json', ok: 200, rpc: 'auth.jwks' },
+    'POST /register': { method: 'POST', path: () => '/register', body: validRegistration, ok: 201, rpc: 'users.register' },
+    'POST /login': { method: 'POST', path: () => '/login', body: { username: 'alice_1', password: 'secret pass' }, ok: 200, rpc: 'auth.login' },
+    'POST /refresh': { method: 'POST', path: () => '/refresh', body: { refresh_token: 'abc' }, ok: 200, rpc: 'auth.refresh' },
+    'GET /confirm-email': { method: 'GET', path: () => '/confirm-email?token=abc', ok: 200, rpc: 'users.confirm_email' },
+  };
+  const everyRoute = { ...publicRequests, ...protectedRequests, ...aliasRequests };
+  /** The explicitly public, cacheable answers; everything else is no-store. */
+  const cacheable: Record<string, string> = { 'GET /.well-known/jwks.json': 'public, max-age=300', 'GET /openapi.json': 'public, max-age=300' };
+
+  function expectSecurityHeaders(a: Answer, cacheControl = 'no-store') {
+    expect(a.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(a.headers.get('x-frame-options')).toBe('DENY');
+    expect(a.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(a.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(a.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+    expect(a.headers.get('cache-control')).toBe(cacheControl);
+    // plain http here: no HSTS
+    expect(a.headers.get('strict-transport-security')).toBeNull();
+  }
+
+  const reply = (rpc: string, input: any) => {
+    if (rpc === 'auth.jwks') return { keys: [h.key.jwk] };
+    if (rpc === 'users.confirm_email') return userReply();
+    return replyByRpc(rpc, input);
+  };
+
+  it('covers every route in the policy table and every alias', () => {
+    expect(Object.keys({ ...publicRequests, ...protectedRequests }).sort()).toEqual(Object.keys(policy).sort());
+  });
+
+  it.each(Object.entries(everyRoute))('%s: on its success answer', async (_key, r) => {
+    h.rpc.reply = reply;
+    const self = randomUUID();
+    const a = await requestOf(r, self, { token: await signToken(h.key, { sub: self, role: 'admin' }) });
+    expect(a.status, a.text).toBe(r.ok);
+    expectSecurityHeaders(a, cacheable[_key]);
+  });
+
+  // (the liveness probe and the API document are answered by the gateway itself and cannot fail)
+  const canFail = Object.entries(everyRoute).filter(([k]) => k !== 'GET /healthz' && k !== 'GET /openapi.json');
+  it.each(canFail)('%s: on its error answer', async (_key, r) => {
+    h.rpc.reply = () => {
+      throw new AppError('unavailable', 'test.down', 'The service is not available');
+    };
+    h.readiness.value = { ok: false, checks: { nats: 'unavailable' } };
+    const self = randomUUID();
+    const a = await requestOf(r, self, { token: await signToken(h.key, { sub: self, role: 'admin' }) });
+    expect(a.status, a.text).toBeGreaterThanOrEqual(400);
+    // (/readyz answers its own 503 body, not a problem)
+    if (_key !== 'GET /readyz') expectProblem(a, a.status);
+    expectSecurityHeaders(a);
+  });
+
+  it.each([
+    ['an unknown path', () => send('/nowhere')],
+    ['a wrong method', () => send('/register', { method: 'GET' })],
+    ['malformed JSON', () => send('/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' })],
+    ['no token', () => send('/users/me')],
+    ['a body too large', () => postJson('/register', { fio: 'x'.repeat(200_000) })],
+  ])('problem answers carry them too: %s', async (_name, request) => {
+    const a = await request();
+    expectProblem(a, a.status);
+    expectSecurityHeaders(a);
+  });
+
+  it('adds Strict-Transport-Security only to a request that came over https (as a trusted proxy reports)', async () => {
+    const behindProxy = await startGateway(undefined, { trustProxy: 'loopback' });
+    try {
+      const viaProxy = requester(() => behindProxy);
+      const https = await viaProxy.send('/healthz', { headers: { 'x-forwarded-proto': 'https' } });
+      const http = await viaProxy.send('/healthz', { headers: { 'x-forwarded-proto': 'http' } });
+      expect(https.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+      expect(http.headers.get('strict-transport-security')).toBeNull();
+      // an untrusted client cannot turn it on by claiming https
+      expect((await send('/healthz', { headers: { 'x-forwarded-proto': 'https' } })).headers.get('strict-transport-security')).toBeNull();
+    } finally {
+      await behindProxy.close();
+    }
   });
 });

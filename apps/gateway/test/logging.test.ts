@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, createLogger } from '@um/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { signToken, startGateway, userReply, type Harness } from './support.js';
+import { historyEntry, signToken, startGateway, userReply, type Harness } from './support.js';
 
 const LOGIN_USER = userReply();
+
+/** A user object as the masked access log shows it. */
+const masked = (u: ReturnType<typeof userReply>) => ({
+  ...u,
+  username: `${u.username[0]}***`,
+  email: `${String(u.email)[0]}***@${String(u.email).split('@')[1]}`,
+  config: { ...u.config, fio: `${u.config.fio[0]}***`, birthday: '****-**-**' },
+});
 const ISSUED_DEVICE = 'd1.DeViCeDeViCeDeViCeDeVi.00000000-0000-4000-8000-000000000001.devicemac';
 const issued = () => ({ access_token: ISSUED_TOKEN, token_type: 'bearer', expires_in: 900, refresh_token: ISSUED_REFRESH, user: LOGIN_USER, device_token: ISSUED_DEVICE });
 
@@ -85,7 +93,7 @@ describe('access log', () => {
     bearer = await signToken(h.key, { sub: userId });
   });
 
-  it('logs a registration as one JSON line with the body, password redacted', async () => {
+  it('logs a registration as one JSON line with the body, password redacted, personal fields masked', async () => {
     const reply = userReply();
     h.rpc.reply = () => reply;
     const r = await call('/register', {
@@ -102,8 +110,8 @@ describe('access log', () => {
       user_id: null,
       req: { method: 'POST', path: '/register' },
       res: { status: 201 },
-      request_body: { username: 'alice_1', email: 'alice@example.com', password: '[REDACTED]', fio: 'Alice', birthday: '1990-01-02' },
-      response_body: reply,
+      request_body: { username: 'a***', email: 'a***@example.com', password: '[REDACTED]', fio: 'A***', birthday: '****-**-**' },
+      response_body: masked(reply),
     });
     expect(typeof line.duration_ms).toBe('number');
     expect(line.duration_ms).toBeGreaterThanOrEqual(0);
@@ -126,8 +134,8 @@ describe('access log', () => {
       req: { method: 'POST', path: '/login' },
       res: { status: 200 },
       user_id: null,
-      request_body: { username: 'alice_1', password: '[REDACTED]', grant_type: 'password' },
-      response_body: { access_token: '[REDACTED]', token_type: 'bearer', expires_in: 900, refresh_token: '[REDACTED]', user: LOGIN_USER },
+      request_body: { username: 'a***', password: '[REDACTED]', grant_type: 'password' },
+      response_body: { access_token: '[REDACTED]', token_type: 'bearer', expires_in: 900, refresh_token: '[REDACTED]', user: masked(LOGIN_USER) },
     });
   });
 
@@ -149,7 +157,7 @@ describe('access log', () => {
     const r = await call('/users?limit=5', { headers: { authorization: `Bearer ${bearer}` } });
     expect(r.status).toBe(200);
     expect(r.line).toMatchObject({ user_id: userId, req: { method: 'GET', path: '/users?limit=5' }, res: { status: 200 } });
-    expect(r.line.response_body).toEqual([userReply(userId)]);
+    expect(r.line.response_body).toEqual([masked(userReply(userId))]);
     expect(r.line.request_body).toBeUndefined();
   });
 
@@ -261,10 +269,10 @@ describe('access log', () => {
     const r = await call('/register', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'alice_1', email: 'alice@example.com', password: REGISTER_PASSWORD, fio: 'y'.repeat(50_000), birthday: '1990-01-02' }),
+      body: JSON.stringify({ username: 'alice_1', email: 'alice@example.com', password: REGISTER_PASSWORD, fio: 'A', birthday: '1990-01-02', tags: ['y'.repeat(50_000)] }),
     });
     expect(r.status).toBe(422);
-    expect(r.line.request_body).toMatchObject({ username: 'alice_1', password: '[REDACTED]', fio: `${'y'.repeat(2000)}…[50000 chars]` });
+    expect(r.line.request_body).toMatchObject({ username: 'a***', password: '[REDACTED]', tags: [`${'y'.repeat(2000)}…[50000 chars]`] });
     expect(JSON.stringify(r.line).length).toBeLessThan(12_000);
   });
 
@@ -280,8 +288,42 @@ describe('access log', () => {
     expect(body.truncated).toBe(true);
     expect(body.bytes).toBeGreaterThan(60_000);
     expect(body.preview).toHaveLength(4096);
-    expect(body.preview.startsWith('{"password":"[REDACTED]","username":"alice_1"')).toBe(true);
+    expect(body.preview.startsWith('{"password":"[REDACTED]","username":"a***"')).toBe(true);
     expect(JSON.stringify(r.line).length).toBeLessThan(12_000);
+  });
+
+  it('masks personal values in the query of a search, in the path and in the message', async () => {
+    h.rpc.reply = () => ({ items: [], total: 0 });
+    const r = await call('/users/search?email=alice%40example.com&fio=Alice%20Example&username=alice_1&birthday=1990-01-02&tags=a&limit=5', {
+      headers: { authorization: `Bearer ${bearer}` },
+    });
+    expect(r.status).toBe(200);
+    const logged = '/users/search?email=a***%40example.com&fio=A***&username=a***&birthday=****-**-**&tags=a&limit=5';
+    expect(r.line.req.path).toBe(logged);
+    expect(r.line.msg).toBe(`GET ${logged} 200`);
+  });
+
+  it('masks an address typed into the path', async () => {
+    const r = await call('/users/alice@example.com', { headers: { authorization: `Bearer ${bearer}` } });
+    expect(r.status).toBe(404);
+    expect(r.line.req.path).toBe('/users/a***@example.com');
+  });
+
+  it('masks both sides of every change in a history', async () => {
+    h.rpc.reply = () => [historyEntry({ changes: { email: { from: 'alice@example.com', to: 'alice.b@example.org' }, tags: { from: ['a'], to: ['b'] } } })];
+    const r = await call(`/users/${userId}/history`, { headers: { authorization: `Bearer ${bearer}` } });
+    expect(r.status).toBe(200);
+    expect((r.line.response_body as Array<{ changes: unknown }>)[0]!.changes).toEqual({
+      email: { from: 'a***@example.com', to: 'a***@example.org' },
+      tags: { from: ['a'], to: ['b'] },
+    });
+  });
+
+  it('no personal value appears anywhere in the output, only masked forms', () => {
+    const all = output.join('');
+    for (const personal of ['alice@example.com', 'alice.b@example.org', 'alice_1', 'Alice Example', '1990-01-02'])
+      expect(all, `log output contains ${personal}`).not.toContain(personal);
+    expect(all).toContain('a***@example.com');
   });
 
   it('every line is JSON with the access-log fields, and no secret appears anywhere in the output', () => {
@@ -313,5 +355,69 @@ describe('access log', () => {
       'secretvalue',
     ];
     for (const s of secrets) expect(all, `log output contains ${s}`).not.toContain(s);
+  });
+});
+
+/** A gateway of its own with `mode`, its logger writing into the returned lines. */
+async function gatewayLogging(mode: 'full' | 'off') {
+  const out: string[] = [];
+  const logger = createLogger('gateway', 'info', {
+    // as main.ts does: full means this process masks nothing
+    personalData: mode === 'full' ? 'clear' : 'masked',
+    hooks: { streamWrite: (line: string) => (out.push(line), '') },
+  });
+  const g = await startGateway(logger, { logBodies: mode });
+  const lineOf = async (requestId: string) => {
+    const deadline = Date.now() + 2_000;
+    for (;;) {
+      const found = out.map((l) => JSON.parse(l) as AccessLine).find((l) => l.request_id === requestId && l.req);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no access log line for ${requestId}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  const register = async () => {
+    g.rpc.reply = () => LOGIN_USER;
+    const res = await fetch(`${g.url}/register?email=alice%40example.com&token=secretvalue`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice_1', email: 'alice@example.com', password: REGISTER_PASSWORD, fio: 'Alice Example', birthday: '1990-01-02' }),
+    });
+    expect(res.status).toBe(201);
+    return lineOf(res.headers.get('x-request-id')!);
+  };
+  return { g, out, register };
+}
+
+describe('LOG_BODIES=full', () => {
+  it('logs bodies and query values as sent, secrets still redacted', async () => {
+    const { g, out, register } = await gatewayLogging('full');
+    try {
+      const line = await register();
+      expect(line.req.path).toBe('/register?email=alice%40example.com&token=%5BREDACTED%5D');
+      expect(line.request_body).toEqual({ username: 'alice_1', email: 'alice@example.com', password: '[REDACTED]', fio: 'Alice Example', birthday: '1990-01-02' });
+      expect(line.response_body).toEqual(LOGIN_USER);
+      expect(out.join('')).not.toContain(REGISTER_PASSWORD);
+      expect(out.join('')).not.toContain('secretvalue');
+    } finally {
+      await g.close();
+    }
+  });
+});
+
+describe('LOG_BODIES=off', () => {
+  it('logs method, path, status, duration and ids, and no body at all', async () => {
+    const { g, out, register } = await gatewayLogging('off');
+    try {
+      const line = await register();
+      expect(line).toMatchObject({ req: { method: 'POST', path: '/register?email=a***%40example.com&token=%5BREDACTED%5D' }, res: { status: 201 }, user_id: null });
+      expect(typeof line.duration_ms).toBe('number');
+      expect(typeof line.request_id).toBe('string');
+      expect(line).not.toHaveProperty('request_body');
+      expect(line).not.toHaveProperty('response_body');
+      for (const personal of ['alice_1', 'alice@example.com', 'Alice Example', '1990-01-02']) expect(out.join('')).not.toContain(personal);
+    } finally {
+      await g.close();
+    }
   });
 });

@@ -5,8 +5,10 @@ import { TOKEN, type Jwks, type Rpc } from '@um/contracts';
 import { AppError, createLogger, type CallMeta, type Logger } from '@um/platform';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { expect } from 'vitest';
+import type { DirectorySettings } from '../src/access/directory.js';
 import { createApp, type Readiness } from '../src/app.js';
 import { TokenVerifier } from '../src/auth/verifier.js';
+import type { LogBodies } from '../src/http/middleware/logging.js';
 
 export const KID = 'test-key-1';
 
@@ -131,7 +133,10 @@ export interface Harness {
 }
 
 /** The real app with a real TokenVerifier over a JWKS made here, a fake RPC client and a fake revocation cache. */
-export async function startGateway(log: Logger = createLogger('gateway', 'silent'), opts: { trustProxy?: string } = {}): Promise<Harness> {
+export async function startGateway(
+  log: Logger = createLogger('gateway', 'silent'),
+  opts: { trustProxy?: string; logBodies?: LogBodies; directory?: DirectorySettings } = {},
+): Promise<Harness> {
   const key = await makeKey();
   const rpc = new FakeRpc();
   const revocations = new FakeRevocations();
@@ -146,7 +151,7 @@ export async function startGateway(log: Logger = createLogger('gateway', 'silent
     log,
   );
   const readiness = { value: { ok: true, checks: { nats: 'ok', users: 'ok', auth: 'ok' } } as Readiness };
-  const app = createApp({ rpc, verifier, readiness: async () => readiness.value, log, trustProxy: opts.trustProxy });
+  const app = createApp({ rpc, verifier, readiness: async () => readiness.value, log, ...opts });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './config.js';
 export * from './logger.js';
+export * from './personal-data.js';
 export * from './semaphore.js';
 export * from './uuid.js';
 export * from './nats.js';

@@ -132,7 +132,8 @@ describe('createLogger', () => {
     for (const line of out.raw) expect(line).not.toContain(SECRET);
     const [top, nested, variants, , tokens, , http] = out.lines();
     expect(top!.password).toBe('[REDACTED]');
-    expect(nested!.body).toEqual({ password: '[REDACTED]', username: 'alice' });
+    // (and the username is masked as personal data, see personal-data.test.ts)
+    expect(nested!.body).toEqual({ password: '[REDACTED]', username: 'a***' });
     expect(variants).toMatchObject({ new_password: '[REDACTED]', password_hash: '[REDACTED]' });
     expect(tokens).toMatchObject({ token: '[REDACTED]', access_token: '[REDACTED]', refresh_token: '[REDACTED]', token_type: 'Bearer', expires_in: 900 });
     expect(http!.req).toEqual({ headers: { authorization: '[REDACTED]', cookie: '[REDACTED]' } });

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { maskPersonal } from './personal-data.js';
 
 export type { Logger };
 
@@ -35,14 +36,37 @@ const redactPaths = [
   'headers.authorization',
 ];
 
-/** `destination` defaults to stdout; tests pass a stream to read the lines back. */
-export function createLogger(name: string, level: string, options: LoggerOptions = {}, destination?: DestinationStream): Logger {
+/** Whether a logger masks personal data in what it is given (`masked`, the default) or writes it as it is. */
+export type PersonalData = 'masked' | 'clear';
+
+const writeAsGiven = (obj: object) => obj;
+
+/**
+ * `destination` defaults to stdout; tests pass a stream to read the lines back. Every object logged
+ * goes through `maskPersonal` unless `personalData: 'clear'` (a log outlives the users it names).
+ */
+export function createLogger(
+  name: string,
+  level: string,
+  { personalData = 'masked', ...options }: LoggerOptions & { personalData?: PersonalData } = {},
+  destination?: DestinationStream,
+): Logger {
   const settings: LoggerOptions = {
     level,
     base: { service: name },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: redactPaths, censor: '[REDACTED]' },
     ...options,
+    formatters: {
+      ...(personalData === 'masked' ? { log: (obj: Record<string, unknown>) => maskPersonal(obj) as Record<string, unknown> } : {}),
+      ...options.formatters,
+    },
   };
   return destination ? pino(settings, destination) : pino(settings);
 }
+
+/**
+ * A child of `log` that writes personal data as given, for the one deliberate case: the development
+ * mail log (no SMTP_URL), whose job is to show the message that would have been sent.
+ */
+export const clearChild = (log: Logger, bindings: Record<string, unknown> = {}): Logger => log.child(bindings, { formatters: { log: writeAsGiven } });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aliases, aliasMounts, routes } from '../http/routes.js';
-import { authorize, policy, type Decision, type Principal, type RouteKey } from './policy.js';
+import { authorize, policy, policyFor, type Decision, type Policy, type Principal, type RouteKey } from './policy.js';
 
 const SELF = '0b9a3c1e-5f2d-4c7a-9e8b-1a2b3c4d5e6f';
 const OTHER = '22222222-2222-4222-8222-222222222222';
@@ -51,8 +51,16 @@ function paramsFor(route: string, target: string): Record<string, string> {
   return Object.fromEntries(names.map((n) => [n, target]));
 }
 
-function decide(route: RouteKey, who: Who): Decision {
-  const rule = policy[route];
+/** With USER_DIRECTORY=admins, only admins browse the directory; a user still reads themselves. */
+const expectedAdminsDirectory: Record<RouteKey, Row> = {
+  ...expected,
+  'GET /users': adminOnly,
+  'GET /users/search': adminOnly,
+  'GET /users/:user_id': selfOrAdmin,
+};
+
+function decide(route: RouteKey, who: Who, table: Policy = policy): Decision {
+  const rule = table[route];
   switch (who) {
     case 'anonymous':
       return authorize(rule, undefined, paramsFor(route, SELF));
@@ -79,11 +87,28 @@ describe('policy table', () => {
     expect(decide(route, who)).toBe(decision);
   });
 
+  it('is the table policyFor builds for USER_DIRECTORY=all', () => {
+    expect(policyFor('all')).toEqual(policy);
+  });
+
   it('self_or_admin rules name a parameter that exists in their path', () => {
-    for (const [route, rule] of Object.entries(policy)) {
+    for (const [route, rule] of [...Object.entries(policy), ...Object.entries(policyFor('admins'))]) {
       if (rule.kind !== 'self_or_admin') continue;
       expect(route.split(' ')[1]!.split('/')).toContain(`:${rule.param}`);
     }
+  });
+});
+
+describe('policy table with USER_DIRECTORY=admins', () => {
+  const admins = policyFor('admins');
+  const rows = (Object.keys(admins) as RouteKey[]).flatMap((route) => WHO.map((who) => [route, who, expectedAdminsDirectory[route][who]] as const));
+
+  it('has the same routes', () => {
+    expect(Object.keys(admins).sort()).toEqual(Object.keys(policy).sort());
+  });
+
+  it.each(rows)('%s as %s → %s', (route, who, decision) => {
+    expect(decide(route, who, admins)).toBe(decision);
   });
 });
 

@@ -21,32 +21,43 @@ export interface Principal {
 }
 
 /**
- * The one policy table: every route the gateway serves, and who may call it.
- * A route missing here is refused at start-up.
+ * The one policy table: every route the gateway serves, and who may call it. A route missing here is
+ * refused at start-up. The directory routes (list, search, another user's profile) follow
+ * `USER_DIRECTORY`: any signed-in caller (`all`, the spec's default) or admins only (`admins`, where a
+ * user still reads themselves).
  */
-export const policy = {
-  'GET /healthz': Public,
-  'GET /readyz': Public,
-  'GET /openapi.json': Public,
-  'GET /.well-known/jwks.json': Public,
-  'POST /register': Public,
-  'POST /login': Public,
-  'POST /refresh': Public,
-  'POST /logout': Authenticated,
-  'GET /confirm-email': Public,
-  'POST /confirm-email/resend': Authenticated,
-  'GET /users': Authenticated,
-  'POST /users': AdminOnly,
-  'GET /users/search': Authenticated,
-  'GET /users/me': Authenticated,
-  'PUT /users/me/password': Authenticated,
-  'GET /users/:user_id': Authenticated,
-  'PATCH /users/:user_id': SelfOrAdmin('user_id'),
-  'DELETE /users/:user_id': SelfOrAdmin('user_id'),
-  'PUT /users/:user_id/role': AdminOnly,
-  'GET /users/:user_id/history': SelfOrAdmin('user_id'),
-  'POST /user_delete/:user_id': SelfOrAdmin('user_id'),
-} as const satisfies Record<string, Rule>;
+export function policyFor(directory: 'all' | 'admins') {
+  const browse = directory === 'admins' ? AdminOnly : Authenticated;
+  const profile = directory === 'admins' ? SelfOrAdmin('user_id') : Authenticated;
+  return {
+    'GET /healthz': Public,
+    'GET /readyz': Public,
+    'GET /openapi.json': Public,
+    'GET /.well-known/jwks.json': Public,
+    'POST /register': Public,
+    'POST /login': Public,
+    'POST /refresh': Public,
+    'POST /logout': Authenticated,
+    'GET /confirm-email': Public,
+    'POST /confirm-email/resend': Authenticated,
+    'GET /users': browse,
+    'POST /users': AdminOnly,
+    'GET /users/search': browse,
+    'GET /users/me': Authenticated,
+    'PUT /users/me/password': Authenticated,
+    'GET /users/:user_id': profile,
+    'PATCH /users/:user_id': SelfOrAdmin('user_id'),
+    'DELETE /users/:user_id': SelfOrAdmin('user_id'),
+    'PUT /users/:user_id/role': AdminOnly,
+    'GET /users/:user_id/history': SelfOrAdmin('user_id'),
+    'POST /user_delete/:user_id': SelfOrAdmin('user_id'),
+  } as const satisfies Record<string, Rule>;
+}
+
+export type Policy = ReturnType<typeof policyFor>;
+
+/** The table with the default directory (`USER_DIRECTORY=all`); its keys are every route. */
+export const policy: Policy = policyFor('all');
 
 export type RouteKey = keyof typeof policy;
 

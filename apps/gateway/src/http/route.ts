@@ -2,7 +2,8 @@ import type { Rpc } from '@um/contracts';
 import { AppError, invalidArgument, type RpcClient } from '@um/platform';
 import type { Request, Response, Router } from 'express';
 import type { z } from 'zod';
-import { authorize, policy, type Principal, type RouteKey } from '../access/policy.js';
+import type { DirectorySettings } from '../access/directory.js';
+import { authorize, type Policy, type Principal, type RouteKey } from '../access/policy.js';
 import type { TokenVerifier } from '../auth/verifier.js';
 import { HttpProblem, sendProblem } from './problem.js';
 
@@ -10,6 +11,8 @@ export interface RouteContext {
   requestId: string;
   principal: Principal | undefined;
   req: Request;
+  /** What this deployment lets callers see of other users. */
+  directory: DirectorySettings;
   /** Forward to a service with this request's id and caller. */
   call<R extends Rpc>(rpc: R, input: z.input<R['request']>): Promise<z.infer<R['reply']>>;
 }
@@ -28,7 +31,7 @@ export interface RouteDef<B extends Schema | undefined = Schema | undefined, Q e
   summary: string;
   /** The one RPC this route forwards to; `ctx.call` refuses any other. */
   rpc: Rpc;
-  /** What the route answers, when it is not the RPC's reply as is (documentation). */
+  /** What the route answers, for the API document, when it is not the RPC's reply as it is. */
   reply?: z.ZodType;
   body?: B;
   query?: Q;
@@ -43,6 +46,9 @@ export const defineRoute = <B extends Schema | undefined, Q extends Schema | und
 export interface RouteDeps {
   rpc: Pick<RpcClient, 'call'>;
   verifier: Pick<TokenVerifier, 'verify'>;
+  /** The access rules, as built from this deployment's settings. */
+  policy: Policy;
+  directory: DirectorySettings;
 }
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
@@ -74,7 +80,7 @@ export interface Mount {
 export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount: Mount = {}): void {
   const [ownMethod, ownPath] = def.route.split(' ') as [string, string];
   const [method, path] = [mount.method ?? ownMethod, mount.path ?? ownPath];
-  const rule = policy[def.route];
+  const rule = deps.policy[def.route];
   const handler = async (req: Request, res: Response) => {
     const requestId = String(res.getHeader('x-request-id'));
     try {
@@ -100,6 +106,7 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
         requestId,
         principal,
         req,
+        directory: deps.directory,
         call: (rpc, input) => {
           if (rpc !== def.rpc) throw new AppError('internal', 'gateway.undeclared_rpc', 'Internal error', undefined, { cause: new Error(`${def.route} calls ${rpc.name}, declared ${def.rpc.name}`) });
           return deps.rpc.call(rpc, input, { requestId, actorId: principal?.userId ?? null });

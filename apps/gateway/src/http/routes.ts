@@ -2,6 +2,7 @@ import {
   ChangePasswordBody,
   ConfirmEmail,
   CreateUser,
+  EmailConfirmationResult,
   ListUsers,
   Login,
   LoginReply,
@@ -10,18 +11,21 @@ import {
   Rpcs,
   SearchUsers,
   SetRoleBody,
+  PublicUser,
   UpdateUserBody,
+  User,
   UserId,
   type UserPage,
 } from '@um/contracts';
 import type { Request } from 'express';
 import { z } from 'zod';
+import { checkSearchFilters, shownTo } from '../access/directory.js';
 import type { RouteKey } from '../access/policy.js';
 import { deviceCookie, readDeviceCookie } from './device-cookie.js';
-import { defineRoute, type Mount, type RouteDef, type RouteResult } from './route.js';
+import { defineRoute, type Mount, type RouteContext, type RouteDef, type RouteResult } from './route.js';
 
 /** X-Total-Count and RFC 8288 Link (next/prev) for a page, keeping the caller's other query parameters. */
-export function pageResult(req: Request, page: UserPage, q: { limit: number; offset: number }): RouteResult {
+export function pageResult(req: Request, page: { items: unknown[]; total: number }, q: { limit: number; offset: number }): RouteResult {
   const link = (offset: number, rel: string) => {
     const params = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
     params.set('limit', String(q.limit));
@@ -38,6 +42,12 @@ export function pageResult(req: Request, page: UserPage, q: { limit: number; off
 }
 
 const noStore = { 'Cache-Control': 'no-store' };
+
+/** A page of users as the caller may see them (see access/directory.ts). */
+const shownPage = (ctx: RouteContext, page: UserPage) => ({ ...page, items: page.items.map((u) => shownTo(ctx.directory, ctx.principal!, u)) });
+
+/** A user in full, or in public form to a non-admin when the directory shows public fields only. */
+const UserAsShown = z.union([User, PublicUser]).describe('The user; without `email` and `config.birthday` to other non-admins when USER_DIRECTORY_FIELDS=public');
 const LogoutQuery = z.object({ all: z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).optional() });
 const clientIp = (req: Request) => req.ip ?? req.socket.remoteAddress ?? undefined;
 
@@ -93,7 +103,12 @@ export const routes: RouteDef[] = [
     summary: 'Confirm an email address with the link sent to it',
     query: ConfirmEmail,
     rpc: Rpcs.users.confirmEmail,
-    handle: async ({ query }, ctx) => ({ body: await ctx.call(Rpcs.users.confirmEmail, query), headers: noStore }),
+    reply: EmailConfirmationResult,
+    // Only the outcome: a confirmation link gets forwarded and opened by others, the user object is not theirs.
+    handle: async ({ query }, ctx) => {
+      await ctx.call(Rpcs.users.confirmEmail, query);
+      return { body: { status: 'confirmed' } satisfies EmailConfirmationResult, headers: noStore };
+    },
   }),
   defineRoute({
     route: 'POST /confirm-email/resend',
@@ -106,7 +121,8 @@ export const routes: RouteDef[] = [
     summary: 'List users ordered by id',
     query: ListUsers,
     rpc: Rpcs.users.list,
-    handle: async ({ query }, ctx) => pageResult(ctx.req, await ctx.call(Rpcs.users.list, query), query),
+    reply: z.array(UserAsShown),
+    handle: async ({ query }, ctx) => pageResult(ctx.req, shownPage(ctx, await ctx.call(Rpcs.users.list, query)), query),
   }),
   defineRoute({
     route: 'POST /users',
@@ -120,7 +136,11 @@ export const routes: RouteDef[] = [
     summary: 'Search users: username, email, fio (substring), birthday (exact), tags (all of)',
     query: SearchUsers,
     rpc: Rpcs.users.search,
-    handle: async ({ query }, ctx) => pageResult(ctx.req, await ctx.call(Rpcs.users.search, query), query),
+    reply: z.array(UserAsShown),
+    handle: async ({ query }, ctx) => {
+      checkSearchFilters(ctx.directory, ctx.principal!, query);
+      return pageResult(ctx.req, shownPage(ctx, await ctx.call(Rpcs.users.search, query)), query);
+    },
   }),
   defineRoute({
     route: 'GET /users/me',
@@ -143,7 +163,8 @@ export const routes: RouteDef[] = [
     summary: 'One user (`me` for yourself)',
     params: UserId,
     rpc: Rpcs.users.get,
-    handle: async ({ params }, ctx) => ({ body: await ctx.call(Rpcs.users.get, params) }),
+    reply: UserAsShown,
+    handle: async ({ params }, ctx) => ({ body: shownTo(ctx.directory, ctx.principal!, await ctx.call(Rpcs.users.get, params)) }),
   }),
   defineRoute({
     route: 'PATCH /users/:user_id',

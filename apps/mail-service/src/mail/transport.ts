@@ -1,4 +1,4 @@
-import type { Logger } from '@um/platform';
+import { clearChild, type Logger } from '@um/platform';
 import nodemailer from 'nodemailer';
 
 export type MailTransport = ReturnType<typeof nodemailer.createTransport>;
@@ -10,9 +10,11 @@ export type MailTransport = ReturnType<typeof nodemailer.createTransport>;
 export function createTransport(smtpUrl: string | undefined, log: Logger): MailTransport {
   if (smtpUrl) return nodemailer.createTransport(smtpUrl);
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  // The one log line written with personal data in clear, on purpose, and only in this mode: it is the mailbox.
+  const mailbox = clearChild(log);
   transport.use('stream', (mail, done) => {
     const { to, subject, text } = mail.data;
-    log.info({ to, subject, text }, 'email (not sent: SMTP_URL is not set)');
+    mailbox.info({ to, subject, text }, 'email (not sent: SMTP_URL is not set)');
     done();
   });
   return transport;

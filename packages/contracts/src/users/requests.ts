@@ -119,6 +119,10 @@ export const ConfirmEmail = z.object({
 });
 export type ConfirmEmail = z.infer<typeof ConfirmEmail>;
 
+/** `GET /confirm-email` answer: only the outcome, never the user (confirmation links get forwarded). */
+export const EmailConfirmationResult = z.object({ status: z.literal('confirmed') });
+export type EmailConfirmationResult = z.infer<typeof EmailConfirmationResult>;
+
 /** Ask for a fresh confirmation link (rate-limited); answered 202, the mail follows. */
 export const EmailConfirmationAccepted = z.object({ status: z.literal('accepted') });
 

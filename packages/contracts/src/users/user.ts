@@ -23,3 +23,10 @@ export const User = z.object({
   updated_at: z.iso.datetime({ offset: true }),
 });
 export type User = z.infer<typeof User>;
+
+/**
+ * A user as another non-admin sees them when the directory shows public fields only
+ * (`USER_DIRECTORY_FIELDS=public`): without the email and the birthday.
+ */
+export const PublicUser = User.omit({ email: true }).extend({ config: UserConfig.omit({ birthday: true }) });
+export type PublicUser = z.infer<typeof PublicUser>;

@@ -1,26 +1,41 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { redactSecrets, type Logger } from '@um/platform';
+import { maskInText, maskPersonal, personalMasker, redactSecrets, type Logger } from '@um/platform';
 import type { RequestHandler, Response } from 'express';
 import { pinoHttp } from 'pino-http';
 
 const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 const MAX_LOGGED_BODY = 4096;
 
+/**
+ * `LOG_BODIES`: bodies with personal fields masked (the default), as sent (`full`), or none (`off`).
+ * Secrets are redacted in every mode.
+ */
+export type LogBodies = 'masked' | 'full' | 'off';
+
 /** Query parameters that carry secrets (links with one-time tokens). */
 const SECRET_QUERY = /^(token|access_token|refresh_token|code|password)$/i;
 
-export function redactUrl(url: string): string {
+/**
+ * The URL with secret query values redacted and, unless `full`, personal ones (`/users/search?email=…`)
+ * masked, and an address typed into the path (`/users/alice@example.com`, a 404) too.
+ */
+export function redactUrl(url: string, mode: LogBodies): string {
+  if (mode !== 'full') url = maskInText(url);
   const q = url.indexOf('?');
   if (q < 0) return url;
   const params = new URLSearchParams(url.slice(q + 1));
-  for (const key of [...params.keys()]) if (SECRET_QUERY.test(key)) params.set(key, '[REDACTED]');
+  for (const [key, value] of [...params.entries()]) {
+    const mask = mode === 'full' ? undefined : personalMasker(key);
+    if (SECRET_QUERY.test(key)) params.set(key, '[REDACTED]');
+    else if (mask) params.set(key, mask(value));
+  }
   return `${url.slice(0, q)}?${params.toString()}`;
 }
 
-/** Secrets redacted, then cut to a size a log line can carry. */
-export function loggableBody(body: unknown): unknown {
-  if (body === undefined || body === null || body === '') return undefined;
+/** Secrets redacted, personal fields masked unless `full`, then cut to a size a log line can carry; nothing when `off`. */
+export function loggableBody(body: unknown, mode: LogBodies): unknown {
+  if (mode === 'off' || body === undefined || body === null || body === '') return undefined;
   let value = body;
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
     const text = body.toString();
@@ -30,7 +45,7 @@ export function loggableBody(body: unknown): unknown {
       value = text;
     }
   }
-  const redacted = redactSecrets(value);
+  const redacted = mode === 'masked' ? maskPersonal(redactSecrets(value)) : redactSecrets(value);
   const json = JSON.stringify(redacted);
   if (json.length <= MAX_LOGGED_BODY) return redacted;
   return { truncated: true, bytes: json.length, preview: json.slice(0, MAX_LOGGED_BODY) };
@@ -46,27 +61,29 @@ export const captureResponseBody: RequestHandler = (_req, res, next) => {
   next();
 };
 
-/** `GET /users?limit=1 200`, with secret query values redacted. */
-const summary = (req: IncomingMessage, res: ServerResponse) => `${req.method} ${redactUrl((req as { originalUrl?: string }).originalUrl ?? req.url ?? '')} ${res.statusCode}`;
+const loggedPath = (req: IncomingMessage & { originalUrl?: string }, mode: LogBodies) => redactUrl(req.originalUrl ?? req.url ?? '', mode);
 
 /** Fields known only once the response is done: who called, what went in and out, why it failed. */
-function outcome(req: IncomingMessage, res: ServerResponse): Record<string, unknown> {
+function outcome(req: IncomingMessage, res: ServerResponse, mode: LogBodies): Record<string, unknown> {
   const locals = (res as unknown as Response).locals ?? {};
   const error = locals.error as { id?: string; cause?: unknown } | undefined;
+  const cause = error?.cause && res.statusCode >= 500 ? String(error.cause) : undefined;
   return {
     user_id: locals.userId ?? null,
-    request_body: loggableBody((req as { body?: unknown }).body),
-    response_body: loggableBody(locals.responseBody),
+    request_body: loggableBody((req as { body?: unknown }).body, mode),
+    response_body: loggableBody(locals.responseBody, mode),
     ...(error?.id ? { error_id: error.id } : {}),
-    ...(error?.cause && res.statusCode >= 500 ? { cause: String(error.cause) } : {}),
+    ...(cause ? { cause: mode === 'full' ? cause : maskPersonal(cause) } : {}),
   };
 }
 
 /**
- * One JSON line per request: method, path, status, duration, bodies (redacted, truncated),
- * request id (taken from X-Request-Id or made, and echoed) and user id.
+ * One JSON line per request: method, path, status, duration, bodies (redacted, masked as `mode`
+ * says, truncated), request id (taken from X-Request-Id or made, and echoed) and user id.
  */
-export function accessLog(logger: Logger): RequestHandler {
+export function accessLog(logger: Logger, mode: LogBodies = 'masked'): RequestHandler {
+  /** `GET /users?limit=1 200`, with secret query values redacted and personal ones masked. */
+  const summary = (req: IncomingMessage, res: ServerResponse) => `${req.method} ${loggedPath(req, mode)} ${res.statusCode}`;
   return pinoHttp({
     logger,
     quietReqLogger: true,
@@ -79,14 +96,14 @@ export function accessLog(logger: Logger): RequestHandler {
     },
     customAttributeKeys: { reqId: 'request_id', responseTime: 'duration_ms' },
     serializers: {
-      req: (req: IncomingMessage & { originalUrl?: string }) => ({ method: req.method, path: redactUrl(req.originalUrl ?? req.url ?? '') }),
+      req: (req: IncomingMessage & { originalUrl?: string }) => ({ method: req.method, path: loggedPath(req, mode) }),
       res: (res: ServerResponse) => ({ status: res.statusCode }),
       err: (err: Error) => ({ type: err.name, message: err.message }),
     },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     customSuccessMessage: summary,
     customErrorMessage: summary,
-    customSuccessObject: (req, res, val) => ({ ...val, ...outcome(req, res) }),
-    customErrorObject: (req, res, _err, val) => ({ ...val, ...outcome(req, res) }),
+    customSuccessObject: (req, res, val) => ({ ...val, ...outcome(req, res, mode) }),
+    customErrorObject: (req, res, _err, val) => ({ ...val, ...outcome(req, res, mode) }),
   }) as unknown as RequestHandler;
 }
