@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ChangePassword, Jwks, LoginReply, LoginRequest, Logout, LogoutReply, PasswordChangeResult, Refresh, SessionTokens } from './auth/requests.js';
 import {
+  CheckPasswordPolicy,
   ConfirmEmail,
   Done,
   EmailChange,
@@ -55,6 +56,7 @@ export const Rpcs = {
     setRole: rpc('users.set_role', 'users', SetRole, User),
     verifyPassword: rpc('users.verify_password', 'users', VerifyPassword, User),
     setPassword: rpc('users.set_password', 'users', SetPassword, Done),
+    checkPasswordPolicy: rpc('users.check_password_policy', 'users', CheckPasswordPolicy, Done),
     history: rpc('users.history', 'users', UserId, History),
     emailChange: rpc('users.email_change', 'users', EmailChangeRequest, EmailChange),
     health: rpc('users.health', 'users', Empty, Health),
