@@ -2,7 +2,7 @@ import { Rpcs } from '@um/contracts';
 import { endpointFor, serveEndpoints, type Endpoint, type NatsConnection, type Subscription } from '@um/platform';
 import { deleteUser } from './application/delete-user.js';
 import { emailChange, userHistory } from './application/history.js';
-import { setPassword, verifyCredentials, verifyPassword } from './application/passwords.js';
+import { checkPasswordPolicy, setPassword, verifyCredentials, verifyPassword } from './application/passwords.js';
 import { setRole, updateUser } from './application/update-user.js';
 import { confirmEmail, issueEmailConfirmation, requestEmailConfirmation } from './application/email-confirmation.js';
 import type { UsersDeps } from './application/deps.js';
@@ -26,6 +26,7 @@ export const usersEndpoints: Endpoint<UsersDeps>[] = [
   endpoint(Rpcs.users.setRole, (d) => (req, ctx) => setRole(d, req.user_id, req.role, ctx)),
   endpoint(Rpcs.users.verifyPassword, (d) => (req) => verifyPassword(d, req.user_id, req.password)),
   endpoint(Rpcs.users.setPassword, (d) => (req, ctx) => setPassword(d, req.user_id, req.password, ctx)),
+  endpoint(Rpcs.users.checkPasswordPolicy, (d) => (req) => checkPasswordPolicy(d, req.user_id, req.password)),
   endpoint(Rpcs.users.history, (d) => (req) => userHistory(d, req.user_id)),
   endpoint(Rpcs.users.emailChange, (d) => (req) => emailChange(d, req.event_id)),
   endpoint(Rpcs.users.health, (d) => async () => {

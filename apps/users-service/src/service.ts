@@ -5,6 +5,7 @@ import { ensureAdmin } from './application/ensure-admin.js';
 import type { UsersConfig } from './config.js';
 import { serveUsers } from './endpoints.js';
 import { PasswordHasher } from './passwords.js';
+import { backfillUsernameSkeletons } from './projections/backfill-username-skeletons.js';
 import { EventRelay } from './relay/relay.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -13,11 +14,13 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta
 export async function startUsersService(config: UsersConfig, log: Logger = createLogger('users-service', config.LOG_LEVEL)) {
   await migrate(config.DATABASE_URL, config.USERS_DB_SCHEMA, MIGRATIONS_DIR, log);
   const pool = createPool(config.DATABASE_URL, config.USERS_DB_SCHEMA);
+  await backfillUsernameSkeletons(pool, log);
   const nc = await connectNats(config.NATS_URL, 'users-service', log);
   const revocations = await openRevocations(nc, config.NATS_NAMESPACE);
   const deps: UsersDeps = {
     pool,
     hasher: new PasswordHasher(config.BCRYPT_COST),
+    passwordPolicy: { denylist: config.PASSWORD_DENYLIST === 'on' },
     revokeTokens: (userId, opts) => revokeUserTokens(revocations, userId, opts?.forever ? Number.MAX_SAFE_INTEGER : Date.now()),
     clock: () => new Date(),
     log,

@@ -16,6 +16,7 @@ export async function usersFixture() {
   const deps: UsersDeps = {
     pool,
     hasher: new PasswordHasher(4),
+    passwordPolicy: { denylist: true },
     revokeTokens: async (id) => {
       revoked.push(id);
     },

@@ -1,5 +1,6 @@
 import type { RegisterUser, Role, User } from '@um/contracts';
 import { uuidv7 } from '@um/platform';
+import { assertPasswordAcceptable } from '../domain/password-policy.js';
 import { assertNotTaken } from '../projections/users-projection.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
@@ -16,6 +17,7 @@ export async function registerUser(
   meta: CallerMeta,
 ): Promise<User> {
   if (req.client_ip) await hit(deps.pool, `register:${req.client_ip}`, deps.registrationLimit.perWindow, deps.registrationLimit.windowSeconds, deps.clock());
+  assertPasswordAcceptable(deps.passwordPolicy, req.password, req);
   await assertNotTaken(deps.pool, req);
 
   const passwordHash = await deps.hasher.hash(req.password);
