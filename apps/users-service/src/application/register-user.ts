@@ -16,8 +16,9 @@ export async function registerUser(
   req: RegisterUser & { role?: Role; client_ip?: string | undefined },
   meta: CallerMeta,
 ): Promise<User> {
-  if (req.client_ip) await hit(deps.pool, `register:${req.client_ip}`, deps.registrationLimit.perWindow, deps.registrationLimit.windowSeconds, deps.clock());
+  // Bad input is no registration: it neither counts against the client's limit nor costs a hash.
   assertPasswordAcceptable(deps.passwordPolicy, req.password, req);
+  if (req.client_ip) await hit(deps.pool, `register:${req.client_ip}`, deps.registrationLimit.perWindow, deps.registrationLimit.windowSeconds, deps.clock());
   await assertNotTaken(deps.pool, req);
 
   const passwordHash = await deps.hasher.hash(req.password);
