@@ -1,7 +1,7 @@
 import { Email, Password, Username } from '@um/contracts';
 import { BaseEnv, DatabaseEnv, DurationSeconds, parseConfig, SchemaName } from '@um/platform';
 import { z } from 'zod';
-import { passwordProblem } from './domain/password-policy.js';
+import { createPasswordPolicy, passwordProblem } from './domain/password-policy.js';
 
 const optional = <T extends z.ZodType>(s: T) => z.preprocess((v) => (v === '' ? undefined : v), s.optional());
 
@@ -31,7 +31,7 @@ export const UsersEnv = BaseEnv.extend(DatabaseEnv.shape)
         if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'must be set together with the other ADMIN_* variables' });
     // The admin account gets the same password rules as everyone (checked here, so a weak one stops the start).
     if (env.ADMIN_USERNAME && env.ADMIN_EMAIL && env.ADMIN_PASSWORD) {
-      const problem = passwordProblem({ denylist: env.PASSWORD_DENYLIST === 'on' }, env.ADMIN_PASSWORD, { username: env.ADMIN_USERNAME, email: env.ADMIN_EMAIL });
+      const problem = passwordProblem(createPasswordPolicy({ denylist: env.PASSWORD_DENYLIST === 'on' }), env.ADMIN_PASSWORD, { username: env.ADMIN_USERNAME, email: env.ADMIN_EMAIL });
       if (problem) ctx.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: problem });
     }
   });

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { connectNats, createLogger, createPool, ensureUsersStream, jetStreamOf, migrate, openRevocations, revokeUserTokens, startHealthServer, type Logger } from '@um/platform';
 import type { UsersDeps } from './application/deps.js';
 import { ensureAdmin } from './application/ensure-admin.js';
+import { createPasswordPolicy } from './domain/password-policy.js';
 import type { UsersConfig } from './config.js';
 import { serveUsers } from './endpoints.js';
 import { PasswordHasher } from './passwords.js';
@@ -20,7 +21,7 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
   const deps: UsersDeps = {
     pool,
     hasher: new PasswordHasher(config.BCRYPT_COST),
-    passwordPolicy: { denylist: config.PASSWORD_DENYLIST === 'on' },
+    passwordPolicy: createPasswordPolicy({ denylist: config.PASSWORD_DENYLIST === 'on' }),
     revokeTokens: (userId, opts) => revokeUserTokens(revocations, userId, opts?.forever ? Number.MAX_SAFE_INTEGER : Date.now()),
     clock: () => new Date(),
     log,

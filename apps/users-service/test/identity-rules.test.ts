@@ -5,6 +5,7 @@ import { checkPasswordPolicy, setPassword, verifyCredentials } from '../src/appl
 import { registerUser } from '../src/application/register-user.js';
 import { updateUser } from '../src/application/update-user.js';
 import { loadConfig } from '../src/config.js';
+import { createPasswordPolicy } from '../src/domain/password-policy.js';
 import { usernameSkeleton } from '../src/domain/username-skeleton.js';
 import { backfillUsernameSkeletons } from '../src/projections/backfill-username-skeletons.js';
 import { rebuildUsersProjection } from '../src/projections/users-projection.js';
@@ -109,7 +110,7 @@ describe('passwords: the policy refuses before any hashing (422 naming the rule)
   });
 
   it('with PASSWORD_DENYLIST off accepts common passwords but keeps the other rules', async () => {
-    const deps = { ...fx.deps, passwordPolicy: { denylist: false } };
+    const deps = { ...fx.deps, passwordPolicy: createPasswordPolicy({ denylist: false }) };
     await register({ password: 'password' }, deps);
     expect((await rejection(register({ password: '        ' }, deps))).fields).toEqual([{ field: 'password', message: 'must not be blank' }]);
     expect((await rejection(register({ username: `offname_${run}`, password: `offname_${run}` }, deps))).fields).toEqual([

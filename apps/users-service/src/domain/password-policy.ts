@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { AppError } from '@um/platform';
 
-/** Whether to refuse the common passwords (`PASSWORD_DENYLIST`); the other rules always apply. */
+/** The common passwords to refuse, or none (`PASSWORD_DENYLIST=off`); the other rules always apply. */
 export interface PasswordPolicy {
-  denylist: boolean;
+  common: ReadonlySet<string> | undefined;
 }
 
 /** The user a password is for: it must not contain their name. */
@@ -24,7 +24,7 @@ const BLANK = /^[\s\p{Default_Ignorable_Code_Point}]*$/u;
 let common: ReadonlySet<string> | undefined;
 /**
  * The ~49,000 most common passwords (zxcvbn-ts's ranked list, shipped offline in
- * `@zxcvbn-ts/language-common`, all lower case). Read on first use, then kept.
+ * `@zxcvbn-ts/language-common`, all lower case). Read once per process.
  */
 function commonPasswords(): ReadonlySet<string> {
   if (!common) {
@@ -36,6 +36,9 @@ function commonPasswords(): ReadonlySet<string> {
   return common;
 }
 
+/** Build the policy at start: reading the list takes a moment that no request should wait for. */
+export const createPasswordPolicy = (opts: { denylist: boolean }): PasswordPolicy => ({ common: opts.denylist ? commonPasswords() : undefined });
+
 /** The rule a password breaks, as a field message, or `undefined` when it is acceptable. */
 export function passwordProblem(policy: PasswordPolicy, password: string, owner: PasswordOwner): string | undefined {
   if (BLANK.test(password)) return 'must not be blank';
@@ -43,7 +46,7 @@ export function passwordProblem(policy: PasswordPolicy, password: string, owner:
   if (folded.includes(fold(owner.username.trim()))) return 'must not contain the username';
   const local = fold(owner.email.trim()).split('@')[0] ?? '';
   if (local.length >= EMAIL_LOCAL_MIN && folded.includes(local)) return 'must not contain the email address (the part before "@")';
-  if (policy.denylist && commonPasswords().has(folded.trim())) return 'is one of the most common passwords';
+  if (policy.common?.has(folded.trim())) return 'is one of the most common passwords';
   return undefined;
 }
 

@@ -69,9 +69,10 @@ const AUGMENT: Record<string, string[]> = {
 /** The augmented Script_Extensions of one code point, or `undefined` when it goes with any script. */
 function scriptsOf(c: string): Set<string> | undefined {
   if (ASCII_LATIN.test(c)) return new Set(['Latn']);
+  // Script_Extensions is either Common/Inherited alone or a list of real scripts, never both.
+  if (ANY_SCRIPT.test(c)) return undefined;
   // A code point in several scripts (say U+30FC, Hiragana and Katakana) belongs to each of them.
   const found = SCRIPTS.filter(([, re]) => re.test(c)).map(([code]) => code);
-  if (ANY_SCRIPT.test(c) && found.length === 0) return undefined;
   if (found.length === 0) return new Set([`unknown:${c}`]);
   return new Set(found.flatMap((code) => [code, ...(AUGMENT[code] ?? [])]));
 }
