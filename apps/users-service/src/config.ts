@@ -1,6 +1,7 @@
 import { Email, Password, Username } from '@um/contracts';
 import { BaseEnv, DatabaseEnv, DurationSeconds, parseConfig, SchemaName } from '@um/platform';
 import { z } from 'zod';
+import { createPasswordPolicy, passwordProblem } from './domain/password-policy.js';
 
 const optional = <T extends z.ZodType>(s: T) => z.preprocess((v) => (v === '' ? undefined : v), s.optional());
 
@@ -17,6 +18,8 @@ export const UsersEnv = BaseEnv.extend(DatabaseEnv.shape)
     REGISTRATION_RATE_WINDOW: DurationSeconds.default(3600),
     /** Relay: how often to look for events when no notification came. */
     RELAY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+    /** `off` stops refusing the ~49,000 most common passwords; the blank and name rules stay. */
+    PASSWORD_DENYLIST: z.enum(['on', 'off'], { error: 'must be "on" or "off"' }).default('on'),
     ADMIN_USERNAME: optional(Username),
     ADMIN_EMAIL: optional(Email),
     ADMIN_PASSWORD: optional(Password),
@@ -26,6 +29,11 @@ export const UsersEnv = BaseEnv.extend(DatabaseEnv.shape)
     if (admin.some(Boolean) && !admin.every(Boolean))
       for (const name of ['ADMIN_USERNAME', 'ADMIN_EMAIL', 'ADMIN_PASSWORD'] as const)
         if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'must be set together with the other ADMIN_* variables' });
+    // The admin account gets the same password rules as everyone (checked here, so a weak one stops the start).
+    if (env.ADMIN_USERNAME && env.ADMIN_EMAIL && env.ADMIN_PASSWORD) {
+      const problem = passwordProblem(createPasswordPolicy({ denylist: env.PASSWORD_DENYLIST === 'on' }), env.ADMIN_PASSWORD, { username: env.ADMIN_USERNAME, email: env.ADMIN_EMAIL });
+      if (problem) ctx.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: problem });
+    }
   });
 
 export type UsersConfig = Readonly<z.infer<typeof UsersEnv>>;

@@ -2,7 +2,7 @@ import { Rpcs } from '@um/contracts';
 import { endpointFor, serveEndpoints, type Endpoint, type NatsConnection, type Subscription } from '@um/platform';
 import { deleteUser } from './application/delete-user.js';
 import { emailChange, userHistory } from './application/history.js';
-import { setPassword, verifyCredentials, verifyPassword } from './application/passwords.js';
+import { checkPasswordPolicy, setPassword, verifyCredentials, verifyPassword } from './application/passwords.js';
 import { setRole, updateUser } from './application/update-user.js';
 import { confirmEmail, issueEmailConfirmation, requestEmailConfirmation } from './application/email-confirmation.js';
 import { resolveLogin, tokenSubject } from './application/auth-lookups.js';
@@ -27,6 +27,7 @@ export const usersEndpoints: Endpoint<UsersDeps>[] = [
   endpoint(Rpcs.users.setRole, (d) => (req, ctx) => setRole(d, req.user_id, req.role, ctx)),
   endpoint(Rpcs.users.verifyPassword, (d) => (req) => verifyPassword(d, req.user_id, req.password)),
   endpoint(Rpcs.users.setPassword, (d) => (req, ctx) => setPassword(d, req.user_id, req.password, ctx)),
+  endpoint(Rpcs.users.checkPasswordPolicy, (d) => (req) => checkPasswordPolicy(d, req.user_id, req.password)),
   endpoint(Rpcs.users.history, (d) => (req, ctx) => userHistory(d, req.user_id, ctx)),
   endpoint(Rpcs.users.tokenSubject, (d) => (req) => tokenSubject(d.pool, req.user_id)),
   endpoint(Rpcs.users.resolveLogin, (d) => (req) => resolveLogin(d.pool, req.login)),

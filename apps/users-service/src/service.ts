@@ -2,9 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { connectNats, createLogger, createPool, ensureUsersStream, jetStreamOf, migrate, openRevocations, revokeUserTokens, startHealthServer, type Logger } from '@um/platform';
 import type { UsersDeps } from './application/deps.js';
 import { ensureAdmin } from './application/ensure-admin.js';
+import { createPasswordPolicy } from './domain/password-policy.js';
 import type { UsersConfig } from './config.js';
 import { serveUsers } from './endpoints.js';
 import { PasswordHasher } from './passwords.js';
+import { backfillUsernameSkeletons } from './projections/backfill-username-skeletons.js';
 import { EventRelay } from './relay/relay.js';
 import { revokeFor } from './relay/revocations.js';
 
@@ -14,11 +16,13 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta
 export async function startUsersService(config: UsersConfig, log: Logger = createLogger('users-service', config.LOG_LEVEL)) {
   await migrate(config.DATABASE_URL, config.USERS_DB_SCHEMA, MIGRATIONS_DIR, log);
   const pool = createPool(config.DATABASE_URL, config.USERS_DB_SCHEMA);
+  await backfillUsernameSkeletons(pool, log);
   const nc = await connectNats(config, 'users-service', log);
   const revocations = await openRevocations(nc, config.NATS_NAMESPACE);
   const deps: UsersDeps = {
     pool,
     hasher: new PasswordHasher(config.BCRYPT_COST),
+    passwordPolicy: createPasswordPolicy({ denylist: config.PASSWORD_DENYLIST === 'on' }),
     revokeTokens: (userId, belowVersion) => revokeUserTokens(revocations, userId, belowVersion),
     clock: () => new Date(),
     log,

@@ -1,6 +1,7 @@
 import { AppError, createLogger, createPool, migrate, type Pool } from '@um/platform';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import type { UsersDeps } from '../src/application/deps.js';
+import { createPasswordPolicy } from '../src/domain/password-policy.js';
 import { PasswordHasher } from '../src/passwords.js';
 import { MIGRATIONS_DIR } from '../src/service.js';
 
@@ -18,6 +19,7 @@ export async function usersFixture() {
   const deps: UsersDeps = {
     pool,
     hasher: new PasswordHasher(4),
+    passwordPolicy: createPasswordPolicy({ denylist: true }),
     revokeTokens: async (id, belowVersion) => {
       revoked.push(id);
       revocations.push([id, belowVersion]);

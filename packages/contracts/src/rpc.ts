@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ChangePassword, Jwks, LoginRequest, LoginRpcReply, Logout, LogoutReply, PasswordChangeResult, Refresh, SessionTokens } from './auth/requests.js';
 import {
+  CheckPasswordPolicy,
   ConfirmEmail,
   Done,
   EmailChange,
@@ -70,6 +71,7 @@ export const Rpcs = {
     setRole: rpc('users.set_role', 'users', gateway, SetRole, User),
     verifyPassword: rpc('users.verify_password', 'users', ['auth-service'], VerifyPassword, User),
     setPassword: rpc('users.set_password', 'users', ['auth-service'], SetPassword, Done),
+    checkPasswordPolicy: rpc('users.check_password_policy', 'users', ['auth-service'], CheckPasswordPolicy, Done),
     history: rpc('users.history', 'users', gateway, UserId, History),
     emailChange: rpc('users.email_change', 'users', ['mail-service'], EmailChangeRequest, EmailChange),
     health: rpc('users.health', 'users', gateway, Empty, Health),

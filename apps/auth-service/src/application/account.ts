@@ -11,7 +11,7 @@ export async function logout(deps: AuthDeps, req: { user_id: string; session_id:
 }
 
 /**
- * Change the password: check the current one (throttled like logins, so a stolen access token is no
+ * Change the password: check the new one against the policy, check the current one (throttled like logins, so a stolen access token is no
  * password oracle), store the new one, then refuse sessions from older password checks and end
  * every other session. Ending them again after the change closes the window in which a login that
  * read the old hash could open a session after the first round.
@@ -22,6 +22,8 @@ export async function changePassword(
   ctx: RpcContext,
 ): Promise<{ status: 'changed'; sessions_ended: number }> {
   const meta = { requestId: ctx.requestId, actorId: req.user_id };
+  // Cheap and first: a refused new password costs no bcrypt, no throttle attempt and no session.
+  await deps.rpc.call(Rpcs.users.checkPasswordPolicy, { user_id: req.user_id, password: req.new_password }, meta);
   await throttled(
     deps,
     [passwordCheckKey(deps, req.user_id)],

@@ -1,10 +1,13 @@
 import type { Logger, Pool } from '@um/platform';
+import type { PasswordPolicy } from '../domain/password-policy.js';
 import type { PasswordHasher } from '../passwords.js';
 
 /** Everything a use case may touch, passed in (tests swap any of it). */
 export interface UsersDeps {
   pool: Pool;
   hasher: PasswordHasher;
+  /** What makes a new password acceptable, checked before any hashing. */
+  passwordPolicy: PasswordPolicy;
   /**
    * Refuse, on every gateway, the user's tokens whose authorization version is below
    * `belowVersion` (`ALL_VERSIONS` for a deleted user). Called after the change commits; the relay

@@ -1,8 +1,10 @@
 import type { User, VerifyCredentials } from '@um/contracts';
 import { AppError } from '@um/platform';
+import { assertPasswordAcceptable } from '../domain/password-policy.js';
 import { emailKey, findWithPasswordHash, toUser, usernameKey } from '../projections/users-projection.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
+import { getUser } from './queries.js';
 
 /** Check a password where its hash lives; the hash never leaves this service. Unknown user and wrong password fail alike. */
 export async function verifyCredentials(deps: UsersDeps, req: VerifyCredentials): Promise<User> {
@@ -24,8 +26,18 @@ export async function verifyPassword(deps: UsersDeps, userId: string, password: 
   return toUser(row);
 }
 
+/**
+ * Refuse a new password the policy does not accept for this user (field `new_password`: only password
+ * changes set one). Cheap, so the change can ask before it costs anything or ends any session.
+ */
+export async function checkPasswordPolicy(deps: UsersDeps, userId: string, password: string): Promise<{ status: 'ok' }> {
+  assertPasswordAcceptable(deps.passwordPolicy, password, await getUser(deps.pool, userId), 'new_password');
+  return { status: 'ok' };
+}
+
 /** Store a new password hash; the event records that it changed, never the hash. */
 export async function setPassword(deps: UsersDeps, userId: string, password: string, meta: CallerMeta): Promise<{ status: 'ok' }> {
+  await checkPasswordPolicy(deps, userId, password);
   const hash = await deps.hasher.hash(password);
   return handleCommand(deps, userId, { type: 'ChangePassword', data: { user_id: userId } }, meta, {
     after: async (client) => {

@@ -1,5 +1,6 @@
 import type { RegisterUser, Role, User } from '@um/contracts';
 import { uuidv7 } from '@um/platform';
+import { assertPasswordAcceptable } from '../domain/password-policy.js';
 import { assertNotTaken } from '../projections/users-projection.js';
 import { requireAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
@@ -16,6 +17,8 @@ export async function registerUser(
   req: RegisterUser & { role?: Role; client_ip?: string | undefined },
   meta: CallerMeta,
 ): Promise<User> {
+  // Bad input is no registration: it neither counts against the client's limit nor costs a hash.
+  assertPasswordAcceptable(deps.passwordPolicy, req.password, req);
   if (req.client_ip) await hit(deps.pool, `register:${req.client_ip}`, deps.registrationLimit.perWindow, deps.registrationLimit.windowSeconds, deps.clock());
   await assertNotTaken(deps.pool, req);
 

@@ -1,6 +1,7 @@
 import type { User } from '@um/contracts';
 import { AppError, type PoolClient } from '@um/platform';
 import type pg from 'pg';
+import { usernameSkeleton } from '../domain/username-skeleton.js';
 import { readAll, type StoredEvent } from '../event-store/event-store.js';
 
 /** Case-insensitive identity of a username or email: what uniqueness is checked on. */
@@ -33,18 +34,20 @@ export function toUser(row: UserRow): User {
   };
 }
 
-const UNIQUE_FIELD: Record<string, 'username' | 'email'> = {
+const UNIQUE_FIELD: Record<string, 'username' | 'email' | 'lookalike'> = {
   users_username_key_uniq: 'username',
   users_email_key_uniq: 'email',
+  users_username_skeleton_uniq: 'lookalike',
 };
 
-/** The 409 for taken usernames or emails, naming each field. */
-export function takenError(fields: Array<'username' | 'email'>, cause?: unknown): AppError {
+/** The 409 for taken usernames or emails, naming each field; `lookalike`: the username looks like a taken one. */
+export function takenError(fields: Array<'username' | 'email' | 'lookalike'>, cause?: unknown): AppError {
+  const named = fields.map((f) => (f === 'lookalike' ? 'username' : f));
   return new AppError(
     'already_exists',
-    `users.${fields[0]}_taken`,
-    `A user with this ${fields.join(' and ')} already exists`,
-    fields.map((field) => ({ field, message: 'is already taken' })),
+    fields[0] === 'lookalike' ? 'users.username_lookalike' : `users.${fields[0]}_taken`,
+    `A user with this ${named.join(' and ')} already exists`,
+    fields.map((f) => (f === 'lookalike' ? { field: 'username', message: 'is too similar to an existing username' } : { field: f, message: 'is already taken' })),
     { cause },
   );
 }
@@ -61,12 +64,19 @@ function uniqueViolation(e: unknown): unknown {
  * indexes still decide the races that slip past this look-up.
  */
 export async function assertNotTaken(db: pg.Pool | pg.PoolClient, wanted: { username?: string | undefined; email?: string | undefined }, exceptId?: string): Promise<void> {
-  const { rows } = await db.query<{ username_taken: boolean; email_taken: boolean }>(
-    `SELECT bool_or(username_key = $1) AS username_taken, bool_or(email_key = $2) AS email_taken
-       FROM users WHERE (username_key = $1 OR email_key = $2) AND ($3::uuid IS NULL OR id <> $3)`,
-    [wanted.username ? usernameKey(wanted.username) : null, wanted.email ? emailKey(wanted.email) : null, exceptId ?? null],
+  const { rows } = await db.query<{ username_taken: boolean; email_taken: boolean; lookalike_taken: boolean }>(
+    `SELECT bool_or(username_key = $1) AS username_taken, bool_or(email_key = $2) AS email_taken,
+            bool_or(username_skeleton = $4 AND username_key <> $1) AS lookalike_taken
+       FROM users WHERE (username_key = $1 OR email_key = $2 OR username_skeleton = $4) AND ($3::uuid IS NULL OR id <> $3)`,
+    [
+      wanted.username ? usernameKey(wanted.username) : null,
+      wanted.email ? emailKey(wanted.email) : null,
+      exceptId ?? null,
+      wanted.username ? usernameSkeleton(wanted.username) : null,
+    ],
   );
-  const taken = (['username', 'email'] as const).filter((f) => rows[0]?.[`${f}_taken`]);
+  // An exact match says more than a look-alike: name the username once.
+  const taken = (['username', 'lookalike', 'email'] as const).filter((f) => rows[0]?.[`${f}_taken`] && !(f === 'lookalike' && rows[0]?.username_taken));
   if (taken.length) throw takenError(taken);
 }
 
@@ -80,8 +90,20 @@ export async function findWithPasswordHash(db: pg.Pool | pg.PoolClient, where: s
   return rows[0];
 }
 
+/**
+ * How a username's skeleton is written. `refuse` (live appends): a look-alike of a taken name
+ * violates the unique index and the command fails with 409. `grandfather` (rebuilds, which hold the
+ * table locked): history may hold look-alikes accepted before the rule existed; the later one keeps
+ * no skeleton instead of aborting the rebuild.
+ */
+export type LookAlikes = 'refuse' | 'grandfather';
+
+/** SQL for the skeleton value `$n` of row `$1` under the given mode. */
+const skeletonValue = (n: number, mode: LookAlikes) =>
+  mode === 'refuse' ? `$${n}::text` : `CASE WHEN EXISTS (SELECT 1 FROM users WHERE username_skeleton = $${n} AND id <> $1) THEN NULL ELSE $${n}::text END`;
+
 /** Apply one event to the users table. Runs inside the appending transaction (and in rebuilds). */
-export async function project(client: pg.PoolClient, stored: StoredEvent): Promise<void> {
+export async function project(client: pg.PoolClient, stored: StoredEvent, lookAlikes: LookAlikes = 'refuse'): Promise<void> {
   const { event, recordedAt, streamVersion } = stored;
   // An erased event belongs to a deleted user: nothing of it is shown.
   if (!event) return;
@@ -90,9 +112,20 @@ export async function project(client: pg.PoolClient, stored: StoredEvent): Promi
       const d = event.data;
       try {
         await client.query(
-          `INSERT INTO users (id, username, username_key, email, email_key, config, role, email_verified, created_at, updated_at, version)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, false, $8, $8, $9)`,
-          [d.user_id, d.username, usernameKey(d.username), d.email, emailKey(d.email), JSON.stringify({ fio: d.fio, birthday: d.birthday, tags: d.tags }), d.role, recordedAt, streamVersion],
+          `INSERT INTO users (id, username, username_key, email, email_key, config, role, email_verified, created_at, updated_at, version, username_skeleton)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, false, $8, $8, $9, ${skeletonValue(10, lookAlikes)})`,
+          [
+            d.user_id,
+            d.username,
+            usernameKey(d.username),
+            d.email,
+            emailKey(d.email),
+            JSON.stringify({ fio: d.fio, birthday: d.birthday, tags: d.tags }),
+            d.role,
+            recordedAt,
+            streamVersion,
+            usernameSkeleton(d.username),
+          ],
         );
       } catch (e) {
         throw uniqueViolation(e);
@@ -106,6 +139,7 @@ export async function project(client: pg.PoolClient, stored: StoredEvent): Promi
         await client.query(
           `UPDATE users SET
              username = COALESCE($2, username), username_key = COALESCE($3, username_key),
+             username_skeleton = CASE WHEN $9::text IS NULL THEN username_skeleton ELSE ${skeletonValue(9, lookAlikes)} END,
              email = COALESCE($4, email), email_key = COALESCE($5, email_key),
              email_verified = CASE WHEN $4::text IS NULL THEN email_verified ELSE false END,
              config = config || $6::jsonb, updated_at = $7, version = $8
@@ -119,6 +153,7 @@ export async function project(client: pg.PoolClient, stored: StoredEvent): Promi
             JSON.stringify(Object.fromEntries((['fio', 'birthday', 'tags'] as const).filter((f) => c[f]).map((f) => [f, c[f]!.to]))),
             recordedAt,
             streamVersion,
+            c.username ? usernameSkeleton(c.username.to as string) : null,
           ],
         );
       } catch (e) {
@@ -144,7 +179,10 @@ export async function project(client: pg.PoolClient, stored: StoredEvent): Promi
   }
 }
 
-/** Drop the projection and replay every event into it, in one transaction: readers see old or new, never half. */
+/**
+ * Drop the projection and replay every event into it, in one transaction: readers see old or new,
+ * never half. Look-alike usernames accepted before skeletons existed are grandfathered, not fatal.
+ */
 export async function rebuildUsersProjection(client: PoolClient, batchSize = 1000): Promise<number> {
   await client.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
   await client.query('DELETE FROM users');
@@ -153,7 +191,7 @@ export async function rebuildUsersProjection(client: PoolClient, batchSize = 100
   for (;;) {
     const batch = await readAll(client, position, batchSize);
     if (!batch.length) break;
-    for (const stored of batch) await project(client, stored);
+    for (const stored of batch) await project(client, stored, 'grandfather');
     count += batch.length;
     position = batch[batch.length - 1]!.globalPosition;
   }

@@ -1,17 +1,15 @@
 import { z } from 'zod';
-import { hasNoControlChars, Password } from '../users/fields.js';
+import { hasNoControlChars, Password, text } from '../users/fields.js';
 import { Role, User } from '../users/user.js';
 
 /** `POST /login` body (JSON or OAuth2 password form), and the `auth.login` request. */
 export const Login = z.object({
-  username: z
-    .string({ error: 'is required' })
+  username: text('is required')
     .trim()
     .min(1, 'is required')
     .max(254, 'must be at most 254 characters')
     .refine(hasNoControlChars, 'must not contain control characters'),
-  password: z
-    .string({ error: 'is required' })
+  password: text('is required')
     .min(1, 'is required')
     .max(1024, 'must be at most 1024 characters')
     .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters'),
@@ -40,7 +38,7 @@ export const LoginRpcReply = LoginReply.extend({ device_token: z.string() });
 export type LoginRpcReply = z.infer<typeof LoginRpcReply>;
 
 /** `POST /refresh` body, and the `auth.refresh` request. */
-export const Refresh = z.object({ refresh_token: z.string({ error: 'is required' }).min(1, 'is required').max(200, 'is too long') });
+export const Refresh = z.object({ refresh_token: text('is required').min(1, 'is required').max(200, 'is too long') });
 
 /** `auth.logout`: end the caller's session, or all of their sessions. */
 export const Logout = z.object({ user_id: z.uuid(), session_id: z.uuid(), all: z.boolean().default(false) });
@@ -48,8 +46,7 @@ export const LogoutReply = z.object({ sessions_ended: z.number().int().nonnegati
 
 /** `PUT /users/me/password` body. */
 export const ChangePasswordBody = z.object({
-  current_password: z
-    .string({ error: 'is required' })
+  current_password: text('is required')
     .min(1, 'is required')
     .max(1024, 'is too long')
     .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters'),

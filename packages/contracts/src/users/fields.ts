@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasDefaultIgnorable, hasFewMarks, isModeratelyRestrictive } from './identifier-checks.js';
 
 /** Length in user-perceived units: Unicode code points after NFC normalisation. */
 export const charLength = (s: string) => Array.from(s.normalize('NFC')).length;
@@ -17,35 +18,57 @@ export const BIRTHDAY_MIN = '1900-01-01';
 
 const USERNAME_RE = /^[\p{L}\p{M}\p{Nd}_.-]+$/u;
 
-/** Control characters (NUL above all: Postgres refuses it in text, bcrypt stops at it). */
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Control characters: C0 (NUL above all: Postgres refuses it in text, bcrypt stops at it), DEL and C1. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 export const hasNoControlChars = (s: string) => !CONTROL.test(s);
 
-export const Username = z
-  .string({ error: 'must be a string' })
+/** Bidirectional formatting characters: embeddings, overrides, isolates and the invisible direction marks. */
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+export const hasNoBidiControls = (s: string) => !BIDI_CONTROL.test(s);
+
+/**
+ * False for a string holding a lone surrogate. JSON and JS strings may carry one; UTF-8 cannot, so
+ * it would reach bcrypt or Postgres as U+FFFD and two different strings would become equal.
+ */
+export const isWellFormed = (s: string) => (s as string & { isWellFormed(): boolean }).isWellFormed();
+export const WELL_FORMED_MESSAGE = 'must be valid Unicode text (no unpaired surrogates)';
+
+/** A string that is well-formed UTF-16, checked before anything else looks at it. */
+export const text = (typeError = 'must be a string') =>
+  z.string({ error: typeError }).refine(isWellFormed, { error: WELL_FORMED_MESSAGE, abort: true });
+
+/** Combining marks allowed on one character (after NFC): Vietnamese, Indic vowel signs with nukta and anusvara, Thai tone marks fit. */
+export const USERNAME_MAX_MARKS = 3;
+
+export const Username = text()
   .trim()
   .transform((s) => s.normalize('NFC'))
   // `abort`: a value breaking several rules gets one issue (the first), never one per rule.
   .refine((s) => charLength(s) >= USERNAME_MIN, { error: `must be at least ${USERNAME_MIN} characters`, abort: true })
   .refine((s) => charLength(s) <= USERNAME_MAX, { error: `must be at most ${USERNAME_MAX} characters`, abort: true })
-  .refine((s) => USERNAME_RE.test(s), 'may contain only letters, digits, "_", "." and "-"');
+  .refine((s) => USERNAME_RE.test(s), { error: 'may contain only letters, digits, "_", "." and "-"', abort: true })
+  .refine((s) => !hasDefaultIgnorable(s), { error: 'must not contain invisible characters', abort: true })
+  .refine((s) => hasFewMarks(s, USERNAME_MAX_MARKS), {
+    error: `may have at most ${USERNAME_MAX_MARKS} combining marks on a character, never the same one twice in a row, and must not begin with one`,
+    abort: true,
+  })
+  .refine((s) => /[\p{L}\p{Nd}]/u.test(s), { error: 'must contain at least one letter or digit', abort: true })
+  .refine(isModeratelyRestrictive, 'must not mix scripts: use one script, or Latin with one other script except Cyrillic or Greek');
 
-export const Email = z
-  .string({ error: 'must be a string' })
+export const Email = text()
   .trim()
   .max(EMAIL_MAX, `must be at most ${EMAIL_MAX} characters`)
   .pipe(z.email({ error: 'must be a valid email address' }));
 
-export const Password = z
-  .string({ error: 'must be a string' })
+export const Password = text()
   .refine((s) => !s.includes('\u0000'), { error: 'must not contain NUL characters', abort: true })
   .refine((s) => charLength(s) >= PASSWORD_MIN, `must be at least ${PASSWORD_MIN} characters`)
   .refine((s) => byteLength(s) <= PASSWORD_MAX_BYTES, `must be at most ${PASSWORD_MAX_BYTES} bytes in UTF-8`);
 
-export const Fio = z
-  .string({ error: 'must be a string' })
+export const Fio = text()
   .trim()
   .refine(hasNoControlChars, { error: 'must not contain control characters', abort: true })
+  .refine(hasNoBidiControls, { error: 'must not contain bidirectional formatting characters', abort: true })
   .refine((s) => charLength(s) >= 1, 'must not be empty')
   .refine((s) => charLength(s) <= FIO_MAX, `must be at most ${FIO_MAX} characters`);
 
@@ -63,8 +86,7 @@ export function isRealDate(s: string): boolean {
 /** Today's date in the easternmost time zone (UTC+14), so nobody's "today" counts as future. */
 export const latestToday = (now = Date.now()) => new Date(now + 14 * 3600_000).toISOString().slice(0, 10);
 
-export const DateString = z
-  .string({ error: 'must be a string' })
+export const DateString = text()
   .refine((s) => DATE_RE.test(s), 'must be a date written as YYYY-MM-DD')
   .refine((s) => !DATE_RE.test(s) || isRealDate(s), 'must be a real calendar date');
 
@@ -83,7 +105,9 @@ export const Tags = z
   .union([z.string(), z.array(z.string({ error: 'every tag must be a string' }))], {
     error: 'must be an array of strings or a comma-separated string',
   })
+  .refine((v) => (Array.isArray(v) ? v : [v]).every(isWellFormed), { error: WELL_FORMED_MESSAGE, abort: true })
   .transform(normaliseTags)
   .refine((tags) => tags.length <= TAGS_MAX_COUNT, { error: `must have at most ${TAGS_MAX_COUNT} tags`, abort: true })
   .refine((tags) => tags.every((t) => charLength(t) <= TAG_MAX), `every tag must be at most ${TAG_MAX} characters`)
-  .refine((tags) => tags.every(hasNoControlChars), 'tags must not contain control characters');
+  .refine((tags) => tags.every(hasNoControlChars), { error: 'tags must not contain control characters', abort: true })
+  .refine((tags) => tags.every(hasNoBidiControls), 'tags must not contain bidirectional formatting characters');

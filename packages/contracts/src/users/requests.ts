@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Birthday, DateString, Email, Fio, hasNoControlChars, Password, Tags, Username } from './fields.js';
+import { Birthday, DateString, Email, Fio, hasNoControlChars, Password, Tags, text, Username } from './fields.js';
 import { Role, User } from './user.js';
 
 
@@ -35,9 +35,11 @@ export const SetRoleBody = z.object({ role: Role });
 export const SetRole = z.object({ user_id: z.uuid(), role: Role });
 
 /** `users.verify_password`: check a user's current password (password change). */
-export const VerifyPassword = z.object({ user_id: z.uuid(), password: z.string().max(1024) });
+export const VerifyPassword = z.object({ user_id: z.uuid(), password: text().max(1024) });
 /** `users.set_password`: store a new password hash. */
-export const SetPassword = z.object({ user_id: z.uuid(), password: z.string() });
+export const SetPassword = z.object({ user_id: z.uuid(), password: Password });
+/** `users.check_password_policy`: would this be an acceptable new password for the user? (Cheap: no hashing.) */
+export const CheckPasswordPolicy = SetPassword;
 export const Done = z.object({ status: z.literal('ok') });
 
 /** One entry of `GET /users/{id}/history`. */
@@ -67,8 +69,7 @@ export const PageQuery = z.object({
 export const ListUsers = PageQuery;
 export type ListUsers = z.infer<typeof ListUsers>;
 
-const Needle = z
-  .string()
+const Needle = text()
   .trim()
   .min(1, 'must not be empty')
   .max(200, 'must be at most 200 characters')
@@ -93,8 +94,8 @@ export type UserId = z.infer<typeof UserId>;
 
 /** `users.verify_credentials`: the password check, done where the hash lives. */
 export const VerifyCredentials = z.object({
-  username: z.string().max(254),
-  password: z.string().max(1024),
+  username: text().max(254),
+  password: text().max(1024),
 });
 export type VerifyCredentials = z.infer<typeof VerifyCredentials>;
 
