@@ -168,10 +168,11 @@ describe('NATS with the deployment permission config', () => {
 
     await eventually(async () => smtp.to(input.email).length === 1, 20_000);
     const link = smtp.to(input.email)[0]!.link!.replace('http://public.example', '');
-    expect((await http(sys.url, 'GET', link)).body).toMatchObject({ id: reg.body.id, email_verified: true });
+    expect((await http(sys.url, 'GET', link)).body).toEqual({ status: 'confirmed' });
 
     const login = await http(sys.url, 'POST', '/login', { body: { username: input.username, password: input.password } });
     expect(login.status).toBe(200);
+    expect(login.body.user).toMatchObject({ id: reg.body.id, email_verified: true });
     const promoted = await http(sys.url, 'PUT', `/users/${reg.body.id}/role`, { token: admin.body.access_token, body: { role: 'admin' } });
     expect(promoted.status).toBe(200);
     // The revocation reached the gateway through the KV watch: the token that said "user" is refused.
