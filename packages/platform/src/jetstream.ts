@@ -1,9 +1,20 @@
 import { Streams, streamName, usersEventWildcard } from '@um/contracts';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
-import { DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
 
 export { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-export { nanos } from '@nats-io/nats-core';
 export type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, PubAck } from '@nats-io/jetstream';
 
 /** Published copies of events are kept this long (they carry ids, never personal data). */
@@ -40,4 +51,53 @@ export async function ensureUsersStream(jsm: JetStreamManager, namespace: string
 
 export async function jetStreamOf(nc: NatsConnection): Promise<{ js: JetStreamClient; jsm: JetStreamManager }> {
   return { js: jetstream(nc), jsm: await jetstreamManager(nc) };
+}
+
+export interface DurableConsumerOptions {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  namespace: string | undefined;
+  /** Durable name before namespacing (`Consumers.*`). */
+  durable: string;
+  /** One subject filter (NATS 2.9 has no multi-filter consumers). */
+  filterSubject: string;
+  /** How long a delivered message may stay unacknowledged before it is redelivered. */
+  ackWaitMs: number;
+  /** Messages fetched ahead. */
+  maxMessages: number;
+}
+
+/**
+ * A durable pull consumer of the users events: explicit acks, from the start of the stream, unlimited
+ * redeliveries. `handle` runs for one message at a time and settles it (ack, nak or term); whatever
+ * it throws is passed to `onError` and the message is left to redeliver.
+ */
+export async function consumeUsersEvents(
+  o: DurableConsumerOptions,
+  handle: (m: JsMsg) => Promise<void>,
+  onError: (err: unknown, m: JsMsg) => void,
+): Promise<{ stream: string; durable: string; stop: () => Promise<void> }> {
+  const stream = await ensureUsersStream(o.jsm, o.namespace);
+  const durable = streamName(o.namespace, o.durable);
+  await o.jsm.consumers.add(stream, {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: o.filterSubject,
+    ack_wait: nanos(o.ackWaitMs),
+    max_deliver: -1,
+  });
+  const consumer = await o.js.consumers.get(stream, durable);
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: o.maxMessages, expires: 5_000 });
+  const done = (async () => {
+    for await (const m of messages) await handle(m).catch((err) => onError(err, m));
+  })();
+  return {
+    stream,
+    durable,
+    stop: async () => {
+      await messages.close();
+      await done;
+    },
+  };
 }

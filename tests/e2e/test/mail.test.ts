@@ -131,7 +131,8 @@ describe('confirmation emails', () => {
   it('publishes each event exactly once although users-service was killed while relaying', async () => {
     const sys = await start({ mail: 0 });
     const burst = registerMany(sys, 30).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 150));
+    // Kill it mid-burst: once some events are stored (a fixed delay is too short on a busy machine).
+    await eventually(async () => (await sqlRows(`SELECT 1 FROM "${sys.env.USERS_DB_SCHEMA}".events LIMIT 3`)).length >= 3, 15_000, 10);
     const victim = sys.procs.find((p) => p.app === 'users-service')!;
     await victim.kill();
     await burst;

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,23 +12,15 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { eventually } from '@um/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, newUser, spawnApp, System } from './harness.js';
+import { freePort, NATS_BIN } from './private-nats.js';
 import { SmtpSink } from './smtp.js';
 
-/** This test runs a NATS server of its own with the deployment's permission config. */
-const NATS_BIN = process.env.NATS_SERVER_BIN ?? ['/usr/sbin/nats-server', '/usr/local/bin/nats-server', '/usr/bin/nats-server'].find(existsSync);
 const CONFIG = fileURLToPath(new URL('../../../deploy/nats/nats-server.conf', import.meta.url));
 const ADMIN = { username: 'perm_admin', email: 'perm.admin@example.com', password: 'admin-password-perm' };
 
 /** A fresh password per service per run, handed to the server through its environment as in compose. */
 const passwords = Object.fromEntries(Services.map((s) => [s, `pw-${s}-${randomBytes(9).toString('hex')}`])) as Record<ServiceName, string>;
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 let natsProc: ChildProcess | undefined;
 const natsLog: string[] = [];

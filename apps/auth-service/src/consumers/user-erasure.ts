@@ -1,17 +1,5 @@
-import { Consumers, PublishedUserEvent, streamName, usersEventSubject } from '@um/contracts';
-import {
-  AckPolicy,
-  DeliverPolicy,
-  ensureUsersStream,
-  nanos,
-  parseJson,
-  type ConsumerMessages,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-  type Logger,
-  type Pool,
-} from '@um/platform';
+import { Consumers, PublishedUserEvent, usersEventSubject } from '@um/contracts';
+import { consumeUsersEvents, parseJson, type JetStreamClient, type JetStreamManager, type JsMsg, type Logger, type Pool } from '@um/platform';
 
 export interface UserErasureDeps {
   js: JetStreamClient;
@@ -34,32 +22,21 @@ export async function eraseUser(pool: Pool, userId: string): Promise<void> {
  * enough; a failure is redelivered after a pause.
  */
 export class UserErasureConsumer {
-  private messages: ConsumerMessages | undefined;
-  private done: Promise<void> | undefined;
+  private stopConsuming: (() => Promise<void>) | undefined;
 
   constructor(private readonly d: UserErasureDeps) {}
 
   async start(): Promise<void> {
-    const stream = await ensureUsersStream(this.d.jsm, this.d.namespace);
-    const durable = streamName(this.d.namespace, Consumers.auth);
-    await this.d.jsm.consumers.add(stream, {
-      durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: usersEventSubject(this.d.namespace, 'UserDeleted'),
-      ack_wait: nanos(30_000),
-      max_deliver: -1,
-    });
-    const consumer = await this.d.js.consumers.get(stream, durable);
-    this.messages = await consumer.consume({ max_messages: 50, expires: 5_000 });
-    this.done = (async () => {
-      for await (const m of this.messages!) await this.handle(m);
-    })();
+    const { stop } = await consumeUsersEvents(
+      { ...this.d, durable: Consumers.auth, filterSubject: usersEventSubject(this.d.namespace, 'UserDeleted'), ackWaitMs: 30_000, maxMessages: 50 },
+      (m) => this.handle(m),
+      (err, m) => this.d.log.error({ err, seq: m.seq }, 'unexpected error handling a message'),
+    );
+    this.stopConsuming = stop;
   }
 
   async stop(): Promise<void> {
-    await this.messages?.close();
-    await this.done;
+    await this.stopConsuming?.();
   }
 
   private async handle(m: JsMsg): Promise<void> {

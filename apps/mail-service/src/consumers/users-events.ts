@@ -1,12 +1,8 @@
-import { Consumers, PublishedUserEvent, Rpcs, streamName, usersEventWildcard } from '@um/contracts';
-import { nanos } from '@nats-io/nats-core';
+import { Consumers, PublishedUserEvent, Rpcs, usersEventWildcard } from '@um/contracts';
 import {
-  AckPolicy,
   AppError,
-  DeliverPolicy,
-  ensureUsersStream,
+  consumeUsersEvents,
   parseJson,
-  type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
@@ -62,37 +58,24 @@ const TRANSIENT_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 
  * `dead_letters`.
  */
 export class UsersEventsConsumer {
-  private messages: ConsumerMessages | undefined;
-  private done: Promise<void> | undefined;
+  private stopConsuming: (() => Promise<void>) | undefined;
   private stopped = false;
 
   constructor(private readonly d: UsersEventsDeps) {}
 
   async start(): Promise<void> {
-    const stream = await ensureUsersStream(this.d.jsm, this.d.namespace);
-    const durable = streamName(this.d.namespace, Consumers.mail);
-    await this.d.jsm.consumers.add(stream, {
-      durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: usersEventWildcard(this.d.namespace),
-      ack_wait: nanos(60_000),
-      max_deliver: -1,
-    });
-    const consumer = await this.d.js.consumers.get(stream, durable);
-    this.messages = await consumer.consume({ max_messages: 20, expires: 5_000 });
-    this.done = (async () => {
-      for await (const m of this.messages!) {
-        await this.handle(m).catch((err) => this.d.log.error({ err, seq: m.seq }, 'unexpected error handling a message'));
-      }
-    })();
+    const { stream, durable, stop } = await consumeUsersEvents(
+      { ...this.d, durable: Consumers.mail, filterSubject: usersEventWildcard(this.d.namespace), ackWaitMs: 60_000, maxMessages: 20 },
+      (m) => this.handle(m),
+      (err, m) => this.d.log.error({ err, seq: m.seq }, 'unexpected error handling a message'),
+    );
+    this.stopConsuming = stop;
     this.d.log.info({ stream, durable }, 'consuming users events');
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.messages?.close();
-    await this.done;
+    await this.stopConsuming?.();
   }
 
   async handle(m: JsMsg): Promise<void> {
