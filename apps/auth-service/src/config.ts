@@ -32,6 +32,10 @@ export const AuthEnv = BaseEnv.extend(DatabaseEnv.shape).extend({
   LOGIN_THROTTLE_ACCOUNT_MAX_DELAY: DurationSeconds.default(60),
   LOGIN_THROTTLE_ADDRESS_MAX_DELAY: DurationSeconds.default(900),
   LOGIN_THROTTLE_WINDOW: DurationSeconds.default(900),
+  /** How long the ticket of a login waiting for its second factor stays valid. */
+  MFA_TICKET_TTL: DurationSeconds.default(300).pipe(z.number().min(30, 'must be at least 30 seconds').max(3600, 'must be at most 1 hour')),
+  /** Reauthentication window: a session this young (opened by a password check) may remove its second factor without a code. */
+  REAUTH_WINDOW: DurationSeconds.default(600),
   /** How often replicas look for a rotated signing key. */
   KEY_REFRESH_MS: z.coerce.number().int().min(100).default(30_000),
   /** A new key signs only this long after it was created (default: two refreshes and 5 s). */

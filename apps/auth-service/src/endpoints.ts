@@ -1,8 +1,8 @@
 import { Rpcs } from '@um/contracts';
 import { endpointFor, serveEndpoints, type Endpoint, type NatsConnection, type Subscription } from '@um/platform';
-import { changePassword, logout } from './application/account.js';
+import { changePassword, disableTotp, logout, resetPassword } from './application/account.js';
 import type { AuthDeps } from './application/deps.js';
-import { login, refresh } from './application/sessions.js';
+import { login, loginMfa, refresh } from './application/sessions.js';
 
 const endpoint = endpointFor<AuthDeps>();
 
@@ -12,6 +12,9 @@ export const authEndpoints: Endpoint<AuthDeps>[] = [
   endpoint(Rpcs.auth.refresh, (d) => (req, ctx) => refresh(d, req.refresh_token, ctx)),
   endpoint(Rpcs.auth.logout, (d) => (req) => logout(d, req)),
   endpoint(Rpcs.auth.changePassword, (d) => (req, ctx) => changePassword(d, req, ctx)),
+  endpoint(Rpcs.auth.loginMfa, (d) => (req, ctx) => loginMfa(d, req, ctx)),
+  endpoint(Rpcs.auth.resetPassword, (d) => (req, ctx) => resetPassword(d, req, ctx)),
+  endpoint(Rpcs.auth.disableTotp, (d) => (req, ctx) => disableTotp(d, req, ctx)),
   endpoint(Rpcs.auth.jwks, (d) => async () => d.jwks()),
   endpoint(Rpcs.auth.health, (d) => async () => {
     await d.pool.query('SELECT 1');

@@ -46,6 +46,8 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
     accessTokenTtl: config.ACCESS_TOKEN_TTL,
     refreshTokenTtl: config.REFRESH_TOKEN_TTL,
     refreshReuseIntervalSeconds: config.REFRESH_REUSE_INTERVAL,
+    mfaTicketTtlSeconds: config.MFA_TICKET_TTL,
+    reauthWindowSeconds: config.REAUTH_WINDOW,
     throttleSecret: await serverSecret(pool, 'throttle', keks),
     deviceSecret: await serverSecret(pool, 'device', keks),
     throttle: {

@@ -105,6 +105,8 @@ function deps(f: FakeUsers, overrides: Partial<AuthDeps> = {}): AuthDeps & { rev
     accessTokenTtl: 900,
     refreshTokenTtl: 3600,
     refreshReuseIntervalSeconds: 10,
+    mfaTicketTtlSeconds: 300,
+    reauthWindowSeconds: 600,
     throttle: { freeAttempts: 5, addressFreeAttempts: 100, accountMaxDelaySeconds: 60, addressMaxDelaySeconds: 900, windowSeconds: 900 },
     throttleSecret,
     deviceSecret,

@@ -13,10 +13,12 @@ const Problem = z.object({
   code: ErrorBody.shape.code,
   errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
   request_id: z.string(),
+  mfa_ticket: z.string().optional().describe('With code `mfa_required`: send it with a code to POST /login/mfa'),
+  expires_in: z.number().int().optional().describe('With code `mfa_required`: seconds the ticket stays valid'),
 });
 
 const successStatus = (route: string) =>
-  ({ 'POST /register': 201, 'POST /users': 201, 'POST /confirm-email/resend': 202, 'POST /logout': 204, 'DELETE /users/:user_id': 204 })[route] ?? 200;
+  ({ 'POST /register': 201, 'POST /users': 201, 'POST /confirm-email/resend': 202, 'POST /password/forgot': 202, 'POST /logout': 204, 'DELETE /users/:user_id': 204 })[route] ?? 200;
 
 /** OpenAPI 3.1 document generated from the same zod schemas the gateway validates with. */
 export function openApiDocument(): object {

@@ -76,6 +76,19 @@ function replyByRpc(rpc: string, input: any): unknown {
       return { sessions_ended: 1 };
     case 'auth.change_password':
       return { status: 'changed', sessions_ended: 2 };
+    case 'auth.login_mfa':
+      return loginRpcReply();
+    case 'auth.reset_password':
+      return { status: 'reset', sessions_ended: 1 };
+    case 'users.request_password_reset':
+      return { status: 'accepted' };
+    case 'users.start_totp':
+      return { secret: 'JBSWY3DPEHPK3PXP', otpauth_uri: 'otpauth://totp/x?secret=JBSWY3DPEHPK3PXP', qr_code: 'data:image/svg+xml;base64,PHN2Zy8+' };
+    case 'users.confirm_totp':
+      return { recovery_codes: ['abcde-fghjk'] };
+    case 'auth.disable_totp':
+    case 'users.reset_mfa':
+      return { status: 'disabled' };
     default:
       throw new Error(`unexpected rpc ${rpc}`);
   }
@@ -104,6 +117,10 @@ const protectedRequests: Record<string, RouteRequest> = {
   'GET /users/search': { method: 'GET', path: () => '/users/search?username=alice', ok: 200, rpc: 'users.search' },
   'GET /users/me': { method: 'GET', path: () => '/users/me', ok: 200, rpc: 'users.get' },
   'PUT /users/me/password': { method: 'PUT', path: () => '/users/me/password', body: changePassword, ok: 200, rpc: 'auth.change_password' },
+  'POST /users/me/mfa/totp': { method: 'POST', path: () => '/users/me/mfa/totp', ok: 200, rpc: 'users.start_totp' },
+  'POST /users/me/mfa/totp/confirm': { method: 'POST', path: () => '/users/me/mfa/totp/confirm', body: { code: '123456' }, ok: 200, rpc: 'users.confirm_totp' },
+  'DELETE /users/me/mfa/totp': { method: 'DELETE', path: () => '/users/me/mfa/totp', body: { code: '123456' }, ok: 200, rpc: 'auth.disable_totp' },
+  'DELETE /users/:user_id/mfa/totp': { method: 'DELETE', path: (self) => `/users/${self}/mfa/totp`, role: 'admin', ok: 200, rpc: 'users.reset_mfa' },
   'GET /users/:user_id': { method: 'GET', path: (self) => `/users/${self}`, ok: 200, rpc: 'users.get' },
   'PATCH /users/:user_id': { method: 'PATCH', path: (self) => `/users/${self}`, body: { fio: 'Alice B. Example' }, ok: 200, rpc: 'users.update' },
   'DELETE /users/:user_id': { method: 'DELETE', path: (self) => `/users/${self}`, ok: 204, rpc: 'users.delete' },
@@ -927,7 +944,10 @@ describe('infrastructure endpoints', () => {
       '/confirm-email',
       '/confirm-email/resend',
       '/login',
+      '/login/mfa',
       '/logout',
+      '/password/forgot',
+      '/password/reset',
       '/refresh',
       '/refresh_jwt',
       '/register',
@@ -935,10 +955,13 @@ describe('infrastructure endpoints', () => {
       '/user_delete/{user_id}',
       '/users',
       '/users/me',
+      '/users/me/mfa/totp',
+      '/users/me/mfa/totp/confirm',
       '/users/me/password',
       '/users/search',
       '/users/{user_id}',
       '/users/{user_id}/history',
+      '/users/{user_id}/mfa/totp',
       '/users/{user_id}/role',
     ]);
     // each path with exactly its routes' and aliases' methods
@@ -1035,6 +1058,9 @@ describe('security headers', () => {
     'POST /login': { method: 'POST', path: () => '/login', body: { username: 'alice_1', password: 'secret pass' }, ok: 200, rpc: 'auth.login' },
     'POST /refresh': { method: 'POST', path: () => '/refresh', body: { refresh_token: 'abc' }, ok: 200, rpc: 'auth.refresh' },
     'GET /confirm-email': { method: 'GET', path: () => '/confirm-email?token=abc', ok: 200, rpc: 'users.confirm_email' },
+    'POST /login/mfa': { method: 'POST', path: () => '/login/mfa', body: { ticket: 't', code: '123456' }, ok: 200, rpc: 'auth.login_mfa' },
+    'POST /password/forgot': { method: 'POST', path: () => '/password/forgot', body: { email: 'a@example.com' }, ok: 202, rpc: 'users.request_password_reset' },
+    'POST /password/reset': { method: 'POST', path: () => '/password/reset', body: { token: 't', password: 'a new password 1' }, ok: 200, rpc: 'auth.reset_password' },
   };
   const everyRoute = { ...publicRequests, ...protectedRequests, ...aliasRequests };
   /** The explicitly public, cacheable answers; everything else is no-store. */

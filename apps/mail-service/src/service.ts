@@ -4,6 +4,7 @@ import { connectNats, createLogger, createPool, jetStreamOf, migrate, RpcClient,
 import type { MailConfig } from './config.js';
 import { UsersEventsConsumer } from './consumers/users-events.js';
 import { configureConfirmationMail, sendEmailChangedNotice, sendEmailConfirmation } from './mail/send-email-confirmation.js';
+import { sendPasswordReset, sendPasswordResetNotice } from './mail/send-password-reset.js';
 import { createTransport } from './mail/transport.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -21,6 +22,7 @@ export async function startMailService(config: MailConfig, log: Logger = createL
     from: config.MAIL_FROM,
     publicUrl: config.PUBLIC_URL,
   });
+  const resetMail = { transport, from: config.MAIL_FROM, publicUrl: config.PUBLIC_URL };
   const { js, jsm } = await jetStreamOf(nc);
   const consumer = new UsersEventsConsumer({
     js,
@@ -31,6 +33,8 @@ export async function startMailService(config: MailConfig, log: Logger = createL
     log,
     sendEmailConfirmation: (email) => sendEmailConfirmation(email),
     sendEmailChangedNotice: (oldEmail, newEmail) => sendEmailChangedNotice(oldEmail, newEmail),
+    sendPasswordReset: (email, token, expiresAt) => sendPasswordReset(resetMail, email, token, expiresAt),
+    sendPasswordResetNotice: (email) => sendPasswordResetNotice(resetMail, email),
     retry: { baseMs: config.MAIL_RETRY_BASE_MS, maxMs: config.MAIL_RETRY_MAX_MS },
   });
   await consumer.start();

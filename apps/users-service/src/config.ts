@@ -16,6 +16,14 @@ export const UsersEnv = BaseEnv.extend(DatabaseEnv.shape)
     /** Self-registrations allowed per client address per `REGISTRATION_RATE_WINDOW`. */
     REGISTRATION_RATE_LIMIT: z.coerce.number().int().min(1).default(20),
     REGISTRATION_RATE_WINDOW: DurationSeconds.default(3600),
+    /** How long a password reset link stays valid. */
+    PASSWORD_RESET_TTL: DurationSeconds.default(1800).pipe(z.number().min(60, 'must be at least 60 seconds')),
+    /** Password reset requests allowed per account, and per client address, per `PASSWORD_RESET_WINDOW`. */
+    PASSWORD_RESET_ACCOUNT_LIMIT: z.coerce.number().int().min(1).default(3),
+    PASSWORD_RESET_ADDRESS_LIMIT: z.coerce.number().int().min(1).default(20),
+    PASSWORD_RESET_WINDOW: DurationSeconds.default(3600),
+    /** Name authenticator apps show for this service's TOTP entries. */
+    MFA_ISSUER: z.string().trim().min(1).max(64).refine((s) => !s.includes(':'), 'must not contain ":"').default('User Management'),
     /** Relay: how often to look for events when no notification came. */
     RELAY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
     /** `off` stops refusing the ~49,000 most common passwords; the blank and name rules stay. */

@@ -9,6 +9,8 @@ import { resolveLogin, tokenSubject } from './application/auth-lookups.js';
 import type { UsersDeps } from './application/deps.js';
 import { getUser, listUsers, searchUsers } from './application/queries.js';
 import { registerUser } from './application/register-user.js';
+import { confirmTotp, disableMfa, startTotp, verifySecondFactor } from './application/mfa.js';
+import { issuePasswordReset, requestPasswordReset, resetPassword } from './application/password-reset.js';
 
 const endpoint = endpointFor<UsersDeps>();
 
@@ -32,6 +34,14 @@ export const usersEndpoints: Endpoint<UsersDeps>[] = [
   endpoint(Rpcs.users.tokenSubject, (d) => (req) => tokenSubject(d.pool, req.user_id)),
   endpoint(Rpcs.users.resolveLogin, (d) => (req) => resolveLogin(d.pool, req.login)),
   endpoint(Rpcs.users.emailChange, (d) => (req) => emailChange(d, req.event_id)),
+  endpoint(Rpcs.users.requestPasswordReset, (d) => (req, ctx) => requestPasswordReset(d, req, ctx)),
+  endpoint(Rpcs.users.issuePasswordReset, (d) => (req) => issuePasswordReset(d, req.event_id)),
+  endpoint(Rpcs.users.resetPassword, (d) => (req, ctx) => resetPassword(d, req.token, req.password, ctx)),
+  endpoint(Rpcs.users.startTotp, (d) => (req) => startTotp(d, req.user_id)),
+  endpoint(Rpcs.users.confirmTotp, (d) => (req, ctx) => confirmTotp(d, req.user_id, req.code, ctx)),
+  endpoint(Rpcs.users.verifySecondFactor, (d) => (req) => verifySecondFactor(d, req.user_id, req.code)),
+  endpoint(Rpcs.users.disableMfa, (d) => (req, ctx) => disableMfa(d, req.user_id, 'user', ctx)),
+  endpoint(Rpcs.users.resetMfa, (d) => (req, ctx) => disableMfa(d, req.user_id, 'admin', ctx)),
   endpoint(Rpcs.users.health, (d) => async () => {
     await d.pool.query('SELECT 1');
     return { service: 'users', status: 'ok' as const };

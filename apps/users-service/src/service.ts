@@ -28,6 +28,13 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
     log,
     emailConfirmation: { ttlSeconds: config.EMAIL_CONFIRMATION_TTL, resendIntervalSeconds: config.EMAIL_RESEND_INTERVAL },
     registrationLimit: { perWindow: config.REGISTRATION_RATE_LIMIT, windowSeconds: config.REGISTRATION_RATE_WINDOW },
+    passwordReset: {
+      ttlSeconds: config.PASSWORD_RESET_TTL,
+      accountLimit: config.PASSWORD_RESET_ACCOUNT_LIMIT,
+      addressLimit: config.PASSWORD_RESET_ADDRESS_LIMIT,
+      windowSeconds: config.PASSWORD_RESET_WINDOW,
+    },
+    mfaIssuer: config.MFA_ISSUER,
   };
   if (config.ADMIN_USERNAME && config.ADMIN_EMAIL && config.ADMIN_PASSWORD)
     await ensureAdmin(deps, { username: config.ADMIN_USERNAME, email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });

@@ -83,7 +83,7 @@ describe('what auth-service reads for tokens', () => {
   it('a role change revokes every token below the version it commits, the version token_subject reads from then on', async () => {
     const [boss, u] = [await admin(), await register()];
     const before = await tokenSubject(fx.pool, u.id);
-    expect(before).toEqual({ user_id: u.id, role: 'user', authz_version: expect.any(Number) });
+    expect(before).toEqual({ user_id: u.id, role: 'user', authz_version: expect.any(Number), mfa: false, password_reset_at: null });
     fx.revocations.length = 0;
     await setRole(fx.deps, u.id, 'admin', as(boss.id));
     const after = await tokenSubject(fx.pool, u.id);

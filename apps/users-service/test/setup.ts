@@ -28,6 +28,8 @@ export async function usersFixture() {
     log: silentLog,
     emailConfirmation: { ttlSeconds: 3600, resendIntervalSeconds: 60 },
     registrationLimit: { perWindow: 3, windowSeconds: 3600 },
+    passwordReset: { ttlSeconds: 1800, accountLimit: 3, addressLimit: 5, windowSeconds: 3600 },
+    mfaIssuer: 'Test',
   };
   return {
     deps,

@@ -5,6 +5,8 @@ export const ErrorCode = z.enum([
   'invalid_argument',
   'bad_request',
   'unauthenticated',
+  /** The password was right; a second factor is needed to finish the login (401, with an MFA ticket). */
+  'mfa_required',
   'permission_denied',
   'not_found',
   'already_exists',

@@ -11,12 +11,19 @@ export class AppError extends Error {
     readonly id: string,
     message: string,
     readonly fields?: FieldError[],
-    options?: { cause?: unknown; retryAfterSeconds?: number },
+    options?: { cause?: unknown; retryAfterSeconds?: number; extensions?: Record<string, unknown> },
   ) {
     super(message, options);
     this.name = 'AppError';
     this.retryAfterSeconds = options?.retryAfterSeconds;
+    this.extensions = options?.extensions;
   }
+
+  /**
+   * Extra members of the HTTP problem (RFC 9457 §3.2), for the client: e.g. the ticket of an
+   * `mfa_required` login. Set by the gateway only; never sent over NATS.
+   */
+  readonly extensions: Record<string, unknown> | undefined;
 
   /** For `resource_exhausted`: seconds until a retry can succeed. */
   readonly retryAfterSeconds: number | undefined;

@@ -14,7 +14,11 @@ function capture() {
 }
 
 describe('redactSecrets', () => {
-  const secretKeys = ['password', 'new_password', 'access_token', 'refresh_token', 'token', 'authorization', 'cookie', 'password_hash'];
+  const secretKeys = ['password', 'new_password', 'access_token', 'refresh_token', 'token', 'authorization', 'cookie', 'password_hash', 'ticket', 'mfa_ticket', 'recovery_codes', 'otpauth_uri', 'secret'];
+
+  it('keeps problem codes (`code` is an error kind in every reply)', () => {
+    expect(redactSecrets({ code: 'mfa_required', status_code: 401 })).toEqual({ code: 'mfa_required', status_code: 401 });
+  });
 
   it.each(secretKeys)('redacts %s at the top level', (key) => {
     expect(redactSecrets({ [key]: SECRET, other: 'kept' })).toEqual({ [key]: '[REDACTED]', other: 'kept' });

@@ -4,7 +4,7 @@ import { maskPersonal } from './personal-data.js';
 export type { Logger };
 
 /** Keys whose values never reach a log line, at any depth we log. */
-export const SECRET_KEY = /(^|[_-])(password|passwd|secret|token|authorization|cookie|hash|private[_-]?key|api[_-]?key|jwt)$/i;
+export const SECRET_KEY = /(^|[_-])(password|passwd|secret|token|authorization|cookie|hash|private[_-]?key|api[_-]?key|jwt|ticket|recovery[_-]?codes)$|^otpauth[_-]?uri$/i;
 
 /** `newPassword`, `new_password`, `x-api-key` and `X-Api-Key` alike. */
 export const isSecretKey = (key: string) => SECRET_KEY.test(key.replace(/([a-z0-9])([A-Z])/g, '$1_$2'));

@@ -2,7 +2,7 @@ import { Rpcs } from '@um/contracts';
 import { AppError, type RpcContext } from '@um/platform';
 import type { AuthDeps } from './deps.js';
 import { endSessions, markPasswordChanged } from './sessions.js';
-import { passwordCheckKey, throttled } from './throttle.js';
+import { passwordCheckKey, secondFactorKey, throttled } from './throttle.js';
 
 /** `POST /logout`: the caller's session, or with `all` every session of the caller. */
 export async function logout(deps: AuthDeps, req: { user_id: string; session_id: string; all: boolean }): Promise<{ sessions_ended: number }> {
@@ -39,4 +39,39 @@ export async function changePassword(
   await markPasswordChanged(deps, req.user_id);
   const after = await endSessions(deps, req.user_id, { except: req.session_id }, 'password_changed');
   return { status: 'changed', sessions_ended: before + after };
+}
+
+/**
+ * `POST /password/reset`: users-service spends the link and stores the new password (and refuses
+ * the user's access tokens from before it); then no session may come from an older password check,
+ * and every session ends. The same 400 for every bad link comes from users-service.
+ */
+export async function resetPassword(deps: AuthDeps, req: { token: string; password: string }, ctx: RpcContext): Promise<{ status: 'reset'; sessions_ended: number }> {
+  const { user_id } = await deps.rpc.call(Rpcs.users.resetPassword, req, { requestId: ctx.requestId });
+  await markPasswordChanged(deps, user_id);
+  const ended = await endSessions(deps, user_id, {}, 'password_reset');
+  ctx.log.info({ user_id, sessions_ended: ended }, 'password reset');
+  return { status: 'reset', sessions_ended: ended };
+}
+
+const isWrongCode = (err: unknown) => err instanceof AppError && err.id === 'users.mfa_code_invalid';
+
+/**
+ * `DELETE /users/me/mfa/totp`: with a current code (throttled like a login's), or without one from
+ * a session opened by a password check within the reauthentication window.
+ */
+export async function disableTotp(deps: AuthDeps, req: { user_id: string; session_id: string; code?: string | undefined }, ctx: RpcContext): Promise<{ status: 'disabled' }> {
+  const meta = { requestId: ctx.requestId, actorId: req.user_id };
+  if (req.code !== undefined) {
+    const code = req.code;
+    await throttled(deps, [secondFactorKey(deps, req.user_id)], () => deps.rpc.call(Rpcs.users.verifySecondFactor, { user_id: req.user_id, code }, meta), isWrongCode);
+  } else {
+    const { rows } = await deps.pool.query<{ fresh: boolean }>(
+      `SELECT created_at > $3::timestamptz - make_interval(secs => $4) AS fresh FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL`,
+      [req.session_id, req.user_id, deps.clock(), deps.reauthWindowSeconds],
+    );
+    if (!rows[0]?.fresh)
+      throw new AppError('unauthenticated', 'auth.reauthentication_required', `Send a current code, or log in again: removing the second factor without one needs a login within the last ${Math.round(deps.reauthWindowSeconds / 60)} minutes`);
+  }
+  return deps.rpc.call(Rpcs.users.disableMfa, { user_id: req.user_id }, meta);
 }

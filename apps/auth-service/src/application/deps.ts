@@ -28,6 +28,10 @@ export interface AuthDeps {
   /** A spent refresh token presented again within this many seconds gets its successor instead of ending the session (0: never). */
   refreshReuseIntervalSeconds: number;
   throttle: ThrottleSettings;
+  /** Lifetime of the ticket between a right password and the second factor. */
+  mfaTicketTtlSeconds: number;
+  /** A session opened by a password check this recently counts as a fresh login (removing the second factor). */
+  reauthWindowSeconds: number;
   /** HMAC key of throttle counters. */
   throttleSecret: Buffer;
   /** HMAC key of device cookies. */

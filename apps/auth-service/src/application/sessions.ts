@@ -1,9 +1,10 @@
-import { Rpcs, type LoginRequest, type LoginRpcReply, type SessionTokens, type TokenSubject } from '@um/contracts';
+import { Rpcs, type LoginRequest, type LoginRpcReply, type LoginTokens, type SessionTokens, type TokenSubject } from '@um/contracts';
 import { AppError, uuidv7, withTransaction, type PoolClient, type RpcContext } from '@um/platform';
 import type { AuthDeps } from './deps.js';
 import { issueDeviceToken, readDeviceToken } from './devices.js';
-import { loginKeys, throttled } from './throttle.js';
+import { loginKeys, secondFactorKey, throttled } from './throttle.js';
 import { hashToken, issueAccessToken, newRefreshToken, openSuccessor, sealSuccessor } from './tokens.js';
+import { randomBytes } from 'node:crypto';
 
 const invalidRefresh = () => new AppError('unauthenticated', 'auth.refresh_invalid', 'The refresh token is invalid, expired or revoked');
 
@@ -62,10 +63,64 @@ export async function login(deps: AuthDeps, req: LoginRequest, ctx: RpcContext):
   const keys = loginKeys(deps, { subject: account.subject, userId: account.user_id, deviceId }, req.client_ip);
   const verifiedAt = deps.clock();
   const user = await throttled(deps, keys, () => deps.rpc.call(Rpcs.users.verifyCredentials, { username: req.username, password: req.password }, meta), isWrongPassword);
-  const { sessionId, refreshToken } = await withTransaction(deps.pool, (client) => openSession(deps, client, user.id, verifiedAt));
   const subject = await deps.rpc.call(Rpcs.users.tokenSubject, { user_id: user.id }, meta);
+  if (subject.mfa) {
+    const ticket = randomBytes(32).toString('base64url');
+    await deps.pool.query('INSERT INTO mfa_tickets (ticket_hash, user_id, verified_at, device_id, expires_at) VALUES ($1, $2, $3, $4, $5)', [
+      hashToken(ticket),
+      user.id,
+      verifiedAt,
+      deviceId ?? null,
+      new Date(deps.clock().getTime() + deps.mfaTicketTtlSeconds * 1000),
+    ]);
+    ctx.log.info({ user_id: user.id }, 'password accepted; second factor required');
+    return { status: 'mfa_required', mfa_ticket: ticket, expires_in: deps.mfaTicketTtlSeconds };
+  }
+  const { sessionId, refreshToken } = await withTransaction(deps.pool, (client) => openSession(deps, client, user.id, verifiedAt));
   ctx.log.info({ user_id: user.id, session_id: sessionId, known_device: deviceId !== undefined }, 'login succeeded');
   return { ...(await tokensFor(deps, subject, sessionId, refreshToken)), user, device_token: issueDeviceToken(deps.deviceSecret, user.id, deviceId) };
+}
+
+const invalidTicket = () => new AppError('unauthenticated', 'auth.mfa_ticket_invalid', 'The login ticket is invalid, expired or already used; log in again');
+const isWrongCode = (err: unknown) => err instanceof AppError && err.id === 'users.mfa_code_invalid';
+
+/**
+ * `POST /login/mfa`: the second step. The ticket names the account (the code is checked against
+ * that account only) and is spent by the login it completes; wrong codes are throttled per
+ * account like wrong passwords and leave the ticket usable until it expires. The session counts
+ * from the password check, so a password change since then refuses it.
+ */
+export async function loginMfa(deps: AuthDeps, req: { ticket: string; code: string; client_ip?: string | undefined; device_token?: string | undefined }, ctx: RpcContext): Promise<LoginTokens> {
+  const meta = { requestId: ctx.requestId };
+  const ticketHash = hashToken(req.ticket);
+  const { rows } = await deps.pool.query<{ user_id: string; device_id: string | null }>(
+    'SELECT user_id, device_id FROM mfa_tickets WHERE ticket_hash = $1 AND used_at IS NULL AND expires_at > $2',
+    [ticketHash, deps.clock()],
+  );
+  const found = rows[0];
+  if (!found) throw invalidTicket();
+  await throttled(deps, [secondFactorKey(deps, found.user_id)], () => deps.rpc.call(Rpcs.users.verifySecondFactor, { user_id: found.user_id, code: req.code }, meta), isWrongCode);
+  const opened = await withTransaction(deps.pool, async (client) => {
+    // Spent here, once: of two completions racing with two good codes, one wins.
+    const spent = await client.query<{ verified_at: Date }>(
+      'UPDATE mfa_tickets SET used_at = $2 WHERE ticket_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING verified_at',
+      [ticketHash, deps.clock()],
+    );
+    if (!spent.rows[0]) throw invalidTicket();
+    return openSession(deps, client, found.user_id, spent.rows[0].verified_at);
+  });
+  const [subject, user] = await Promise.all([
+    deps.rpc.call(Rpcs.users.tokenSubject, { user_id: found.user_id }, meta),
+    deps.rpc.call(Rpcs.users.get, { user_id: found.user_id }, meta),
+  ]);
+  ctx.log.info({ user_id: found.user_id, session_id: opened.sessionId }, 'login succeeded with a second factor');
+  const device = readDeviceToken(deps.deviceSecret, req.device_token);
+  const deviceId = found.device_id ?? (device && device.userId === found.user_id ? device.id : undefined);
+  return {
+    ...(await tokensFor(deps, subject, opened.sessionId, opened.refreshToken)),
+    user,
+    device_token: issueDeviceToken(deps.deviceSecret, found.user_id, deviceId),
+  };
 }
 
 type RefreshOutcome = { ok: true; sessionId: string; refreshToken: string } | { ok: false; revoke?: string; reason: string };
@@ -105,8 +160,8 @@ export async function refresh(deps: AuthDeps, token: string, ctx: RpcContext): P
 
   const outcome = await withTransaction<RefreshOutcome>(deps.pool, async (client) => {
     const now = deps.clock();
-    const { rows } = await client.query<TokenRow & { revoked_at: Date | null; session_expires: Date }>(
-      `SELECT t.session_id, t.spent_at, t.expires_at, t.successor_enc, s.revoked_at, s.expires_at AS session_expires
+    const { rows } = await client.query<TokenRow & { revoked_at: Date | null; session_expires: Date; session_created: Date }>(
+      `SELECT t.session_id, t.spent_at, t.expires_at, t.successor_enc, s.revoked_at, s.expires_at AS session_expires, s.created_at AS session_created
          FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
         WHERE t.token_hash = $1 FOR UPDATE OF s, t`,
       [hash],
@@ -114,6 +169,11 @@ export async function refresh(deps: AuthDeps, token: string, ctx: RpcContext): P
     const row = rows[0];
     if (!row || row.revoked_at) return { ok: false, reason: 'unknown or revoked' };
     if (row.session_expires <= now) return { ok: false, reason: 'expired' };
+    // A password reset ends every older session, even when ending them right away was interrupted.
+    if (subject.password_reset_at && row.session_created <= new Date(subject.password_reset_at)) {
+      await client.query("UPDATE sessions SET revoked_at = $2, revoked_reason = 'password_reset' WHERE id = $1 AND revoked_at IS NULL", [row.session_id, now]);
+      return { ok: false, revoke: row.session_id, reason: 'session older than a password reset' };
+    }
     if (row.spent_at) {
       const live = await liveSuccessor(deps, client, token, row, now);
       if (live) {

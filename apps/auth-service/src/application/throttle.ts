@@ -3,7 +3,7 @@ import { AppError, withTransaction } from '@um/platform';
 import type { AuthDeps } from './deps.js';
 
 /** What a counter stands for; it decides the 429's wording and whether a success forgets failures. */
-export type ThrottleKind = 'account' | 'device' | 'address' | 'password';
+export type ThrottleKind = 'account' | 'device' | 'address' | 'password' | 'second_factor';
 
 export interface ThrottleKey {
   kind: ThrottleKind;
@@ -61,6 +61,15 @@ export const passwordCheckKey = (deps: AuthDeps, userId: string): ThrottleKey =>
   userId,
 });
 
+/** Wrong second-factor codes count like wrong passwords, per account, whichever ticket or session they come with. */
+export const secondFactorKey = (deps: AuthDeps, userId: string): ThrottleKey => ({
+  kind: 'second_factor',
+  key: `mfa:${hmac(deps, `mfa|${userId}`)}`,
+  freeAttempts: deps.throttle.freeAttempts,
+  capSeconds: deps.throttle.accountMaxDelaySeconds,
+  userId,
+});
+
 interface Row {
   failures: number;
   last_failure_at: Date;
@@ -74,6 +83,7 @@ const WHAT: Record<ThrottleKind, string> = {
   device: 'for this account from this device',
   address: 'from this address',
   password: 'for your current password',
+  second_factor: 'for this account\'s second factor',
 };
 
 /**

@@ -9,11 +9,12 @@ export interface UserErasureDeps {
   log: Logger;
 }
 
-/** Everything auth-service keeps about one user: sessions (their refresh tokens cascade), the password epoch, throttle counters. */
+/** Everything auth-service keeps about one user: sessions (their refresh tokens cascade), the password epoch, throttle counters, MFA tickets. */
 export async function eraseUser(pool: Pool, userId: string): Promise<void> {
   await pool.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
   await pool.query('DELETE FROM user_security WHERE user_id = $1', [userId]);
   await pool.query('DELETE FROM login_throttle WHERE user_id = $1', [userId]);
+  await pool.query('DELETE FROM mfa_tickets WHERE user_id = $1', [userId]);
 }
 
 /**

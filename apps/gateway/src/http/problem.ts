@@ -7,6 +7,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_argument: 422,
   bad_request: 400,
   unauthenticated: 401,
+  mfa_required: 401,
   permission_denied: 403,
   not_found: 404,
   already_exists: 409,
@@ -65,6 +66,7 @@ export function sendProblem(res: Response, err: AppError): void {
     detail,
     code: err.code,
     ...(err.fields?.length ? { errors: err.fields } : {}),
+    ...(status < 500 ? err.extensions : {}),
     request_id: res.getHeader('x-request-id'),
   };
   if (status === 401) {

@@ -34,6 +34,8 @@ export interface RouteDef<B extends Schema | undefined = Schema | undefined, Q e
   /** What the route answers, for the API document, when it is not the RPC's reply as it is. */
   reply?: z.ZodType;
   body?: B;
+  /** The body may be left out (no Content-Type, nothing sent): it is then validated as `{}`. */
+  optionalBody?: boolean;
   query?: Q;
   /** Path parameters that fail this schema name nothing that exists: 404. */
   params?: P;
@@ -95,6 +97,7 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
       if (params && !params.success) throw new AppError('not_found', 'http.unknown_resource', 'Not found');
       const query = def.query ? def.query.safeParse(req.query) : undefined;
       if (query && !query.success) throw invalidArgument('http.invalid_query', query.error);
+      if (def.body && req.body === undefined && def.optionalBody && !req.headers['content-type'] && !Number(req.headers['content-length'] ?? 0)) req.body = {};
       if (def.body && req.body === undefined)
         throw new HttpProblem(415, 'http.unsupported_media_type', 'Send the body as application/json');
       if (def.body && (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)))

@@ -1,4 +1,9 @@
 import {
+  ConfirmTotpBody,
+  DisableTotpBody,
+  ForgotPasswordBody,
+  LoginMfa,
+  ResetPasswordBody,
   ChangePasswordBody,
   ConfirmEmail,
   CreateUser,
@@ -17,6 +22,7 @@ import {
   UserId,
   type UserPage,
 } from '@um/contracts';
+import { AppError } from '@um/platform';
 import type { Request } from 'express';
 import { z } from 'zod';
 import { checkSearchFilters, shownTo } from '../access/directory.js';
@@ -70,9 +76,43 @@ export const routes: RouteDef[] = [
     rpc: Rpcs.auth.login,
     reply: LoginReply,
     handle: async ({ body }, ctx) => {
-      const { device_token, ...reply } = await ctx.call(Rpcs.auth.login, { ...body, client_ip: clientIp(ctx.req), device_token: readDeviceCookie(ctx.req) });
+      const answer = await ctx.call(Rpcs.auth.login, { ...body, client_ip: clientIp(ctx.req), device_token: readDeviceCookie(ctx.req) });
+      if ('mfa_ticket' in answer)
+        throw new AppError('mfa_required', 'auth.mfa_required', 'The password is right; send a code of your second factor with this ticket to POST /login/mfa', undefined, {
+          extensions: { mfa_ticket: answer.mfa_ticket, expires_in: answer.expires_in },
+        });
+      const { device_token, ...reply } = answer;
       return { body: reply, headers: { ...noStore, 'Set-Cookie': deviceCookie(device_token, ctx.req.secure) } };
     },
+  }),
+  defineRoute({
+    route: 'POST /login/mfa',
+    summary: 'Finish a login that answered 401 `mfa_required`: its ticket and a TOTP or recovery code, for tokens',
+    body: LoginMfa,
+    rpc: Rpcs.auth.loginMfa,
+    reply: LoginReply,
+    handle: async ({ body }, ctx) => {
+      const { device_token, ...reply } = await ctx.call(Rpcs.auth.loginMfa, { ...body, client_ip: clientIp(ctx.req), device_token: readDeviceCookie(ctx.req) });
+      return { body: reply, headers: { ...noStore, 'Set-Cookie': deviceCookie(device_token, ctx.req.secure) } };
+    },
+  }),
+  defineRoute({
+    route: 'POST /password/forgot',
+    summary: 'Ask for a password reset link by email (the same 202 whether or not the account exists; rate-limited)',
+    body: ForgotPasswordBody,
+    rpc: Rpcs.users.requestPasswordReset,
+    handle: async ({ body }, ctx) => ({
+      status: 202,
+      body: await ctx.call(Rpcs.users.requestPasswordReset, { login: (body.email ?? body.username)!, client_ip: clientIp(ctx.req) }),
+      headers: noStore,
+    }),
+  }),
+  defineRoute({
+    route: 'POST /password/reset',
+    summary: 'Set a new password with the token of a reset link; every session of the account ends',
+    body: ResetPasswordBody,
+    rpc: Rpcs.auth.resetPassword,
+    handle: async ({ body }, ctx) => ({ body: await ctx.call(Rpcs.auth.resetPassword, body), headers: noStore }),
   }),
   defineRoute({
     route: 'POST /refresh',
@@ -159,6 +199,30 @@ export const routes: RouteDef[] = [
     },
   }),
   defineRoute({
+    route: 'POST /users/me/mfa/totp',
+    summary: 'Start TOTP enrolment: a secret, its otpauth:// URI and QR code (active only once confirmed)',
+    rpc: Rpcs.users.startTotp,
+    handle: async (_input, ctx) => ({ body: await ctx.call(Rpcs.users.startTotp, { user_id: ctx.principal!.userId }), headers: noStore }),
+  }),
+  defineRoute({
+    route: 'POST /users/me/mfa/totp/confirm',
+    summary: 'Activate TOTP with a code from the app; answers 10 single-use recovery codes, shown once',
+    body: ConfirmTotpBody,
+    rpc: Rpcs.users.confirmTotp,
+    handle: async ({ body }, ctx) => ({ body: await ctx.call(Rpcs.users.confirmTotp, { user_id: ctx.principal!.userId, code: body.code }), headers: noStore }),
+  }),
+  defineRoute({
+    route: 'DELETE /users/me/mfa/totp',
+    summary: 'Remove your second factor: send `{"code": …}`, or nothing within REAUTH_WINDOW of a login',
+    body: DisableTotpBody,
+    optionalBody: true,
+    rpc: Rpcs.auth.disableTotp,
+    handle: async ({ body }, ctx) => {
+      const p = ctx.principal!;
+      return { body: await ctx.call(Rpcs.auth.disableTotp, { ...body, user_id: p.userId, session_id: p.sessionId }) };
+    },
+  }),
+  defineRoute({
     route: 'GET /users/:user_id',
     summary: 'One user (`me` for yourself)',
     params: UserId,
@@ -191,6 +255,13 @@ export const routes: RouteDef[] = [
     body: SetRoleBody,
     rpc: Rpcs.users.setRole,
     handle: async ({ params, body }, ctx) => ({ body: await ctx.call(Rpcs.users.setRole, { user_id: params.user_id, role: body.role }) }),
+  }),
+  defineRoute({
+    route: 'DELETE /users/:user_id/mfa/totp',
+    summary: "Reset a user's second factor (admins); recorded in the user's history",
+    params: UserId,
+    rpc: Rpcs.users.resetMfa,
+    handle: async ({ params }, ctx) => ({ body: await ctx.call(Rpcs.users.resetMfa, params) }),
   }),
   defineRoute({
     route: 'GET /users/:user_id/history',

@@ -26,6 +26,8 @@ export interface UsersEventsDeps {
   log: Logger;
   sendEmailConfirmation: (email: string) => Promise<'sent' | 'already_verified'>;
   sendEmailChangedNotice: (oldEmail: string, newEmail: string) => Promise<void>;
+  sendPasswordReset: (email: string, token: string, expiresAt: Date) => Promise<void>;
+  sendPasswordResetNotice: (email: string) => Promise<void>;
   retry: { baseMs: number; maxMs: number };
 }
 
@@ -84,7 +86,8 @@ export class UsersEventsConsumer {
     const event = parsed.data;
     const log = this.d.log.child({ event_id: event.event_id, type: event.type, user_id: event.data.user_id, ...(event.request_id ? { request_id: event.request_id } : {}) });
     const emailChanged = event.type === 'UserProfileUpdated' && event.data.fields.includes('email');
-    if (!SENDS_CONFIRMATION.has(event.type) && !emailChanged) return m.ack();
+    const resetMail = event.type === 'PasswordResetRequested' || event.type === 'PasswordReset';
+    if (!SENDS_CONFIRMATION.has(event.type) && !emailChanged && !resetMail) return m.ack();
 
     const seen = await this.d.pool.query('SELECT 1 FROM processed_events WHERE event_id = $1', [event.event_id]);
     if (seen.rowCount) {
@@ -92,14 +95,20 @@ export class UsersEventsConsumer {
       return m.ack();
     }
     try {
-      const outcome = emailChanged ? await this.processEmailChange(event.event_id) : await this.process(event.data.user_id);
+      const outcome = emailChanged
+        ? await this.processEmailChange(event.event_id)
+        : event.type === 'PasswordResetRequested'
+          ? await this.processResetRequest(event.event_id)
+          : event.type === 'PasswordReset'
+            ? await this.processResetNotice(event.data.user_id)
+            : await this.process(event.data.user_id);
       await this.d.pool.query('INSERT INTO processed_events (event_id, type, outcome) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING', [
         event.event_id,
         event.type,
         outcome,
       ]);
       m.ack();
-      log.info({ outcome }, 'confirmation email handled');
+      log.info({ outcome }, 'email handled');
     } catch (err) {
       const deliveries = m.info.deliveryCount;
       const kind = classify(err);
@@ -156,6 +165,36 @@ export class UsersEventsConsumer {
     );
     await once('notify_old_address', () => this.d.sendEmailChangedNotice(change.old_email, change.new_email));
     return 'email_change_sent';
+  }
+
+  /**
+   * A reset link for the latest request only (users-service answers `superseded` for an older one,
+   * whose link a newer request replaced). A redelivery before the send was recorded issues a fresh
+   * link, which replaces the one in a mail that may have gone out: the newest mail always works.
+   */
+  private async processResetRequest(eventId: string): Promise<string> {
+    try {
+      const issued = await this.d.rpc.call(Rpcs.users.issuePasswordReset, { event_id: eventId }, { requestId: `mail:${eventId}` });
+      if (issued.status !== 'issued') return issued.status;
+      await this.d.sendPasswordReset(issued.email, issued.token, new Date(issued.expires_at));
+      return 'reset_link_sent';
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'not_found') return 'user_gone';
+      throw err;
+    }
+  }
+
+  /** After a reset: a notice to the account's address. */
+  private async processResetNotice(userId: string): Promise<string> {
+    let email: string;
+    try {
+      email = (await this.d.rpc.call(Rpcs.users.get, { user_id: userId }, { requestId: `mail:${userId}` })).email;
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'not_found') return 'user_gone';
+      throw err;
+    }
+    await this.d.sendPasswordResetNotice(email);
+    return 'reset_notice_sent';
   }
 
   private async deadLetter(m: JsMsg, error: string): Promise<void> {

@@ -5,14 +5,20 @@ import { emailKey, usernameKey } from '../projections/users-projection.js';
 
 /**
  * What an access token says about its user, read from one row: the role and the version of the
- * user's stream it was read at. A role change commits a higher version and revokes every token below
+ * user's stream it was read at (plus whether a second factor is due, and the last password reset). A role change commits a higher version and revokes every token below
  * it, so a token signed from a read that raced the change is refused however late it is signed.
  */
 export async function tokenSubject(db: pg.Pool, userId: string): Promise<TokenSubject> {
-  const { rows } = await db.query<{ id: string; role: TokenSubject['role']; version: number }>('SELECT id, role, version FROM users WHERE id = $1', [userId]);
+  const { rows } = await db.query<{ id: string; role: TokenSubject['role']; version: number; mfa: boolean; reset_at: Date | null }>(
+    `SELECT u.id, u.role, u.version,
+            EXISTS (SELECT 1 FROM mfa_totp m WHERE m.user_id = u.id AND m.confirmed_at IS NOT NULL) AS mfa,
+            (SELECT max(e.recorded_at) FROM events e WHERE e.stream_id = u.id AND e.type = 'PasswordReset') AS reset_at
+       FROM users u WHERE u.id = $1`,
+    [userId],
+  );
   const row = rows[0];
   if (!row) throw new AppError('not_found', 'users.not_found', 'User not found');
-  return { user_id: row.id, role: row.role, authz_version: row.version };
+  return { user_id: row.id, role: row.role, authz_version: row.version, mfa: row.mfa, password_reset_at: row.reset_at?.toISOString() ?? null };
 }
 
 /**

@@ -4,6 +4,7 @@ import { shredStream } from '../event-store/event-store.js';
 import { keepAnAdmin, lockAdmins, requireAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
+import { eraseMfa } from './mfa.js';
 import { revokeAfterCommit } from './revoke-tokens.js';
 import { getUser } from './queries.js';
 
@@ -27,6 +28,8 @@ export async function deleteUser(deps: UsersDeps, userId: string, meta: CallerMe
       await shredStream(client, userId);
       await client.query('DELETE FROM credentials WHERE user_id = $1', [userId]);
       await client.query('DELETE FROM email_confirmations WHERE user_id = $1', [userId]);
+      await client.query('DELETE FROM password_resets WHERE user_id = $1', [userId]);
+      await eraseMfa(client, userId);
       return found;
     },
   });

@@ -19,6 +19,10 @@ export interface UsersDeps {
   emailConfirmation: { ttlSeconds: number; resendIntervalSeconds: number };
   /** Self-registrations allowed per client address per window. */
   registrationLimit: { perWindow: number; windowSeconds: number };
+  /** Reset links: how long one stays valid, and requests allowed per account and per client address per window. */
+  passwordReset: { ttlSeconds: number; accountLimit: number; addressLimit: number; windowSeconds: number };
+  /** Issuer shown by authenticator apps next to the account name. */
+  mfaIssuer: string;
 }
 
 /** Who asked: for event metadata and for the privileged commands' check of the actor. */

@@ -47,6 +47,12 @@ export async function userHistory(deps: UsersDeps, userId: string, meta: CallerM
         changes = { email_verified: { from: false, to: true } };
         verified = true;
         break;
+      case 'MfaEnabled':
+        changes = { mfa: { from: false, to: true } };
+        break;
+      case 'MfaDisabled':
+        changes = { mfa: { from: true, to: false } };
+        break;
     }
     return entry(stored, changes);
   });

@@ -5,7 +5,14 @@ import type pg from 'pg';
  * Count one attempt for `key` in a fixed window; over `limit`, refuse with the seconds until the
  * window ends. One upsert, so replicas share the count and nothing races.
  */
-export async function hit(db: pg.Pool | pg.PoolClient, key: string, limit: number, windowSeconds: number, now: Date): Promise<void> {
+export async function hit(
+  db: pg.Pool | pg.PoolClient,
+  key: string,
+  limit: number,
+  windowSeconds: number,
+  now: Date,
+  refusal: { id: string; what: string } = { id: 'users.registration_rate_limited', what: 'Too many registrations from this address' },
+): Promise<void> {
   const { rows } = await db.query<{ count: number; window_start: Date }>(
     `INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, 1)
      ON CONFLICT (key) DO UPDATE SET
@@ -17,7 +24,7 @@ export async function hit(db: pg.Pool | pg.PoolClient, key: string, limit: numbe
   const { count, window_start } = rows[0]!;
   if (count > limit) {
     const retry = Math.max(1, Math.ceil((window_start.getTime() + windowSeconds * 1000 - now.getTime()) / 1000));
-    throw new AppError('resource_exhausted', 'users.registration_rate_limited', `Too many registrations from this address; try again in ${retry} s`, undefined, {
+    throw new AppError('resource_exhausted', refusal.id, `${refusal.what}; try again in ${retry} s`, undefined, {
       retryAfterSeconds: retry,
     });
   }

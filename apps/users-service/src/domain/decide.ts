@@ -12,7 +12,11 @@ export type UserCommand =
   | { type: 'RequestEmailConfirmation'; data: { user_id: string } }
   | { type: 'ConfirmEmail'; data: { user_id: string } }
   | { type: 'UpdateProfile'; data: { user_id: string; changes: Partial<Profile> } }
-  | { type: 'ChangePassword'; data: { user_id: string } };
+  | { type: 'ChangePassword'; data: { user_id: string } }
+  | { type: 'RequestPasswordReset'; data: { user_id: string } }
+  | { type: 'ResetPassword'; data: { user_id: string } }
+  | { type: 'EnableMfa'; data: { user_id: string } }
+  | { type: 'DisableMfa'; data: { user_id: string; by: 'user' | 'admin' } };
 
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -58,6 +62,21 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] | Re
     case 'ChangePassword':
       if (state.status !== 'active') return notFound;
       return [{ type: 'PasswordChanged', data: { user_id: state.id } }];
+    case 'RequestPasswordReset':
+      if (state.status !== 'active') return notFound;
+      return [{ type: 'PasswordResetRequested', data: { user_id: state.id } }];
+    case 'ResetPassword':
+      if (state.status !== 'active') return notFound;
+      // The link came through the address: it reached its owner, so it is confirmed too.
+      return [{ type: 'PasswordReset', data: { user_id: state.id } }, ...(state.emailVerified ? [] : [{ type: 'EmailConfirmed' as const, data: { user_id: state.id } }])];
+    case 'EnableMfa':
+      if (state.status !== 'active') return notFound;
+      if (state.mfa) return { reason: 'already_exists', message: 'A second factor is already active' };
+      return [{ type: 'MfaEnabled', data: { user_id: state.id, method: 'totp' } }];
+    case 'DisableMfa':
+      if (state.status !== 'active') return notFound;
+      if (!state.mfa) return { reason: 'not_found', message: 'No second factor is active' };
+      return [{ type: 'MfaDisabled', data: { user_id: state.id, method: 'totp', by: command.data.by } }];
   }
 }
 

@@ -12,7 +12,7 @@ export interface Profile {
 /** What a decision about one user needs to know, folded from that user's events. */
 export type UserState =
   | { status: 'none' }
-  | { status: 'active'; id: string; role: Role; emailVerified: boolean; profile: Profile }
+  | { status: 'active'; id: string; role: Role; emailVerified: boolean; profile: Profile; mfa: boolean }
   | { status: 'deleted'; id: string };
 
 export const initialState: UserState = { status: 'none' };
@@ -21,7 +21,7 @@ export function evolve(state: UserState, event: UserEvent): UserState {
   switch (event.type) {
     case 'UserRegistered': {
       const { user_id, role, username, email, fio, birthday, tags } = event.data;
-      return { status: 'active', id: user_id, role, emailVerified: false, profile: { username, email, fio, birthday, tags } };
+      return { status: 'active', id: user_id, role, emailVerified: false, profile: { username, email, fio, birthday, tags }, mfa: false };
     }
     case 'UserRoleChanged':
       return state.status === 'active' ? { ...state, role: event.data.role } : state;
@@ -33,8 +33,14 @@ export function evolve(state: UserState, event: UserEvent): UserState {
       for (const [field, change] of Object.entries(event.data.changes)) (profile as Record<string, unknown>)[field] = change!.to;
       return { ...state, profile, emailVerified: 'email' in event.data.changes ? false : state.emailVerified };
     }
+    case 'MfaEnabled':
+      return state.status === 'active' ? { ...state, mfa: true } : state;
+    case 'MfaDisabled':
+      return state.status === 'active' ? { ...state, mfa: false } : state;
     case 'EmailConfirmationRequested':
     case 'PasswordChanged':
+    case 'PasswordResetRequested':
+    case 'PasswordReset':
       return state;
     case 'UserDeleted':
       return { status: 'deleted', id: event.data.user_id };

@@ -37,3 +37,26 @@ export function openPayload(payload: Record<string, unknown>, key: Buffer | unde
   const personal = JSON.parse(Buffer.concat([decipher.update(Buffer.from(sealed, 'base64url')), decipher.final()]).toString('utf8'));
   return { data: { ...clear, ...personal }, erased: false };
 }
+
+/**
+ * Seal one secret value (a TOTP secret) with the owner's data key, bound to the stream and to what
+ * it is (`purpose`), so erasing the user's key leaves it unreadable like their personal data.
+ */
+export function sealSecret(value: string, key: Buffer, streamId: string, purpose: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(`${streamId}|${purpose}`));
+  const sealed = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
+  return [VERSION, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), sealed.toString('base64url')].join('.');
+}
+
+/** Inverse of sealSecret; undefined without the key (the user was erased). */
+export function openSecret(sealed: string, key: Buffer | undefined, streamId: string, purpose: string): string | undefined {
+  if (!key) return undefined;
+  const [version, iv, tag, body] = sealed.split('.');
+  if (version !== VERSION || !iv || !tag || !body) throw new Error(`unknown sealed secret in stream ${streamId}`);
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+  decipher.setAAD(Buffer.from(`${streamId}|${purpose}`));
+  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+  return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+}

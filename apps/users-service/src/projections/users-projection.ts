@@ -173,7 +173,13 @@ export async function project(client: pg.PoolClient, stored: StoredEvent, lookAl
     case 'EmailConfirmed':
       await client.query('UPDATE users SET email_verified = true, updated_at = $2, version = $3 WHERE id = $1', [event.data.user_id, recordedAt, streamVersion]);
       return;
+    case 'PasswordReset':
+      await client.query('UPDATE users SET updated_at = $2, version = $3 WHERE id = $1', [event.data.user_id, recordedAt, streamVersion]);
+      return;
     case 'EmailConfirmationRequested':
+    case 'PasswordResetRequested':
+    case 'MfaEnabled':
+    case 'MfaDisabled':
       await client.query('UPDATE users SET version = $2 WHERE id = $1', [event.data.user_id, streamVersion]);
       return;
   }

@@ -33,9 +33,38 @@ export type SessionTokens = z.infer<typeof SessionTokens>;
 /** `POST /login` reply: the tokens and the user they belong to. */
 export const LoginReply = SessionTokens.extend({ user: User });
 export type LoginReply = z.infer<typeof LoginReply>;
-/** `auth.login` reply: the HTTP reply plus the device cookie the gateway sets (never in the body). */
-export const LoginRpcReply = LoginReply.extend({ device_token: z.string() });
+/** A login's tokens as auth-service answers them: the HTTP reply plus the device cookie the gateway sets (never in the body). */
+export const LoginTokens = LoginReply.extend({ device_token: z.string() });
+export type LoginTokens = z.infer<typeof LoginTokens>;
+
+/**
+ * The password was right and a second factor is active: no tokens yet, but a short-lived,
+ * single-use ticket bound to the account, to be sent with a code to `POST /login/mfa`.
+ */
+export const MfaChallenge = z.object({ status: z.literal('mfa_required'), mfa_ticket: z.string(), expires_in: z.number().int().positive() });
+export type MfaChallenge = z.infer<typeof MfaChallenge>;
+
+/** `auth.login` reply: tokens, or the second-factor challenge (the gateway answers that as a 401 `mfa_required`). */
+export const LoginRpcReply = z.union([LoginTokens, MfaChallenge]);
 export type LoginRpcReply = z.infer<typeof LoginRpcReply>;
+
+/** `POST /login/mfa` body: the ticket from the `mfa_required` answer and a TOTP or recovery code. */
+export const LoginMfa = z.object({
+  ticket: text('is required').min(1, 'is required').max(200, 'is too long'),
+  code: text('is required').trim().min(1, 'is required').max(32, 'is too long').refine(hasNoControlChars, 'must not contain control characters'),
+});
+/** `auth.login_mfa`: the body plus the client's address and device cookie, as for `auth.login`. */
+export const LoginMfaRequest = LoginMfa.extend({ client_ip: z.string().max(64).optional(), device_token: z.string().max(200).optional() });
+
+/** `auth.reset_password` reply. */
+export const PasswordResetResult = z.object({ status: z.literal('reset'), sessions_ended: z.number().int().nonnegative() });
+
+/** `DELETE /users/me/mfa/totp` body: a current code, or `{}` within the reauthentication window after a login. */
+export const DisableTotpBody = z.object({
+  code: text().trim().min(1, 'is required').max(32, 'is too long').refine(hasNoControlChars, 'must not contain control characters').optional(),
+});
+/** `auth.disable_totp`: the body plus who is asking and from which session. */
+export const DisableTotp = DisableTotpBody.extend({ user_id: z.uuid(), session_id: z.uuid() });
 
 /** `POST /refresh` body, and the `auth.refresh` request. */
 export const Refresh = z.object({ refresh_token: text('is required').min(1, 'is required').max(200, 'is too long') });

@@ -58,6 +58,30 @@ export const PasswordChanged = z.object({
   data: z.object({ user_id: z.uuid() }),
 });
 
+/** The user (or someone knowing their address) asked for a password reset link; the link is issued by mail-service's request, never stored here. */
+export const PasswordResetRequested = z.object({
+  type: z.literal('PasswordResetRequested'),
+  data: z.object({ user_id: z.uuid() }),
+});
+
+/** The password was set through a reset link: every session ends, and the address counts as confirmed. */
+export const PasswordReset = z.object({
+  type: z.literal('PasswordReset'),
+  data: z.object({ user_id: z.uuid() }),
+});
+
+/** A TOTP second factor was confirmed and is now asked for at login (the secret is never in an event). */
+export const MfaEnabled = z.object({
+  type: z.literal('MfaEnabled'),
+  data: z.object({ user_id: z.uuid(), method: z.literal('totp') }),
+});
+
+/** The second factor was removed: by the user (`user`, with a code or a recent login) or reset by an admin (`admin`). */
+export const MfaDisabled = z.object({
+  type: z.literal('MfaDisabled'),
+  data: z.object({ user_id: z.uuid(), method: z.literal('totp'), by: z.enum(['user', 'admin']) }),
+});
+
 /** Every event of the users stream, as stored and as evolved into state. */
 export const UserEvent = z.discriminatedUnion('type', [
   UserRegistered,
@@ -67,6 +91,10 @@ export const UserEvent = z.discriminatedUnion('type', [
   EmailConfirmed,
   UserProfileUpdated,
   PasswordChanged,
+  PasswordResetRequested,
+  PasswordReset,
+  MfaEnabled,
+  MfaDisabled,
 ]);
 export type UserEvent = z.infer<typeof UserEvent>;
 export type UserEventType = UserEvent['type'];

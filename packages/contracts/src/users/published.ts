@@ -27,6 +27,10 @@ export const PublishedEmailConfirmed = envelope('EmailConfirmed', z.object({ use
 /** Names of the changed fields only; values stay in users-service (ask `users.email_change` for an address change). */
 export const PublishedUserProfileUpdated = envelope('UserProfileUpdated', z.object({ user_id: z.uuid(), fields: z.array(z.string()) }));
 export const PublishedPasswordChanged = envelope('PasswordChanged', z.object({ user_id: z.uuid() }));
+export const PublishedPasswordResetRequested = envelope('PasswordResetRequested', z.object({ user_id: z.uuid() }));
+export const PublishedPasswordReset = envelope('PasswordReset', z.object({ user_id: z.uuid() }));
+export const PublishedMfaEnabled = envelope('MfaEnabled', z.object({ user_id: z.uuid() }));
+export const PublishedMfaDisabled = envelope('MfaDisabled', z.object({ user_id: z.uuid(), by: z.enum(['user', 'admin']) }));
 
 export const PublishedUserEvent = z.discriminatedUnion('type', [
   PublishedUserRegistered,
@@ -36,5 +40,9 @@ export const PublishedUserEvent = z.discriminatedUnion('type', [
   PublishedEmailConfirmed,
   PublishedUserProfileUpdated,
   PublishedPasswordChanged,
+  PublishedPasswordResetRequested,
+  PublishedPasswordReset,
+  PublishedMfaEnabled,
+  PublishedMfaDisabled,
 ]);
 export type PublishedUserEvent = z.infer<typeof PublishedUserEvent>;

@@ -103,7 +103,15 @@ export type VerifyCredentials = z.infer<typeof VerifyCredentials>;
  * `users.token_subject`: what goes into an access token, read in one row: the role and the
  * authorization version it belongs to (auth-service asks right before signing).
  */
-export const TokenSubject = z.object({ user_id: z.uuid(), role: Role, authz_version: z.number().int().nonnegative() });
+export const TokenSubject = z.object({
+  user_id: z.uuid(),
+  role: Role,
+  authz_version: z.number().int().nonnegative(),
+  /** A second factor is active: a password alone does not open a session. */
+  mfa: z.boolean().default(false),
+  /** Last password reset (ISO), if any: sessions opened before it are over, even if ending them was interrupted. */
+  password_reset_at: z.iso.datetime({ offset: true }).nullable().default(null),
+});
 export type TokenSubject = z.infer<typeof TokenSubject>;
 
 /**
@@ -139,3 +147,68 @@ export const Empty = z.object({});
 export const Health = z.object({ service: z.string(), status: z.literal('ok') });
 
 export { Role, User };
+
+const LoginName = text('is required')
+  .trim()
+  .min(1, 'is required')
+  .max(254, 'must be at most 254 characters')
+  .refine(hasNoControlChars, 'must not contain control characters');
+
+/** `POST /password/forgot` body: the account's email address or its username. */
+export const ForgotPasswordBody = z
+  .object({ email: LoginName.optional(), username: LoginName.optional() })
+  .strict()
+  .refine((b) => (b.email === undefined) !== (b.username === undefined), { message: 'give either email or username', path: ['email'] });
+export type ForgotPasswordBody = z.infer<typeof ForgotPasswordBody>;
+
+/** `users.request_password_reset`: the login name as typed, and the client's address for its rate limit. */
+export const RequestPasswordReset = z.object({ login: z.string().max(254), client_ip: z.string().max(64).optional() });
+/** The same answer whether or not an account has that name: the mail (if any) follows. */
+export const Accepted = z.object({ status: z.literal('accepted') });
+
+/** `users.issue_password_reset`: mail-service asks for the link of one `PasswordResetRequested` event. */
+export const IssuePasswordReset = z.object({ event_id: z.uuid() });
+export const PasswordResetIssued = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('issued'), user_id: z.uuid(), email: z.string(), token: z.string(), expires_at: z.iso.datetime({ offset: true }) }),
+  /** A later request replaced this one (its own mail carries the live link), or the account is gone. */
+  z.object({ status: z.literal('superseded') }),
+]);
+export type PasswordResetIssued = z.infer<typeof PasswordResetIssued>;
+
+/** `POST /password/reset` body, and the `auth.reset_password` request. */
+export const ResetPasswordBody = z.object({
+  token: text('is required').min(1, 'is required').max(200, 'is too long'),
+  password: Password,
+});
+/** `users.reset_password`: spend the token and store the new password; answers whose it was. */
+export const ResetPassword = ResetPasswordBody;
+export const PasswordResetDone = z.object({ user_id: z.uuid() });
+
+/** A six-digit TOTP code, or a recovery code (`xxxxx-xxxxx`), as typed. */
+export const SecondFactorCode = text('is required')
+  .trim()
+  .min(1, 'is required')
+  .max(32, 'is too long')
+  .refine(hasNoControlChars, 'must not contain control characters');
+
+/** `POST /users/me/mfa/totp` reply: what an authenticator app needs; nothing is active until confirmed. */
+export const TotpEnrolment = z.object({
+  secret: z.string().describe('Base32 secret, for typing into an authenticator app'),
+  otpauth_uri: z.string().describe('otpauth://totp/… URI (RFC 6238: SHA-1, 6 digits, 30 s)'),
+  qr_code: z.string().describe('The URI as a QR code, an SVG data URI'),
+});
+export type TotpEnrolment = z.infer<typeof TotpEnrolment>;
+
+/** `POST /users/me/mfa/totp/confirm` body. */
+export const ConfirmTotpBody = z.object({ code: SecondFactorCode });
+export const ConfirmTotp = ConfirmTotpBody.extend({ user_id: z.uuid() });
+/** Ten single-use recovery codes, shown once (only their hashes are kept). */
+export const RecoveryCodes = z.object({ recovery_codes: z.array(z.string()) });
+
+/** `users.verify_second_factor`: check a TOTP or recovery code of a user (auth-service throttles the calls). */
+export const VerifySecondFactor = z.object({ user_id: z.uuid(), code: SecondFactorCode });
+export const SecondFactorVerified = z.object({ method: z.enum(['totp', 'recovery_code']) });
+
+/** `users.disable_mfa` (auth-service, for the user) and `users.reset_mfa` (gateway, admins). */
+export const DisableMfa = z.object({ user_id: z.uuid() });
+export const MfaDisabledReply = z.object({ status: z.literal('disabled') });

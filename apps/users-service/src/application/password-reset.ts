@@ -1,0 +1,116 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { PasswordResetIssued } from '@um/contracts';
+import { AppError } from '@um/platform';
+import { assertPasswordAcceptable } from '../domain/password-policy.js';
+import type { CallerMeta, UsersDeps } from './deps.js';
+import { resolveLogin } from './auth-lookups.js';
+import { handleCommand } from './handle-command.js';
+import { revokeAfterCommit } from './revoke-tokens.js';
+import { getUser } from './queries.js';
+import { hit } from './rate-limit.js';
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+/** One answer for unknown, used and expired links (and a link of an erased user): it reveals nothing. */
+const invalidLink = () => new AppError('bad_request', 'users.reset_link_invalid', 'This password reset link is invalid, already used or expired');
+
+/**
+ * `POST /password/forgot`. The answer must not tell whether the name belongs to an account, by its
+ * body or by its time: both paths do the same work before answering (resolve the name, count it
+ * against its account's and its address's limit), and the rest (recording the request on the
+ * account's stream, which the mail path follows) happens after the answer. A name with no account
+ * is counted under the name, so the limits answer alike too.
+ */
+export async function requestPasswordReset(deps: UsersDeps, req: { login: string; client_ip?: string | undefined }, meta: CallerMeta): Promise<{ status: 'accepted' }> {
+  const limits = deps.passwordReset;
+  const now = deps.clock();
+  const account = await resolveLogin(deps.pool, req.login);
+  if (req.client_ip)
+    await hit(deps.pool, `reset-address:${req.client_ip}`, limits.addressLimit, limits.windowSeconds, now, {
+      id: 'users.reset_rate_limited',
+      what: 'Too many password reset requests from this address',
+    });
+  await hit(deps.pool, `reset-account:${sha256(account.subject).toString('base64url')}`, limits.accountLimit, limits.windowSeconds, now, {
+    id: 'users.reset_rate_limited',
+    what: 'Too many password reset requests for this account',
+  });
+  if (account.user_id) {
+    const userId = account.user_id;
+    // After the answer, on purpose (see above). A failure loses only this request: the user asks again.
+    setImmediate(() => {
+      handleCommand(deps, userId, { type: 'RequestPasswordReset', data: { user_id: userId } }, { ...meta, actorId: null }, { after: async () => undefined }).catch((err) =>
+        deps.log.warn({ err: String(err), user_id: userId }, 'password reset request not recorded'),
+      );
+    });
+  }
+  return { status: 'accepted' };
+}
+
+/**
+ * mail-service asks for the link of one `PasswordResetRequested` event. Only the user's latest
+ * request gets one (an older event, redelivered late, must not revive a replaced link); issuing it
+ * deletes the user's unused links, so a new request invalidates the previous link.
+ */
+export async function issuePasswordReset(deps: UsersDeps, eventId: string): Promise<PasswordResetIssued> {
+  const { rows } = await deps.pool.query<{ user_id: string; latest: boolean; email: string | null }>(
+    `SELECT e.stream_id AS user_id, u.email,
+            NOT EXISTS (SELECT 1 FROM events l WHERE l.stream_id = e.stream_id AND l.type = 'PasswordResetRequested' AND l.stream_version > e.stream_version) AS latest
+       FROM events e LEFT JOIN users u ON u.id = e.stream_id
+      WHERE e.event_id = $1 AND e.type = 'PasswordResetRequested'`,
+    [eventId],
+  );
+  const row = rows[0];
+  if (!row) throw new AppError('not_found', 'users.reset_request_not_found', 'No such password reset request');
+  if (!row.latest || !row.email) return { status: 'superseded' };
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(deps.clock().getTime() + deps.passwordReset.ttlSeconds * 1000);
+  const client = await deps.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL', [row.user_id]);
+    await client.query('INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, $3)', [sha256(token), row.user_id, expiresAt]);
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+  return { status: 'issued', user_id: row.user_id, email: row.email, token, expires_at: expiresAt.toISOString() };
+}
+
+/**
+ * `POST /password/reset` (through auth-service, which then ends the sessions): spend the token,
+ * check the new password against the policy, store its hash, record `PasswordReset` (and
+ * `EmailConfirmed` for an unconfirmed address), all in one transaction; then refuse every access
+ * token of the user from before it.
+ */
+export async function resetPassword(deps: UsersDeps, token: string, password: string, meta: CallerMeta): Promise<{ user_id: string }> {
+  const tokenHash = sha256(token);
+  const { rows } = await deps.pool.query<{ user_id: string }>('SELECT user_id FROM password_resets WHERE token_hash = $1', [tokenHash]);
+  const userId = rows[0]?.user_id;
+  if (!userId) throw invalidLink();
+  // The policy first and cheap, before any hashing; the token stays unspent for a better password.
+  const user = await getUser(deps.pool, userId).catch(() => {
+    throw invalidLink();
+  });
+  assertPasswordAcceptable(deps.passwordPolicy, password, user, 'password');
+  const hash = await deps.hasher.hash(password);
+  const stored = await handleCommand(deps, userId, { type: 'ResetPassword', data: { user_id: userId } }, { ...meta, actorId: userId }, {
+    prepare: async (client) => {
+      const { rows: found } = await client.query<{ valid: boolean }>(
+        'SELECT (used_at IS NULL AND expires_at > $2) AS valid FROM password_resets WHERE token_hash = $1 FOR UPDATE',
+        [tokenHash, deps.clock()],
+      );
+      if (!found[0]?.valid) throw invalidLink();
+      await client.query('UPDATE password_resets SET used_at = $2 WHERE token_hash = $1', [tokenHash, deps.clock()]);
+    },
+    after: async (client, events) => {
+      await client.query('UPDATE credentials SET password_hash = $2, updated_at = now() WHERE user_id = $1', [userId, hash]);
+      return events;
+    },
+  });
+  const reset = stored.find((e) => e.type === 'PasswordReset')!;
+  await revokeAfterCommit(deps, userId, reset.streamVersion);
+  return { user_id: userId };
+}
