@@ -152,6 +152,21 @@ describe('access log', () => {
     expect(r.line).toMatchObject({ level: 40, res: { status: 401 }, error_id: 'auth.bad_credentials', request_body: { password: '[REDACTED]' } });
   });
 
+  it('logs a second-factor login without the one-time code or the ticket', async () => {
+    h.rpc.reply = () => {
+      throw new AppError('unauthenticated', 'auth.mfa_code_invalid', 'The code is wrong');
+    };
+    const r = await call('/login/mfa', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ticket: 'mfa-ticket-abcdefghijklmnop', code: '493817' }),
+    });
+    expect(r.status).toBe(401);
+    expect(JSON.stringify(r.line)).not.toContain('493817');
+    expect(JSON.stringify(r.line)).not.toContain('mfa-ticket-abcdefghijklmnop');
+    expect(r.line).toMatchObject({ request_body: { ticket: '[REDACTED]', code: '[REDACTED]' }, response_body: { code: 'unauthenticated' } });
+  });
+
   it('logs the caller of an authenticated request, never the bearer token', async () => {
     h.rpc.reply = () => ({ items: [userReply(userId)], total: 1 });
     const r = await call('/users?limit=5', { headers: { authorization: `Bearer ${bearer}` } });

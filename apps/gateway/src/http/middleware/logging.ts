@@ -34,7 +34,18 @@ export function redactUrl(url: string, mode: LogBodies): string {
 }
 
 /** Secrets redacted, personal fields masked unless `full`, then cut to a size a log line can carry; nothing when `off`. */
-export function loggableBody(body: unknown, mode: LogBodies): unknown {
+/**
+ * What a client sends as `code` is a one-time code (TOTP, recovery code): a secret. In replies `code`
+ * is the problem's error kind, so only request bodies have it redacted.
+ */
+const redactRequestCode = (value: unknown): unknown =>
+  value && typeof value === 'object' && !Array.isArray(value) && 'code' in value ? { ...value, code: '[REDACTED]' } : value;
+
+export function loggableRequestBody(body: unknown, mode: LogBodies): unknown {
+  return loggableBody(body, mode, redactRequestCode);
+}
+
+export function loggableBody(body: unknown, mode: LogBodies, redactMore: (value: unknown) => unknown = (v) => v): unknown {
   if (mode === 'off' || body === undefined || body === null || body === '') return undefined;
   let value = body;
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
@@ -45,7 +56,8 @@ export function loggableBody(body: unknown, mode: LogBodies): unknown {
       value = text;
     }
   }
-  const redacted = mode === 'masked' ? maskPersonal(redactSecrets(value)) : redactSecrets(value);
+  const secretless = redactMore(redactSecrets(value));
+  const redacted = mode === 'masked' ? maskPersonal(secretless) : secretless;
   const json = JSON.stringify(redacted);
   if (json.length <= MAX_LOGGED_BODY) return redacted;
   return { truncated: true, bytes: json.length, preview: json.slice(0, MAX_LOGGED_BODY) };
@@ -70,7 +82,7 @@ function outcome(req: IncomingMessage, res: ServerResponse, mode: LogBodies): Re
   const cause = error?.cause && res.statusCode >= 500 ? String(error.cause) : undefined;
   return {
     user_id: locals.userId ?? null,
-    request_body: loggableBody((req as { body?: unknown }).body, mode),
+    request_body: loggableRequestBody((req as { body?: unknown }).body, mode),
     response_body: loggableBody(locals.responseBody, mode),
     ...(error?.id ? { error_id: error.id } : {}),
     ...(cause ? { cause: mode === 'full' ? cause : maskPersonal(cause) } : {}),
