@@ -6,7 +6,8 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthDeps } from '../src/application/deps.js';
 import { issueDeviceToken } from '../src/application/devices.js';
-import { login, markPasswordChanged, refresh } from '../src/application/sessions.js';
+import { hashToken } from '../src/application/tokens.js';
+import { login, loginMfa, markPasswordChanged, refresh } from '../src/application/sessions.js';
 import { eraseUser } from '../src/consumers/user-erasure.js';
 import { ensureSigningKey, loadKeySet } from '../src/keys/key-store.js';
 import { serverSecret } from '../src/keys/server-secret.js';
@@ -239,6 +240,34 @@ describe('login throttling counts failed password checks only', () => {
     const { rows } = await pool.query<{ key: string }>('SELECT key FROM login_throttle');
     const text = JSON.stringify(rows);
     for (const clear of [u.username, u.id, 'nobody_by_this_name', '198.51.100.222']) expect(text).not.toContain(clear);
+  });
+});
+
+describe('second-factor codes are throttled like passwords', () => {
+  it('five wrong codes, then 429 even for a right one; a code users-service could not check counts nothing', async () => {
+    const u = account();
+    let answer: 'wrong' | 'down' | 'right' = 'down';
+    const f: FakeUsers = { users: [u], versions: new Map() };
+    const base = fakeUsers(f);
+    const d = deps(f, {
+      rpc: {
+        call: (async (rpc: Rpc, input: unknown) => {
+          if (rpc.name !== Rpcs.users.verifySecondFactor.name) return base(rpc, input);
+          if (answer === 'down') throw new AppError('unavailable', 'rpc.no_responders', 'The users service is not available');
+          if (answer === 'wrong') throw new AppError('unauthenticated', 'users.mfa_code_invalid', 'The code is wrong');
+          return { status: 'ok' };
+        }) as never,
+      },
+    });
+    const ticket = `ticket-${randomUUID()}`;
+    await pool.query("INSERT INTO mfa_tickets (ticket_hash, user_id, verified_at, expires_at) VALUES ($1, $2, now(), now() + interval '5 minutes')", [hashToken(ticket), u.id]);
+    const second = (code: string) => loginMfa(d, { ticket, code }, ctx).then(() => 'ok', (e: AppError) => e.code);
+    for (let i = 0; i < 8; i++) expect(await second('000000')).toBe('unavailable');
+    answer = 'wrong';
+    for (let i = 0; i < 5; i++) expect(await second('111111')).toBe('unauthenticated');
+    answer = 'right';
+    const blocked = await loginMfa(d, { ticket, code: '222222' }, ctx).catch((e: AppError) => e);
+    expect(blocked).toMatchObject({ code: 'resource_exhausted', retryAfterSeconds: 1 });
   });
 });
 
