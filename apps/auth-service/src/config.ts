@@ -1,6 +1,5 @@
-import { AccessTokenTtl, BaseEnv, DatabaseEnv, DurationSeconds, parseConfig, SchemaName } from '@um/platform';
+import { AccessTokenTtl, BaseEnv, DatabaseEnv, DurationSeconds, parseConfig, SchemaName, decodeKek, toKek, type KeyRing } from '@um/platform';
 import { z } from 'zod';
-import { decodeKek, toKek, type KeyRing } from './keys/key-envelope.js';
 
 /** A key-encryption key: 32 bytes as base64 or hex. The message never echoes the value. */
 const KekText = z.preprocess(

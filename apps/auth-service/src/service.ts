@@ -1,11 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { connectNats, createLogger, createPool, jetStreamOf, migrate, openRevocations, revokeSessionTokens, RpcClient, startHealthServer, type Logger } from '@um/platform';
+import { connectNats, createLogger, createPool, jetStreamOf, migrate, openRevocations, revokeSessionTokens, RpcClient, startHealthServer, type Logger, serverSecret } from '@um/platform';
 import type { AuthDeps } from './application/deps.js';
 import { signingKeyRing, type AuthConfig } from './config.js';
 import { serveAuth } from './endpoints.js';
 import { UserErasureConsumer } from './consumers/user-erasure.js';
 import { ensureSigningKey, loadKeySet, type KeySet } from './keys/key-store.js';
-import { serverSecret } from './keys/server-secret.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError, createLogger, createPool, migrate } from '@um/platform';
+import { ConfigError, createLogger, createPool, migrate, SealedSecretError, toKek } from '@um/platform';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { issueAccessToken } from '../src/application/tokens.js';
 import { loadConfig } from '../src/config.js';
-import { SealedSecretError, toKek } from '../src/keys/key-envelope.js';
 import { ensureSigningKey, loadKeySet } from '../src/keys/key-store.js';
 import { MIGRATIONS_DIR, startAuthService } from '../src/service.js';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Rpcs, type Rpc, type User } from '@um/contracts';
-import { AppError, createLogger, createPool, migrate } from '@um/platform';
+import { AppError, createLogger, createPool, migrate, serverSecret } from '@um/platform';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,6 @@ import { hashToken } from '../src/application/tokens.js';
 import { login, loginMfa, markPasswordChanged, refresh } from '../src/application/sessions.js';
 import { eraseUser } from '../src/consumers/user-erasure.js';
 import { ensureSigningKey, loadKeySet } from '../src/keys/key-store.js';
-import { serverSecret } from '../src/keys/server-secret.js';
 import { MIGRATIONS_DIR } from '../src/service.js';
 
 const log = createLogger('auth-sessions-test', 'silent');

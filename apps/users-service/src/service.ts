@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { connectNats, createLogger, createPool, ensureUsersStream, jetStreamOf, migrate, openRevocations, revokeUserTokens, startHealthServer, type Logger } from '@um/platform';
+import { connectNats, createLogger, createPool, ensureUsersStream, jetStreamOf, migrate, openRevocations, revokeUserTokens, startHealthServer, type Logger, serverSecret } from '@um/platform';
 import type { UsersDeps } from './application/deps.js';
 import { ensureAdmin } from './application/ensure-admin.js';
 import { createPasswordPolicy } from './domain/password-policy.js';
@@ -28,6 +28,8 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
     log,
     emailConfirmation: { ttlSeconds: config.EMAIL_CONFIRMATION_TTL, resendIntervalSeconds: config.EMAIL_RESEND_INTERVAL },
     registrationLimit: { perWindow: config.REGISTRATION_RATE_LIMIT, windowSeconds: config.REGISTRATION_RATE_WINDOW },
+    // No key-encryption key here: the secret only keys rate-limit counters, and lives beside them.
+    rateLimitSecret: await serverSecret(pool, 'rate_limit', {}),
     passwordReset: {
       ttlSeconds: config.PASSWORD_RESET_TTL,
       accountLimit: config.PASSWORD_RESET_ACCOUNT_LIMIT,

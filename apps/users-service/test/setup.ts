@@ -1,4 +1,4 @@
-import { AppError, createLogger, createPool, migrate, type Pool } from '@um/platform';
+import { AppError, createLogger, createPool, migrate, type Pool, serverSecret } from '@um/platform';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import type { UsersDeps } from '../src/application/deps.js';
 import { createPasswordPolicy } from '../src/domain/password-policy.js';
@@ -28,6 +28,7 @@ export async function usersFixture() {
     log: silentLog,
     emailConfirmation: { ttlSeconds: 3600, resendIntervalSeconds: 60 },
     registrationLimit: { perWindow: 3, windowSeconds: 3600 },
+    rateLimitSecret: await serverSecret(pool, 'rate_limit', {}),
     passwordReset: { ttlSeconds: 1800, accountLimit: 3, addressLimit: 5, windowSeconds: 3600 },
     mfaIssuer: 'Test',
   };

@@ -11,3 +11,5 @@ export * from './db.js';
 export * from './revocations.js';
 export * from './lifecycle.js';
 export * from './jetstream.js';
+export * from './key-envelope.js';
+export * from './server-secret.js';

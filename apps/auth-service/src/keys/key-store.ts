@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TOKEN, type Jwks } from '@um/contracts';
-import { withTransaction, type Pool, type PoolClient } from '@um/platform';
+import { withTransaction, type Pool, type PoolClient, openSecret, sealSecret, SealedSecretError, type KeyRing, type SealedSecret } from '@um/platform';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
-import { openSecret, sealSecret, SealedSecretError, type KeyRing, type SealedSecret } from './key-envelope.js';
 
 export interface SigningKey {
   kid: string;

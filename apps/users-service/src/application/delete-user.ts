@@ -7,6 +7,7 @@ import { handleCommand } from './handle-command.js';
 import { eraseMfa } from './mfa.js';
 import { revokeAfterCommit } from './revoke-tokens.js';
 import { getUser } from './queries.js';
+import { forgetAccountLimits } from './rate-limit.js';
 
 /**
  * Delete a user (oneself, or anyone as an admin): tombstone event, projection row, credentials and
@@ -28,6 +29,7 @@ export async function deleteUser(deps: UsersDeps, userId: string, meta: CallerMe
       await shredStream(client, userId);
       await client.query('DELETE FROM credentials WHERE user_id = $1', [userId]);
       await client.query('DELETE FROM email_confirmations WHERE user_id = $1', [userId]);
+      await forgetAccountLimits(client, deps.rateLimitSecret, userId);
       await client.query('DELETE FROM password_resets WHERE user_id = $1', [userId]);
       await eraseMfa(client, userId);
       return found;

@@ -17,6 +17,8 @@ export interface UsersDeps {
   clock: () => Date;
   log: Logger;
   emailConfirmation: { ttlSeconds: number; resendIntervalSeconds: number };
+  /** HMAC key of the rate-limit counters (a server secret in this service's schema). */
+  rateLimitSecret: Buffer;
   /** Self-registrations allowed per client address per window. */
   registrationLimit: { perWindow: number; windowSeconds: number };
   /** Reset links: how long one stays valid, and requests allowed per account and per client address per window. */

@@ -7,7 +7,7 @@ import { resolveLogin } from './auth-lookups.js';
 import { handleCommand } from './handle-command.js';
 import { revokeAfterCommit } from './revoke-tokens.js';
 import { getUser } from './queries.js';
-import { hit } from './rate-limit.js';
+import { hit, limitKey } from './rate-limit.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
@@ -26,11 +26,11 @@ export async function requestPasswordReset(deps: UsersDeps, req: { login: string
   const now = deps.clock();
   const account = await resolveLogin(deps.pool, req.login);
   if (req.client_ip)
-    await hit(deps.pool, `reset-address:${req.client_ip}`, limits.addressLimit, limits.windowSeconds, now, {
+    await hit(deps.pool, limitKey(deps.rateLimitSecret, 'reset-address', req.client_ip), limits.addressLimit, limits.windowSeconds, now, {
       id: 'users.reset_rate_limited',
       what: 'Too many password reset requests from this address',
     });
-  await hit(deps.pool, `reset-account:${sha256(account.subject).toString('base64url')}`, limits.accountLimit, limits.windowSeconds, now, {
+  await hit(deps.pool, limitKey(deps.rateLimitSecret, 'reset-account', account.subject), limits.accountLimit, limits.windowSeconds, now, {
     id: 'users.reset_rate_limited',
     what: 'Too many password reset requests for this account',
   });

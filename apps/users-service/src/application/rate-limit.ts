@@ -1,5 +1,12 @@
+import { createHmac } from 'node:crypto';
 import { AppError } from '@um/platform';
 import type pg from 'pg';
+
+/**
+ * The key a count is kept under: an HMAC of what is counted (a client address, an account) under a
+ * server secret, so the table holds no address or name a dictionary could read back.
+ */
+export const limitKey = (secret: Buffer, kind: string, value: string) => `${kind}:${createHmac('sha256', secret).update(`${kind}|${value}`).digest('base64url')}`;
 
 /**
  * Count one attempt for `key` in a fixed window; over `limit`, refuse with the seconds until the
@@ -28,4 +35,9 @@ export async function hit(
       retryAfterSeconds: retry,
     });
   }
+}
+
+/** Forget every count kept about one account (its erasure); address counts name no account. */
+export async function forgetAccountLimits(db: pg.Pool | pg.PoolClient, secret: Buffer, userId: string): Promise<void> {
+  await db.query('DELETE FROM rate_limits WHERE key = $1', [limitKey(secret, 'reset-account', `user:${userId}`)]);
 }

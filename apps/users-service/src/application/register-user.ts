@@ -6,7 +6,7 @@ import { requireAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
 import { getUser } from './queries.js';
-import { hit } from './rate-limit.js';
+import { hit, limitKey } from './rate-limit.js';
 
 /**
  * Register a user. A cheap look-up refuses most duplicates before paying for bcrypt; the unique
@@ -19,7 +19,7 @@ export async function registerUser(
 ): Promise<User> {
   // Bad input is no registration: it neither counts against the client's limit nor costs a hash.
   assertPasswordAcceptable(deps.passwordPolicy, req.password, req);
-  if (req.client_ip) await hit(deps.pool, `register:${req.client_ip}`, deps.registrationLimit.perWindow, deps.registrationLimit.windowSeconds, deps.clock());
+  if (req.client_ip) await hit(deps.pool, limitKey(deps.rateLimitSecret, 'register', req.client_ip), deps.registrationLimit.perWindow, deps.registrationLimit.windowSeconds, deps.clock());
   await assertNotTaken(deps.pool, req);
 
   const passwordHash = await deps.hasher.hash(req.password);

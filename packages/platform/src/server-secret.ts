@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { withTransaction, type Pool } from '@um/platform';
+import { withTransaction, type Pool } from './db.js';
 import { openSecret, sealSecret, type KeyRing } from './key-envelope.js';
 
 /**

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { ConfigError } from '@um/platform';
+import { ConfigError } from './config.js';
 import { z } from 'zod';
 
 /**
