@@ -1,4 +1,5 @@
-import { AppError, createLogger, createPool, migrate, type Pool } from '@um/platform';
+import { randomBytes } from 'node:crypto';
+import { AppError, createLogger, createPool, IdempotencyStore, migrate, type Pool } from '@um/platform';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import type { UsersDeps } from '../src/application/deps.js';
 import { createPasswordPolicy } from '../src/domain/password-policy.js';
@@ -28,6 +29,7 @@ export async function usersFixture() {
     log: silentLog,
     emailConfirmation: { ttlSeconds: 3600, resendIntervalSeconds: 60 },
     registrationLimit: { perWindow: 3, windowSeconds: 3600 },
+    idempotency: new IdempotencyStore(randomBytes(32)),
   };
   return {
     deps,

@@ -1,4 +1,4 @@
-import type { Logger, Pool } from '@um/platform';
+import type { IdempotencyStore, IdempotentCall, Logger, Pool } from '@um/platform';
 import type { PasswordPolicy } from '../domain/password-policy.js';
 import type { PasswordHasher } from '../passwords.js';
 
@@ -19,6 +19,8 @@ export interface UsersDeps {
   emailConfirmation: { ttlSeconds: number; resendIntervalSeconds: number };
   /** Self-registrations allowed per client address per window. */
   registrationLimit: { perWindow: number; windowSeconds: number };
+  /** Outcomes of writes by idempotency key, recorded in each write's transaction. */
+  idempotency: IdempotencyStore;
 }
 
 /** Who asked: for event metadata and for the privileged commands' check of the actor. */
@@ -27,4 +29,6 @@ export interface CallerMeta {
   actorId: string | null;
   /** The service itself (the admin bootstrap at start-up), not a caller. */
   system?: boolean;
+  /** The caller's idempotency key for this write: its outcome is recorded with the write. */
+  idempotency?: IdempotentCall;
 }
