@@ -9,6 +9,7 @@ import {
   openRevocations,
   purgeExpiredKeysEvery,
   revokeSessionTokens,
+  RetryPolicy,
   RpcClient,
   startHealthServer,
   type Logger,
@@ -50,7 +51,7 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
   const deps: AuthDeps = {
     pool,
     log,
-    rpc: new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS),
+    rpc: new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS, RetryPolicy.fromConfig(config)),
     signingKey: () => keys.signing,
     jwks: () => keys.jwks,
     revokeSessions: async (ids) => {

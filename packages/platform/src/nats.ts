@@ -100,7 +100,7 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
         if (idempotency && !idempotency.recorded) await opts.idempotency!.store.recordAfter(opts.idempotency!.pool, idempotency, reply as RecordedReply);
       }
     } catch (e) {
-      reply = await failed(e, idempotency);
+      reply = await failed(e, idempotency, log);
     }
     const duration_ms = Math.round((performance.now() - started) * 100) / 100;
     if (reply.ok) log.info({ duration_ms, outcome: 'ok' }, 'rpc');
@@ -121,7 +121,7 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
    * meanwhile (this one then failed on its unique indexes or on the key itself): its recorded outcome
    * is the answer. Otherwise a deterministic refusal is recorded, so a repeat gets the same answer.
    */
-  async function failed(e: unknown, idem: IdempotentCall | undefined): Promise<z.infer<typeof envelope>> {
+  async function failed(e: unknown, idem: IdempotentCall | undefined, log: Logger): Promise<z.infer<typeof envelope>> {
     let err = toAppError(e, `${rpc.name}.unexpected`);
     if (idem && opts.idempotency && err.id !== 'idempotency.key_reused') {
       try {
@@ -133,7 +133,7 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
         err = toAppError(lookup, `${rpc.name}.idempotency`);
       }
     }
-    if (err.code === 'internal') opts.log.error({ err: err.cause ?? err, error_id: err.id, rpc: rpc.name }, 'rpc failed');
+    if (err.code === 'internal') log.error({ err: err.cause ?? err, error_id: err.id }, 'rpc failed');
     return { ok: false, error: err.toBody() };
   }
 }

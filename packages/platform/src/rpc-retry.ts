@@ -28,7 +28,7 @@ export const DEFAULT_RETRY: RetryOptions = {
   p99Factor: 3,
   minSamples: 20,
   window: 256,
-  unavailableRetryMs: 3_000,
+  unavailableRetryMs: 2_000,
   unavailableBackoffMs: 50,
 };
 
@@ -63,6 +63,11 @@ export class RetryPolicy {
   private readonly latency = new Map<string, LatencyWindow>();
 
   constructor(readonly options: RetryOptions = DEFAULT_RETRY) {}
+
+  /** The default policy with a process's `RPC_ATTEMPTS` and `RPC_UNAVAILABLE_RETRY_MS`. */
+  static fromConfig(config: { RPC_ATTEMPTS: number; RPC_UNAVAILABLE_RETRY_MS: number }): RetryPolicy {
+    return new RetryPolicy({ ...DEFAULT_RETRY, attempts: config.RPC_ATTEMPTS, unavailableRetryMs: config.RPC_UNAVAILABLE_RETRY_MS });
+  }
 
   /** Record a successful (answered) call of `subject` that took `ms`. */
   observe(subject: string, ms: number): void {
