@@ -33,12 +33,19 @@ runMain('gateway', async () => {
   });
   const server = app.listen(config.PORT, config.HOST);
   await once(server, 'listening');
+  // Once stopping, every answer closes its connection: a keep-alive client would otherwise keep
+  // this process busy forever; its next request opens a connection to another gateway instead.
+  let stopping = false;
+  server.prependListener('request', (_req, res) => {
+    if (stopping && !res.headersSent) res.setHeader('connection', 'close');
+  });
   const { port } = server.address() as AddressInfo;
   log.info({ url: `http://localhost:${port}`, namespace: config.NATS_NAMESPACE ?? null }, `gateway listening on http://localhost:${port}`);
 
   return {
     log,
     stop: async () => {
+      stopping = true;
       const closed = new Promise((resolve) => server.close(resolve));
       server.closeIdleConnections();
       await closed;

@@ -60,10 +60,11 @@ async function committed(sys: System, usernames: string[]) {
   return { users, events };
 }
 
-const p99 = (xs: number[]) => {
+const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)]! : 0;
+  return s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]! : 0;
 };
+const p99 = (xs: number[]) => quantile(xs, 0.99);
 
 /** Run `n` jobs, `concurrency` at a time; `onDone` sees the count of finished jobs. */
 async function pool<T>(n: number, concurrency: number, job: (i: number) => Promise<T>, onDone: (done: number) => void = () => undefined): Promise<T[]> {
@@ -115,11 +116,16 @@ describe('kill -9 of a users-service replica under a registration burst', () => 
     console.log(
       `[resilience] kill -9: ${results.length} registrations, statuses ${JSON.stringify(statuses)}, ${affected.length} in flight at the kill: ` +
         `p99 ${Math.round(p99(affected.map((r) => r.ms)))} ms, max ${Math.round(Math.max(...affected.map((r) => r.ms)))} ms; ` +
+        `before the kill: p50 ${Math.round(quantile(results.filter((r) => r.ended < killedAt).map((r) => r.ms), 0.5))} ms, p99 ${Math.round(p99(results.filter((r) => r.ended < killedAt).map((r) => r.ms)))} ms; ` +
         `all: p99 ${Math.round(p99(results.map((r) => r.ms)))} ms; ambiguous ${ambiguous}, lost ${lost}`,
     );
     expect(statuses).toEqual({ 201: 200 });
     expect(affected.length).toBeGreaterThan(0);
-    expect(p99(affected.map((r) => r.ms))).toBeLessThan(1_500);
+    // Under 1.5 s at p99 on an idle machine; on a shared, overloaded one (2 cores, load ~12) the
+    // bound is the same shape: one cut attempt plus one normal answer, far from RPC_TIMEOUT_MS.
+    const baseline = p99(results.filter((r) => r.ended < killedAt).map((r) => r.ms));
+    expect(p99(affected.map((r) => r.ms))).toBeLessThan(Math.max(1_500, 2 * baseline));
+    expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(10_000 / 2);
     expect(ambiguous).toBe(0);
     expect(lost).toBe(0);
     expect(users).toHaveLength(200);
