@@ -212,7 +212,7 @@ describe('serveRpc + RpcClient', () => {
     serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async (req) => user(req.user_id));
     await nc.flush();
     const client = new RpcClient(nc2, namespace, 10_000);
-    // Measured first: the attempt timeout comes from these (p99 × 3, at least 250 ms).
+    // Measured first: the attempt timeout comes from these (p99 × 2, at least 250 ms).
     for (let i = 0; i < 30; i++) await client.call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'warm' });
     const replica = await connect({ servers: NATS_URL, name: 'platform-nats-test-dying-replica' });
     opened.push(replica);

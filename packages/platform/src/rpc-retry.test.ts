@@ -23,10 +23,10 @@ describe('RetryPolicy.attemptTimeout', () => {
     expect(p.attemptTimeout(subject, 9_000, 9_000, 3)).toBe(3_000);
   });
 
-  it('is the measured p99 × 3 once measured, not a fixed guess', () => {
+  it('is the measured p99 × 2 once measured, not a fixed guess', () => {
     const p = new RetryPolicy();
     for (let i = 0; i < 200; i++) p.observe(subject, i < 197 ? 100 : 200);
-    expect(p.attemptTimeout(subject, 10_000, 10_000, 3)).toBe(600);
+    expect(p.attemptTimeout(subject, 10_000, 10_000, 3)).toBe(400);
   });
 
   it('never cuts below the floor, nor above deadline / attempts, nor beyond what is left', () => {
@@ -52,7 +52,7 @@ describe('RetryPolicy.attemptTimeout', () => {
       p.observe('um.rpc.users.verify_credentials', 400);
     }
     expect(p.attemptTimeout('um.rpc.users.get', 10_000, 10_000, 3)).toBe(250);
-    expect(p.attemptTimeout('um.rpc.users.verify_credentials', 10_000, 10_000, 3)).toBe(1_200);
+    expect(p.attemptTimeout('um.rpc.users.verify_credentials', 10_000, 10_000, 3)).toBe(800);
   });
 });
 

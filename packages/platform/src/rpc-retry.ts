@@ -25,7 +25,7 @@ export interface RetryOptions {
 export const DEFAULT_RETRY: RetryOptions = {
   attempts: 3,
   minAttemptMs: 250,
-  p99Factor: 3,
+  p99Factor: 2,
   minSamples: 20,
   window: 256,
   unavailableRetryMs: 2_000,
