@@ -1,5 +1,20 @@
 import { fileURLToPath } from 'node:url';
-import { connectNats, createLogger, createPool, jetStreamOf, migrate, openRevocations, revokeSessionTokens, RpcClient, startHealthServer, type Logger, serverSecret } from '@um/platform';
+import {
+  connectNats,
+  createLogger,
+  createPool,
+  IdempotencyStore,
+  jetStreamOf,
+  migrate,
+  openRevocations,
+  purgeExpiredKeysEvery,
+  revokeSessionTokens,
+  RetryPolicy,
+  RpcClient,
+  startHealthServer,
+  type Logger,
+  serverSecret,
+} from '@um/platform';
 import type { AuthDeps } from './application/deps.js';
 import { signingKeyRing, type AuthConfig } from './config.js';
 import { serveAuth } from './endpoints.js';
@@ -36,7 +51,7 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
   const deps: AuthDeps = {
     pool,
     log,
-    rpc: new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS),
+    rpc: new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS, RetryPolicy.fromConfig(config)),
     signingKey: () => keys.signing,
     jwks: () => keys.jwks,
     revokeSessions: async (ids) => {
@@ -57,8 +72,10 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
       windowSeconds: config.LOGIN_THROTTLE_WINDOW,
     },
     clock: () => new Date(),
+    idempotency: new IdempotencyStore(await serverSecret(pool, 'idempotency', keks)),
   };
-  const subs = serveAuth(nc, config.NATS_NAMESPACE, deps);
+  const stopPurge = purgeExpiredKeysEvery(pool, deps.idempotency, 3_600_000, (err) => log.warn({ err }, 'could not purge expired idempotency keys'));
+  const server = serveAuth(nc, config.NATS_NAMESPACE, deps);
   const { js, jsm } = await jetStreamOf(nc);
   const erasure = new UserErasureConsumer({ js, jsm, pool, namespace: config.NATS_NAMESPACE, log });
   await erasure.start();
@@ -69,8 +86,10 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
     log,
     deps,
     stop: async () => {
+      // Take no new requests, answer the ones in hand, then let go of NATS and the database.
+      await server.drain();
       clearInterval(refresh);
-      for (const s of subs) s.unsubscribe();
+      stopPurge();
       await erasure.stop();
       health?.close();
       await nc.drain();

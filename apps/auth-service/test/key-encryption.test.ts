@@ -87,6 +87,7 @@ describe('signing keys at rest', () => {
     const { rows: secrets } = await pool.query<{ name: string; secret: Buffer | null; kek: string }>("SELECT name, secret, secret_sealed ->> 'kek' AS kek FROM server_secrets ORDER BY name");
     expect(secrets).toEqual([
       { name: 'device', secret: null, kek: toKek(kek).id },
+      { name: 'idempotency', secret: null, kek: toKek(kek).id },
       { name: 'throttle', secret: null, kek: toKek(kek).id },
     ]);
   });

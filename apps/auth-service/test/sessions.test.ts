@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Rpcs, type Rpc, type User } from '@um/contracts';
-import { AppError, createLogger, createPool, migrate, serverSecret } from '@um/platform';
+import { AppError, createLogger, createPool, IdempotencyStore, migrate, serverSecret } from '@um/platform';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +111,7 @@ function deps(f: FakeUsers, overrides: Partial<AuthDeps> = {}): AuthDeps & { rev
     throttleSecret,
     deviceSecret,
     clock: () => new Date(),
+    idempotency: new IdempotencyStore(throttleSecret),
     revoked,
     ...overrides,
   };

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Rpcs } from '@um/contracts';
-import { connectNats, createLogger, openRevocations, RevocationCache, RpcClient, runMain } from '@um/platform';
+import { connectNats, createLogger, openRevocations, RevocationCache, RetryPolicy, RpcClient, runMain } from '@um/platform';
 import { createApp } from './app.js';
 import { TokenVerifier } from './auth/verifier.js';
 import { loadConfig } from './config.js';
@@ -12,7 +12,7 @@ runMain('gateway', async () => {
   // LOG_BODIES=full asks for the access log as it was sent, so nothing in this process masks it.
   const log = createLogger('gateway', config.LOG_LEVEL, { personalData: config.LOG_BODIES === 'full' ? 'clear' : 'masked' });
   const nc = await connectNats(config, 'gateway', log);
-  const rpc = new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS);
+  const rpc = new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS, RetryPolicy.fromConfig(config));
   const revocations = await RevocationCache.start(await openRevocations(nc, config.NATS_NAMESPACE), log);
   const verifier = new TokenVerifier(
     () => rpc.call(Rpcs.auth.jwks, {}, { requestId: 'jwks', timeoutMs: 2000 }),
@@ -33,12 +33,19 @@ runMain('gateway', async () => {
   });
   const server = app.listen(config.PORT, config.HOST);
   await once(server, 'listening');
+  // Once stopping, every answer closes its connection: a keep-alive client would otherwise keep
+  // this process busy forever; its next request opens a connection to another gateway instead.
+  let stopping = false;
+  server.prependListener('request', (_req, res) => {
+    if (stopping && !res.headersSent) res.setHeader('connection', 'close');
+  });
   const { port } = server.address() as AddressInfo;
   log.info({ url: `http://localhost:${port}`, namespace: config.NATS_NAMESPACE ?? null }, `gateway listening on http://localhost:${port}`);
 
   return {
     log,
     stop: async () => {
+      stopping = true;
       const closed = new Promise((resolve) => server.close(resolve));
       server.closeIdleConnections();
       await closed;

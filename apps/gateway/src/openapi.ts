@@ -1,4 +1,4 @@
-import { ErrorBody } from '@um/contracts';
+import { ErrorBody, IdempotencyKey } from '@um/contracts';
 import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { policy } from './access/policy.js';
@@ -15,6 +15,13 @@ const Problem = z.object({
   request_id: z.string(),
   mfa_ticket: z.string().optional().describe('With code `mfa_required`: send it with a code to POST /login/mfa'),
   expires_in: z.number().int().optional().describe('With code `mfa_required`: seconds the ticket stays valid'),
+});
+
+/** Every non-GET route honours it: a repeat with the same key within 24 h gets the first outcome (same status and body); another body with the key is 422. */
+const IdempotencyHeader = z.object({
+  'Idempotency-Key': IdempotencyKey.optional().describe(
+    'Makes the request safe to repeat: a repeat with the same key (per caller and operation, for 24 hours) is answered with the outcome of the first, without acting again; the same key with a different body is 422. Printable ASCII, at most 255 characters.',
+  ),
 });
 
 const successStatus = (route: string) =>
@@ -36,6 +43,7 @@ export function openApiDocument(): object {
         ...(r.body ? { body: { content: { 'application/json': { schema: r.body } } } } : {}),
         ...(r.query ? { query: r.query as never } : {}),
         ...(params ? { params: params as never } : {}),
+        ...(method.toUpperCase() === 'GET' ? {} : { headers: IdempotencyHeader as never }),
       },
       responses: {
         [successStatus(r.route)]:

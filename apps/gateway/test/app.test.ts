@@ -351,7 +351,7 @@ describe('POST /user_delete/{id}', () => {
     const a = await send(`/user_delete/${self}`, { method: 'POST', token: await signToken(h.key, { sub: self }) });
     expect(a.status).toBe(200);
     expect(a.body.id).toBe(self);
-    expect(h.rpc.calls).toEqual([{ rpc: 'users.delete', input: { user_id: self }, meta: { requestId: a.headers.get('x-request-id'), actorId: self } }]);
+    expect(h.rpc.calls).toEqual([{ rpc: 'users.delete', input: { user_id: self }, meta: { requestId: a.headers.get('x-request-id'), actorId: self, idempotencyKey: expect.stringMatching(/^gw-/) } }]);
   });
 
   it('a user deleting someone else is refused without asking the service', async () => {
@@ -367,7 +367,7 @@ describe('POST /user_delete/{id}', () => {
     h.rpc.reply = replyByRpc;
     const a = await send(`/user_delete/${victim}`, { method: 'POST', token: await signToken(h.key, { sub: adminId, role: 'admin' }) });
     expect(a.status).toBe(200);
-    expect(h.rpc.calls).toEqual([{ rpc: 'users.delete', input: { user_id: victim }, meta: { requestId: a.headers.get('x-request-id'), actorId: adminId } }]);
+    expect(h.rpc.calls).toEqual([{ rpc: 'users.delete', input: { user_id: victim }, meta: { requestId: a.headers.get('x-request-id'), actorId: adminId, idempotencyKey: expect.stringMatching(/^gw-/) } }]);
   });
 
   it.each(['not-a-uuid', '123', `${randomUUID()}x`, "1'%20OR%20'1'='1"])('a malformed id (%s) is 404 for an admin', async (id) => {
@@ -483,7 +483,7 @@ describe('POST /register', () => {
       {
         rpc: 'users.register',
         input: { ...validRegistration, tags: ['b', 'a'], client_ip: '127.0.0.1' },
-        meta: { requestId: a.headers.get('x-request-id'), actorId: null },
+        meta: { requestId: a.headers.get('x-request-id'), actorId: null, idempotencyKey: expect.stringMatching(/^gw-/) },
       },
     ]);
   });
@@ -656,7 +656,7 @@ describe('POST /login', () => {
     expect(a.body).toEqual(token);
     expect(a.headers.get('cache-control')).toBe('no-store');
     expect(h.rpc.calls).toEqual([
-      { rpc: 'auth.login', input: { username: 'alice_1', password: ' p@ss word ', client_ip: '127.0.0.1' }, meta: { requestId: a.headers.get('x-request-id'), actorId: null } },
+      { rpc: 'auth.login', input: { username: 'alice_1', password: ' p@ss word ', client_ip: '127.0.0.1' }, meta: { requestId: a.headers.get('x-request-id'), actorId: null, idempotencyKey: expect.stringMatching(/^gw-/) } },
     ]);
   });
 
@@ -969,7 +969,11 @@ describe('infrastructure endpoints', () => {
     expect(methods('/users')).toEqual(['delete', 'get', 'post', 'put']);
     expect(methods('/users/{user_id}')).toEqual(['delete', 'get', 'patch', 'put']);
     expect(a.body.paths['/users'].put.summary).toBe('Same as PATCH /users/:user_id for yourself');
-    expect(a.body.paths['/users'].put.parameters ?? []).toEqual([]);
+    // the alias for yourself has no path parameter; like every non-GET route it takes an Idempotency-Key
+    expect(a.body.paths['/users'].put.parameters).toEqual([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false })]);
+    for (const [path, ops] of Object.entries(a.body.paths as Record<string, Record<string, { parameters?: Array<{ name: string }> }>>))
+      for (const [method, op] of Object.entries(ops))
+        expect((op.parameters ?? []).some((p) => p.name === 'Idempotency-Key'), `${method} ${path}`).toBe(method !== 'get');
     expect(a.body.paths['/user'].get.security).toEqual([{ bearer: [] }]);
     expect(methods('/users/me/password')).toEqual(['put']);
     expect(methods('/users/{user_id}/role')).toEqual(['put']);

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Rpcs } from '@um/contracts';
-import { connectNats, createLogger, createPool, jetStreamOf, migrate, RpcClient, startHealthServer, type Logger } from '@um/platform';
+import { connectNats, createLogger, createPool, jetStreamOf, migrate, RetryPolicy, RpcClient, startHealthServer, type Logger } from '@um/platform';
 import type { MailConfig } from './config.js';
 import { UsersEventsConsumer } from './consumers/users-events.js';
 import { configureConfirmationMail, sendEmailChangedNotice, sendEmailConfirmation } from './mail/send-email-confirmation.js';
@@ -14,7 +14,7 @@ export async function startMailService(config: MailConfig, log: Logger = createL
   await migrate(config.DATABASE_URL, config.MAIL_DB_SCHEMA, MIGRATIONS_DIR, log);
   const pool = createPool(config.DATABASE_URL, config.MAIL_DB_SCHEMA, 4);
   const nc = await connectNats(config, 'mail-service', log);
-  const rpc = new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS);
+  const rpc = new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS, RetryPolicy.fromConfig(config));
   const transport = createTransport(config.SMTP_URL, log);
   configureConfirmationMail({
     issueToken: (email) => rpc.call(Rpcs.users.issueEmailConfirmation, { email }, { requestId: 'mail:issue-token' }),

@@ -1,5 +1,20 @@
 import { fileURLToPath } from 'node:url';
-import { connectNats, createLogger, createPool, ensureUsersStream, jetStreamOf, migrate, openRevocations, revokeUserTokens, startHealthServer, type Logger, serverSecret } from '@um/platform';
+import {
+  connectNats,
+  createLogger,
+  createPool,
+  ensureUsersStream,
+  IdempotencyStore,
+  idempotencySecret,
+  jetStreamOf,
+  migrate,
+  openRevocations,
+  purgeExpiredKeysEvery,
+  revokeUserTokens,
+  startHealthServer,
+  type Logger,
+  serverSecret,
+} from '@um/platform';
 import type { UsersDeps } from './application/deps.js';
 import { ensureAdmin } from './application/ensure-admin.js';
 import { createPasswordPolicy } from './domain/password-policy.js';
@@ -37,10 +52,12 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
       windowSeconds: config.PASSWORD_RESET_WINDOW,
     },
     mfaIssuer: config.MFA_ISSUER,
+    idempotency: new IdempotencyStore(await idempotencySecret(pool)),
   };
+  const stopPurge = purgeExpiredKeysEvery(pool, deps.idempotency, 3_600_000, (err) => log.warn({ err }, 'could not purge expired idempotency keys'));
   if (config.ADMIN_USERNAME && config.ADMIN_EMAIL && config.ADMIN_PASSWORD)
     await ensureAdmin(deps, { username: config.ADMIN_USERNAME, email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });
-  const subs = serveUsers(nc, config.NATS_NAMESPACE, deps);
+  const server = serveUsers(nc, config.NATS_NAMESPACE, deps);
   const { js, jsm } = await jetStreamOf(nc);
   let streamReady = false;
   const relay = new EventRelay({
@@ -69,7 +86,9 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
     log,
     relay,
     stop: async () => {
-      for (const s of subs) s.unsubscribe();
+      // Take no new requests, answer the ones in hand, then let go of NATS and the database.
+      await server.drain();
+      stopPurge();
       await relay.stop();
       health?.close();
       await nc.drain();

@@ -1,4 +1,5 @@
-import { AppError, createLogger, createPool, migrate, type Pool, serverSecret } from '@um/platform';
+import { randomBytes } from 'node:crypto';
+import { AppError, createLogger, createPool, IdempotencyStore, migrate, type Pool, serverSecret } from '@um/platform';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import type { UsersDeps } from '../src/application/deps.js';
 import { createPasswordPolicy } from '../src/domain/password-policy.js';
@@ -31,6 +32,7 @@ export async function usersFixture() {
     rateLimitSecret: await serverSecret(pool, 'rate_limit', {}),
     passwordReset: { ttlSeconds: 1800, accountLimit: 3, addressLimit: 5, windowSeconds: 3600 },
     mfaIssuer: 'Test',
+    idempotency: new IdempotencyStore(randomBytes(32)),
   };
   return {
     deps,

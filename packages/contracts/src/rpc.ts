@@ -59,6 +59,14 @@ import { User } from './users/user.js';
 export const Services = ['gateway', 'users-service', 'auth-service', 'mail-service'] as const;
 export type ServiceName = (typeof Services)[number];
 
+/**
+ * Whether an RPC is safe to send again when an attempt went unanswered: a `read` changes nothing,
+ * so any replica may answer it twice; a `write` carries an idempotency key (`Headers.idempotencyKey`)
+ * and its owner records the key with the outcome in the write's transaction, so a repeat with the
+ * same key answers the recorded outcome instead of acting twice.
+ */
+export type RpcKind = 'read' | 'write';
+
 /** One request/reply operation: its subject suffix, owner, who may call it, and both schemas. */
 export interface Rpc<Req extends z.ZodType = z.ZodType, Res extends z.ZodType = z.ZodType> {
   name: string;
@@ -67,6 +75,8 @@ export interface Rpc<Req extends z.ZodType = z.ZodType, Res extends z.ZodType = 
   callers: readonly ServiceName[];
   request: Req;
   reply: Res;
+  /** What makes a repeat safe: see `RpcKind`. */
+  kind: RpcKind;
 }
 
 const rpc = <Req extends z.ZodType, Res extends z.ZodType>(
@@ -75,7 +85,8 @@ const rpc = <Req extends z.ZodType, Res extends z.ZodType>(
   callers: readonly ServiceName[],
   request: Req,
   reply: Res,
-): Rpc<Req, Res> => ({ name, service, callers, request, reply });
+  kind: RpcKind,
+): Rpc<Req, Res> => ({ name, service, callers, request, reply, kind });
 
 /** Who calls what: the gateway the user-facing operations, services the internal ones. */
 const gateway = ['gateway'] as const;
@@ -83,44 +94,44 @@ const gateway = ['gateway'] as const;
 /** Every RPC in the system. Callers and handlers both import from here, so they cannot drift. */
 export const Rpcs = {
   users: {
-    register: rpc('users.register', 'users', gateway, RegisterUserRequest, User),
-    list: rpc('users.list', 'users', gateway, ListUsers, UserPage),
-    search: rpc('users.search', 'users', gateway, SearchUsers, UserPage),
-    get: rpc('users.get', 'users', ['gateway', 'auth-service', 'mail-service'], UserId, User),
-    delete: rpc('users.delete', 'users', gateway, UserId, User),
-    resolveLogin: rpc('users.resolve_login', 'users', ['auth-service'], ResolveLogin, ResolvedLogin),
-    tokenSubject: rpc('users.token_subject', 'users', ['auth-service'], UserId, TokenSubject),
-    verifyCredentials: rpc('users.verify_credentials', 'users', ['auth-service'], VerifyCredentials, User),
-    confirmEmail: rpc('users.confirm_email', 'users', gateway, ConfirmEmail, User),
-    requestEmailConfirmation: rpc('users.request_email_confirmation', 'users', gateway, UserId, EmailConfirmationAccepted),
-    issueEmailConfirmation: rpc('users.issue_email_confirmation', 'users', ['mail-service'], IssueEmailConfirmation, EmailConfirmationIssued),
-    update: rpc('users.update', 'users', gateway, UpdateUser, User),
-    setRole: rpc('users.set_role', 'users', gateway, SetRole, User),
-    verifyPassword: rpc('users.verify_password', 'users', ['auth-service'], VerifyPassword, User),
-    setPassword: rpc('users.set_password', 'users', ['auth-service'], SetPassword, Done),
-    checkPasswordPolicy: rpc('users.check_password_policy', 'users', ['auth-service'], CheckPasswordPolicy, Done),
-    history: rpc('users.history', 'users', gateway, UserId, History),
-    emailChange: rpc('users.email_change', 'users', ['mail-service'], EmailChangeRequest, EmailChange),
-    health: rpc('users.health', 'users', gateway, Empty, Health),
-    requestPasswordReset: rpc('users.request_password_reset', 'users', gateway, RequestPasswordReset, Accepted),
-    issuePasswordReset: rpc('users.issue_password_reset', 'users', ['mail-service'], IssuePasswordReset, PasswordResetIssued),
-    resetPassword: rpc('users.reset_password', 'users', ['auth-service'], ResetPassword, PasswordResetDone),
-    startTotp: rpc('users.start_totp', 'users', gateway, UserId, TotpEnrolment),
-    confirmTotp: rpc('users.confirm_totp', 'users', gateway, ConfirmTotp, RecoveryCodes),
-    verifySecondFactor: rpc('users.verify_second_factor', 'users', ['auth-service'], VerifySecondFactor, SecondFactorVerified),
-    disableMfa: rpc('users.disable_mfa', 'users', ['auth-service'], DisableMfa, MfaDisabledReply),
-    resetMfa: rpc('users.reset_mfa', 'users', gateway, DisableMfa, MfaDisabledReply),
+    register: rpc('users.register', 'users', gateway, RegisterUserRequest, User, 'write'),
+    list: rpc('users.list', 'users', gateway, ListUsers, UserPage, 'read'),
+    search: rpc('users.search', 'users', gateway, SearchUsers, UserPage, 'read'),
+    get: rpc('users.get', 'users', ['gateway', 'auth-service', 'mail-service'], UserId, User, 'read'),
+    delete: rpc('users.delete', 'users', gateway, UserId, User, 'write'),
+    resolveLogin: rpc('users.resolve_login', 'users', ['auth-service'], ResolveLogin, ResolvedLogin, 'read'),
+    tokenSubject: rpc('users.token_subject', 'users', ['auth-service'], UserId, TokenSubject, 'read'),
+    verifyCredentials: rpc('users.verify_credentials', 'users', ['auth-service'], VerifyCredentials, User, 'read'),
+    confirmEmail: rpc('users.confirm_email', 'users', gateway, ConfirmEmail, User, 'write'),
+    requestEmailConfirmation: rpc('users.request_email_confirmation', 'users', gateway, UserId, EmailConfirmationAccepted, 'write'),
+    issueEmailConfirmation: rpc('users.issue_email_confirmation', 'users', ['mail-service'], IssueEmailConfirmation, EmailConfirmationIssued, 'write'),
+    update: rpc('users.update', 'users', gateway, UpdateUser, User, 'write'),
+    setRole: rpc('users.set_role', 'users', gateway, SetRole, User, 'write'),
+    verifyPassword: rpc('users.verify_password', 'users', ['auth-service'], VerifyPassword, User, 'read'),
+    setPassword: rpc('users.set_password', 'users', ['auth-service'], SetPassword, Done, 'write'),
+    checkPasswordPolicy: rpc('users.check_password_policy', 'users', ['auth-service'], CheckPasswordPolicy, Done, 'read'),
+    history: rpc('users.history', 'users', gateway, UserId, History, 'read'),
+    emailChange: rpc('users.email_change', 'users', ['mail-service'], EmailChangeRequest, EmailChange, 'read'),
+    health: rpc('users.health', 'users', gateway, Empty, Health, 'read'),
+    requestPasswordReset: rpc('users.request_password_reset', 'users', gateway, RequestPasswordReset, Accepted, 'write'),
+    issuePasswordReset: rpc('users.issue_password_reset', 'users', ['mail-service'], IssuePasswordReset, PasswordResetIssued, 'write'),
+    resetPassword: rpc('users.reset_password', 'users', ['auth-service'], ResetPassword, PasswordResetDone, 'write'),
+    startTotp: rpc('users.start_totp', 'users', gateway, UserId, TotpEnrolment, 'write'),
+    confirmTotp: rpc('users.confirm_totp', 'users', gateway, ConfirmTotp, RecoveryCodes, 'write'),
+    verifySecondFactor: rpc('users.verify_second_factor', 'users', ['auth-service'], VerifySecondFactor, SecondFactorVerified, 'write'),
+    disableMfa: rpc('users.disable_mfa', 'users', ['auth-service'], DisableMfa, MfaDisabledReply, 'write'),
+    resetMfa: rpc('users.reset_mfa', 'users', gateway, DisableMfa, MfaDisabledReply, 'write'),
   },
   auth: {
-    login: rpc('auth.login', 'auth', gateway, LoginRequest, LoginRpcReply),
-    refresh: rpc('auth.refresh', 'auth', gateway, Refresh, SessionTokens),
-    logout: rpc('auth.logout', 'auth', gateway, Logout, LogoutReply),
-    changePassword: rpc('auth.change_password', 'auth', gateway, ChangePassword, PasswordChangeResult),
-    jwks: rpc('auth.jwks', 'auth', gateway, Empty, Jwks),
-    health: rpc('auth.health', 'auth', gateway, Empty, Health),
-    loginMfa: rpc('auth.login_mfa', 'auth', gateway, LoginMfaRequest, LoginTokens),
-    resetPassword: rpc('auth.reset_password', 'auth', gateway, ResetPassword, PasswordResetResult),
-    disableTotp: rpc('auth.disable_totp', 'auth', gateway, DisableTotp, MfaDisabledReply),
+    login: rpc('auth.login', 'auth', gateway, LoginRequest, LoginRpcReply, 'write'),
+    refresh: rpc('auth.refresh', 'auth', gateway, Refresh, SessionTokens, 'write'),
+    logout: rpc('auth.logout', 'auth', gateway, Logout, LogoutReply, 'write'),
+    changePassword: rpc('auth.change_password', 'auth', gateway, ChangePassword, PasswordChangeResult, 'write'),
+    jwks: rpc('auth.jwks', 'auth', gateway, Empty, Jwks, 'read'),
+    health: rpc('auth.health', 'auth', gateway, Empty, Health, 'read'),
+    loginMfa: rpc('auth.login_mfa', 'auth', gateway, LoginMfaRequest, LoginTokens, 'write'),
+    resetPassword: rpc('auth.reset_password', 'auth', gateway, ResetPassword, PasswordResetResult, 'write'),
+    disableTotp: rpc('auth.disable_totp', 'auth', gateway, DisableTotp, MfaDisabledReply, 'write'),
   },
 } as const;
 

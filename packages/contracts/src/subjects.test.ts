@@ -71,7 +71,7 @@ describe('subject and name helpers', () => {
   });
 
   it('header names are lowercase x- headers', () => {
-    expect(Headers).toEqual({ requestId: 'x-request-id', actorId: 'x-actor-id' });
+    expect(Headers).toEqual({ requestId: 'x-request-id', actorId: 'x-actor-id', idempotencyKey: 'idempotency-key' });
   });
 
   it('every RPC has a unique subject under its service', () => {

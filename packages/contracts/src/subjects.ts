@@ -46,4 +46,15 @@ export const usersEventWildcard = (ns: string | undefined) => eventSubject(ns, '
 export const Headers = {
   requestId: 'x-request-id',
   actorId: 'x-actor-id',
+  /** On every `write` RPC: repeats with the same key (per caller and RPC) get the first outcome. */
+  idempotencyKey: 'idempotency-key',
 } as const;
+
+/** How long a recorded idempotency key answers repeats (as payment APIs do): 24 hours. */
+export const IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600;
+
+/** A client's `Idempotency-Key`: printable ASCII, not blank, at most 255 characters. */
+export const IdempotencyKey = z
+  .string()
+  .max(255, 'must be at most 255 characters')
+  .regex(/^[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$/, 'must be printable ASCII and not blank');

@@ -23,13 +23,23 @@ describe('parseConfig', () => {
       NATS_NAMESPACE: undefined,
       LOG_LEVEL: 'info',
       RPC_TIMEOUT_MS: 10_000,
+      RPC_ATTEMPTS: 3,
+      RPC_UNAVAILABLE_RETRY_MS: 2_000,
       HEALTH_PORT: undefined,
     });
   });
 
   it('parses given values, coercing numbers and treating empty optional values as unset', () => {
     const c = parseConfig(BaseEnv, { NATS_URL: 'nats://n:4222', NATS_NAMESPACE: 'team_1', LOG_LEVEL: 'debug', RPC_TIMEOUT_MS: '2500', HEALTH_PORT: '8081' });
-    expect(c).toEqual({ NATS_URL: 'nats://n:4222', NATS_NAMESPACE: 'team_1', LOG_LEVEL: 'debug', RPC_TIMEOUT_MS: 2500, HEALTH_PORT: 8081 });
+    expect(c).toEqual({
+      NATS_URL: 'nats://n:4222',
+      NATS_NAMESPACE: 'team_1',
+      LOG_LEVEL: 'debug',
+      RPC_TIMEOUT_MS: 2500,
+      RPC_ATTEMPTS: 3,
+      RPC_UNAVAILABLE_RETRY_MS: 2_000,
+      HEALTH_PORT: 8081,
+    });
     expect(parseConfig(BaseEnv, { NATS_NAMESPACE: '', HEALTH_PORT: '' })).toMatchObject({ NATS_NAMESPACE: undefined, HEALTH_PORT: undefined });
   });
 

@@ -5,6 +5,8 @@ export * from './personal-data.js';
 export * from './semaphore.js';
 export * from './uuid.js';
 export * from './nats.js';
+export * from './rpc-retry.js';
+export * from './idempotency.js';
 export * from './nats-connect.js';
 export * from './nats-permissions.js';
 export * from './db.js';

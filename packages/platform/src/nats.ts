@@ -1,8 +1,11 @@
-import { Headers as H, RpcReply, rpcSubject, queueGroup, type Rpc } from '@um/contracts';
+import { Headers as H, IdempotencyKey, RpcReply, rpcSubject, queueGroup, type Rpc } from '@um/contracts';
 import { headers, NoRespondersError, nuid, RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import type { z } from 'zod';
+import type { Pool } from './db.js';
 import { AppError, invalidArgument, parseJson, toAppError } from './errors.js';
+import type { IdempotencyStore, IdempotentCall, RecordedReply } from './idempotency.js';
 import type { Logger } from './logger.js';
+import { RetryPolicy } from './rpc-retry.js';
 
 export type { NatsConnection, Subscription };
 
@@ -11,6 +14,11 @@ export interface RpcContext {
   requestId: string;
   actorId: string | null;
   log: Logger;
+  /**
+   * A `write` with an idempotency key: record its outcome in the write's transaction
+   * (`IdempotencyStore.record`); one that does not is recorded right after it answers.
+   */
+  idempotency?: IdempotentCall;
 }
 
 export type RpcHandler<R extends Rpc> = (req: z.infer<R['request']>, ctx: RpcContext) => Promise<z.infer<R['reply']>>;
@@ -20,7 +28,35 @@ export interface ServeOptions {
   /** Queue group: every replica of one service shares it, so each request goes to one replica. */
   service: string;
   log: Logger;
+  /** Where this service records the outcomes of `write` RPCs by idempotency key. */
+  idempotency?: { store: IdempotencyStore; pool: Pool };
+  /** Counts the requests in hand, so a stop can wait for them. */
+  inFlight?: InFlight;
 }
+
+/** Requests being answered right now; `idle()` resolves when none are left. */
+export class InFlight {
+  private count = 0;
+  private waiters: (() => void)[] = [];
+
+  track<T>(p: Promise<T>): Promise<T> {
+    this.count++;
+    return p.finally(() => {
+      if (--this.count === 0) for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+/** Errors that a repeat of the same request would meet again: recorded for its key. Others (internal, unavailable, timeout) may pass. */
+const DETERMINISTIC = new Set<string>(['invalid_argument', 'bad_request', 'not_found', 'already_exists', 'permission_denied', 'unauthenticated']);
 
 /**
  * Answer one RPC. Every outcome is a typed envelope: the handler's result, or an AppError
@@ -36,7 +72,8 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
         opts.log.error({ err, rpc: rpc.name }, 'subscription error');
         return;
       }
-      void answer(msg);
+      const answering = answer(msg);
+      void (opts.inFlight ? opts.inFlight.track(answering) : answering);
     },
   });
 
@@ -46,22 +83,58 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
     const actorId = msg.headers?.get(H.actorId) || null;
     const log = opts.log.child({ request_id: requestId, rpc: rpc.name, ...(actorId ? { actor_id: actorId } : {}) });
     let reply: z.infer<typeof envelope>;
+    let idempotency: IdempotentCall | undefined;
     try {
       const payload = parseJson(msg.string());
       if (payload === undefined) throw new AppError('bad_request', 'rpc.payload_not_json', 'Request payload is not JSON');
       const parsed = rpc.request.safeParse(payload);
       if (!parsed.success) throw invalidArgument(`${rpc.name}.invalid`, parsed.error);
-      const data = await handler(parsed.data as z.infer<R['request']>, { requestId, actorId, log });
-      reply = { ok: true, data: rpc.reply.parse(data) };
+      idempotency = idempotentCall(msg, parsed.data, actorId);
+      const recorded = idempotency && (await opts.idempotency!.store.find(opts.idempotency!.pool, idempotency));
+      if (recorded) {
+        log.info({ idempotent_replay: true }, 'repeated request answered with its recorded outcome');
+        reply = envelope.parse(recorded);
+      } else {
+        const data = await handler(parsed.data as z.infer<R['request']>, { requestId, actorId, log, ...(idempotency ? { idempotency } : {}) });
+        reply = { ok: true, data: rpc.reply.parse(data) };
+        if (idempotency && !idempotency.recorded) await opts.idempotency!.store.recordAfter(opts.idempotency!.pool, idempotency, reply as RecordedReply);
+      }
     } catch (e) {
-      const err = toAppError(e, `${rpc.name}.unexpected`);
-      reply = { ok: false, error: err.toBody() };
-      if (err.code === 'internal') log.error({ err: err.cause ?? err, error_id: err.id }, 'rpc failed');
+      reply = await failed(e, idempotency, log);
     }
     const duration_ms = Math.round((performance.now() - started) * 100) / 100;
     if (reply.ok) log.info({ duration_ms, outcome: 'ok' }, 'rpc');
     else log.info({ duration_ms, outcome: reply.error.code, error_id: reply.error.id }, 'rpc');
     if (msg.reply) msg.respond(JSON.stringify(reply));
+  }
+
+  function idempotentCall(msg: Msg, request: unknown, actorId: string | null): IdempotentCall | undefined {
+    const key = msg.headers?.get(H.idempotencyKey);
+    if (rpc.kind !== 'write' || !key || !opts.idempotency) return undefined;
+    const valid = IdempotencyKey.safeParse(key);
+    if (!valid.success) throw new AppError('bad_request', 'rpc.idempotency_key_invalid', 'The idempotency key must be printable ASCII, at most 255 characters');
+    return opts.idempotency.store.call(rpc.name, actorId, valid.data, request);
+  }
+
+  /**
+   * The envelope of a failed call. With a key, a concurrent repeat may have committed the write
+   * meanwhile (this one then failed on its unique indexes or on the key itself): its recorded outcome
+   * is the answer. Otherwise a deterministic refusal is recorded, so a repeat gets the same answer.
+   */
+  async function failed(e: unknown, idem: IdempotentCall | undefined, log: Logger): Promise<z.infer<typeof envelope>> {
+    let err = toAppError(e, `${rpc.name}.unexpected`);
+    if (idem && opts.idempotency && err.id !== 'idempotency.key_reused') {
+      try {
+        const recorded = await opts.idempotency.store.find(opts.idempotency.pool, idem);
+        if (recorded) return envelope.parse(recorded);
+        const body = err.toBody();
+        if (DETERMINISTIC.has(err.code) && err.id !== 'idempotency.in_flight') await opts.idempotency.store.recordAfter(opts.idempotency.pool, idem, { ok: false, error: body });
+      } catch (lookup) {
+        err = toAppError(lookup, `${rpc.name}.idempotency`);
+      }
+    }
+    if (err.code === 'internal') log.error({ err: err.cause ?? err, error_id: err.id }, 'rpc failed');
+    return { ok: false, error: err.toBody() };
   }
 }
 
@@ -76,37 +149,89 @@ export const endpointFor =
   <D>() =>
   <R extends Rpc>(rpc: R, handler: (deps: D) => RpcHandler<R>): Endpoint<D> => ({ rpc, handler: handler as Endpoint<D>['handler'] });
 
+/** The endpoints of a service, answering; `drain` stops taking requests and waits for those in hand. */
+export interface RpcServer {
+  subscriptions: Subscription[];
+  drain(): Promise<void>;
+}
+
 /** Subscribe every endpoint of a service in its queue group. */
-export function serveEndpoints<D>(nc: NatsConnection, opts: ServeOptions, endpoints: Endpoint<D>[], deps: D): Subscription[] {
-  return endpoints.map((e) => serveRpc(nc, opts, e.rpc, e.handler(deps)));
+export function serveEndpoints<D>(nc: NatsConnection, opts: ServeOptions, endpoints: Endpoint<D>[], deps: D): RpcServer {
+  const inFlight = opts.inFlight ?? new InFlight();
+  const subscriptions = endpoints.map((e) => serveRpc(nc, { ...opts, inFlight }, e.rpc, e.handler(deps)));
+  return {
+    subscriptions,
+    drain: async () => {
+      // The server stops routing to this replica first; messages already delivered are still answered.
+      await Promise.all(subscriptions.map((s) => s.drain().catch(() => undefined)));
+      await inFlight.idle();
+    },
+  };
 }
 
 export interface CallMeta {
   requestId: string;
   actorId?: string | null;
+  /** Overall deadline of the call, all attempts included (default: the client's). */
   timeoutMs?: number;
+  /** For `write` RPCs: the caller's key; without one the client makes one per call. */
+  idempotencyKey?: string;
 }
 
-/** Typed request/reply client: validates the reply against the contract, maps transport failures to AppErrors. */
+/**
+ * Typed request/reply client: validates the reply against the contract, maps transport failures to
+ * AppErrors. An unanswered attempt of an RPC that is safe to repeat (every `read`; every `write`,
+ * which always carries an idempotency key) is asked again within the deadline, likely of another
+ * replica (queue groups pick one at random); "no responders" is asked again with a backoff for a
+ * short while (a replica restarting), then fails as unavailable (503).
+ */
 export class RpcClient {
+  private readonly sleep: (ms: number) => Promise<void>;
+
   constructor(
     private readonly nc: NatsConnection,
     private readonly namespace: string | undefined,
     private readonly defaultTimeoutMs: number,
-  ) {}
+    readonly retry: RetryPolicy = new RetryPolicy(),
+    sleep?: (ms: number) => Promise<void>,
+  ) {
+    this.sleep = sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
 
   async call<R extends Rpc>(rpc: R, req: z.input<R['request']>, meta: CallMeta): Promise<z.infer<R['reply']>> {
     const h = headers();
     h.set(H.requestId, meta.requestId);
     if (meta.actorId) h.set(H.actorId, meta.actorId);
+    if (rpc.kind === 'write') h.set(H.idempotencyKey, meta.idempotencyKey ?? `rpc-${nuid.next()}`);
+    const subject = rpcSubject(this.namespace, rpc.name);
+    const payload = JSON.stringify(req);
+    const total = meta.timeoutMs ?? this.defaultTimeoutMs;
+    const started = performance.now();
+    const policy = this.retry;
+    let [timeouts, unanswered] = [0, 0];
     let msg: Msg;
-    try {
-      msg = await this.nc.request(rpcSubject(this.namespace, rpc.name), JSON.stringify(req), {
-        timeout: meta.timeoutMs ?? this.defaultTimeoutMs,
-        headers: h,
-      });
-    } catch (e) {
-      throw transportError(rpc, e);
+    for (;;) {
+      const attemptStarted = performance.now();
+      const remaining = total - (attemptStarted - started);
+      try {
+        msg = await this.nc.request(subject, payload, {
+          timeout: policy.attemptTimeout(subject, total, remaining, policy.options.attempts - timeouts),
+          headers: h,
+        });
+        policy.observe(subject, performance.now() - attemptStarted);
+        break;
+      } catch (e) {
+        const err = transportError(rpc, e);
+        const elapsed = performance.now() - started;
+        if (err.id === 'rpc.no_responders') {
+          const pause = policy.backoff(++unanswered);
+          if (elapsed + pause < Math.min(total, policy.options.unavailableRetryMs)) {
+            await this.sleep(pause);
+            continue;
+          }
+        } else if (err.id === 'rpc.timeout' && ++timeouts < policy.options.attempts && elapsed < total - 1) continue;
+        throw err;
+      }
     }
     const reply = RpcReply(rpc.reply).safeParse(parseJson(msg.string()));
     if (!reply.success) throw new AppError('internal', 'rpc.bad_reply', 'Internal error', undefined, { cause: reply.error });

@@ -21,7 +21,8 @@ export async function changePassword(
   req: { user_id: string; session_id: string; current_password: string; new_password: string },
   ctx: RpcContext,
 ): Promise<{ status: 'changed'; sessions_ended: number }> {
-  const meta = { requestId: ctx.requestId, actorId: req.user_id };
+  // The caller's key goes on to set_password, so a repeated change stores the password once.
+  const meta = { requestId: ctx.requestId, actorId: req.user_id, ...(ctx.idempotency ? { idempotencyKey: ctx.idempotency.key } : {}) };
   // Cheap and first: a refused new password costs no bcrypt, no throttle attempt and no session.
   await deps.rpc.call(Rpcs.users.checkPasswordPolicy, { user_id: req.user_id, password: req.new_password }, meta);
   await throttled(

@@ -1,5 +1,5 @@
 import type { Jwks } from '@um/contracts';
-import type { Logger, Pool, RpcClient } from '@um/platform';
+import type { IdempotencyStore, Logger, Pool, RpcClient } from '@um/platform';
 import type { SigningKey } from '../keys/key-store.js';
 
 export interface ThrottleSettings {
@@ -38,4 +38,6 @@ export interface AuthDeps {
   deviceSecret: Buffer;
   clock: () => Date;
   log: Logger;
+  /** Outcomes of login, refresh, logout and password changes by idempotency key. */
+  idempotency: IdempotencyStore;
 }

@@ -1,5 +1,5 @@
-import type { Rpc } from '@um/contracts';
-import { AppError, invalidArgument, type RpcClient } from '@um/platform';
+import { IdempotencyKey, type Rpc } from '@um/contracts';
+import { AppError, invalidArgument, uuidv7, type RpcClient } from '@um/platform';
 import type { Request, Response, Router } from 'express';
 import type { z } from 'zod';
 import type { DirectorySettings } from '../access/directory.js';
@@ -71,6 +71,20 @@ function resolveParams(params: Record<string, string>, principal: Principal | un
   return out;
 }
 
+/**
+ * The key that makes a write safe to repeat: the client's `Idempotency-Key` (on every non-GET
+ * route; a repeat with the same key gets the first outcome for 24 h), else one made for this
+ * request, so the gateway's own retries of an unanswered attempt never act twice.
+ */
+function idempotencyKey(req: Request, method: string): string | undefined {
+  if (method === 'GET') return undefined;
+  const given = req.get('idempotency-key');
+  if (given === undefined) return `gw-${uuidv7()}`;
+  const key = IdempotencyKey.safeParse(given);
+  if (!key.success) throw new AppError('bad_request', 'http.idempotency_key_invalid', 'The Idempotency-Key header must be printable ASCII, at most 255 characters');
+  return key.data;
+}
+
 /** Where and how a route is mounted: its own path, or an alias path with fixed parameters. */
 export interface Mount {
   path?: string;
@@ -104,6 +118,7 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
         throw new AppError('bad_request', 'http.body_not_object', 'The request body must be a JSON object');
       const body = def.body ? def.body.safeParse(req.body) : undefined;
       if (body && !body.success) throw invalidArgument('http.invalid_body', body.error);
+      const key = idempotencyKey(req, method.toUpperCase());
 
       const ctx: RouteContext = {
         requestId,
@@ -112,7 +127,7 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
         directory: deps.directory,
         call: (rpc, input) => {
           if (rpc !== def.rpc) throw new AppError('internal', 'gateway.undeclared_rpc', 'Internal error', undefined, { cause: new Error(`${def.route} calls ${rpc.name}, declared ${def.rpc.name}`) });
-          return deps.rpc.call(rpc, input, { requestId, actorId: principal?.userId ?? null });
+          return deps.rpc.call(rpc, input, { requestId, actorId: principal?.userId ?? null, ...(key ? { idempotencyKey: key } : {}) });
         },
       };
       const result = await def.handle({ body: body?.data, query: query?.data, params: params?.data } as never, ctx);

@@ -1,4 +1,4 @@
-import type { Logger, Pool } from '@um/platform';
+import type { IdempotencyStore, IdempotentCall, Logger, Pool } from '@um/platform';
 import type { PasswordPolicy } from '../domain/password-policy.js';
 import type { PasswordHasher } from '../passwords.js';
 
@@ -25,6 +25,8 @@ export interface UsersDeps {
   passwordReset: { ttlSeconds: number; accountLimit: number; addressLimit: number; windowSeconds: number };
   /** Issuer shown by authenticator apps next to the account name. */
   mfaIssuer: string;
+  /** Outcomes of writes by idempotency key, recorded in each write's transaction. */
+  idempotency: IdempotencyStore;
 }
 
 /** Who asked: for event metadata and for the privileged commands' check of the actor. */
@@ -33,4 +35,6 @@ export interface CallerMeta {
   actorId: string | null;
   /** The service itself (the admin bootstrap at start-up), not a caller. */
   system?: boolean;
+  /** The caller's idempotency key for this write: its outcome is recorded with the write. */
+  idempotency?: IdempotentCall;
 }

@@ -10,14 +10,16 @@ interface Hooks<P, R> {
   prepare?: (client: PoolClient) => Promise<P>;
   /** Runs after events and projection are written, before commit: side tables, the reply. */
   after: (client: PoolClient, stored: StoredEvent[], prepared: P) => Promise<R>;
+  /** What the caller is answered, when it is not `after`'s result as it is: recorded with the idempotency key. */
+  reply?: (result: R) => unknown;
 }
 
 const MAX_ATTEMPTS = 3;
 
 /**
  * The write path of every command: load the stream, decide, append, project, commit, all in one
- * transaction. A concurrent writer to the same stream makes the append conflict; the command is
- * then decided again on the new state.
+ * transaction, with the caller's idempotency key and the reply when it sent one. A concurrent writer
+ * to the same stream makes the append conflict; the command is then decided again on the new state.
  */
 export async function handleCommand<P, R>(
   deps: UsersDeps,
@@ -38,7 +40,11 @@ export async function handleCommand<P, R>(
         if (isRejection(result)) throw new AppError(result.reason, `users.${command.type}.${result.reason}`, result.message);
         const stored = await appendToStream(client, streamId, history.length, result, { request_id: meta.requestId, actor_id: meta.actorId }, deps.clock());
         for (const s of stored) await project(client, s);
-        return hooks.after(client, stored, prepared);
+        const answer = await hooks.after(client, stored, prepared);
+        // The outcome commits with the write or not at all: a repeat of the request with the same
+        // key (the caller's retry after a lost reply) is answered from here and never acts twice.
+        if (meta.idempotency) await deps.idempotency.record(client, meta.idempotency, { ok: true, data: hooks.reply ? hooks.reply(answer) : answer });
+        return answer;
       });
     } catch (e) {
       if (e instanceof AppError && e.id === 'events.version_conflict' && attempt < MAX_ATTEMPTS) continue;

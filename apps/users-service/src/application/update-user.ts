@@ -29,6 +29,7 @@ export async function setRole(deps: UsersDeps, userId: string, role: Role, meta:
       if (role !== 'admin') await keepAnAdmin(client, userId, 'demoted');
     },
     after: async (client, stored) => ({ user: await getUser(client, userId), version: stored.at(-1)?.streamVersion }),
+    reply: (result) => result.user,
   });
   if (version !== undefined) await revokeAfterCommit(deps, userId, version);
   return user;
