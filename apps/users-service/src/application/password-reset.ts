@@ -38,7 +38,8 @@ export async function requestPasswordReset(deps: UsersDeps, req: { login: string
     const userId = account.user_id;
     // After the answer, on purpose (see above). A failure loses only this request: the user asks again.
     setImmediate(() => {
-      handleCommand(deps, userId, { type: 'RequestPasswordReset', data: { user_id: userId } }, { ...meta, actorId: null }, { after: async () => undefined }).catch((err) =>
+      // Not under the caller's idempotency key: the answer was recorded with it already.
+      handleCommand(deps, userId, { type: 'RequestPasswordReset', data: { user_id: userId } }, { requestId: meta.requestId, actorId: null }, { after: async () => undefined }).catch((err) =>
         deps.log.warn({ err: String(err), user_id: userId }, 'password reset request not recorded'),
       );
     });
@@ -109,6 +110,7 @@ export async function resetPassword(deps: UsersDeps, token: string, password: st
       await client.query('UPDATE credentials SET password_hash = $2, updated_at = now() WHERE user_id = $1', [userId, hash]);
       return events;
     },
+    reply: () => ({ user_id: userId }),
   });
   const reset = stored.find((e) => e.type === 'PasswordReset')!;
   await revokeAfterCommit(deps, userId, reset.streamVersion);
