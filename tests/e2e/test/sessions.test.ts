@@ -189,7 +189,7 @@ describe('login throttling', () => {
   });
   afterAll(() => throttled?.stop());
 
-  const attempt = (username: string, password: string, ip: string): Promise<Reply> =>
+  const attempt = (username: string, password: string, ip: string): Promise<Reply<{ detail?: string }>> =>
     http(throttled.url, 'POST', '/login', { body: { username, password }, headers: { 'x-forwarded-for': ip } });
 
   it('answers 429 with Retry-After after five failures, for the right password too, then lets the owner in', async () => {
