@@ -1,4 +1,4 @@
-import { Headers as H, RpcReply, rpcSubject, queueGroup, type Rpc } from '@um/contracts';
+import { Headers as H, RpcReply, rpcSubject, queueGroup, type ErrorBody, type Rpc } from '@um/contracts';
 import { headers, NoRespondersError, nuid, RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import type { z } from 'zod';
 import { AppError, invalidArgument, parseJson, toAppError } from './errors.js';
@@ -28,7 +28,6 @@ export interface ServeOptions {
  * never leave a caller waiting for a timeout.
  */
 export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, rpc: R, handler: RpcHandler<R>): Subscription {
-  const envelope = RpcReply(rpc.reply);
   return nc.subscribe(rpcSubject(opts.namespace, rpc.name), {
     queue: queueGroup(opts.namespace, opts.service),
     callback: (err, msg) => {
@@ -45,7 +44,7 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
     const requestId = msg.headers?.get(H.requestId) || nuid.next();
     const actorId = msg.headers?.get(H.actorId) || null;
     const log = opts.log.child({ request_id: requestId, rpc: rpc.name, ...(actorId ? { actor_id: actorId } : {}) });
-    let reply: z.infer<typeof envelope>;
+    let reply: { ok: true; data: unknown } | { ok: false; error: ErrorBody };
     try {
       const payload = parseJson(msg.string());
       if (payload === undefined) throw new AppError('bad_request', 'rpc.payload_not_json', 'Request payload is not JSON');
@@ -74,7 +73,7 @@ export interface Endpoint<D> {
 /** `const endpoint = endpointFor<MyDeps>()`, then `endpoint(Rpcs.x.y, (deps) => async (req, ctx) => …)`, typed by the contract. */
 export const endpointFor =
   <D>() =>
-  <R extends Rpc>(rpc: R, handler: (deps: D) => RpcHandler<R>): Endpoint<D> => ({ rpc, handler: handler as Endpoint<D>['handler'] });
+  <R extends Rpc>(rpc: R, handler: (deps: D) => RpcHandler<R>): Endpoint<D> => ({ rpc, handler });
 
 /** Subscribe every endpoint of a service in its queue group. */
 export function serveEndpoints<D>(nc: NatsConnection, opts: ServeOptions, endpoints: Endpoint<D>[], deps: D): Subscription[] {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { inspect } from 'node:util';
 import { maskInText, maskPersonal, personalMasker, redactSecrets, type Logger } from '@um/platform';
 import type { RequestHandler, Response } from 'express';
 import { pinoHttp } from 'pino-http';
@@ -36,11 +37,11 @@ export function redactUrl(url: string, mode: LogBodies): string {
 /** Secrets redacted, personal fields masked unless `full`, then cut to a size a log line can carry; nothing when `off`. */
 export function loggableBody(body: unknown, mode: LogBodies): unknown {
   if (mode === 'off' || body === undefined || body === null || body === '') return undefined;
-  let value = body;
+  let value: unknown = body;
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
     const text = body.toString();
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(text) as unknown;
     } catch {
       value = text;
     }
@@ -63,11 +64,14 @@ export const captureResponseBody: RequestHandler = (_req, res, next) => {
 
 const loggedPath = (req: IncomingMessage & { originalUrl?: string }, mode: LogBodies) => redactUrl(req.originalUrl ?? req.url ?? '', mode);
 
+/** An Error as `Name: message`; anything else (a zod issue list, a reply body) in full rather than `[object Object]`. */
+const describeCause = (cause: unknown) => (cause instanceof Error ? String(cause) : inspect(cause, { depth: 4, breakLength: Infinity }));
+
 /** Fields known only once the response is done: who called, what went in and out, why it failed. */
 function outcome(req: IncomingMessage, res: ServerResponse, mode: LogBodies): Record<string, unknown> {
   const locals = (res as unknown as Response).locals ?? {};
   const error = locals.error as { id?: string; cause?: unknown } | undefined;
-  const cause = error?.cause && res.statusCode >= 500 ? String(error.cause) : undefined;
+  const cause = error?.cause && res.statusCode >= 500 ? describeCause(error.cause) : undefined;
   return {
     user_id: locals.userId ?? null,
     request_body: loggableBody((req as { body?: unknown }).body, mode),
@@ -103,7 +107,7 @@ export function accessLog(logger: Logger, mode: LogBodies = 'masked'): RequestHa
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     customSuccessMessage: summary,
     customErrorMessage: summary,
-    customSuccessObject: (req, res, val) => ({ ...val, ...outcome(req, res, mode) }),
-    customErrorObject: (req, res, _err, val) => ({ ...val, ...outcome(req, res, mode) }),
-  }) as unknown as RequestHandler;
+    customSuccessObject: (req, res, val: object) => ({ ...val, ...outcome(req, res, mode) }),
+    customErrorObject: (req, res, _err, val: object) => ({ ...val, ...outcome(req, res, mode) }),
+  });
 }
