@@ -119,8 +119,8 @@ function deps(f: FakeUsers, overrides: Partial<AuthDeps> = {}): AuthDeps & { rev
 
 const attempt = (d: AuthDeps, username: string, password: string, extra: { client_ip?: string; device_token?: string } = {}) =>
   login(d, { username, password, ...extra }, ctx).then(
-    (r) => ({ outcome: 'ok' as const, reply: r }),
-    (e: AppError) => ({ outcome: e.code, error: e }),
+    (r) => ({ outcome: 'ok' as const, reply: r, error: undefined }),
+    (e: AppError) => ({ outcome: e.code, reply: undefined, error: e }),
   );
 
 describe('login throttling counts failed password checks only', () => {

@@ -1,5 +1,5 @@
 import { RegisterUser } from '@um/contracts';
-import { AppError, withTransaction } from '@um/platform';
+import { withTransaction } from '@um/platform';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteUser } from '../src/application/delete-user.js';
@@ -102,7 +102,7 @@ describe('email confirmation', () => {
       rejection(confirmEmail(fx.deps, expiring.token, meta)),
     ]);
     expect(new Set(bodies.map((b) => JSON.stringify(b.toBody()))).size).toBe(1);
-    expect(bodies[0]!.code).toBe('bad_request');
+    expect(bodies[0].code).toBe('bad_request');
   });
 
   it('spends a token once even when clicked twice at the same time', async () => {

@@ -1,6 +1,6 @@
 import { PublishedUserEvent, RegisterUser, streamName, Streams } from '@um/contracts';
 import { connect } from '@nats-io/transport-node';
-import { ensureUsersStream, jetStreamOf, withTransaction, type JetStreamClient, type JetStreamManager } from '@um/platform';
+import { ensureUsersStream, jetStreamOf, type JetStreamClient, type JetStreamManager } from '@um/platform';
 import { testInfra, uniqueId, eventually } from '@um/testkit';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
 import { Headers, rpcSubject, Rpcs, type User } from '@um/contracts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { headers as natsHeaders } from '@nats-io/nats-core';
@@ -146,7 +147,7 @@ describe('serveRpc + RpcClient', () => {
     expect(err.message).toBe('Internal error');
     expect(err.id).toBe('users.get.unexpected');
     expect(JSON.stringify(err.toBody())).not.toContain('secret detail');
-    expect(String(err.cause ?? '')).not.toContain('secret detail');
+    expect(inspect(err.cause)).not.toContain('secret detail');
     const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'rpc failed');
     expect(failed).toMatchObject({ request_id: 'req-internal', rpc: 'users.get', error_id: 'users.get.unexpected' });
     expect(JSON.stringify(failed)).toContain('secret detail');

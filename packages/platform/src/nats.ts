@@ -1,4 +1,4 @@
-import { Headers as H, IdempotencyKey, RpcReply, rpcSubject, queueGroup, type Rpc } from '@um/contracts';
+import { Headers as H, IdempotencyKey, RpcReply, rpcSubject, queueGroup, type ErrorBody, type Rpc } from '@um/contracts';
 import { headers, NoRespondersError, nuid, RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import type { z } from 'zod';
 import type { Pool } from './db.js';
@@ -82,7 +82,7 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
     const requestId = msg.headers?.get(H.requestId) || nuid.next();
     const actorId = msg.headers?.get(H.actorId) || null;
     const log = opts.log.child({ request_id: requestId, rpc: rpc.name, ...(actorId ? { actor_id: actorId } : {}) });
-    let reply: z.infer<typeof envelope>;
+    let reply: { ok: true; data: unknown } | { ok: false; error: ErrorBody };
     let idempotency: IdempotentCall | undefined;
     try {
       const payload = parseJson(msg.string());
@@ -121,7 +121,7 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
    * meanwhile (this one then failed on its unique indexes or on the key itself): its recorded outcome
    * is the answer. Otherwise a deterministic refusal is recorded, so a repeat gets the same answer.
    */
-  async function failed(e: unknown, idem: IdempotentCall | undefined, log: Logger): Promise<z.infer<typeof envelope>> {
+  async function failed(e: unknown, idem: IdempotentCall | undefined, log: Logger): Promise<{ ok: true; data: unknown } | { ok: false; error: ErrorBody }> {
     let err = toAppError(e, `${rpc.name}.unexpected`);
     if (idem && opts.idempotency && err.id !== 'idempotency.key_reused') {
       try {
@@ -147,7 +147,7 @@ export interface Endpoint<D> {
 /** `const endpoint = endpointFor<MyDeps>()`, then `endpoint(Rpcs.x.y, (deps) => async (req, ctx) => …)`, typed by the contract. */
 export const endpointFor =
   <D>() =>
-  <R extends Rpc>(rpc: R, handler: (deps: D) => RpcHandler<R>): Endpoint<D> => ({ rpc, handler: handler as Endpoint<D>['handler'] });
+  <R extends Rpc>(rpc: R, handler: (deps: D) => RpcHandler<R>): Endpoint<D> => ({ rpc, handler });
 
 /** The endpoints of a service, answering; `drain` stops taking requests and waits for those in hand. */
 export interface RpcServer {

@@ -83,7 +83,7 @@ export function maskPersonal(value: unknown, depth = 0): unknown {
   if (value instanceof Error) return maskError(value, depth);
   if (Array.isArray(value)) return value.map((v) => maskPersonal(v, depth + 1));
   // Class instances (a request, a socket, a Date) are left to their serializers: walking them is slow and they are not payloads.
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
 import pg from 'pg';
 import { inject } from 'vitest';
 
@@ -36,7 +37,7 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     } catch (e) {
       lastError = e;
     }
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${lastError instanceof Error ? String(lastError) : inspect(lastError)}` : ''}`);
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }

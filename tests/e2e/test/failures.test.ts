@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { http, newUser, spawnApp, System } from './harness.js';
+import { type App, http, newUser, spawnApp, System } from './harness.js';
 
 const systems: System[] = [];
 afterAll(async () => {
@@ -48,7 +48,7 @@ describe('when services are missing or slow', () => {
 describe('process lifecycle', () => {
   it('refuses invalid configuration at once, naming the variable', async () => {
     const { databaseUrl, natsUrl } = testInfra();
-    const cases = [
+    const cases: Array<{ app: App; env: Record<string, string>; name: string }> = [
       { app: 'users-service' as const, env: { BCRYPT_COST: '3' }, name: 'BCRYPT_COST' },
       { app: 'users-service' as const, env: { ADMIN_USERNAME: 'admin_only' }, name: 'ADMIN_EMAIL' },
       { app: 'auth-service' as const, env: { ACCESS_TOKEN_TTL: 'soon' }, name: 'ACCESS_TOKEN_TTL' },

@@ -130,7 +130,7 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
           return deps.rpc.call(rpc, input, { requestId, actorId: principal?.userId ?? null, ...(key ? { idempotencyKey: key } : {}) });
         },
       };
-      const result = await def.handle({ body: body?.data, query: query?.data, params: params?.data } as never, ctx);
+      const result = await def.handle({ body: body?.data, query: query?.data, params: params?.data }, ctx);
       for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
       res.status(result.status ?? 200);
       if (result.body === undefined || result.status === 204) res.end();

@@ -33,7 +33,7 @@ export async function userHistory(deps: UsersDeps, userId: string, meta: CallerM
         break;
       }
       case 'UserProfileUpdated':
-        changes = e.data.changes as Changes;
+        changes = e.data.changes;
         if (e.data.changes.email && verified) {
           changes = { ...changes, email_verified: { from: true, to: false } };
           verified = false;

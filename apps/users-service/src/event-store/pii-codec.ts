@@ -34,7 +34,7 @@ export function openPayload(payload: Record<string, unknown>, key: Buffer | unde
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
   decipher.setAAD(Buffer.from(streamId));
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-  const personal = JSON.parse(Buffer.concat([decipher.update(Buffer.from(sealed, 'base64url')), decipher.final()]).toString('utf8'));
+  const personal = JSON.parse(Buffer.concat([decipher.update(Buffer.from(sealed, 'base64url')), decipher.final()]).toString('utf8')) as Record<string, unknown>;
   return { data: { ...clear, ...personal }, erased: false };
 }
 

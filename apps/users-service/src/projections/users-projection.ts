@@ -134,7 +134,7 @@ export async function project(client: pg.PoolClient, stored: StoredEvent, lookAl
     }
     case 'UserProfileUpdated': {
       const c = event.data.changes;
-      const to = <T>(f: keyof typeof c) => (c[f] ? (c[f]!.to as T) : null);
+      const to = <T>(f: keyof typeof c) => (c[f] ? (c[f].to as T) : null);
       try {
         await client.query(
           `UPDATE users SET

@@ -19,7 +19,7 @@ export const BIRTHDAY_MIN = '1900-01-01';
 const USERNAME_RE = /^[\p{L}\p{M}\p{Nd}_.-]+$/u;
 
 /** Control characters: C0 (NUL above all: Postgres refuses it in text, bcrypt stops at it), DEL and C1. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL = /\p{Cc}/u;
 export const hasNoControlChars = (s: string) => !CONTROL.test(s);
 
 /** Bidirectional formatting characters: embeddings, overrides, isolates and the invisible direction marks. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { inspect } from 'node:util';
 import { maskInText, maskPersonal, personalMasker, redactSecrets, type Logger } from '@um/platform';
 import type { RequestHandler, Response } from 'express';
 import { pinoHttp } from 'pino-http';
@@ -47,11 +48,11 @@ export function loggableRequestBody(body: unknown, mode: LogBodies): unknown {
 
 export function loggableBody(body: unknown, mode: LogBodies, redactMore: (value: unknown) => unknown = (v) => v): unknown {
   if (mode === 'off' || body === undefined || body === null || body === '') return undefined;
-  let value = body;
+  let value: unknown = body;
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
     const text = body.toString();
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(text) as unknown;
     } catch {
       value = text;
     }
@@ -75,11 +76,14 @@ export const captureResponseBody: RequestHandler = (_req, res, next) => {
 
 const loggedPath = (req: IncomingMessage & { originalUrl?: string }, mode: LogBodies) => redactUrl(req.originalUrl ?? req.url ?? '', mode);
 
+/** An Error as `Name: message`; anything else (a zod issue list, a reply body) in full rather than `[object Object]`. */
+const describeCause = (cause: unknown) => (cause instanceof Error ? String(cause) : inspect(cause, { depth: 4, breakLength: Infinity }));
+
 /** Fields known only once the response is done: who called, what went in and out, why it failed. */
 function outcome(req: IncomingMessage, res: ServerResponse, mode: LogBodies): Record<string, unknown> {
   const locals = (res as unknown as Response).locals ?? {};
   const error = locals.error as { id?: string; cause?: unknown } | undefined;
-  const cause = error?.cause && res.statusCode >= 500 ? String(error.cause) : undefined;
+  const cause = error?.cause && res.statusCode >= 500 ? describeCause(error.cause) : undefined;
   return {
     user_id: locals.userId ?? null,
     request_body: loggableRequestBody((req as { body?: unknown }).body, mode),
@@ -115,7 +119,7 @@ export function accessLog(logger: Logger, mode: LogBodies = 'masked'): RequestHa
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     customSuccessMessage: summary,
     customErrorMessage: summary,
-    customSuccessObject: (req, res, val) => ({ ...val, ...outcome(req, res, mode) }),
-    customErrorObject: (req, res, _err, val) => ({ ...val, ...outcome(req, res, mode) }),
-  }) as unknown as RequestHandler;
+    customSuccessObject: (req, res, val: object) => ({ ...val, ...outcome(req, res, mode) }),
+    customErrorObject: (req, res, _err, val: object) => ({ ...val, ...outcome(req, res, mode) }),
+  });
 }
