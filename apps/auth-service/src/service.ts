@@ -29,9 +29,7 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
   const pool = createPool(config.DATABASE_URL, config.AUTH_DB_SCHEMA);
   const keks = signingKeyRing(config);
   if (!keks.current)
-    log.warn(
-      'signing keys are stored in clear in the database: set SIGNING_KEY_KEK to 32 random bytes as base64 or hex (e.g. `openssl rand -base64 32`) to encrypt them at rest',
-    );
+    log.warn('signing keys are stored in clear in the database: set SIGNING_KEY_KEK to 32 random bytes as base64 or hex (e.g. `openssl rand -base64 32`) to encrypt them at rest');
   const upgrade = await ensureSigningKey(pool, keks).catch(async (err: unknown) => {
     await pool.end();
     throw err;
@@ -79,7 +77,15 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
   const { js, jsm } = await jetStreamOf(nc);
   const erasure = new UserErasureConsumer({ js, jsm, pool, namespace: config.NATS_NAMESPACE, log });
   await erasure.start();
-  const health = startHealthServer(config.HEALTH_PORT, async () => !nc.isClosed() && (await pool.query('SELECT 1').then(() => true, () => false)));
+  const health = startHealthServer(
+    config.HEALTH_PORT,
+    async () =>
+      !nc.isClosed() &&
+      (await pool.query('SELECT 1').then(
+        () => true,
+        () => false,
+      )),
+  );
   log.info({ namespace: config.NATS_NAMESPACE ?? null, schema: config.AUTH_DB_SCHEMA, kid: keys.signing.kid }, 'auth-service ready');
 
   return {

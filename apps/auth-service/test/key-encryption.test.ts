@@ -61,7 +61,12 @@ const b64 = (k: Buffer) => k.toString('base64');
 
 /** A token signed with the service's current key verifies with its published keys. */
 async function signsAndVerifies(keys: Awaited<ReturnType<typeof loadKeySet>>) {
-  const token = await issueAccessToken(keys.signing, { user_id: '01900000-0000-7000-8000-0000000000aa', role: 'user', authz_version: 1 }, '01900000-0000-7000-8000-0000000000cc', 60);
+  const token = await issueAccessToken(
+    keys.signing,
+    { user_id: '01900000-0000-7000-8000-0000000000aa', role: 'user', authz_version: 1, mfa: false, password_reset_at: null },
+    '01900000-0000-7000-8000-0000000000cc',
+    60,
+  );
   await expect(jwtVerify(token, createLocalJWKSet(keys.jwks))).resolves.toBeTruthy();
 }
 
@@ -84,7 +89,9 @@ describe('signing keys at rest', () => {
     expect(run.lines.filter((l) => l.level >= 40)).toEqual([]);
     await signsAndVerifies(await loadKeySet(pool, { current: toKek(kek) }));
     // the server secrets (throttle and device HMAC keys) are sealed the same way
-    const { rows: secrets } = await pool.query<{ name: string; secret: Buffer | null; kek: string }>("SELECT name, secret, secret_sealed ->> 'kek' AS kek FROM server_secrets ORDER BY name");
+    const { rows: secrets } = await pool.query<{ name: string; secret: Buffer | null; kek: string }>(
+      "SELECT name, secret, secret_sealed ->> 'kek' AS kek FROM server_secrets ORDER BY name",
+    );
     expect(secrets).toEqual([
       { name: 'device', secret: null, kek: toKek(kek).id },
       { name: 'idempotency', secret: null, kek: toKek(kek).id },
@@ -109,7 +116,12 @@ describe('signing keys at rest', () => {
     const after = await loadKeySet(pool, { current: toKek(kek) });
     expect(after.signing.kid).toBe(before.signing.kid);
     // the sealed key is the same key: a token it signs verifies with the key set published before
-    const token = await issueAccessToken(after.signing, { user_id: '01900000-0000-7000-8000-0000000000aa', role: 'user', authz_version: 1 }, '01900000-0000-7000-8000-0000000000cc', 60);
+    const token = await issueAccessToken(
+      after.signing,
+      { user_id: '01900000-0000-7000-8000-0000000000aa', role: 'user', authz_version: 1, mfa: false, password_reset_at: null },
+      '01900000-0000-7000-8000-0000000000cc',
+      60,
+    );
     await expect(jwtVerify(token, createLocalJWKSet(before.jwks))).resolves.toBeTruthy();
   });
 

@@ -36,7 +36,7 @@ describe('signing keys', () => {
 
   it('sign access tokens that verify with the published keys, pinned to alg, issuer, audience and type', async () => {
     const keys = await loadKeySet(pool, {});
-    const user = { user_id: '01900000-0000-7000-8000-0000000000aa', role: 'admin' as const, authz_version: 2 };
+    const user = { user_id: '01900000-0000-7000-8000-0000000000aa', role: 'admin' as const, authz_version: 2, mfa: false, password_reset_at: null };
     const token = await issueAccessToken(keys.signing, user, '01900000-0000-7000-8000-0000000000cc', 900);
     expect(decodeProtectedHeader(token)).toEqual({ alg: 'EdDSA', kid: keys.signing.kid, typ: 'at+jwt' });
     const { payload } = await jwtVerify(token, createLocalJWKSet(keys.jwks), {
@@ -52,7 +52,12 @@ describe('signing keys', () => {
 
   it('rotate: the newest key signs, older keys still verify', async () => {
     const before = await loadKeySet(pool, {});
-    const oldToken = await issueAccessToken(before.signing, { user_id: '01900000-0000-7000-8000-0000000000bb', role: 'user', authz_version: 1 }, '01900000-0000-7000-8000-0000000000dd', 60);
+    const oldToken = await issueAccessToken(
+      before.signing,
+      { user_id: '01900000-0000-7000-8000-0000000000bb', role: 'user', authz_version: 1, mfa: false, password_reset_at: null },
+      '01900000-0000-7000-8000-0000000000dd',
+      60,
+    );
     await new Promise((r) => setTimeout(r, 5));
     const kid = await createSigningKey(pool, {});
     const after = await loadKeySet(pool, {});

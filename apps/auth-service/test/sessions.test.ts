@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Rpcs, type Rpc, type User } from '@um/contracts';
+import { Rpcs, type LoginRpcReply, type LoginTokens, type Rpc, type User } from '@um/contracts';
 import { AppError, createLogger, createPool, IdempotencyStore, migrate, serverSecret } from '@um/platform';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import { decodeJwt } from 'jose';
@@ -117,9 +117,15 @@ function deps(f: FakeUsers, overrides: Partial<AuthDeps> = {}): AuthDeps & { rev
   };
 }
 
+/** Tokens from a login that needed no second factor (none of these accounts has one). */
+const tokens = (r: LoginRpcReply): LoginTokens => {
+  if (!('access_token' in r)) throw new Error('expected tokens, got a second-factor challenge');
+  return r;
+};
+
 const attempt = (d: AuthDeps, username: string, password: string, extra: { client_ip?: string; device_token?: string } = {}) =>
   login(d, { username, password, ...extra }, ctx).then(
-    (r) => ({ outcome: 'ok' as const, reply: r, error: undefined }),
+    (r) => ({ outcome: 'ok' as const, reply: tokens(r), error: undefined }),
     (e: AppError) => ({ outcome: e.code, reply: undefined, error: e }),
   );
 
@@ -153,7 +159,11 @@ describe('login throttling counts failed password checks only', () => {
 
   it('never counts a check users-service could not make (503/504)', async () => {
     const u = account();
-    const f: FakeUsers = { users: [u], versions: new Map(), verify: async () => Promise.reject(new AppError('timeout', 'rpc.timeout', 'The users service did not answer in time')) };
+    const f: FakeUsers = {
+      users: [u],
+      versions: new Map(),
+      verify: async () => Promise.reject(new AppError('timeout', 'rpc.timeout', 'The users service did not answer in time')),
+    };
     const d = deps(f);
     for (let i = 0; i < 10; i++) expect((await attempt(d, u.username, u.password)).outcome).toBe('timeout');
     delete f.verify;
@@ -176,7 +186,10 @@ describe('login throttling counts failed password checks only', () => {
 
   it('the address counter has its own, higher threshold', async () => {
     const users = Array.from({ length: 4 }, () => account());
-    const d = deps({ users, versions: new Map() }, { throttle: { freeAttempts: 5, addressFreeAttempts: 8, accountMaxDelaySeconds: 60, addressMaxDelaySeconds: 900, windowSeconds: 900 } });
+    const d = deps(
+      { users, versions: new Map() },
+      { throttle: { freeAttempts: 5, addressFreeAttempts: 8, accountMaxDelaySeconds: 60, addressMaxDelaySeconds: 900, windowSeconds: 900 } },
+    );
     const ip = '192.0.2.77';
     // 2 failures on each of 4 accounts: no account reaches 5, the address reaches 8.
     for (const u of users) for (let i = 0; i < 2; i++) expect((await attempt(d, u.username, 'wrong', { client_ip: ip })).outcome).toBe('unauthenticated');
@@ -261,7 +274,11 @@ describe('second-factor codes are throttled like passwords', () => {
     });
     const ticket = `ticket-${randomUUID()}`;
     await pool.query("INSERT INTO mfa_tickets (ticket_hash, user_id, verified_at, expires_at) VALUES ($1, $2, now(), now() + interval '5 minutes')", [hashToken(ticket), u.id]);
-    const second = (code: string) => loginMfa(d, { ticket, code }, ctx).then(() => 'ok', (e: AppError) => e.code);
+    const second = (code: string) =>
+      loginMfa(d, { ticket, code }, ctx).then(
+        () => 'ok',
+        (e: AppError) => e.code,
+      );
     for (let i = 0; i < 8; i++) expect(await second('000000')).toBe('unavailable');
     answer = 'wrong';
     for (let i = 0; i < 5; i++) expect(await second('111111')).toBe('unauthenticated');

@@ -25,7 +25,8 @@ const IdempotencyHeader = z.object({
 });
 
 const successStatus = (route: string) =>
-  ({ 'POST /register': 201, 'POST /users': 201, 'POST /confirm-email/resend': 202, 'POST /password/forgot': 202, 'POST /logout': 204, 'DELETE /users/:user_id': 204 })[route] ?? 200;
+  ({ 'POST /register': 201, 'POST /users': 201, 'POST /confirm-email/resend': 202, 'POST /password/forgot': 202, 'POST /logout': 204, 'DELETE /users/:user_id': 204 })[route] ??
+  200;
 
 /** OpenAPI 3.1 document generated from the same zod schemas the gateway validates with. */
 export function openApiDocument(): object {

@@ -185,16 +185,8 @@ describe('authentication of protected routes', () => {
     ['a token with typ JWT', async (self) => `Bearer ${await signToken(h.key, { sub: self, typ: 'JWT' })}`, true],
     ['a token with an unknown role', async (self) => `Bearer ${await signToken(h.key, { sub: self, role: 'superuser' })}`, true],
     ['a token whose subject is not a uuid', async () => `Bearer ${await signToken(h.key, { sub: 'admin' })}`, true],
-    [
-      'an HS256 token keyed with the raw public key',
-      async (self) => `Bearer ${await hmacToken(self, base64url.decode(h.key.jwk.x!))}`,
-      true,
-    ],
-    [
-      'an HS256 token keyed with the PEM public key',
-      async (self) => `Bearer ${await hmacToken(self, new TextEncoder().encode(await exportSPKI(h.key.publicKey)))}`,
-      true,
-    ],
+    ['an HS256 token keyed with the raw public key', async (self) => `Bearer ${await hmacToken(self, base64url.decode(h.key.jwk.x!))}`, true],
+    ['an HS256 token keyed with the PEM public key', async (self) => `Bearer ${await hmacToken(self, new TextEncoder().encode(await exportSPKI(h.key.publicKey)))}`, true],
     [
       'a revoked token',
       async (self) => {
@@ -289,7 +281,7 @@ describe('authentication of protected routes', () => {
     expect(h.rpc.calls).toEqual([expect.objectContaining({ rpc: r.rpc, meta: expect.objectContaining({ actorId: null }) })]);
   });
 
-  it('asks the revocation cache with the token\'s subject and session', async () => {
+  it("asks the revocation cache with the token's subject and session", async () => {
     const self = randomUUID();
     const sid = randomUUID();
     h.rpc.reply = replyByRpc;
@@ -297,7 +289,7 @@ describe('authentication of protected routes', () => {
     expect(h.revocations.asked).toEqual([[self, expect.any(Number), sid]]);
   });
 
-  it('a session revocation refuses only that session\'s tokens', async () => {
+  it("a session revocation refuses only that session's tokens", async () => {
     const self = randomUUID();
     const sid = randomUUID();
     const dead = await signToken(h.key, { sub: self, sid });
@@ -351,7 +343,9 @@ describe('POST /user_delete/{id}', () => {
     const a = await send(`/user_delete/${self}`, { method: 'POST', token: await signToken(h.key, { sub: self }) });
     expect(a.status).toBe(200);
     expect(a.body.id).toBe(self);
-    expect(h.rpc.calls).toEqual([{ rpc: 'users.delete', input: { user_id: self }, meta: { requestId: a.headers.get('x-request-id'), actorId: self, idempotencyKey: expect.stringMatching(/^gw-/) } }]);
+    expect(h.rpc.calls).toEqual([
+      { rpc: 'users.delete', input: { user_id: self }, meta: { requestId: a.headers.get('x-request-id'), actorId: self, idempotencyKey: expect.stringMatching(/^gw-/) } },
+    ]);
   });
 
   it('a user deleting someone else is refused without asking the service', async () => {
@@ -367,7 +361,9 @@ describe('POST /user_delete/{id}', () => {
     h.rpc.reply = replyByRpc;
     const a = await send(`/user_delete/${victim}`, { method: 'POST', token: await signToken(h.key, { sub: adminId, role: 'admin' }) });
     expect(a.status).toBe(200);
-    expect(h.rpc.calls).toEqual([{ rpc: 'users.delete', input: { user_id: victim }, meta: { requestId: a.headers.get('x-request-id'), actorId: adminId, idempotencyKey: expect.stringMatching(/^gw-/) } }]);
+    expect(h.rpc.calls).toEqual([
+      { rpc: 'users.delete', input: { user_id: victim }, meta: { requestId: a.headers.get('x-request-id'), actorId: adminId, idempotencyKey: expect.stringMatching(/^gw-/) } },
+    ]);
   });
 
   it.each(['not-a-uuid', '123', `${randomUUID()}x`, "1'%20OR%20'1'='1"])('a malformed id (%s) is 404 for an admin', async (id) => {
@@ -550,9 +546,7 @@ describe('POST /register', () => {
   it('names every missing field as required', async () => {
     const a = await postJson('/register', {});
     expectProblem(a, 422);
-    expect(a.body.errors).toEqual(
-      expect.arrayContaining(['username', 'email', 'password', 'fio', 'birthday'].map((field) => ({ field, message: 'is required' }))),
-    );
+    expect(a.body.errors).toEqual(expect.arrayContaining(['username', 'email', 'password', 'fio', 'birthday'].map((field) => ({ field, message: 'is required' }))));
     expect(a.body.errors).toHaveLength(5);
     expect(h.rpc.calls).toEqual([]);
   });
@@ -657,7 +651,11 @@ describe('POST /login', () => {
     expect(a.body).toEqual(token);
     expect(a.headers.get('cache-control')).toBe('no-store');
     expect(h.rpc.calls).toEqual([
-      { rpc: 'auth.login', input: { username: 'alice_1', password: ' p@ss word ', client_ip: '127.0.0.1' }, meta: { requestId: a.headers.get('x-request-id'), actorId: null, idempotencyKey: expect.stringMatching(/^gw-/) } },
+      {
+        rpc: 'auth.login',
+        input: { username: 'alice_1', password: ' p@ss word ', client_ip: '127.0.0.1' },
+        meta: { requestId: a.headers.get('x-request-id'), actorId: null, idempotencyKey: expect.stringMatching(/^gw-/) },
+      },
     ]);
   });
 
@@ -828,9 +826,7 @@ describe('GET /users/search', () => {
     const q = new URLSearchParams({ username: needle, email: needle, fio: `  ${needle}  ` });
     const a = await send(`/users/search?${q.toString()}`, { token });
     expect(a.status, a.text).toBe(200);
-    expect(h.rpc.calls).toEqual([
-      expect.objectContaining({ rpc: 'users.search', input: { limit: 100, offset: 0, username: needle, email: needle, fio: needle } }),
-    ]);
+    expect(h.rpc.calls).toEqual([expect.objectContaining({ rpc: 'users.search', input: { limit: 100, offset: 0, username: needle, email: needle, fio: needle } })]);
   });
 
   it('splits tags and keeps the filters in the paging links', async () => {
@@ -974,7 +970,10 @@ describe('infrastructure endpoints', () => {
     expect(a.body.paths['/users'].put.parameters).toEqual([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false })]);
     for (const [path, ops] of Object.entries(a.body.paths as Record<string, Record<string, { parameters?: Array<{ name: string }> }>>))
       for (const [method, op] of Object.entries(ops))
-        expect((op.parameters ?? []).some((p) => p.name === 'Idempotency-Key'), `${method} ${path}`).toBe(method !== 'get');
+        expect(
+          (op.parameters ?? []).some((p) => p.name === 'Idempotency-Key'),
+          `${method} ${path}`,
+        ).toBe(method !== 'get');
     expect(a.body.paths['/user'].get.security).toEqual([{ bearer: [] }]);
     expect(methods('/users/me/password')).toEqual(['put']);
     expect(methods('/users/{user_id}/role')).toEqual(['put']);
@@ -1009,9 +1008,7 @@ describe('infrastructure endpoints', () => {
     expect(a.body.paths['/register'].post.security).toBeUndefined();
     expect(a.body.paths['/users'].get.security).toEqual([{ bearer: [] }]);
     expect(a.body.paths['/user_delete/{user_id}'].post.security).toEqual([{ bearer: [] }]);
-    expect(a.body.paths['/user_delete/{user_id}'].post.parameters).toEqual(
-      expect.arrayContaining([expect.objectContaining({ name: 'user_id', in: 'path', required: true })]),
-    );
+    expect(a.body.paths['/user_delete/{user_id}'].post.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'user_id', in: 'path', required: true })]));
     const search = a.body.paths['/users/search'].get.parameters.map((p: { name: string }) => p.name).sort();
     expect(search).toEqual(['birthday', 'email', 'fio', 'limit', 'offset', 'tags', 'username']);
     expect(a.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });

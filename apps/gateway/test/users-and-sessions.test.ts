@@ -1,19 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@um/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  expectNoContent,
-  expectProblem,
-  historyEntry,
-  loginReply,
-  loginRpcReply,
-  requester,
-  signToken,
-  startGateway,
-  userReply,
-  type Answer,
-  type Harness,
-} from './support.js';
+import { expectNoContent, expectProblem, historyEntry, loginReply, loginRpcReply, requester, signToken, startGateway, userReply, type Answer, type Harness } from './support.js';
 
 let h: Harness;
 
@@ -149,7 +137,7 @@ describe('POST /refresh', () => {
 });
 
 describe('POST /logout', () => {
-  it('ends the caller\'s session, named by the token\'s sid: 204 with an empty body', async () => {
+  it("ends the caller's session, named by the token's sid: 204 with an empty body", async () => {
     const me = await caller();
     h.rpc.reply = services;
     const a = await send('/logout', { method: 'POST', token: me.token });
@@ -201,7 +189,7 @@ describe('POST /logout', () => {
 });
 
 describe('GET /.well-known/jwks.json', () => {
-  it('answers auth-service\'s public keys to anyone, cacheable', async () => {
+  it("answers auth-service's public keys to anyone, cacheable", async () => {
     h.rpc.reply = services;
     const a = await send('/.well-known/jwks.json');
     expect(a.status).toBe(200);
@@ -293,7 +281,7 @@ describe('PATCH /users/{id}', () => {
     expectCall(a, 'users.update', { user_id: me.id, changes: { email: 'new@example.com' } }, me.id);
   });
 
-  it('the caller\'s own id in upper case is still the caller: allowed, forwarded lower case', async () => {
+  it("the caller's own id in upper case is still the caller: allowed, forwarded lower case", async () => {
     const me = await caller();
     h.rpc.reply = services;
     const a = await send(`/users/${me.id.toUpperCase()}`, { method: 'PATCH', json: { fio: 'X' }, token: me.token });
@@ -437,7 +425,7 @@ describe('PUT /users/me/password', () => {
 });
 
 describe('PUT /users/{id}/role', () => {
-  it('an admin sets anyone\'s role', async () => {
+  it("an admin sets anyone's role", async () => {
     const admin = await caller('admin');
     const other = randomUUID();
     h.rpc.reply = services;
@@ -457,7 +445,7 @@ describe('PUT /users/{id}/role', () => {
   it.each([
     ['their own', (me: Caller) => me.id],
     ['`me`', () => 'me'],
-    ['someone else\'s', () => randomUUID()],
+    ["someone else's", () => randomUUID()],
   ])('a user setting %s role → 403, not forwarded', async (_label, target) => {
     const me = await caller();
     const a = await send(`/users/${target(me)}/role`, { method: 'PUT', json: { role: 'admin' }, token: me.token });
@@ -552,7 +540,7 @@ describe('GET /users/{id}/history', () => {
     expectCall(a, 'users.history', { user_id: me.id }, me.id);
   });
 
-  it('an admin reads anyone\'s history', async () => {
+  it("an admin reads anyone's history", async () => {
     const admin = await caller('admin');
     const other = randomUUID();
     h.rpc.reply = services;
@@ -561,7 +549,7 @@ describe('GET /users/{id}/history', () => {
     expectCall(a, 'users.history', { user_id: other }, admin.id);
   });
 
-  it('a user reading someone else\'s history → 403, not forwarded', async () => {
+  it("a user reading someone else's history → 403, not forwarded", async () => {
     const me = await caller();
     expectProblem(await send(`/users/${randomUUID()}/history`, { token: me.token }), 403, 'permission_denied');
     expect(h.rpc.calls).toEqual([]);
@@ -776,7 +764,7 @@ describe('self routes and upper-case ids', () => {
     ['DELETE', (id: string) => `/users/${id}`, undefined, 204],
     ['GET', (id: string) => `/users/${id}/history`, undefined, 200],
     ['POST', (id: string) => `/user_delete/${id}`, undefined, 200],
-  ] as const)('%s %s with the caller\'s id in upper case is allowed and forwarded lower case', async (method, path, json, ok) => {
+  ] as const)("%s %s with the caller's id in upper case is allowed and forwarded lower case", async (method, path, json, ok) => {
     const me = await caller();
     h.rpc.reply = services;
     const a = await send(path(me.id.toUpperCase()), { method, ...(json ? { json } : {}), token: me.token });
@@ -784,7 +772,7 @@ describe('self routes and upper-case ids', () => {
     expect((h.rpc.calls[0]!.input as { user_id: string }).user_id).toBe(me.id);
   });
 
-  it('an upper-case id is not a way into someone else\'s account', async () => {
+  it("an upper-case id is not a way into someone else's account", async () => {
     const me = await caller();
     expectProblem(await send(`/users/${randomUUID().toUpperCase()}`, { method: 'DELETE', token: me.token }), 403);
     expect(h.rpc.calls).toEqual([]);

@@ -23,7 +23,13 @@ export const UsersEnv = BaseEnv.extend(DatabaseEnv.shape)
     PASSWORD_RESET_ADDRESS_LIMIT: z.coerce.number().int().min(1).default(20),
     PASSWORD_RESET_WINDOW: DurationSeconds.default(3600),
     /** Name authenticator apps show for this service's TOTP entries. */
-    MFA_ISSUER: z.string().trim().min(1).max(64).refine((s) => !s.includes(':'), 'must not contain ":"').default('User Management'),
+    MFA_ISSUER: z
+      .string()
+      .trim()
+      .min(1)
+      .max(64)
+      .refine((s) => !s.includes(':'), 'must not contain ":"')
+      .default('User Management'),
     /** Relay: how often to look for events when no notification came. */
     RELAY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
     /** `off` stops refusing the ~49,000 most common passwords; the blank and name rules stay. */
@@ -39,7 +45,10 @@ export const UsersEnv = BaseEnv.extend(DatabaseEnv.shape)
         if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'must be set together with the other ADMIN_* variables' });
     // The admin account gets the same password rules as everyone (checked here, so a weak one stops the start).
     if (env.ADMIN_USERNAME && env.ADMIN_EMAIL && env.ADMIN_PASSWORD) {
-      const problem = passwordProblem(createPasswordPolicy({ denylist: env.PASSWORD_DENYLIST === 'on' }), env.ADMIN_PASSWORD, { username: env.ADMIN_USERNAME, email: env.ADMIN_EMAIL });
+      const problem = passwordProblem(createPasswordPolicy({ denylist: env.PASSWORD_DENYLIST === 'on' }), env.ADMIN_PASSWORD, {
+        username: env.ADMIN_USERNAME,
+        email: env.ADMIN_EMAIL,
+      });
       if (problem) ctx.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: problem });
     }
   });

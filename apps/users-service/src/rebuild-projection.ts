@@ -13,7 +13,7 @@ runMain('rebuild-projection', async () => {
   const events = await withTransaction(pool, (client) => rebuildUsersProjection(client));
   const { rows } = await pool.query<{ n: string; lookalikes: string }>('SELECT count(*) AS n, count(*) FILTER (WHERE username_skeleton IS NULL) AS lookalikes FROM users');
   log.info({ events, users: Number(rows[0]!.n), duration_ms: Math.round(performance.now() - started) }, 'projection rebuilt');
-  if (Number(rows[0]!.lookalikes)) log.warn({ users: Number(rows[0]!.lookalikes) }, 'usernames that look like older accounts\' were kept (grandfathered, without a skeleton)');
+  if (Number(rows[0]!.lookalikes)) log.warn({ users: Number(rows[0]!.lookalikes) }, "usernames that look like older accounts' were kept (grandfathered, without a skeleton)");
   await pool.end();
   process.exit(0);
 });

@@ -78,7 +78,15 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
     },
   });
   relay.start();
-  const health = startHealthServer(config.HEALTH_PORT, async () => !nc.isClosed() && (await pool.query('SELECT 1').then(() => true, () => false)));
+  const health = startHealthServer(
+    config.HEALTH_PORT,
+    async () =>
+      !nc.isClosed() &&
+      (await pool.query('SELECT 1').then(
+        () => true,
+        () => false,
+      )),
+  );
   log.info({ namespace: config.NATS_NAMESPACE ?? null, schema: config.USERS_DB_SCHEMA }, 'users-service ready');
 
   return {

@@ -146,7 +146,12 @@ describe('databases from before skeletons', () => {
   afterAll(() => old?.close());
 
   const skeletons = async () =>
-    Object.fromEntries((await old.pool.query<{ username: string; username_skeleton: string | null }>('SELECT username, username_skeleton FROM users')).rows.map((r) => [r.username, r.username_skeleton]));
+    Object.fromEntries(
+      (await old.pool.query<{ username: string; username_skeleton: string | null }>('SELECT username, username_skeleton FROM users')).rows.map((r) => [
+        r.username,
+        r.username_skeleton,
+      ]),
+    );
 
   it('backfill fills every row, grandfathers the later of a look-alike pair, and a rebuild replays such history without aborting', async () => {
     const reg = (username: string) => registerUser(old.deps, RegisterUser.parse(newUser({ username })), meta);

@@ -51,7 +51,7 @@ describe('privileged commands check the actor in users-service', () => {
     expect(await code(updateUser(fx.deps, { user_id: target.id, changes: { fio: 'Too late' } }, as(a.id)))).toBe('permission_denied');
   });
 
-  it("two admins demoting each other at once: one wins, the other is refused, no error", async () => {
+  it('two admins demoting each other at once: one wins, the other is refused, no error', async () => {
     for (let round = 0; round < 5; round++) {
       const [a, b] = [await admin(), await admin()];
       const results = await Promise.allSettled([setRole(fx.deps, b.id, 'user', as(a.id)), setRole(fx.deps, a.id, 'user', as(b.id))]);
@@ -61,7 +61,7 @@ describe('privileged commands check the actor in users-service', () => {
     }
   });
 
-  it("commands of an admin racing their demotion all commit before it, none after", async () => {
+  it('commands of an admin racing their demotion all commit before it, none after', async () => {
     const [a, b] = [await admin(), await admin()];
     const targets = await Promise.all(Array.from({ length: 10 }, () => register()));
     const commands = targets.map((t, i) => (i % 2 ? updateUser(fx.deps, { user_id: t.id, changes: { fio: `Race ${i}` } }, as(a.id)) : setRole(fx.deps, t.id, 'admin', as(a.id))));

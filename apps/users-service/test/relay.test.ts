@@ -220,7 +220,7 @@ describe('outbox relay', () => {
   });
 
   it('relies on JetStream de-duplication when it republishes after a crash', async () => {
-    await fx.pool.query("DELETE FROM relay_checkpoints");
+    await fx.pool.query('DELETE FROM relay_checkpoints');
     const r = relay();
     await drain(r);
     expect(r.published).toBe((await eventIds()).length);

@@ -22,7 +22,13 @@ describe('registration', () => {
   it('stores the user, an event without the password, and a bcrypt hash apart', async () => {
     const input = newUser({ tags: 'x, y ,x' });
     const user = await registerUser(fx.deps, RegisterUser.parse(input), { requestId: 'req-42', actorId: null });
-    expect(user).toMatchObject({ username: input.username, email: input.email, role: 'user', email_verified: false, config: { fio: input.fio, birthday: '1990-05-17', tags: ['x', 'y'] } });
+    expect(user).toMatchObject({
+      username: input.username,
+      email: input.email,
+      role: 'user',
+      email_verified: false,
+      config: { fio: input.fio, birthday: '1990-05-17', tags: ['x', 'y'] },
+    });
     expect(JSON.stringify(user)).not.toContain(input.password);
 
     const { rows: events } = await fx.pool.query('SELECT type, stream_version, payload, metadata FROM events WHERE stream_id = $1', [user.id]);

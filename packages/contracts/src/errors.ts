@@ -34,8 +34,5 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** Envelope of every NATS reply: `{ok: true, data}` or `{ok: false, error}`. */
 export function RpcReply<T extends z.ZodType>(data: T) {
-  return z.discriminatedUnion('ok', [
-    z.object({ ok: z.literal(true), data }),
-    z.object({ ok: z.literal(false), error: ErrorBody }),
-  ]);
+  return z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), data }), z.object({ ok: z.literal(false), error: ErrorBody })]);
 }

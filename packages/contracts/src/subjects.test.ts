@@ -1,19 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { allRpcs } from './rpc.js';
-import {
-  bucketName,
-  Buckets,
-  eventSubject,
-  Headers,
-  Namespace,
-  queueGroup,
-  rpcSubject,
-  streamName,
-  Streams,
-  usersEventSubject,
-  usersEventWildcard,
-} from './subjects.js';
+import { bucketName, Buckets, eventSubject, Headers, Namespace, queueGroup, rpcSubject, streamName, Streams, usersEventSubject, usersEventWildcard } from './subjects.js';
 
 describe('Namespace', () => {
   it.each(['a', 'dev', 'team_1-x', 'ABC_def-123', 'x'.repeat(32), '0'])('accepts %j', (ns) => {

@@ -1,9 +1,7 @@
 import { z } from 'zod';
 
 /** Optional prefix for every subject, stream, consumer and bucket name (`NATS_NAMESPACE`). */
-export const Namespace = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "_" and "-" only, at most 32 characters');
+export const Namespace = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, "_" and "-" only, at most 32 characters');
 
 const prefix = (ns: string | undefined, sep: string) => (ns ? `${ns}${sep}` : '');
 

@@ -174,7 +174,11 @@ describe('NATS connection settings', () => {
     [{ NATS_TLS_KEY: file }, 'NATS_TLS_CERT', 'must be set together with NATS_TLS_KEY'],
     [{ NATS_CREDS: join(dir, 'missing.creds') }, 'NATS_CREDS', 'must be the path of a readable file'],
     [{ NATS_NKEY_SEED: 'SUAEXAMPLESEED' }, 'NATS_NKEY_SEED', 'must be the path of a readable file'],
-    [{ NATS_USER: 'gateway', NATS_PASSWORD: 'secret-pw-1', NATS_TOKEN: 'secret-token-1' }, 'NATS_TOKEN', 'only one way to authenticate to NATS may be set, found NATS_USER, NATS_TOKEN'],
+    [
+      { NATS_USER: 'gateway', NATS_PASSWORD: 'secret-pw-1', NATS_TOKEN: 'secret-token-1' },
+      'NATS_TOKEN',
+      'only one way to authenticate to NATS may be set, found NATS_USER, NATS_TOKEN',
+    ],
     [{ NATS_TOKEN: 'secret-token-1', NATS_CREDS: file }, 'NATS_CREDS', 'only one way to authenticate'],
   ])('refuses %j, naming %s, without echoing secrets', (env, name, message) => {
     const err = configError(BaseEnv, env);

@@ -91,9 +91,7 @@ export const DurationSeconds = z
  * `ACCESS_TOKEN_TTL`, read by auth-service (the lifetime it signs) and by the gateway (the longest
  * lifetime it accepts): one parser so one shared environment keeps both equal. 30 s … 24 h, default 15 min.
  */
-export const AccessTokenTtl = DurationSeconds.default(900).pipe(
-  z.number().min(30, 'must be at least 30 seconds').max(MAX_ACCESS_TOKEN_TTL_SECONDS, 'must be at most 24 hours'),
-);
+export const AccessTokenTtl = DurationSeconds.default(900).pipe(z.number().min(30, 'must be at least 30 seconds').max(MAX_ACCESS_TOKEN_TTL_SECONDS, 'must be at most 24 hours'));
 
 export class ConfigError extends Error {}
 

@@ -74,9 +74,7 @@ describe('migrate', () => {
     const schema = freshSchema();
     const dir = await migrationsDir({ '1700000000000_things.sql': FIRST });
     await migrate(DATABASE_URL, schema, dir, createLogger('t', 'silent'));
-    const where = await admin.query(`SELECT table_schema FROM information_schema.tables WHERE table_name = 'things' AND table_schema = ANY($1)`, [
-      [schema, 'public'],
-    ]);
+    const where = await admin.query(`SELECT table_schema FROM information_schema.tables WHERE table_name = 'things' AND table_schema = ANY($1)`, [[schema, 'public']]);
     expect(where.rows).toEqual([{ table_schema: schema }]);
   });
 

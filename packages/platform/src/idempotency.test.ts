@@ -77,9 +77,7 @@ describe('IdempotencyStore', () => {
     });
     await firstRecorded;
     let secondDone = false;
-    const second = withTransaction(pool, (c) => store.record(c, store.call('users.register', null, k, request), { ok: true, data: 'two' })).finally(
-      () => (secondDone = true),
-    );
+    const second = withTransaction(pool, (c) => store.record(c, store.call('users.register', null, k, request), { ok: true, data: 'two' })).finally(() => (secondDone = true));
     await new Promise((r) => setTimeout(r, 200));
     expect(secondDone).toBe(false);
     release();

@@ -60,10 +60,11 @@ export class IdempotencyStore {
    * is `invalid_argument` (HTTP 422).
    */
   async find(db: Db, call: IdempotentCall): Promise<RecordedReply | undefined> {
-    const { rows } = await db.query<{ fingerprint: string; reply: Buffer }>(
-      'SELECT fingerprint, reply FROM idempotency_keys WHERE scope = $1 AND key = $2 AND created_at > $3',
-      [call.scope, call.key, this.cutoff()],
-    );
+    const { rows } = await db.query<{ fingerprint: string; reply: Buffer }>('SELECT fingerprint, reply FROM idempotency_keys WHERE scope = $1 AND key = $2 AND created_at > $3', [
+      call.scope,
+      call.key,
+      this.cutoff(),
+    ]);
     const row = rows[0];
     if (!row) return undefined;
     if (row.fingerprint !== call.fingerprint)

@@ -88,11 +88,7 @@ export function openSecret(ring: KeyRing, stored: unknown, aad: string): Buffer 
   const keks = [ring.current, ring.previous].filter((k): k is Kek => k !== undefined);
   if (!keks.length) throw new SealedSecretError('no_kek', `a secret is encrypted under KEK ${sealed.kek}, but no KEK is configured`);
   const kek = keks.find((k) => k.id === sealed.kek);
-  if (!kek)
-    throw new SealedSecretError(
-      'unknown_kek',
-      `a secret is encrypted under KEK ${sealed.kek}, but the configured KEK is ${keks.map((k) => k.id).join(' / ')}`,
-    );
+  if (!kek) throw new SealedSecretError('unknown_kek', `a secret is encrypted under KEK ${sealed.kek}, but the configured KEK is ${keks.map((k) => k.id).join(' / ')}`);
   try {
     const iv = Buffer.from(sealed.iv, 'base64url');
     if (iv.length !== IV_BYTES) throw new Error('bad IV length');

@@ -14,7 +14,21 @@ function capture() {
 }
 
 describe('redactSecrets', () => {
-  const secretKeys = ['password', 'new_password', 'access_token', 'refresh_token', 'token', 'authorization', 'cookie', 'password_hash', 'ticket', 'mfa_ticket', 'recovery_codes', 'otpauth_uri', 'secret'];
+  const secretKeys = [
+    'password',
+    'new_password',
+    'access_token',
+    'refresh_token',
+    'token',
+    'authorization',
+    'cookie',
+    'password_hash',
+    'ticket',
+    'mfa_ticket',
+    'recovery_codes',
+    'otpauth_uri',
+    'secret',
+  ];
 
   it('keeps problem codes (`code` is an error kind in every reply)', () => {
     expect(redactSecrets({ code: 'mfa_required', status_code: 401 })).toEqual({ code: 'mfa_required', status_code: 401 });
@@ -99,8 +113,7 @@ describe('redactSecrets', () => {
   });
 
   it('SECRET_KEY recognises the usual names', () => {
-    for (const k of [...secretKeys, 'api_key', 'apikey', 'private_key', 'client_secret', 'jwt', 'passwd'])
-      expect({ k, match: SECRET_KEY.test(k) }).toEqual({ k, match: true });
+    for (const k of [...secretKeys, 'api_key', 'apikey', 'private_key', 'client_secret', 'jwt', 'passwd']) expect({ k, match: SECRET_KEY.test(k) }).toEqual({ k, match: true });
     for (const k of ['token_type', 'expires_in', 'username', 'user_id', 'email', 'hashtag', 'passwords_count'])
       expect({ k, match: SECRET_KEY.test(k) }).toEqual({ k, match: false });
   });

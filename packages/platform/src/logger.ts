@@ -28,13 +28,7 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
 /** Secret keys pino itself censors at the top level and one level down (deeper payloads go through `redactSecrets`). */
 const redactedKeys = ['password', 'new_password', 'password_hash', 'access_token', 'refresh_token', 'token', 'authorization', 'cookie'];
 
-const redactPaths = [
-  ...redactedKeys.flatMap((k) => [k, `*.${k}`]),
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  'headers.authorization',
-];
+const redactPaths = [...redactedKeys.flatMap((k) => [k, `*.${k}`]), 'req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'headers.authorization'];
 
 /** Whether a logger masks personal data in what it is given (`masked`, the default) or writes it as it is. */
 export type PersonalData = 'masked' | 'clear';

@@ -39,8 +39,7 @@ export function natsConnectOptions(config: NatsConnectionConfig, name: string): 
 
 /** The server refused who we are: retrying cannot help, so it must stop the process with a clear message. */
 function isAuthError(e: unknown): boolean {
-  for (let err = e; err instanceof Error; err = err.cause)
-    if (err instanceof errors.AuthorizationError || err instanceof errors.UserAuthenticationExpiredError) return true;
+  for (let err = e; err instanceof Error; err = err.cause) if (err instanceof errors.AuthorizationError || err instanceof errors.UserAuthenticationExpiredError) return true;
   return false;
 }
 

@@ -46,7 +46,7 @@ describe('NATS permissions', () => {
     expect(maySubscribe('um.evt.users.UserDeleted')).toEqual([]);
   });
 
-  it("lets each durable consumer be pulled and acknowledged only by its service", () => {
+  it('lets each durable consumer be pulled and acknowledged only by its service', () => {
     expect(mayPublish('$JS.API.CONSUMER.MSG.NEXT.UM_USERS_EVENTS.mail_service')).toEqual(['mail-service']);
     expect(mayPublish('$JS.ACK.UM_USERS_EVENTS.mail_service.1.2.3.4.5.6')).toEqual(['mail-service']);
     expect(mayPublish('$JS.API.CONSUMER.MSG.NEXT.UM_USERS_EVENTS.auth_service')).toEqual(['auth-service']);

@@ -37,8 +37,14 @@ export function natsPermissions(namespace?: string): Record<ServiceName, Service
   const usersStream = streamName(namespace, Streams.usersEvents);
   const bucket = bucketName(namespace, Buckets.revocations);
   const kvStream = `KV_${bucket}`;
-  const calls = (service: ServiceName) => allRpcs().filter((r) => r.callers.includes(service)).map((r) => rpcSubject(namespace, r.name));
-  const answers = (owner: 'users' | 'auth') => allRpcs().filter((r) => r.service === owner).map((r) => rpcSubject(namespace, r.name));
+  const calls = (service: ServiceName) =>
+    allRpcs()
+      .filter((r) => r.callers.includes(service))
+      .map((r) => rpcSubject(namespace, r.name));
+  const answers = (owner: 'users' | 'auth') =>
+    allRpcs()
+      .filter((r) => r.service === owner)
+      .map((r) => rpcSubject(namespace, r.name));
   const inbox = (service: ServiceName) => `${inboxPrefixOf(service)}.>`;
   // Every JetStream client asks the server for its account limits first.
   const jsInfo = `${API}.INFO`;

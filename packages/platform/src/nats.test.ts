@@ -104,7 +104,16 @@ describe('serveRpc + RpcClient', () => {
       { username: 'bob_01', email: 'b@example.com', password: 'password1', fio: 'Bob', birthday: '1990-01-02', role: 'admin', client_ip: '203.0.113.7' },
       { requestId: 'r' },
     );
-    expect(got).toEqual({ username: 'bob_01', email: 'b@example.com', password: 'password1', fio: 'Bob', birthday: '1990-01-02', tags: [], role: 'admin', client_ip: '203.0.113.7' });
+    expect(got).toEqual({
+      username: 'bob_01',
+      email: 'b@example.com',
+      password: 'password1',
+      fio: 'Bob',
+      birthday: '1990-01-02',
+      tags: [],
+      role: 'admin',
+      client_ip: '203.0.113.7',
+    });
   });
 
   it('delivers an AppError thrown by the handler with the same code, id and message', async () => {

@@ -3,7 +3,7 @@ import { headers, NoRespondersError, nuid, RequestError, TimeoutError, type Msg,
 import type { z } from 'zod';
 import type { Pool } from './db.js';
 import { AppError, invalidArgument, parseJson, toAppError } from './errors.js';
-import type { IdempotencyStore, IdempotentCall, RecordedReply } from './idempotency.js';
+import type { IdempotencyStore, IdempotentCall } from './idempotency.js';
 import type { Logger } from './logger.js';
 import { RetryPolicy } from './rpc-retry.js';
 
@@ -97,7 +97,7 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
       } else {
         const data = await handler(parsed.data as z.infer<R['request']>, { requestId, actorId, log, ...(idempotency ? { idempotency } : {}) });
         reply = { ok: true, data: rpc.reply.parse(data) };
-        if (idempotency && !idempotency.recorded) await opts.idempotency!.store.recordAfter(opts.idempotency!.pool, idempotency, reply as RecordedReply);
+        if (idempotency && !idempotency.recorded) await opts.idempotency!.store.recordAfter(opts.idempotency!.pool, idempotency, reply);
       }
     } catch (e) {
       reply = await failed(e, idempotency, log);

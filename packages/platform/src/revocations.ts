@@ -90,8 +90,7 @@ export class RevocationCache {
     const [kind, id] = [key.slice(0, key.indexOf('.')), key.slice(key.indexOf('.') + 1)];
     if (kind === 'user') {
       const parsed = value === undefined ? undefined : UserRevocation.safeParse(parseJson(value));
-      if (parsed?.success)
-        this.users.set(id, { belowVersion: parsed.data.below_version ?? 0, before: parsed.data.revoked_before ?? 0, seenAt: Date.now() });
+      if (parsed?.success) this.users.set(id, { belowVersion: parsed.data.below_version ?? 0, before: parsed.data.revoked_before ?? 0, seenAt: Date.now() });
       else if (value === undefined) this.users.delete(id);
       else this.log.warn({ key }, 'ignoring malformed revocation entry');
     } else if (kind === 'session') {

@@ -37,7 +37,8 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     } catch (e) {
       lastError = e;
     }
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${lastError instanceof Error ? String(lastError) : inspect(lastError)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${lastError instanceof Error ? String(lastError) : inspect(lastError)}` : ''}`);
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }

@@ -58,7 +58,9 @@ try {
   const url = gateway.url;
   const user = { username: `bench_${ns}`, email: `${ns}@example.com`, password: 'bench password', fio: 'Bench', birthday: '1990-01-01', tags: ['bench'] };
   await fetch(`${url}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) });
-  const login = await (await fetch(`${url}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user.username, password: user.password }) })).json();
+  const login = await (
+    await fetch(`${url}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user.username, password: user.password }) })
+  ).json();
   const auth = { authorization: `Bearer ${login.access_token}` };
 
   console.log(`\n${seconds} s per run, BCRYPT_COST=${cost}, one replica of each service, ${availableParallelism()} cores\n`);

@@ -28,7 +28,10 @@ describe('contracts between the gateway and the services', () => {
   it('every contract RPC has exactly one handler, in the service that owns it', () => {
     for (const rpc of allRpcs()) {
       const owners = Object.entries(handlers).filter(([, list]) => list.some((h) => h.name === rpc.name));
-      expect(owners.map(([s]) => s), rpc.name).toEqual([rpc.service]);
+      expect(
+        owners.map(([s]) => s),
+        rpc.name,
+      ).toEqual([rpc.service]);
     }
   });
 

@@ -90,7 +90,9 @@ describe('projection rebuild command', () => {
     const live = await snapshot();
     await client.query(`UPDATE "${sys.env.USERS_DB_SCHEMA}".users SET config = '{}'::jsonb`);
     const script = fileURLToPath(new URL('../../../apps/users-service/dist/rebuild-projection.js', import.meta.url));
-    const code = await new Promise<number | null>((resolve) => spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', ...sys.env }, stdio: 'ignore' }).on('exit', resolve));
+    const code = await new Promise<number | null>((resolve) =>
+      spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', ...sys.env }, stdio: 'ignore' }).on('exit', resolve),
+    );
     expect(code).toBe(0);
     expect(await snapshot()).toEqual(live);
     await client.end();

@@ -33,7 +33,11 @@ describe('identity input through the gateway', () => {
     ['U+115F in front', '\u115Froot_admin', 'must not contain invisible characters'],
     ['U+034F inside', 'root\u034Fadmin', 'must not contain invisible characters'],
     ['U+FE0F inside', 'root\uFE0Fadmin', 'must not contain invisible characters'],
-    ['30 stacked combining marks', `a${'\u0301'.repeat(30)}dmin`, 'may have at most 3 combining marks on a character, never the same one twice in a row, and must not begin with one'],
+    [
+      '30 stacked combining marks',
+      `a${'\u0301'.repeat(30)}dmin`,
+      'may have at most 3 combining marks on a character, never the same one twice in a row, and must not begin with one',
+    ],
     ['only dots', '......', 'must contain at least one letter or digit'],
   ])('refuses the username with %s: 422 from the gateway, no service called', async (_label, username, message) => {
     const before = rpcs('users-1');

@@ -49,12 +49,21 @@ describe('logs after a user came and went (LOG_BODIES=masked, the default)', () 
     for (const personal of [input.email, input.username, input.fio, renamed.username, renamed.fio])
       expect(output.includes(personal), `a process logged ${personal} in clear`).toBe(false);
     // every app wrote something: the check above covered all four
-    for (const app of ['gateway', 'users-service', 'auth-service', 'mail-service']) expect(sys.procs.some((p) => p.app === app && p.output.length > 0), app).toBe(true);
+    for (const app of ['gateway', 'users-service', 'auth-service', 'mail-service'])
+      expect(
+        sys.procs.some((p) => p.app === app && p.output.length > 0),
+        app,
+      ).toBe(true);
 
     const gatewayLines = sys.procs.filter((p) => p.app === 'gateway').flatMap((p) => p.logs);
-    const lineOf = (method: string, path: string) => gatewayLines.find((l) => (l.req as { method: string; path: string } | undefined)?.method === method && (l.req as { path: string }).path === path);
+    const lineOf = (method: string, path: string) =>
+      gatewayLines.find((l) => (l.req as { method: string; path: string } | undefined)?.method === method && (l.req as { path: string }).path === path);
     const maskedEmail = `${input.email[0]}***@example.com`;
-    expect(lineOf('POST', '/register')).toMatchObject({ res: { status: 201 }, duration_ms: expect.any(Number), request_body: { email: maskedEmail, username: 'e***', fio: 'E***', password: '[REDACTED]' } });
+    expect(lineOf('POST', '/register')).toMatchObject({
+      res: { status: 201 },
+      duration_ms: expect.any(Number),
+      request_body: { email: maskedEmail, username: 'e***', fio: 'E***', password: '[REDACTED]' },
+    });
     expect(lineOf('GET', `/users/search?email=${encodeURIComponent(maskedEmail)}`)).toMatchObject({ res: { status: 200 }, user_id: reg.body.id });
     expect(lineOf('GET', '/users/search?fio=E***')).toMatchObject({ res: { status: 200 } });
     expect(lineOf('PATCH', '/users/me')).toMatchObject({ res: { status: 200 }, request_body: { username: 'e***', fio: 'E***' } });

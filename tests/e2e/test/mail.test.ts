@@ -140,7 +140,8 @@ describe('confirmation emails', () => {
     await restarted.ready();
 
     const stream = streamName(sys.namespace, Streams.usersEvents);
-    const ids = async () => (await sqlRows<{ event_id: string }>(`SELECT event_id FROM "${sys.env.USERS_DB_SCHEMA}".events ORDER BY transaction_id, global_position`)).map((r) => r.event_id);
+    const ids = async () =>
+      (await sqlRows<{ event_id: string }>(`SELECT event_id FROM "${sys.env.USERS_DB_SCHEMA}".events ORDER BY transaction_id, global_position`)).map((r) => r.event_id);
     const nc = await connect({ servers: testInfra().natsUrl });
     const jsm = await jetstreamManager(nc);
     const published = async () => {

@@ -21,7 +21,6 @@ const ADMIN = { username: 'perm_admin', email: 'perm.admin@example.com', passwor
 /** A fresh password per service per run, handed to the server through its environment as in compose. */
 const passwords = Object.fromEntries(Services.map((s) => [s, `pw-${s}-${randomBytes(9).toString('hex')}`])) as Record<ServiceName, string>;
 
-
 let natsProc: ChildProcess | undefined;
 const natsLog: string[] = [];
 let url = '';
@@ -135,8 +134,7 @@ describe('NATS with the deployment permission config', () => {
     const nc = await as('auth-service');
     const setRole = await rejection(nc.request('um.rpc.users.set_role', '{}', { timeout: 5000 }));
     expect(setRole.message).toMatch(/Permissions Violation for Publish to "um\.rpc\.users\.set_role"/);
-    for (const subject of ['_INBOX_gateway.>', '_INBOX.>'])
-      expect(String(await nc.subscribe(subject).closed)).toMatch(/Permissions Violation for Subscription/);
+    for (const subject of ['_INBOX_gateway.>', '_INBOX.>']) expect(String(await nc.subscribe(subject).closed)).toMatch(/Permissions Violation for Subscription/);
   });
 
   it("the gateway's credentials reach set_role, but cannot write revocations or call internal RPCs", async () => {

@@ -12,8 +12,6 @@ import { http, newUser, System } from './harness.js';
 import { freePort, NATS_BIN } from './private-nats.js';
 import { SmtpSink } from './smtp.js';
 
-
-
 let natsProc: ChildProcess | undefined;
 let port = 0;
 const storeDir = mkdtempSync(join(tmpdir(), 'um-nats-'));
@@ -80,7 +78,10 @@ it('loses nothing when NATS restarts under registrations', async () => {
   await load;
 
   // Calls during the outage failed cleanly (503/504), never hung; those that succeeded are complete.
-  expect(statuses.every((s) => [201, 503, 504].includes(s)), statuses.join(',')).toBe(true);
+  expect(
+    statuses.every((s) => [201, 503, 504].includes(s)),
+    statuses.join(','),
+  ).toBe(true);
   await eventually(async () => registered.every((u) => smtp.to(u.email).length >= 1), 30_000);
   await new Promise((r) => setTimeout(r, 700));
   for (const u of registered) expect(smtp.to(u.email), u.email).toHaveLength(1);

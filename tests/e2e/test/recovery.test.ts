@@ -134,7 +134,15 @@ describe('forgotten password', () => {
     const unknown: number[] = [];
     const bodies = new Set<string>();
     for (let i = 0; i < 30; i++) {
-      for (const [email, times] of i % 2 ? ([[users[i]!.email, known], [`nobody_${i}_${Date.now()}@example.com`, unknown]] as const) : ([[`nobody_${i}_${Date.now()}@example.com`, unknown], [users[i]!.email, known]] as const)) {
+      for (const [email, times] of i % 2
+        ? ([
+            [users[i]!.email, known],
+            [`nobody_${i}_${Date.now()}@example.com`, unknown],
+          ] as const)
+        : ([
+            [`nobody_${i}_${Date.now()}@example.com`, unknown],
+            [users[i]!.email, known],
+          ] as const)) {
         const res = await http(sys.url, 'POST', '/password/forgot', { body: { email } });
         expect(res.status).toBe(202);
         bodies.add(JSON.stringify(res.body));

@@ -25,7 +25,15 @@ afterAll(async () => {
 async function start(opts: { users?: number; auth?: number; gateways?: number; mail?: number; env?: Record<string, string> } = {}) {
   const sys = await System.start({
     ...opts,
-    env: { SMTP_URL: smtpUrl, RELAY_POLL_MS: '200', MAIL_RETRY_BASE_MS: '100', MAIL_RETRY_MAX_MS: '400', PUBLIC_URL: 'http://public.example', RPC_TIMEOUT_MS: '10000', ...opts.env },
+    env: {
+      SMTP_URL: smtpUrl,
+      RELAY_POLL_MS: '200',
+      MAIL_RETRY_BASE_MS: '100',
+      MAIL_RETRY_MAX_MS: '400',
+      PUBLIC_URL: 'http://public.example',
+      RPC_TIMEOUT_MS: '10000',
+      ...opts.env,
+    },
   });
   systems.push(sys);
   return sys;
@@ -110,14 +118,22 @@ describe('kill -9 of a users-service replica under a registration burst', () => 
     await killing;
     const affected = results.filter((r) => r.started < killedAt && r.ended > killedAt);
     const statuses = results.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});
-    const { users, events } = await committed(sys, inputs.map((u) => u.username));
+    const { users, events } = await committed(
+      sys,
+      inputs.map((u) => u.username),
+    );
     const answered = new Set(results.filter((r) => r.status === 201).map((r) => r.id));
     const ambiguous = users.filter((u) => !answered.has(u.id)).length;
     const lost = [...answered].filter((id) => !users.some((u) => u.id === id)).length;
     console.log(
       `[resilience] kill -9: ${results.length} registrations, statuses ${JSON.stringify(statuses)}, ${affected.length} in flight at the kill: ` +
         `p99 ${Math.round(p99(affected.map((r) => r.ms)))} ms, max ${Math.round(Math.max(...affected.map((r) => r.ms)))} ms; ` +
-        `before the kill: p50 ${Math.round(quantile(results.filter((r) => r.ended < killedAt).map((r) => r.ms), 0.5))} ms, p99 ${Math.round(p99(results.filter((r) => r.ended < killedAt).map((r) => r.ms)))} ms; ` +
+        `before the kill: p50 ${Math.round(
+          quantile(
+            results.filter((r) => r.ended < killedAt).map((r) => r.ms),
+            0.5,
+          ),
+        )} ms, p99 ${Math.round(p99(results.filter((r) => r.ended < killedAt).map((r) => r.ms)))} ms; ` +
         `all: p99 ${Math.round(p99(results.map((r) => r.ms)))} ms; ambiguous ${ambiguous}, lost ${lost}`,
     );
     expect(statuses).toEqual({ 201: 200 });

@@ -145,7 +145,11 @@ describe('GET /users/{id}/history', () => {
     expect(types).toEqual(['UserProfileUpdated', 'PasswordChanged', 'UserProfileUpdated', 'UserRegistered']);
     const [byAdmin, password, mine, registered] = history.body;
     expect(byAdmin).toMatchObject({ actor_id: admin.user.id, changes: { birthday: { from: '1991-07-15', to: '1980-02-29' } } });
-    expect(mine).toMatchObject({ actor_id: a.user.id, request_id: requestId, changes: { fio: { from: 'Before Fio', to: 'After Fio' }, tags: { from: ['one'], to: ['one', 'two'] } } });
+    expect(mine).toMatchObject({
+      actor_id: a.user.id,
+      request_id: requestId,
+      changes: { fio: { from: 'Before Fio', to: 'After Fio' }, tags: { from: ['one'], to: ['one', 'two'] } },
+    });
     expect(password.changes).toBeUndefined();
     expect(registered.changes).toMatchObject({ username: { from: null, to: a.input.username }, role: { from: null, to: 'user' } });
     expect(JSON.stringify(history.body)).not.toContain(a.input.password);
@@ -161,7 +165,7 @@ describe('GET /users/{id}/history', () => {
 });
 
 describe('compatible endpoint shapes', () => {
-  it('serves every alias with its target\'s validation, access rule and reply', async () => {
+  it("serves every alias with its target's validation, access rule and reply", async () => {
     const input = newUser();
     const reg = await http(sys.url, 'POST', '/auth/register', { body: input });
     expect(reg.status).toBe(201);

@@ -150,7 +150,9 @@ describe('sessions', () => {
     const { input, session } = await signUp();
     const oldKid = decodeProtectedHeader(session.access_token).kid;
     const script = fileURLToPath(new URL('../../../apps/auth-service/dist/rotate-keys.js', import.meta.url));
-    const code = await new Promise<number | null>((resolve) => spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', ...sys.env }, stdio: 'ignore' }).on('exit', resolve));
+    const code = await new Promise<number | null>((resolve) =>
+      spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', ...sys.env }, stdio: 'ignore' }).on('exit', resolve),
+    );
     expect(code).toBe(0);
 
     let newKid = oldKid;
@@ -243,7 +245,14 @@ describe('login throttling', () => {
     const stranger: number[] = [];
     for (let i = 0; i < 10; i++) {
       stranger.push((await attempt(input.username, `guess-${i}`, `203.0.113.${i + 10}`)).status);
-      owner.push((await http(throttled.url, 'POST', '/login', { body: { username: input.email, password: input.password }, headers: { 'x-forwarded-for': '198.51.100.77', cookie: device } })).status);
+      owner.push(
+        (
+          await http(throttled.url, 'POST', '/login', {
+            body: { username: input.email, password: input.password },
+            headers: { 'x-forwarded-for': '198.51.100.77', cookie: device },
+          })
+        ).status,
+      );
     }
     expect(owner).toEqual(Array(10).fill(200));
     expect(stranger.slice(0, 5)).toEqual(Array(5).fill(401));

@@ -49,7 +49,13 @@ describe('the running system', () => {
     secrets.push(input.password);
     const reg = await http(sys.url, 'POST', '/register', { body: input });
     expect(reg.status).toBe(201);
-    expect(reg.body).toMatchObject({ username: input.username, email: input.email, role: 'user', email_verified: false, config: { fio: input.fio, birthday: input.birthday, tags: ['one', 'two'] } });
+    expect(reg.body).toMatchObject({
+      username: input.username,
+      email: input.email,
+      role: 'user',
+      email_verified: false,
+      config: { fio: input.fio, birthday: input.birthday, tags: ['one', 'two'] },
+    });
     expect(Object.keys(reg.body).sort()).toEqual(['config', 'created_at', 'email', 'email_verified', 'id', 'role', 'updated_at', 'username']);
 
     const dup = await http(sys.url, 'POST', '/register', { body: { ...newUser(), username: input.username.toUpperCase() } });
@@ -124,7 +130,7 @@ describe('the running system', () => {
     expect((await http(sys.url, 'POST', '/user_delete/01900000-0000-7000-8000-000000000000', { token: admin })).status).toBe(404);
   });
 
-  it('refuses a deleted user\'s token on every gateway within a second, also after a gateway restart', async () => {
+  it("refuses a deleted user's token on every gateway within a second, also after a gateway restart", async () => {
     const carol = await registerAndLogin();
     for (const g of sys.gateways()) expect((await http(g.url, 'GET', '/users?limit=1', { token: carol.token })).status).toBe(200);
     const deletedAt = Date.now();
@@ -169,14 +175,20 @@ describe('the running system', () => {
     }
   });
 
-  it('carries the request id from the gateway into the services\' log lines', async () => {
+  it("carries the request id from the gateway into the services' log lines", async () => {
     const requestId = `trace-${Date.now()}`;
     const res = await http(sys.url, 'POST', '/register', { body: newUser(), headers: { 'x-request-id': requestId } });
     expect(res.headers.get('x-request-id')).toBe(requestId);
     await new Promise((r) => setTimeout(r, 100));
-    const gatewayLine = sys.procs.filter((p) => p.app === 'gateway').flatMap((p) => p.logs).find((l) => l.request_id === requestId);
+    const gatewayLine = sys.procs
+      .filter((p) => p.app === 'gateway')
+      .flatMap((p) => p.logs)
+      .find((l) => l.request_id === requestId);
     expect(gatewayLine).toMatchObject({ req: { method: 'POST', path: '/register' }, res: { status: 201 }, duration_ms: expect.any(Number) });
-    const serviceLines = sys.procs.filter((p) => p.app === 'users-service').flatMap((p) => p.logs).filter((l) => l.request_id === requestId);
+    const serviceLines = sys.procs
+      .filter((p) => p.app === 'users-service')
+      .flatMap((p) => p.logs)
+      .filter((l) => l.request_id === requestId);
     expect(serviceLines.length).toBeGreaterThan(0);
   });
 

@@ -26,8 +26,7 @@ interface KeyRow {
   private_jwk_sealed: { v: number; alg: string; kek: string; iv: string; ct: string; tag: string } | null;
 }
 
-const keyRows = async () =>
-  (await db.query<KeyRow>(`SELECT kid, private_jwk, private_jwk_sealed FROM "${sys.env.AUTH_DB_SCHEMA}".signing_keys ORDER BY created_at`)).rows;
+const keyRows = async () => (await db.query<KeyRow>(`SELECT kid, private_jwk, private_jwk_sealed FROM "${sys.env.AUTH_DB_SCHEMA}".signing_keys ORDER BY created_at`)).rows;
 
 /** Open a sealed private key as an attacker holding the database and the KEK would: AES-256-GCM, the kid as associated data. */
 function openWithKek(row: KeyRow): JWK {

@@ -68,9 +68,8 @@ describe('a demoted admin keeps no admin token', () => {
       const gateways = sys.gateways().map((g) => g.url);
 
       // Forty refreshes 2 ms apart while the boss demotes the victim.
-      const refreshes = sessions.map(
-        (s, i) =>
-          new Promise((r) => setTimeout(r, i * 2)).then(() => http(gateways[i % 2]!, 'POST', '/refresh', { body: { refresh_token: s.refresh_token } })),
+      const refreshes = sessions.map((s, i) =>
+        new Promise((r) => setTimeout(r, i * 2)).then(() => http(gateways[i % 2]!, 'POST', '/refresh', { body: { refresh_token: s.refresh_token } })),
       );
       const demotion = new Promise((r) => setTimeout(r, 20 + round * 10)).then(() => http(sys.url, 'PUT', `/users/${victimId}/role`, { token: bossToken, body: { role: 'user' } }));
       const [demoted, ...answers] = await Promise.all([demotion, ...refreshes]);
@@ -96,7 +95,7 @@ describe('a demoted admin keeps no admin token', () => {
       expect(acceptedAsAdmin).toBe(0);
     });
 
-  it("an existing admin token of a demoted admin is refused on every admin route within 1 s", async () => {
+  it('an existing admin token of a demoted admin is refused on every admin route within 1 s', async () => {
     const bossToken = (await login(sys.url, boss.username, boss.password)).body.access_token as string;
     const victim = newUser();
     const created = await http(sys.url, 'POST', '/users', { token: bossToken, body: { ...victim, role: 'admin' } });

@@ -72,7 +72,11 @@ export async function disableTotp(deps: AuthDeps, req: { user_id: string; sessio
       [req.session_id, req.user_id, deps.clock(), deps.reauthWindowSeconds],
     );
     if (!rows[0]?.fresh)
-      throw new AppError('unauthenticated', 'auth.reauthentication_required', `Send a current code, or log in again: removing the second factor without one needs a login within the last ${Math.round(deps.reauthWindowSeconds / 60)} minutes`);
+      throw new AppError(
+        'unauthenticated',
+        'auth.reauthentication_required',
+        `Send a current code, or log in again: removing the second factor without one needs a login within the last ${Math.round(deps.reauthWindowSeconds / 60)} minutes`,
+      );
   }
   return deps.rpc.call(Rpcs.users.disableMfa, { user_id: req.user_id }, meta);
 }

@@ -26,7 +26,6 @@ async function openSession(deps: AuthDeps, client: PoolClient, userId: string, v
   return { sessionId, refreshToken: token };
 }
 
-
 /** From now on no session may be opened from a password check made before this instant. */
 export async function markPasswordChanged(deps: AuthDeps, userId: string): Promise<void> {
   await deps.pool.query(
@@ -90,7 +89,11 @@ const isWrongCode = (err: unknown) => err instanceof AppError && err.id === 'use
  * account like wrong passwords and leave the ticket usable until it expires. The session counts
  * from the password check, so a password change since then refuses it.
  */
-export async function loginMfa(deps: AuthDeps, req: { ticket: string; code: string; client_ip?: string | undefined; device_token?: string | undefined }, ctx: RpcContext): Promise<LoginTokens> {
+export async function loginMfa(
+  deps: AuthDeps,
+  req: { ticket: string; code: string; client_ip?: string | undefined; device_token?: string | undefined },
+  ctx: RpcContext,
+): Promise<LoginTokens> {
   const meta = { requestId: ctx.requestId };
   const ticketHash = hashToken(req.ticket);
   const { rows } = await deps.pool.query<{ user_id: string; device_id: string | null }>(

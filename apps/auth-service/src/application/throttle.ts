@@ -36,11 +36,7 @@ const hmac = (deps: AuthDeps, what: string) => createHmac('sha256', deps.throttl
  * that account; the address counter has its own, much higher threshold, so many users behind one
  * address are not locked out together.
  */
-export function loginKeys(
-  deps: AuthDeps,
-  who: { subject: string; userId: string | null; deviceId?: string | undefined },
-  clientIp: string | undefined,
-): ThrottleKey[] {
+export function loginKeys(deps: AuthDeps, who: { subject: string; userId: string | null; deviceId?: string | undefined }, clientIp: string | undefined): ThrottleKey[] {
   const t = deps.throttle;
   const keys: ThrottleKey[] = [
     who.deviceId
@@ -83,7 +79,7 @@ const WHAT: Record<ThrottleKind, string> = {
   device: 'for this account from this device',
   address: 'from this address',
   password: 'for your current password',
-  second_factor: 'for this account\'s second factor',
+  second_factor: "for this account's second factor",
 };
 
 /**
@@ -100,17 +96,26 @@ export async function claimAttempt(deps: AuthDeps, keys: ThrottleKey[]): Promise
     const rows: Array<[ThrottleKey, Row]> = [];
     for (const k of [...keys].sort((a, b) => a.key.localeCompare(b.key))) {
       await client.query(`INSERT INTO login_throttle (key, failures, last_failure_at, user_id) VALUES ($1, 0, 'epoch', $2) ON CONFLICT (key) DO NOTHING`, [k.key, k.userId]);
-      const { rows: found } = await client.query<Row>('SELECT failures, last_failure_at, blocked_until, pending, pending_at FROM login_throttle WHERE key = $1 FOR UPDATE', [k.key]);
+      const { rows: found } = await client.query<Row>('SELECT failures, last_failure_at, blocked_until, pending, pending_at FROM login_throttle WHERE key = $1 FOR UPDATE', [
+        k.key,
+      ]);
       rows.push([k, current(deps, found[0]!, now)]);
     }
     let refused: { kind: ThrottleKind; seconds: number } | undefined;
     for (const [k, r] of rows) {
-      const wait = r.blocked_until && r.blocked_until > now ? Math.ceil((r.blocked_until.getTime() - now.getTime()) / 1000) : r.pending >= Math.max(k.freeAttempts - r.failures, 1) ? 1 : 0;
+      const wait =
+        r.blocked_until && r.blocked_until > now ? Math.ceil((r.blocked_until.getTime() - now.getTime()) / 1000) : r.pending >= Math.max(k.freeAttempts - r.failures, 1) ? 1 : 0;
       if (wait > (refused?.seconds ?? 0)) refused = { kind: k.kind, seconds: wait };
     }
     if (refused) return refused;
     for (const [k, r] of rows)
-      await client.query('UPDATE login_throttle SET failures = $2, pending = $3, pending_at = $4, user_id = COALESCE(user_id, $5) WHERE key = $1', [k.key, r.failures, r.pending + 1, now, k.userId]);
+      await client.query('UPDATE login_throttle SET failures = $2, pending = $3, pending_at = $4, user_id = COALESCE(user_id, $5) WHERE key = $1', [
+        k.key,
+        r.failures,
+        r.pending + 1,
+        now,
+        k.userId,
+      ]);
     return undefined;
   });
   if (refusal)

@@ -11,8 +11,7 @@ export interface DirectorySettings {
 /** What the spec describes: any signed-in caller lists, searches and reads users in full. */
 export const openDirectory: DirectorySettings = { scope: 'all', fields: 'full' };
 
-const seesAllOf = (settings: DirectorySettings, viewer: Principal, user: User) =>
-  settings.fields === 'full' || viewer.role === 'admin' || viewer.userId === user.id;
+const seesAllOf = (settings: DirectorySettings, viewer: Principal, user: User) => settings.fields === 'full' || viewer.role === 'admin' || viewer.userId === user.id;
 
 /** `user` as `viewer` may see them: in full, or without the fields the directory keeps to admins and the user. */
 export function shownTo(settings: DirectorySettings, viewer: Principal, user: User): User | PublicUser {
@@ -29,6 +28,5 @@ const HIDDEN_FILTERS = ['email', 'birthday'] as const;
 export function checkSearchFilters(settings: DirectorySettings, viewer: Principal, query: SearchUsers): void {
   if (settings.fields === 'full' || viewer.role === 'admin') return;
   const used = HIDDEN_FILTERS.filter((f) => query[f] !== undefined);
-  if (used.length)
-    throw new AppError('permission_denied', 'access.hidden_filter', `Only admins can search by ${used.join(' or ')}; search by username, fio or tags`);
+  if (used.length) throw new AppError('permission_denied', 'access.hidden_filter', `Only admins can search by ${used.join(' or ')}; search by username, fio or tags`);
 }

@@ -202,7 +202,10 @@ describe('aliases', () => {
       const wanted = [...target.matchAll(/:(\w+)/g)].map((m) => m[1]!).sort();
       const inPath = [...alias.matchAll(/:(\w+)/g)].map((m) => m[1]!);
       const fixed = Object.keys(params);
-      expect(inPath.filter((p) => fixed.includes(p)), alias).toEqual([]);
+      expect(
+        inPath.filter((p) => fixed.includes(p)),
+        alias,
+      ).toEqual([]);
       expect([...inPath, ...fixed].sort(), alias).toEqual(wanted);
     }
   });

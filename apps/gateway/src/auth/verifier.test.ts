@@ -9,11 +9,7 @@ import { REFETCH_COOLDOWN_MS, TokenVerifier } from './verifier.js';
 const log = createLogger('gateway-test', 'silent');
 const jwksOf = (...keys: KeyPair[]): Jwks => ({ keys: keys.map((k) => k.jwk as Jwks['keys'][number]) });
 
-function verifierWith(
-  fetchJwks: () => Promise<Jwks>,
-  isRevoked: (sub: string, iat: number, sid?: string) => boolean = () => false,
-  accessTokenTtlSeconds?: number,
-) {
+function verifierWith(fetchJwks: () => Promise<Jwks>, isRevoked: (sub: string, iat: number, sid?: string) => boolean = () => false, accessTokenTtlSeconds?: number) {
   let fetches = 0;
   const v = new TokenVerifier(
     async () => {

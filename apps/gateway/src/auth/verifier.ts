@@ -87,8 +87,7 @@ export class TokenVerifier {
 
   /** Refuse what auth-service never signs; iat-based revocation relies on `iat` being honest. */
   private checkIssuable({ iat, exp }: AccessClaims): void {
-    if (iat > Date.now() / 1000 + IAT_FUTURE_LEEWAY_SECONDS)
-      throw new AppError('unauthenticated', 'auth.token_iat_future', 'The access token is invalid: issued in the future');
+    if (iat > Date.now() / 1000 + IAT_FUTURE_LEEWAY_SECONDS) throw new AppError('unauthenticated', 'auth.token_iat_future', 'The access token is invalid: issued in the future');
     if (exp - iat > this.accessTokenTtlSeconds + LIFETIME_LEEWAY_SECONDS)
       throw new AppError('unauthenticated', 'auth.token_lifetime', 'The access token is invalid: its lifetime is longer than this system issues');
   }

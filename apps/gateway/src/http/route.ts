@@ -42,8 +42,7 @@ export interface RouteDef<B extends Schema | undefined = Schema | undefined, Q e
   handle(input: { body: Out<B>; query: Out<Q>; params: Out<P> }, ctx: RouteContext): Promise<RouteResult>;
 }
 
-export const defineRoute = <B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined>(def: RouteDef<B, Q, P>) =>
-  def as unknown as RouteDef;
+export const defineRoute = <B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined>(def: RouteDef<B, Q, P>) => def as unknown as RouteDef;
 
 export interface RouteDeps {
   rpc: Pick<RpcClient, 'call'>;
@@ -112,8 +111,7 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
       const query = def.query ? def.query.safeParse(req.query) : undefined;
       if (query && !query.success) throw invalidArgument('http.invalid_query', query.error);
       if (def.body && req.body === undefined && def.optionalBody && !req.headers['content-type'] && !Number(req.headers['content-length'] ?? 0)) req.body = {};
-      if (def.body && req.body === undefined)
-        throw new HttpProblem(415, 'http.unsupported_media_type', 'Send the body as application/json');
+      if (def.body && req.body === undefined) throw new HttpProblem(415, 'http.unsupported_media_type', 'Send the body as application/json');
       if (def.body && (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)))
         throw new AppError('bad_request', 'http.body_not_object', 'The request body must be a JSON object');
       const body = def.body ? def.body.safeParse(req.body) : undefined;
@@ -126,7 +124,8 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
         req,
         directory: deps.directory,
         call: (rpc, input) => {
-          if (rpc !== def.rpc) throw new AppError('internal', 'gateway.undeclared_rpc', 'Internal error', undefined, { cause: new Error(`${def.route} calls ${rpc.name}, declared ${def.rpc.name}`) });
+          if (rpc !== def.rpc)
+            throw new AppError('internal', 'gateway.undeclared_rpc', 'Internal error', undefined, { cause: new Error(`${def.route} calls ${rpc.name}, declared ${def.rpc.name}`) });
           return deps.rpc.call(rpc, input, { requestId, actorId: principal?.userId ?? null, ...(key ? { idempotencyKey: key } : {}) });
         },
       };

@@ -1,15 +1,5 @@
 import { Consumers, PublishedUserEvent, Rpcs, usersEventWildcard } from '@um/contracts';
-import {
-  AppError,
-  consumeUsersEvents,
-  parseJson,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-  type Logger,
-  type Pool,
-  type RpcClient,
-} from '@um/platform';
+import { AppError, consumeUsersEvents, parseJson, type JetStreamClient, type JetStreamManager, type JsMsg, type Logger, type Pool, type RpcClient } from '@um/platform';
 
 /** The event types that end in a confirmation email. */
 const SENDS_CONFIRMATION = new Set(['UserRegistered', 'EmailConfirmationRequested']);

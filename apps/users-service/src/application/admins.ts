@@ -32,11 +32,7 @@ export async function keepAnAdmin(client: PoolClient, userId: string, action: st
  * `self`, acting on one's own account needs no admin. Commands from the service itself (start-up)
  * carry `system`. `exclusive` says the caller already holds the admins lock exclusively.
  */
-export async function requireAdmin(
-  client: PoolClient,
-  meta: CallerMeta,
-  opts: { self?: string; exclusive?: boolean } = {},
-): Promise<void> {
+export async function requireAdmin(client: PoolClient, meta: CallerMeta, opts: { self?: string; exclusive?: boolean } = {}): Promise<void> {
   if (meta.system) return;
   if (opts.self !== undefined && meta.actorId === opts.self) return;
   if (!meta.actorId) throw new AppError('permission_denied', 'users.actor_missing', 'You are not allowed to do this');

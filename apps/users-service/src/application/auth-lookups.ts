@@ -27,10 +27,10 @@ export async function tokenSubject(db: pg.Pool, userId: string): Promise<TokenSu
  */
 export async function resolveLogin(db: pg.Pool, login: string): Promise<{ subject: string; user_id: string | null }> {
   const name = login.trim();
-  const { rows } = await db.query<{ id: string }>(
-    'SELECT id FROM users WHERE username_key = $1 OR email_key = $2 ORDER BY (username_key = $1) DESC LIMIT 1',
-    [usernameKey(name), emailKey(name)],
-  );
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE username_key = $1 OR email_key = $2 ORDER BY (username_key = $1) DESC LIMIT 1', [
+    usernameKey(name),
+    emailKey(name),
+  ]);
   const id = rows[0]?.id ?? null;
   return { subject: id ? `user:${id}` : `name:${usernameKey(name)}`, user_id: id };
 }

@@ -16,10 +16,9 @@ const invalidLink = () => new AppError('bad_request', 'users.confirmation_invali
  * of the address, so a link sent to a former address cannot confirm a new one.
  */
 export async function issueEmailConfirmation(deps: UsersDeps, email: string): Promise<EmailConfirmationIssued> {
-  const { rows } = await deps.pool.query<{ id: string; email: string; email_verified: boolean }>(
-    'SELECT id, email, email_verified FROM users WHERE email_key = $1',
-    [emailKey(email)],
-  );
+  const { rows } = await deps.pool.query<{ id: string; email: string; email_verified: boolean }>('SELECT id, email, email_verified FROM users WHERE email_key = $1', [
+    emailKey(email),
+  ]);
   const user = rows[0];
   if (!user) throw new AppError('not_found', 'users.not_found', 'User not found');
   if (user.email_verified) return { status: 'already_verified', user_id: user.id };

@@ -31,11 +31,15 @@ export async function ensureAdmin(deps: UsersDeps, admin: Pick<RegisterUser, 'us
       );
       return 'name_taken';
     }
-    const user = await registerUser(deps, { ...admin, fio: admin.username, birthday: '1970-01-01', tags: [], role: 'admin' }, {
-      requestId: 'startup:ensure-admin',
-      actorId: null,
-      system: true,
-    });
+    const user = await registerUser(
+      deps,
+      { ...admin, fio: admin.username, birthday: '1970-01-01', tags: [], role: 'admin' },
+      {
+        requestId: 'startup:ensure-admin',
+        actorId: null,
+        system: true,
+      },
+    );
     deps.log.info({ user_id: user.id }, 'bootstrap admin account created');
     return 'created';
   } finally {

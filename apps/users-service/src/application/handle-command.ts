@@ -21,13 +21,7 @@ const MAX_ATTEMPTS = 3;
  * transaction, with the caller's idempotency key and the reply when it sent one. A concurrent writer
  * to the same stream makes the append conflict; the command is then decided again on the new state.
  */
-export async function handleCommand<P, R>(
-  deps: UsersDeps,
-  streamId: string,
-  command: UserCommand,
-  meta: CallerMeta,
-  hooks: Hooks<P, R>,
-): Promise<R> {
+export async function handleCommand<P, R>(deps: UsersDeps, streamId: string, command: UserCommand, meta: CallerMeta, hooks: Hooks<P, R>): Promise<R> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await withTransaction(deps.pool, async (client) => {

@@ -39,9 +39,13 @@ export async function requestPasswordReset(deps: UsersDeps, req: { login: string
     // After the answer, on purpose (see above). A failure loses only this request: the user asks again.
     setImmediate(() => {
       // Not under the caller's idempotency key: the answer was recorded with it already.
-      handleCommand(deps, userId, { type: 'RequestPasswordReset', data: { user_id: userId } }, { requestId: meta.requestId, actorId: null }, { after: async () => undefined }).catch((err) =>
-        deps.log.warn({ err: String(err), user_id: userId }, 'password reset request not recorded'),
-      );
+      handleCommand(
+        deps,
+        userId,
+        { type: 'RequestPasswordReset', data: { user_id: userId } },
+        { requestId: meta.requestId, actorId: null },
+        { after: async () => undefined },
+      ).catch((err) => deps.log.warn({ err: String(err), user_id: userId }, 'password reset request not recorded'));
     });
   }
   return { status: 'accepted' };
@@ -97,21 +101,27 @@ export async function resetPassword(deps: UsersDeps, token: string, password: st
   });
   assertPasswordAcceptable(deps.passwordPolicy, password, user, 'password');
   const hash = await deps.hasher.hash(password);
-  const stored = await handleCommand(deps, userId, { type: 'ResetPassword', data: { user_id: userId } }, { ...meta, actorId: userId }, {
-    prepare: async (client) => {
-      const { rows: found } = await client.query<{ valid: boolean }>(
-        'SELECT (used_at IS NULL AND expires_at > $2) AS valid FROM password_resets WHERE token_hash = $1 FOR UPDATE',
-        [tokenHash, deps.clock()],
-      );
-      if (!found[0]?.valid) throw invalidLink();
-      await client.query('UPDATE password_resets SET used_at = $2 WHERE token_hash = $1', [tokenHash, deps.clock()]);
+  const stored = await handleCommand(
+    deps,
+    userId,
+    { type: 'ResetPassword', data: { user_id: userId } },
+    { ...meta, actorId: userId },
+    {
+      prepare: async (client) => {
+        const { rows: found } = await client.query<{ valid: boolean }>(
+          'SELECT (used_at IS NULL AND expires_at > $2) AS valid FROM password_resets WHERE token_hash = $1 FOR UPDATE',
+          [tokenHash, deps.clock()],
+        );
+        if (!found[0]?.valid) throw invalidLink();
+        await client.query('UPDATE password_resets SET used_at = $2 WHERE token_hash = $1', [tokenHash, deps.clock()]);
+      },
+      after: async (client, events) => {
+        await client.query('UPDATE credentials SET password_hash = $2, updated_at = now() WHERE user_id = $1', [userId, hash]);
+        return events;
+      },
+      reply: () => ({ user_id: userId }),
     },
-    after: async (client, events) => {
-      await client.query('UPDATE credentials SET password_hash = $2, updated_at = now() WHERE user_id = $1', [userId, hash]);
-      return events;
-    },
-    reply: () => ({ user_id: userId }),
-  });
+  );
   const reset = stored.find((e) => e.type === 'PasswordReset')!;
   await revokeAfterCommit(deps, userId, reset.streamVersion);
   return { user_id: userId };

@@ -9,10 +9,7 @@ import { getUser } from './queries.js';
 /** Check a password where its hash lives; the hash never leaves this service. Unknown user and wrong password fail alike. */
 export async function verifyCredentials(deps: UsersDeps, req: VerifyCredentials): Promise<User> {
   const login = req.username.trim();
-  const row = await findWithPasswordHash(deps.pool, 'u.username_key = $1 OR u.email_key = $2 ORDER BY (u.username_key = $1) DESC LIMIT 1', [
-    usernameKey(login),
-    emailKey(login),
-  ]);
+  const row = await findWithPasswordHash(deps.pool, 'u.username_key = $1 OR u.email_key = $2 ORDER BY (u.username_key = $1) DESC LIMIT 1', [usernameKey(login), emailKey(login)]);
   const ok = await deps.hasher.verify(req.password, row?.password_hash);
   if (!row || !ok) throw new AppError('unauthenticated', 'auth.invalid_credentials', 'Invalid username or password');
   return toUser(row);

@@ -12,14 +12,11 @@ import { hit, limitKey } from './rate-limit.js';
  * Register a user. A cheap look-up refuses most duplicates before paying for bcrypt; the unique
  * indexes of the projection decide the races that slip past it.
  */
-export async function registerUser(
-  deps: UsersDeps,
-  req: RegisterUser & { role?: Role; client_ip?: string | undefined },
-  meta: CallerMeta,
-): Promise<User> {
+export async function registerUser(deps: UsersDeps, req: RegisterUser & { role?: Role; client_ip?: string | undefined }, meta: CallerMeta): Promise<User> {
   // Bad input is no registration: it neither counts against the client's limit nor costs a hash.
   assertPasswordAcceptable(deps.passwordPolicy, req.password, req);
-  if (req.client_ip) await hit(deps.pool, limitKey(deps.rateLimitSecret, 'register', req.client_ip), deps.registrationLimit.perWindow, deps.registrationLimit.windowSeconds, deps.clock());
+  if (req.client_ip)
+    await hit(deps.pool, limitKey(deps.rateLimitSecret, 'register', req.client_ip), deps.registrationLimit.perWindow, deps.registrationLimit.windowSeconds, deps.clock());
   await assertNotTaken(deps.pool, req);
 
   const passwordHash = await deps.hasher.hash(req.password);

@@ -25,9 +25,7 @@ describe('decide', () => {
   });
 
   it('changes a role only when it differs', () => {
-    expect(decide({ type: 'ChangeRole', data: { user_id: id, role: 'admin' } }, fold([registered]))).toEqual([
-      { type: 'UserRoleChanged', data: { user_id: id, role: 'admin' } },
-    ]);
+    expect(decide({ type: 'ChangeRole', data: { user_id: id, role: 'admin' } }, fold([registered]))).toEqual([{ type: 'UserRoleChanged', data: { user_id: id, role: 'admin' } }]);
     expect(decide({ type: 'ChangeRole', data: { user_id: id, role: 'user' } }, fold([registered]))).toEqual([]);
   });
 
@@ -46,9 +44,7 @@ describe('email confirmation', () => {
   });
 
   it('asks for a new link only while unverified', () => {
-    expect(decide({ type: 'RequestEmailConfirmation', data: { user_id: id } }, fold([registered]))).toEqual([
-      { type: 'EmailConfirmationRequested', data: { user_id: id } },
-    ]);
+    expect(decide({ type: 'RequestEmailConfirmation', data: { user_id: id } }, fold([registered]))).toEqual([{ type: 'EmailConfirmationRequested', data: { user_id: id } }]);
     const verified = decide({ type: 'RequestEmailConfirmation', data: { user_id: id } }, fold([registered, confirmed]));
     expect(isRejection(verified) && verified.reason).toBe('already_exists');
   });
@@ -61,9 +57,7 @@ describe('email confirmation', () => {
 describe('profile updates', () => {
   it('records only the fields that really change, with before and after', () => {
     const events = decide({ type: 'UpdateProfile', data: { user_id: id, changes: { fio: 'A', email: 'new@example.com', tags: [] } } }, fold([registered]));
-    expect(events).toEqual([
-      { type: 'UserProfileUpdated', data: { user_id: id, fields: ['email'], changes: { email: { from: 'a@example.com', to: 'new@example.com' } } } },
-    ]);
+    expect(events).toEqual([{ type: 'UserProfileUpdated', data: { user_id: id, fields: ['email'], changes: { email: { from: 'a@example.com', to: 'new@example.com' } } } }]);
     expect(decide({ type: 'UpdateProfile', data: { user_id: id, changes: { fio: 'A' } } }, fold([registered]))).toEqual([]);
   });
 

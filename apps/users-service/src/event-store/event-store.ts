@@ -66,10 +66,7 @@ export async function lockStream(client: PoolClient, streamId: string): Promise<
 /** The stream's data key; created with the stream's first event, destroyed when the user is erased. */
 async function dataKey(client: PoolClient, streamId: string, create: boolean): Promise<Buffer | undefined> {
   if (create) {
-    const { rows } = await client.query<{ data_key: Buffer }>(
-      'INSERT INTO user_keys (user_id, data_key) VALUES ($1, $2) RETURNING data_key',
-      [streamId, newDataKey()],
-    );
+    const { rows } = await client.query<{ data_key: Buffer }>('INSERT INTO user_keys (user_id, data_key) VALUES ($1, $2) RETURNING data_key', [streamId, newDataKey()]);
     return rows[0]!.data_key;
   }
   const { rows } = await client.query<{ data_key: Buffer }>('SELECT data_key FROM user_keys WHERE user_id = $1', [streamId]);

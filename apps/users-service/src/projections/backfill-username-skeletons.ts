@@ -52,7 +52,7 @@ async function fillBatch(pool: Pool, log: Logger, rows: Row[]): Promise<number> 
     } catch (e) {
       if ((e as { code?: string }).code !== '23505') throw e;
       // The username itself is personal data: the id is enough to find the pair.
-      log.warn({ user_id: row.id }, 'username looks like an older account\'s: grandfathered without a skeleton');
+      log.warn({ user_id: row.id }, "username looks like an older account's: grandfathered without a skeleton");
     }
   }
   return filled;

@@ -83,7 +83,9 @@ export async function assertNotTaken(db: pg.Pool | pg.PoolClient, wanted: { user
 /** The user row and its password hash, for password checks only (the hash never leaves this service). */
 export async function findWithPasswordHash(db: pg.Pool | pg.PoolClient, where: string, params: unknown[]): Promise<(UserRow & { password_hash: string }) | undefined> {
   const { rows } = await db.query<UserRow & { password_hash: string }>(
-    `SELECT ${USER_COLUMNS.split(', ').map((c) => `u.${c}`).join(', ')}, c.password_hash
+    `SELECT ${USER_COLUMNS.split(', ')
+      .map((c) => `u.${c}`)
+      .join(', ')}, c.password_hash
        FROM users u JOIN credentials c ON c.user_id = u.id WHERE ${where}`,
     params,
   );

@@ -4,11 +4,7 @@ import { Role, User } from '../users/user.js';
 
 /** `POST /login` body (JSON or OAuth2 password form), and the `auth.login` request. */
 export const Login = z.object({
-  username: text('is required')
-    .trim()
-    .min(1, 'is required')
-    .max(254, 'must be at most 254 characters')
-    .refine(hasNoControlChars, 'must not contain control characters'),
+  username: text('is required').trim().min(1, 'is required').max(254, 'must be at most 254 characters').refine(hasNoControlChars, 'must not contain control characters'),
   password: text('is required')
     .min(1, 'is required')
     .max(1024, 'must be at most 1024 characters')

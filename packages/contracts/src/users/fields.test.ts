@@ -1,20 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import {
-  Birthday,
-  byteLength,
-  charLength,
-  DateString,
-  Email,
-  Fio,
-  isRealDate,
-  latestToday,
-  normaliseTags,
-  Password,
-  Tags,
-  Username,
-} from './fields.js';
+import { Birthday, byteLength, charLength, DateString, Email, Fio, isRealDate, latestToday, normaliseTags, Password, Tags, Username } from './fields.js';
 
 const rep = (s: string, n: number) => s.repeat(n);
 
@@ -343,7 +330,11 @@ describe('normaliseTags (properties)', () => {
     fc.string({ unit: 'binary', maxLength: 12 }),
     fc.array(fc.oneof(whitespace, fc.constantFrom('a', 'B', 'é', 'e\u0301', 'ж', '😀', '\u0301')), { maxLength: 10 }).map((cs) => cs.join('')),
   );
-  const input = fc.oneof(fc.array(tagish, { maxLength: 15 }), tagish, fc.array(tagish, { maxLength: 8 }).map((ts) => ts.join(',')));
+  const input = fc.oneof(
+    fc.array(tagish, { maxLength: 15 }),
+    tagish,
+    fc.array(tagish, { maxLength: 8 }).map((ts) => ts.join(',')),
+  );
 
   it('is idempotent', () => {
     fc.assert(

@@ -34,8 +34,7 @@ export const isWellFormed = (s: string) => (s as string & { isWellFormed(): bool
 export const WELL_FORMED_MESSAGE = 'must be valid Unicode text (no unpaired surrogates)';
 
 /** A string that is well-formed UTF-16, checked before anything else looks at it. */
-export const text = (typeError = 'must be a string') =>
-  z.string({ error: typeError }).refine(isWellFormed, { error: WELL_FORMED_MESSAGE, abort: true });
+export const text = (typeError = 'must be a string') => z.string({ error: typeError }).refine(isWellFormed, { error: WELL_FORMED_MESSAGE, abort: true });
 
 /** Combining marks allowed on one character (after NFC): Vietnamese, Indic vowel signs with nukta and anusvara, Thai tone marks fit. */
 export const USERNAME_MAX_MARKS = 3;

@@ -39,8 +39,7 @@ export function redactUrl(url: string, mode: LogBodies): string {
  * What a client sends as `code` is a one-time code (TOTP, recovery code): a secret. In replies `code`
  * is the problem's error kind, so only request bodies have it redacted.
  */
-const redactRequestCode = (value: unknown): unknown =>
-  value && typeof value === 'object' && !Array.isArray(value) && 'code' in value ? { ...value, code: '[REDACTED]' } : value;
+const redactRequestCode = (value: unknown): unknown => (value && typeof value === 'object' && !Array.isArray(value) && 'code' in value ? { ...value, code: '[REDACTED]' } : value);
 
 export function loggableRequestBody(body: unknown, mode: LogBodies): unknown {
   return loggableBody(body, mode, redactRequestCode);
