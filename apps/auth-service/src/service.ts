@@ -12,6 +12,7 @@ import {
   RetryPolicy,
   RpcClient,
   startHealthServer,
+  connectedTo,
   type Logger,
   serverSecret,
 } from '@um/platform';
@@ -77,15 +78,7 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
   const { js, jsm } = await jetStreamOf(nc);
   const erasure = new UserErasureConsumer({ js, jsm, pool, namespace: config.NATS_NAMESPACE, log });
   await erasure.start();
-  const health = startHealthServer(
-    config.HEALTH_PORT,
-    async () =>
-      !nc.isClosed() &&
-      (await pool.query('SELECT 1').then(
-        () => true,
-        () => false,
-      )),
-  );
+  const health = startHealthServer(config.HEALTH_PORT, connectedTo(nc, pool));
   log.info({ namespace: config.NATS_NAMESPACE ?? null, schema: config.AUTH_DB_SCHEMA, kid: keys.signing.kid }, 'auth-service ready');
 
   return {

@@ -12,6 +12,7 @@ import {
   purgeExpiredKeysEvery,
   revokeUserTokens,
   startHealthServer,
+  connectedTo,
   type Logger,
   serverSecret,
 } from '@um/platform';
@@ -78,15 +79,7 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
     },
   });
   relay.start();
-  const health = startHealthServer(
-    config.HEALTH_PORT,
-    async () =>
-      !nc.isClosed() &&
-      (await pool.query('SELECT 1').then(
-        () => true,
-        () => false,
-      )),
-  );
+  const health = startHealthServer(config.HEALTH_PORT, connectedTo(nc, pool));
   log.info({ namespace: config.NATS_NAMESPACE ?? null, schema: config.USERS_DB_SCHEMA }, 'users-service ready');
 
   return {

@@ -45,6 +45,14 @@ export function runMain(name: string, start: () => Promise<{ stop: Stop; log: Lo
     });
 }
 
+/** Ready while the NATS connection is open and Postgres answers. */
+export const connectedTo = (nc: { isClosed(): boolean }, pool: { query(sql: string): Promise<unknown> }) => async (): Promise<boolean> =>
+  !nc.isClosed() &&
+  (await pool.query('SELECT 1').then(
+    () => true,
+    () => false,
+  ));
+
 /** Optional liveness/readiness port for container healthchecks (`HEALTH_PORT`). */
 export function startHealthServer(port: number | undefined, ready: () => Promise<boolean>): Server | undefined {
   if (!port) return undefined;
