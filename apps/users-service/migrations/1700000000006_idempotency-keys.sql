@@ -10,13 +10,7 @@ CREATE TABLE idempotency_keys (
   PRIMARY KEY (scope, key)
 );
 CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at);
-
--- The HMAC key of request fingerprints and replies, shared by every replica.
-CREATE TABLE idempotency_secret (
-  id integer PRIMARY KEY CHECK (id = 1),
-  secret bytea NOT NULL
-);
+-- Its HMAC key is the server secret 'idempotency' (server_secrets, made on first start).
 
 -- Down Migration
-DROP TABLE idempotency_secret;
 DROP TABLE idempotency_keys;

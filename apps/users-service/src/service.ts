@@ -5,7 +5,6 @@ import {
   createPool,
   ensureUsersStream,
   IdempotencyStore,
-  idempotencySecret,
   jetStreamOf,
   migrate,
   openRevocations,
@@ -44,7 +43,7 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
     log,
     emailConfirmation: { ttlSeconds: config.EMAIL_CONFIRMATION_TTL, resendIntervalSeconds: config.EMAIL_RESEND_INTERVAL },
     registrationLimit: { perWindow: config.REGISTRATION_RATE_LIMIT, windowSeconds: config.REGISTRATION_RATE_WINDOW },
-    // No key-encryption key here: the secret only keys rate-limit counters, and lives beside them.
+    // No key-encryption key here: these secrets only key rate-limit counters and idempotency records, and live beside them.
     rateLimitSecret: await serverSecret(pool, 'rate_limit', {}),
     passwordReset: {
       ttlSeconds: config.PASSWORD_RESET_TTL,
@@ -53,7 +52,7 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
       windowSeconds: config.PASSWORD_RESET_WINDOW,
     },
     mfaIssuer: config.MFA_ISSUER,
-    idempotency: new IdempotencyStore(await idempotencySecret(pool)),
+    idempotency: new IdempotencyStore(await serverSecret(pool, 'idempotency', {})),
   };
   const stopPurge = purgeExpiredKeysEvery(pool, deps.idempotency, 3_600_000, (err) => log.warn({ err }, 'could not purge expired idempotency keys'));
   if (config.ADMIN_USERNAME && config.ADMIN_EMAIL && config.ADMIN_PASSWORD)

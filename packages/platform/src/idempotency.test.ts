@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, withTransaction, type Pool } from './db.js';
 import { AppError } from './errors.js';
-import { canonicalJson, IdempotencyStore, idempotencySecret } from './idempotency.js';
+import { canonicalJson, IdempotencyStore } from './idempotency.js';
+import { serverSecret } from './server-secret.js';
 
 const DATABASE_URL = process.env.DATABASE_URL;
 if (!DATABASE_URL) throw new Error('idempotency.test.ts needs PostgreSQL: set DATABASE_URL');
@@ -11,7 +12,8 @@ if (!DATABASE_URL) throw new Error('idempotency.test.ts needs PostgreSQL: set DA
 const DDL = `
 CREATE TABLE idempotency_keys (scope text NOT NULL, key text NOT NULL, fingerprint text NOT NULL, reply bytea NOT NULL,
   created_at timestamptz NOT NULL, PRIMARY KEY (scope, key));
-CREATE TABLE idempotency_secret (id integer PRIMARY KEY CHECK (id = 1), secret bytea NOT NULL);`;
+CREATE TABLE server_secrets (name text PRIMARY KEY, secret bytea, secret_sealed jsonb, created_at timestamptz NOT NULL DEFAULT now(),
+  CHECK ((secret IS NULL) <> (secret_sealed IS NULL)));`;
 
 const schema = `pi_${randomBytes(6).toString('hex')}`;
 let pool: Pool;
@@ -101,14 +103,14 @@ describe('IdempotencyStore', () => {
   });
 
   it('stores neither the request nor the reply readably: an HMAC and a sealed reply', async () => {
-    const store = new IdempotencyStore(await idempotencySecret(pool));
+    const store = new IdempotencyStore(await serverSecret(pool, 'idempotency', {}));
     const call = store.call('auth.login', null, key(), request);
     await store.recordAfter(pool, call, { ok: true, data: { refresh_token: 'very-secret-refresh-token', email: 'alice@example.com' } });
     const { rows } = await pool.query<{ fingerprint: string; reply: Buffer }>('SELECT fingerprint, reply FROM idempotency_keys WHERE key = $1', [call.key]);
     const stored = rows[0]!.fingerprint + rows[0]!.reply.toString('latin1');
     for (const plain of ['very-secret-refresh-token', 'alice@example.com', request.password]) expect(stored).not.toContain(plain);
     // the same secret for every replica of the schema
-    expect((await idempotencySecret(pool)).equals(await idempotencySecret(pool))).toBe(true);
+    expect((await serverSecret(pool, 'idempotency', {})).equals(await serverSecret(pool, 'idempotency', {}))).toBe(true);
   });
 
   it('fingerprints requests independently of key order', () => {

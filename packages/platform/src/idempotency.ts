@@ -113,16 +113,6 @@ export class IdempotencyStore {
   }
 }
 
-/**
- * A 256-bit secret for `IdempotencyStore`, shared by every replica through the schema's
- * `idempotency_secret` table: the first replica to ask makes it.
- */
-export async function idempotencySecret(pool: Pool): Promise<Buffer> {
-  await pool.query('INSERT INTO idempotency_secret (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING', [randomBytes(32)]);
-  const { rows } = await pool.query<{ secret: Buffer }>('SELECT secret FROM idempotency_secret WHERE id = 1');
-  return rows[0]!.secret;
-}
-
 /** Drop expired keys now and then every `everyMs`; returns the stop function. */
 export function purgeExpiredKeysEvery(pool: Pool, store: IdempotencyStore, everyMs: number, onError: (err: unknown) => void): () => void {
   const run = () => void store.purgeExpired(pool).catch(onError);

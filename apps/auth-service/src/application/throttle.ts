@@ -37,34 +37,22 @@ const hmac = (deps: AuthDeps, what: string) => createHmac('sha256', deps.throttl
  * address are not locked out together.
  */
 export function loginKeys(deps: AuthDeps, who: { subject: string; userId: string | null; deviceId?: string | undefined }, clientIp: string | undefined): ThrottleKey[] {
-  const t = deps.throttle;
-  const keys: ThrottleKey[] = [
-    who.deviceId
-      ? { kind: 'device', key: `device:${hmac(deps, `device|${who.deviceId}`)}`, freeAttempts: t.freeAttempts, capSeconds: t.accountMaxDelaySeconds, userId: who.userId }
-      : { kind: 'account', key: `account:${hmac(deps, `account|${who.subject}`)}`, freeAttempts: t.freeAttempts, capSeconds: t.accountMaxDelaySeconds, userId: who.userId },
-  ];
+  const keys = [who.deviceId ? counter(deps, 'device', 'device', who.deviceId, who.userId) : counter(deps, 'account', 'account', who.subject, who.userId)];
   if (clientIp)
-    keys.push({ kind: 'address', key: `address:${hmac(deps, `address|${clientIp}`)}`, freeAttempts: t.addressFreeAttempts, capSeconds: t.addressMaxDelaySeconds, userId: null });
+    keys.push({ ...counter(deps, 'address', 'address', clientIp, null), freeAttempts: deps.throttle.addressFreeAttempts, capSeconds: deps.throttle.addressMaxDelaySeconds });
   return keys;
 }
 
 /** Attempts to prove the current password of a logged-in user (a password change) count like logins. */
-export const passwordCheckKey = (deps: AuthDeps, userId: string): ThrottleKey => ({
-  kind: 'password',
-  key: `password:${hmac(deps, `password|${userId}`)}`,
-  freeAttempts: deps.throttle.freeAttempts,
-  capSeconds: deps.throttle.accountMaxDelaySeconds,
-  userId,
-});
+export const passwordCheckKey = (deps: AuthDeps, userId: string): ThrottleKey => counter(deps, 'password', 'password', userId, userId);
 
 /** Wrong second-factor codes count like wrong passwords, per account, whichever ticket or session they come with. */
-export const secondFactorKey = (deps: AuthDeps, userId: string): ThrottleKey => ({
-  kind: 'second_factor',
-  key: `mfa:${hmac(deps, `mfa|${userId}`)}`,
-  freeAttempts: deps.throttle.freeAttempts,
-  capSeconds: deps.throttle.accountMaxDelaySeconds,
-  userId,
-});
+export const secondFactorKey = (deps: AuthDeps, userId: string): ThrottleKey => counter(deps, 'second_factor', 'mfa', userId, userId);
+
+/** A counter keyed `<tag>:HMAC(<tag>|<value>)`, with the account's threshold and cap (the address counter overrides both). */
+function counter(deps: AuthDeps, kind: ThrottleKind, tag: string, value: string, userId: string | null): ThrottleKey {
+  return { kind, key: `${tag}:${hmac(deps, `${tag}|${value}`)}`, freeAttempts: deps.throttle.freeAttempts, capSeconds: deps.throttle.accountMaxDelaySeconds, userId };
+}
 
 interface Row {
   failures: number;
