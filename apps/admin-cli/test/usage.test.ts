@@ -34,7 +34,11 @@ describe('admin --help', () => {
 
   it('shows each command its own help, exit 0, touching nothing', async () => {
     for (const c of COMMANDS) {
-      for (const args of [[c.name, '--help'], [c.name, '-h'], ['help', c.name]]) {
+      for (const args of [
+        [c.name, '--help'],
+        [c.name, '-h'],
+        ['help', c.name],
+      ]) {
         const run = await admin(args);
         expect(run.code, args.join(' ')).toBe(0);
         expect(run.stdout).toMatch(new RegExp(`^Usage: npm run (-s )?admin -- ${c.name}`));

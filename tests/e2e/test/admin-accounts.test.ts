@@ -151,7 +151,16 @@ describe('admin export-user', () => {
 
     const { rows } = await db.query<{ password_hash: string }>(`SELECT password_hash FROM "${sys.env.USERS_DB_SCHEMA}".credentials WHERE user_id = $1`, [u.id]);
     const refreshHash = createHash('sha256').update(u.refreshToken).digest();
-    const secrets = [u.input.password, rows[0]!.password_hash, u.token, u.refreshToken, refreshHash.toString('hex'), refreshHash.toString('base64'), u.totpSecret, ...u.recoveryCodes];
+    const secrets = [
+      u.input.password,
+      rows[0]!.password_hash,
+      u.token,
+      u.refreshToken,
+      refreshHash.toString('hex'),
+      refreshHash.toString('base64'),
+      u.totpSecret,
+      ...u.recoveryCodes,
+    ];
     for (const secret of secrets) expect(run.stdout).not.toContain(secret);
     const keys = [...run.stdout.matchAll(/"([^"]+)":/g)].map((m) => m[1]!);
     expect(keys.filter((k) => /hash|secret|token|private|data_key|pii/i.test(k))).toEqual([]);

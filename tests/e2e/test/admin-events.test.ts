@@ -73,7 +73,9 @@ describe('admin replay', () => {
 
     expect((await jsm.streams.info(stream)).state.messages).toBe(ids.length);
     const consumer = await jsm.consumers.add(stream, { name: 'replay_check' });
-    const messages = await jetstream(nc).consumers.get(stream, consumer.name).then((c) => c.fetch({ max_messages: ids.length, expires: 5_000 }));
+    const messages = await jetstream(nc)
+      .consumers.get(stream, consumer.name)
+      .then((c) => c.fetch({ max_messages: ids.length, expires: 5_000 }));
     const published: PublishedUserEvent[] = [];
     for await (const m of messages) {
       published.push(PublishedUserEvent.parse(m.json()));

@@ -4,7 +4,7 @@ import { parseUserId } from '../user-id.js';
 
 export const eraseUser: Command = {
   name: 'erase-user',
-  summary: "delete a user and crypto-shred their personal data, as DELETE /users/{id} does",
+  summary: 'delete a user and crypto-shred their personal data, as DELETE /users/{id} does',
   help: `Usage: npm run admin -- erase-user <id> --yes
 
 Delete a user exactly as DELETE /users/{id} does (the right to erasure): in one transaction the

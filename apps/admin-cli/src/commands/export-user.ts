@@ -5,7 +5,7 @@ import { parseUserId } from '../user-id.js';
 
 export const exportUser: Command = {
   name: 'export-user',
-  summary: "everything held about a user, as JSON (the right of access)",
+  summary: 'everything held about a user, as JSON (the right of access)',
   help: `Usage: npm run -s admin -- export-user <id> [--output <file>]
 
 Everything the system holds about one user, as one JSON document (the GDPR right of access):

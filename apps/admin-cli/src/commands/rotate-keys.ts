@@ -3,7 +3,7 @@ import { withAuthService } from '../services.js';
 
 export const rotateKeys: Command = {
   name: 'rotate-keys',
-  summary: "add a new token signing key to auth-service; old keys verify until their tokens expire",
+  summary: 'add a new token signing key to auth-service; old keys verify until their tokens expire',
   help: `Usage: npm run admin -- rotate-keys
 
 Add a new Ed25519 signing key to auth-service. Every replica publishes it at its next key refresh

@@ -34,7 +34,9 @@ export async function exportUserData(pool: Pool, userId: string, now = new Date(
       'SELECT key, failures, last_failure_at, blocked_until FROM login_throttle WHERE user_id = $1 ORDER BY key',
       [userId],
     ),
-    pool.query<{ verified_at: Date; expires_at: Date; used_at: Date | null }>('SELECT verified_at, expires_at, used_at FROM mfa_tickets WHERE user_id = $1 ORDER BY verified_at', [userId]),
+    pool.query<{ verified_at: Date; expires_at: Date; used_at: Date | null }>('SELECT verified_at, expires_at, used_at FROM mfa_tickets WHERE user_id = $1 ORDER BY verified_at', [
+      userId,
+    ]),
   ]);
   return {
     sessions: sessions.rows.map((s) => ({

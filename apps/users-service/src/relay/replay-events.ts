@@ -28,7 +28,8 @@ export async function replayEvents(o: ReplayOptions): Promise<number> {
   const total = Number(last?.n ?? 0);
   o.onProgress?.(0, total);
   if (!last) return 0;
-  const upTo = (r: OutboxPosition) => BigInt(r.transaction_id) < BigInt(last.transaction_id) || (r.transaction_id === last.transaction_id && BigInt(r.global_position) <= BigInt(last.global_position));
+  const upTo = (r: OutboxPosition) =>
+    BigInt(r.transaction_id) < BigInt(last.transaction_id) || (r.transaction_id === last.transaction_id && BigInt(r.global_position) <= BigInt(last.global_position));
   const reachedLast = (r: OutboxPosition) => r.transaction_id === last.transaction_id && r.global_position === last.global_position;
   let from = OUTBOX_START;
   let done = 0;
