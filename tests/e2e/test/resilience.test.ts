@@ -200,6 +200,29 @@ describe('retried writes with the same Idempotency-Key', () => {
   });
 });
 
+describe('a client told 504 repeats its request with the same Idempotency-Key', () => {
+  it('gets the original 201 once the first attempt has committed: one user, one event, one email', async () => {
+    // A password hash that takes longer than the whole RPC deadline: every attempt times out at the
+    // gateway while users-service goes on and commits the registration.
+    const sys = await start({ mail: 1, env: { BCRYPT_COST: '14', RPC_TIMEOUT_MS: '300' } });
+    const input = newUser();
+    const key = `slow-${randomUUID()}`;
+    const first = await http(sys.url, 'POST', '/register', { body: input, headers: { 'idempotency-key': key } });
+    expect(first.status).toBe(504);
+    // The commit lands after the hash (~1 s at cost 14); the repeat is the client's retry after it.
+    await eventually(async () => (await committed(sys, [input.username])).users.length === 1, 20_000, 100);
+    const again = await http(sys.url, 'POST', '/register', { body: input, headers: { 'idempotency-key': key } });
+    expect(again.status).toBe(201);
+    expect(again.body).toMatchObject({ username: input.username, email: input.email });
+    const { users, events } = await committed(sys, [input.username]);
+    expect(users.map((u) => u.id)).toEqual([again.body.id]);
+    expect(events.map((e) => Number(e.n))).toEqual([1]);
+    // A repeat without the key is another registration of a taken name.
+    expect((await http(sys.url, 'POST', '/register', { body: input })).status).toBe(409);
+    await expectOneEmailEach([input.email], 20_000);
+  });
+});
+
 describe('rolling SIGTERM restart of every replica under load', () => {
   it('gives no errors: each replica finishes what it holds, callers are answered by the others', async () => {
     const sys = await start({ users: 2, auth: 2, gateways: 2, mail: 0 });
