@@ -138,11 +138,12 @@ describe('kill -9 of a users-service replica under a registration burst', () => 
     );
     expect(statuses).toEqual({ 201: 200 });
     expect(affected.length).toBeGreaterThan(0);
-    // The issue asks < 1.5 s at p99. The cost of the death is at most one cut attempt (p99 × 2,
-    // at most RPC_TIMEOUT_MS / 3) plus one normal answer; on a shared, overloaded machine (2 cores,
-    // load ~11) normal answers alone take seconds, so the bound is that, never below 1.5 s.
+    // The issue asks < 1.5 s at p99. The cost of the death is one silence of the dead replica (its
+    // signs of life stop; the silence timeout is at most 1 s before measurements, ~300 ms after) on
+    // top of one normal answer; on a shared, overloaded machine normal answers alone take seconds,
+    // so the bound is that, never below 1.5 s.
     const baseline = p99(results.filter((r) => r.ended < killedAt).map((r) => r.ms));
-    expect(p99(affected.map((r) => r.ms))).toBeLessThan(Math.max(1_500, 10_000 / 3 + baseline));
+    expect(p99(affected.map((r) => r.ms))).toBeLessThan(Math.max(1_500, 1_000 + baseline));
     expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(10_000 / 2);
     expect(ambiguous).toBe(0);
     expect(lost).toBe(0);
