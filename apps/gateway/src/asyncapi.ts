@@ -44,7 +44,7 @@ export function asyncApiDocument(namespace?: string): object {
       contentType: 'application/json',
       summary: `users-service published a ${type} event (ids and non-personal facts only)`,
       headers: { type: 'object', properties: { 'Nats-Msg-Id': header('The event id: JetStream drops a republished copy within its duplicate window') } },
-      payload: jsonSchema(event, 'output'),
+      payload: jsonSchema(event, 'input'),
     };
     channels[type] = {
       address: usersEventSubject(namespace, type),
