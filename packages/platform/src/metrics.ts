@@ -1,5 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
+import type { Logger } from './logger.js';
 
 export { Counter, Gauge, Histogram, Registry };
 
@@ -34,7 +36,7 @@ export async function writeMetrics(registry: Registry, res: ServerResponse): Pro
 }
 
 /** `GET /metrics` on its own port (`METRICS_PORT`) for Prometheus; nothing else is served there. */
-export async function startMetricsServer(port: number | undefined, registry: Registry): Promise<Server | undefined> {
+export async function startMetricsServer(port: number | undefined, registry: Registry, log?: Logger): Promise<Server | undefined> {
   if (port === undefined) return undefined;
   const server = createServer((req, res) => {
     if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') void writeMetrics(registry, res);
@@ -44,6 +46,8 @@ export async function startMetricsServer(port: number | undefined, registry: Reg
     server.once('error', reject);
     server.listen(port, () => resolve());
   });
+  const url = `http://localhost:${(server.address() as AddressInfo).port}/metrics`;
+  log?.info({ metrics_url: url }, `metrics at ${url}`);
   return server;
 }
 

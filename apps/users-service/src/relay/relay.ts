@@ -32,7 +32,8 @@ interface OutboxRow {
   recorded_at: Date;
 }
 
-const CHECKPOINT = 'jetstream';
+/** The relay's row in `relay_checkpoints`. */
+export const CHECKPOINT = 'jetstream';
 
 /** The integration event for a stored event: ids and non-personal facts only, validated before it leaves. */
 export function toPublished(row: OutboxRow): PublishedUserEvent {
