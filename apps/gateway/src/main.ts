@@ -30,7 +30,7 @@ runMain('gateway', async () => {
     namespace: config.NATS_NAMESPACE,
   });
   // `/metrics` is on the API port too; METRICS_PORT also serves it apart, for a scraper the public never reaches.
-  const metricsServer = await startMetricsServer(config.METRICS_PORT, metrics);
+  const metricsServer = await startMetricsServer(config.METRICS_PORT, metrics, log);
   const server = app.listen(config.PORT, config.HOST);
   await once(server, 'listening');
   // Once stopping, every answer closes its connection: a keep-alive client would otherwise keep
