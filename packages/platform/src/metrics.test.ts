@@ -84,7 +84,9 @@ describe('RPC durations and throttle refusals', () => {
     refuse = true;
     await expect(client.call(Rpcs.users.get, { user_id: id }, { requestId: 'r2' })).rejects.toMatchObject({ code: 'resource_exhausted' });
     const afterRefusal = await scrape(url);
-    expect(metricValue(afterRefusal, 'um_throttle_refusals_total', { rpc: 'users.get', reason: 'users.test_throttled' }) - metricValue(afterOk, 'um_throttle_refusals_total')).toBe(1);
+    expect(metricValue(afterRefusal, 'um_throttle_refusals_total', { rpc: 'users.get', reason: 'users.test_throttled' }) - metricValue(afterOk, 'um_throttle_refusals_total')).toBe(
+      1,
+    );
     expect(count(afterRefusal, 'server', 'resource_exhausted')).toBe(1);
     expect(count(afterRefusal, 'client', 'resource_exhausted')).toBe(1);
 

@@ -71,5 +71,9 @@ export function rpcDurations(registry: Registry, side: 'server' | 'client'): His
 /** Requests refused as too many (429: login throttle, registration and reset limits, resends), by RPC and the refusal's error id. */
 export function throttleRefusals(registry: Registry): Counter<'rpc' | 'reason'> {
   const name = 'um_throttle_refusals_total';
-  return metricOf(registry, name, () => new Counter({ name, help: 'Requests refused by a throttle or rate limit, by RPC and reason', labelNames: ['rpc', 'reason'], registers: [registry] }));
+  return metricOf(
+    registry,
+    name,
+    () => new Counter({ name, help: 'Requests refused by a throttle or rate limit, by RPC and reason', labelNames: ['rpc', 'reason'], registers: [registry] }),
+  );
 }

@@ -29,7 +29,8 @@ function metricsUrl(p: Proc): string {
   return url;
 }
 const proc = (app: App) => sys.procs.find((p) => p.app === app)!;
-const scrapeAll = async () => Object.fromEntries(await Promise.all((['gateway', 'users-service', 'auth-service', 'mail-service'] as const).map(async (a) => [a, await scrape(metricsUrl(proc(a)))])));
+const scrapeAll = async () =>
+  Object.fromEntries(await Promise.all((['gateway', 'users-service', 'auth-service', 'mail-service'] as const).map(async (a) => [a, await scrape(metricsUrl(proc(a)))])));
 
 describe('metrics of the whole system', () => {
   it('move with a journey on every service, and hold no personal data', async () => {
@@ -45,10 +46,12 @@ describe('metrics of the whole system', () => {
     // Both confirmation emails fail (no SMTP server) and wait, unacknowledged, for their redelivery.
     const mail = await eventually(async () => {
       const text = await scrape(metricsUrl(proc('mail-service')));
-      return metricValue(text, 'um_mail_failures_total', { kind: 'transient' }) >= 2 && metricValue(text, 'um_mail_consumer_pending_messages', { state: 'unacknowledged' }) >= 2 && text;
+      return (
+        metricValue(text, 'um_mail_failures_total', { kind: 'transient' }) >= 2 && metricValue(text, 'um_mail_consumer_pending_messages', { state: 'unacknowledged' }) >= 2 && text
+      );
     }, 20_000);
     const after = { ...(await scrapeAll()), 'mail-service': mail };
-    const moved = (app: string, name: string, labels: Record<string, string>) => metricValue(after[app]!, name, labels) - metricValue(before[app]!, name, labels);
+    const moved = (app: string, name: string, labels: Record<string, string>) => metricValue(after[app], name, labels) - metricValue(before[app], name, labels);
 
     // gateway: requests by route pattern and status, and its RPC calls
     const http_ = 'um_http_request_duration_seconds_count';

@@ -10,7 +10,14 @@ export function requestMetrics(registry: Registry): RequestHandler {
   const durations = metricOf(
     registry,
     name,
-    () => new Histogram({ name, help: 'Time to answer an HTTP request, by method, route pattern and status', labelNames: ['method', 'route', 'status'], buckets: DURATION_BUCKETS, registers: [registry] }),
+    () =>
+      new Histogram({
+        name,
+        help: 'Time to answer an HTTP request, by method, route pattern and status',
+        labelNames: ['method', 'route', 'status'],
+        buckets: DURATION_BUCKETS,
+        registers: [registry],
+      }),
   );
   return (req, res, next) => {
     const started = performance.now();
