@@ -6,6 +6,7 @@ import { AppError, invalidArgument, parseJson, toAppError } from './errors.js';
 import type { IdempotencyStore, IdempotentCall } from './idempotency.js';
 import type { Logger } from './logger.js';
 import { rpcDurations, throttleRefusals, type Histogram, type Registry } from './metrics.js';
+import { ProgressRequester, sendProgress } from './rpc-progress.js';
 import { RetryPolicy } from './rpc-retry.js';
 
 export type { NatsConnection, Subscription };
@@ -84,6 +85,7 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
 
   async function answer(msg: Msg): Promise<void> {
     const started = performance.now();
+    const stopProgress = sendProgress(msg);
     const requestId = msg.headers?.get(H.requestId) || nuid.next();
     const actorId = msg.headers?.get(H.actorId) || null;
     const log = opts.log.child({ request_id: requestId, rpc: rpc.name, ...(actorId ? { actor_id: actorId } : {}) });
@@ -112,6 +114,7 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
     if (!reply.ok && reply.error.code === 'resource_exhausted') refusals?.inc({ rpc: rpc.name, reason: reply.error.id });
     if (reply.ok) log.info({ duration_ms, outcome: 'ok' }, 'rpc');
     else log.info({ duration_ms, outcome: reply.error.code, error_id: reply.error.id }, 'rpc');
+    stopProgress();
     if (msg.reply) msg.respond(JSON.stringify(reply));
   }
 
@@ -187,17 +190,19 @@ export interface CallMeta {
 
 /**
  * Typed request/reply client: validates the reply against the contract, maps transport failures to
- * AppErrors. An unanswered attempt of an RPC that is safe to repeat (every `read`; every `write`,
- * which always carries an idempotency key) is asked again within the deadline, likely of another
- * replica (queue groups pick one at random); "no responders" is asked again with a backoff for a
- * short while (a replica restarting), then fails as unavailable (503).
+ * AppErrors. An attempt whose responder falls silent (no sign of life for the subject's silence
+ * timeout: the replica died holding it) of an RPC that is safe to repeat (every `read`; every
+ * `write`, which always carries an idempotency key) is asked again within the deadline, likely of
+ * another replica (queue groups pick one at random); "no responders" is asked again with a backoff
+ * for a short while (a replica restarting), then fails as unavailable (503).
  */
 export class RpcClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly durations: Histogram<'rpc' | 'outcome'> | undefined;
+  private readonly requester: ProgressRequester;
 
   constructor(
-    private readonly nc: NatsConnection,
+    nc: NatsConnection,
     private readonly namespace: string | undefined,
     private readonly defaultTimeoutMs: number,
     readonly retry: RetryPolicy = new RetryPolicy(),
@@ -207,6 +212,7 @@ export class RpcClient {
   ) {
     this.sleep = sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.durations = metrics && rpcDurations(metrics, 'client');
+    this.requester = new ProgressRequester(nc);
   }
 
   async call<R extends Rpc>(rpc: R, req: z.input<R['request']>, meta: CallMeta): Promise<z.infer<R['reply']>> {
@@ -238,11 +244,12 @@ export class RpcClient {
       const attemptStarted = performance.now();
       const remaining = total - (attemptStarted - started);
       try {
-        msg = await this.nc.request(subject, payload, {
-          timeout: policy.attemptTimeout(subject, total, remaining, policy.options.attempts - timeouts),
-          headers: h,
+        msg = await this.requester.attempt(subject, payload, h, {
+          timeoutMs: Math.max(1, remaining),
+          silenceMs: policy.silenceTimeout(subject),
+          progressIntervalMs: policy.options.progressIntervalMs,
+          onSignOfLife: (gap) => policy.observe(subject, gap),
         });
-        policy.observe(subject, performance.now() - attemptStarted);
         break;
       } catch (e) {
         const err = transportError(rpc, e);
