@@ -6,7 +6,6 @@ import {
   createMetricsRegistry,
   startMetricsServer,
   ensureUsersStream,
-  IdempotencyStore,
   jetStreamOf,
   migrate,
   openRevocations,
@@ -15,18 +14,15 @@ import {
   startHealthServer,
   connectedTo,
   type Logger,
-  serverSecret,
 } from '@um/platform';
-import type { UsersDeps } from './application/deps.js';
 import { ensureAdmin } from './application/ensure-admin.js';
-import { createPasswordPolicy } from './domain/password-policy.js';
 import type { UsersConfig } from './config.js';
 import { serveUsers } from './endpoints.js';
 import { registerUsersMetrics } from './metrics.js';
-import { PasswordHasher } from './passwords.js';
 import { backfillUsernameSkeletons } from './projections/backfill-username-skeletons.js';
 import { EventRelay } from './relay/relay.js';
 import { revokeFor } from './relay/revocations.js';
+import { createUsersDeps } from './users-deps.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 
@@ -37,29 +33,9 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
   await backfillUsernameSkeletons(pool, log);
   const nc = await connectNats(config, 'users-service', log);
   const revocations = await openRevocations(nc, config.NATS_NAMESPACE);
-  const hasher = new PasswordHasher(config.BCRYPT_COST);
+  const deps = await createUsersDeps(config, pool, log, (userId, belowVersion) => revokeUserTokens(revocations, userId, belowVersion));
   const metrics = createMetricsRegistry('users-service');
-  registerUsersMetrics(metrics, { pool, schema: config.USERS_DB_SCHEMA, hasher });
-  const deps: UsersDeps = {
-    pool,
-    hasher,
-    passwordPolicy: createPasswordPolicy({ denylist: config.PASSWORD_DENYLIST === 'on' }),
-    revokeTokens: (userId, belowVersion) => revokeUserTokens(revocations, userId, belowVersion),
-    clock: () => new Date(),
-    log,
-    emailConfirmation: { ttlSeconds: config.EMAIL_CONFIRMATION_TTL, resendIntervalSeconds: config.EMAIL_RESEND_INTERVAL },
-    registrationLimit: { perWindow: config.REGISTRATION_RATE_LIMIT, windowSeconds: config.REGISTRATION_RATE_WINDOW },
-    // No key-encryption key here: these secrets only key rate-limit counters and idempotency records, and live beside them.
-    rateLimitSecret: await serverSecret(pool, 'rate_limit', {}),
-    passwordReset: {
-      ttlSeconds: config.PASSWORD_RESET_TTL,
-      accountLimit: config.PASSWORD_RESET_ACCOUNT_LIMIT,
-      addressLimit: config.PASSWORD_RESET_ADDRESS_LIMIT,
-      windowSeconds: config.PASSWORD_RESET_WINDOW,
-    },
-    mfaIssuer: config.MFA_ISSUER,
-    idempotency: new IdempotencyStore(await serverSecret(pool, 'idempotency', {})),
-  };
+  registerUsersMetrics(metrics, { pool, schema: config.USERS_DB_SCHEMA, hasher: deps.hasher });
   const stopPurge = purgeExpiredKeysEvery(pool, deps.idempotency, 3_600_000, (err) => log.warn({ err }, 'could not purge expired idempotency keys'));
   if (config.ADMIN_USERNAME && config.ADMIN_EMAIL && config.ADMIN_PASSWORD)
     await ensureAdmin(deps, { username: config.ADMIN_USERNAME, email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });
