@@ -1,5 +1,5 @@
 import { Rpcs } from '@um/contracts';
-import { endpointFor, serveEndpoints, type Endpoint, type NatsConnection, type RpcServer } from '@um/platform';
+import { endpointFor, serveEndpoints, type Endpoint, type NatsConnection, type Registry, type RpcServer } from '@um/platform';
 import { changePassword, disableTotp, logout, resetPassword } from './application/account.js';
 import type { AuthDeps } from './application/deps.js';
 import { login, loginMfa, refresh } from './application/sessions.js';
@@ -22,6 +22,11 @@ export const authEndpoints: Endpoint<AuthDeps>[] = [
   }),
 ];
 
-export function serveAuth(nc: NatsConnection, namespace: string | undefined, deps: AuthDeps): RpcServer {
-  return serveEndpoints(nc, { namespace, service: 'auth-service', log: deps.log, idempotency: { store: deps.idempotency, pool: deps.pool } }, authEndpoints, deps);
+export function serveAuth(nc: NatsConnection, namespace: string | undefined, deps: AuthDeps, metrics?: Registry): RpcServer {
+  return serveEndpoints(
+    nc,
+    { namespace, service: 'auth-service', log: deps.log, idempotency: { store: deps.idempotency, pool: deps.pool }, ...(metrics ? { metrics } : {}) },
+    authEndpoints,
+    deps,
+  );
 }

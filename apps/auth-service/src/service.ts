@@ -3,6 +3,8 @@ import {
   connectNats,
   createLogger,
   createPool,
+  createMetricsRegistry,
+  startMetricsServer,
   IdempotencyStore,
   jetStreamOf,
   migrate,
@@ -47,10 +49,11 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
 
   const nc = await connectNats(config, 'auth-service', log);
   const revocations = await openRevocations(nc, config.NATS_NAMESPACE);
+  const metrics = createMetricsRegistry('auth-service');
   const deps: AuthDeps = {
     pool,
     log,
-    rpc: new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS, RetryPolicy.fromConfig(config)),
+    rpc: new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS, RetryPolicy.fromConfig(config), undefined, metrics),
     signingKey: () => keys.signing,
     jwks: () => keys.jwks,
     revokeSessions: async (ids) => {
@@ -74,16 +77,18 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
     idempotency: new IdempotencyStore(await serverSecret(pool, 'idempotency', keks)),
   };
   const stopPurge = purgeExpiredKeysEvery(pool, deps.idempotency, 3_600_000, (err) => log.warn({ err }, 'could not purge expired idempotency keys'));
-  const server = serveAuth(nc, config.NATS_NAMESPACE, deps);
+  const server = serveAuth(nc, config.NATS_NAMESPACE, deps, metrics);
   const { js, jsm } = await jetStreamOf(nc);
   const erasure = new UserErasureConsumer({ js, jsm, pool, namespace: config.NATS_NAMESPACE, log });
   await erasure.start();
   const health = startHealthServer(config.HEALTH_PORT, connectedTo(nc, pool));
+  const metricsServer = await startMetricsServer(config.METRICS_PORT, metrics, log);
   log.info({ namespace: config.NATS_NAMESPACE ?? null, schema: config.AUTH_DB_SCHEMA, kid: keys.signing.kid }, 'auth-service ready');
 
   return {
     log,
     deps,
+    metricsServer,
     stop: async () => {
       // Take no new requests, answer the ones in hand, then let go of NATS and the database.
       await server.drain();
@@ -91,6 +96,7 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
       stopPurge();
       await erasure.stop();
       health?.close();
+      metricsServer?.close();
       await nc.drain();
       await pool.end();
     },

@@ -1,4 +1,4 @@
-import { AppError, type Logger, type RpcClient } from '@um/platform';
+import { AppError, createMetricsRegistry, writeMetrics, type Logger, type Registry, type RpcClient } from '@um/platform';
 import express, { type ErrorRequestHandler } from 'express';
 import { openDirectory, type DirectorySettings } from './access/directory.js';
 import { policyFor } from './access/policy.js';
@@ -9,6 +9,8 @@ import { fromHttpError, HttpProblem, sendProblem } from './http/problem.js';
 import { mountRoute } from './http/route.js';
 import { aliasMounts, routes } from './http/routes.js';
 import { openApiDocument } from './openapi.js';
+import { asyncApiDocument } from './asyncapi.js';
+import { requestMetrics } from './http/middleware/metrics.js';
 
 export interface Readiness {
   ok: boolean;
@@ -25,6 +27,10 @@ export interface GatewayDeps {
   logBodies?: LogBodies;
   /** `USER_DIRECTORY` and `USER_DIRECTORY_FIELDS`; open and in full unless told otherwise. */
   directory?: DirectorySettings;
+  /** Where request durations are counted and what `/metrics` shows; a registry of its own unless given. */
+  metrics?: Registry;
+  /** `NATS_NAMESPACE`: the subjects `/asyncapi.json` names are this deployment's. */
+  namespace?: string | undefined;
 }
 
 const BODY_LIMIT = '100kb';
@@ -40,6 +46,8 @@ export function createApp(deps: GatewayDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   if (deps.trustProxy) app.set('trust proxy', deps.trustProxy);
+  const metrics = deps.metrics ?? createMetricsRegistry('gateway');
+  app.use(requestMetrics(metrics));
   app.use(securityHeaders);
   app.use(accessLog(deps.log, deps.logBodies ?? 'masked'));
   app.use(captureResponseBody);
@@ -59,6 +67,13 @@ export function createApp(deps: GatewayDeps): express.Express {
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.json(openapi);
   });
+
+  const asyncapi = asyncApiDocument(deps.namespace);
+  app.get('/asyncapi.json', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.json(asyncapi);
+  });
+  app.get('/metrics', (_req, res) => writeMetrics(metrics, res));
 
   for (const def of routes) mountRoute(app, def, routeDeps);
   const mounted = aliasMounts();

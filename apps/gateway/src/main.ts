@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Rpcs } from '@um/contracts';
-import { connectNats, createLogger, openRevocations, RevocationCache, RetryPolicy, RpcClient, runMain } from '@um/platform';
+import { connectNats, createLogger, createMetricsRegistry, openRevocations, RevocationCache, RetryPolicy, RpcClient, runMain, startMetricsServer } from '@um/platform';
 import { createApp } from './app.js';
 import { TokenVerifier } from './auth/verifier.js';
 import { loadConfig } from './config.js';
@@ -12,7 +12,8 @@ runMain('gateway', async () => {
   // LOG_BODIES=full asks for the access log as it was sent, so nothing in this process masks it.
   const log = createLogger('gateway', config.LOG_LEVEL, { personalData: config.LOG_BODIES === 'full' ? 'clear' : 'masked' });
   const nc = await connectNats(config, 'gateway', log);
-  const rpc = new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS, RetryPolicy.fromConfig(config));
+  const metrics = createMetricsRegistry('gateway');
+  const rpc = new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS, RetryPolicy.fromConfig(config), undefined, metrics);
   const revocations = await RevocationCache.start(await openRevocations(nc, config.NATS_NAMESPACE), log);
   const verifier = new TokenVerifier(() => rpc.call(Rpcs.auth.jwks, {}, { requestId: 'jwks', timeoutMs: 2000 }), revocations.cache, log, config.ACCESS_TOKEN_TTL);
   await verifier.warmUp();
@@ -25,7 +26,11 @@ runMain('gateway', async () => {
     trustProxy: config.TRUST_PROXY,
     logBodies: config.LOG_BODIES,
     directory: { scope: config.USER_DIRECTORY, fields: config.USER_DIRECTORY_FIELDS },
+    metrics,
+    namespace: config.NATS_NAMESPACE,
   });
+  // `/metrics` is on the API port too; METRICS_PORT also serves it apart, for a scraper the public never reaches.
+  const metricsServer = await startMetricsServer(config.METRICS_PORT, metrics, log);
   const server = app.listen(config.PORT, config.HOST);
   await once(server, 'listening');
   // Once stopping, every answer closes its connection: a keep-alive client would otherwise keep
@@ -44,6 +49,7 @@ runMain('gateway', async () => {
       const closed = new Promise((resolve) => server.close(resolve));
       server.closeIdleConnections();
       await closed;
+      metricsServer?.close();
       revocations.stop();
       await nc.drain();
     },

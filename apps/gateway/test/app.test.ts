@@ -1055,6 +1055,8 @@ describe('security headers', () => {
     'GET /healthz': { method: 'GET', path: () => '/healthz', ok: 200, rpc: '' },
     'GET /readyz': { method: 'GET', path: () => '/readyz', ok: 200, rpc: '' },
     'GET /openapi.json': { method: 'GET', path: () => '/openapi.json', ok: 200, rpc: '' },
+    'GET /asyncapi.json': { method: 'GET', path: () => '/asyncapi.json', ok: 200, rpc: '' },
+    'GET /metrics': { method: 'GET', path: () => '/metrics', ok: 200, rpc: '' },
     'GET /.well-known/jwks.json': { method: 'GET', path: () => '/.well-known/jwks.json', ok: 200, rpc: 'auth.jwks' },
     'POST /register': { method: 'POST', path: () => '/register', body: validRegistration, ok: 201, rpc: 'users.register' },
     'POST /login': { method: 'POST', path: () => '/login', body: { username: 'alice_1', password: 'secret pass' }, ok: 200, rpc: 'auth.login' },
@@ -1066,7 +1068,11 @@ describe('security headers', () => {
   };
   const everyRoute = { ...publicRequests, ...protectedRequests, ...aliasRequests };
   /** The explicitly public, cacheable answers; everything else is no-store. */
-  const cacheable: Record<string, string> = { 'GET /.well-known/jwks.json': 'public, max-age=300', 'GET /openapi.json': 'public, max-age=300' };
+  const cacheable: Record<string, string> = {
+    'GET /.well-known/jwks.json': 'public, max-age=300',
+    'GET /openapi.json': 'public, max-age=300',
+    'GET /asyncapi.json': 'public, max-age=300',
+  };
 
   function expectSecurityHeaders(a: Answer, cacheControl = 'no-store') {
     expect(a.headers.get('x-content-type-options')).toBe('nosniff');
@@ -1098,7 +1104,7 @@ describe('security headers', () => {
   });
 
   // (the liveness probe and the API document are answered by the gateway itself and cannot fail)
-  const canFail = Object.entries(everyRoute).filter(([k]) => k !== 'GET /healthz' && k !== 'GET /openapi.json');
+  const canFail = Object.entries(everyRoute).filter(([k]) => !['GET /healthz', 'GET /openapi.json', 'GET /asyncapi.json', 'GET /metrics'].includes(k));
   it.each(canFail)('%s: on its error answer', async (_key, r) => {
     h.rpc.reply = () => {
       throw new AppError('unavailable', 'test.down', 'The service is not available');

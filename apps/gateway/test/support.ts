@@ -135,7 +135,7 @@ export interface Harness {
 /** The real app with a real TokenVerifier over a JWKS made here, a fake RPC client and a fake revocation cache. */
 export async function startGateway(
   log: Logger = createLogger('gateway', 'silent'),
-  opts: { trustProxy?: string; logBodies?: LogBodies; directory?: DirectorySettings } = {},
+  opts: { trustProxy?: string; logBodies?: LogBodies; directory?: DirectorySettings; namespace?: string } = {},
 ): Promise<Harness> {
   const key = await makeKey();
   const rpc = new FakeRpc();

@@ -1,7 +1,20 @@
 import { fileURLToPath } from 'node:url';
 import { Rpcs } from '@um/contracts';
-import { connectNats, createLogger, createPool, jetStreamOf, migrate, RetryPolicy, RpcClient, startHealthServer, type Logger } from '@um/platform';
+import {
+  connectNats,
+  createLogger,
+  createMetricsRegistry,
+  createPool,
+  jetStreamOf,
+  migrate,
+  RetryPolicy,
+  RpcClient,
+  startHealthServer,
+  startMetricsServer,
+  type Logger,
+} from '@um/platform';
 import type { MailConfig } from './config.js';
+import { registerConsumerMetrics } from './consumers/consumer-metrics.js';
 import { UsersEventsConsumer } from './consumers/users-events.js';
 import { configureConfirmationMail, sendEmailChangedNotice, sendEmailConfirmation } from './mail/send-email-confirmation.js';
 import { sendPasswordReset, sendPasswordResetNotice } from './mail/send-password-reset.js';
@@ -14,7 +27,8 @@ export async function startMailService(config: MailConfig, log: Logger = createL
   await migrate(config.DATABASE_URL, config.MAIL_DB_SCHEMA, MIGRATIONS_DIR, log);
   const pool = createPool(config.DATABASE_URL, config.MAIL_DB_SCHEMA, 4);
   const nc = await connectNats(config, 'mail-service', log);
-  const rpc = new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS, RetryPolicy.fromConfig(config));
+  const metrics = createMetricsRegistry('mail-service');
+  const rpc = new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS, RetryPolicy.fromConfig(config), undefined, metrics);
   const transport = createTransport(config.SMTP_URL, log);
   configureConfirmationMail({
     issueToken: (email) => rpc.call(Rpcs.users.issueEmailConfirmation, { email }, { requestId: 'mail:issue-token' }),
@@ -36,14 +50,18 @@ export async function startMailService(config: MailConfig, log: Logger = createL
     sendPasswordReset: (email, token, expiresAt) => sendPasswordReset(resetMail, email, token, expiresAt),
     sendPasswordResetNotice: (email) => sendPasswordResetNotice(resetMail, email),
     retry: { baseMs: config.MAIL_RETRY_BASE_MS, maxMs: config.MAIL_RETRY_MAX_MS },
+    metrics: registerConsumerMetrics(metrics, { jsm, namespace: config.NATS_NAMESPACE }),
   });
   await consumer.start();
   const health = startHealthServer(config.HEALTH_PORT, async () => !nc.isClosed());
+  const metricsServer = await startMetricsServer(config.METRICS_PORT, metrics, log);
   log.info({ smtp: config.SMTP_URL ? 'configured' : 'log only', public_url: config.PUBLIC_URL }, 'mail-service ready');
   return {
     log,
+    metricsServer,
     stop: async () => {
       health?.close();
+      metricsServer?.close();
       await consumer.stop();
       await nc.drain();
       transport.close();

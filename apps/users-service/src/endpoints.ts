@@ -1,5 +1,5 @@
 import { Rpcs } from '@um/contracts';
-import { endpointFor, serveEndpoints, type Endpoint, type NatsConnection, type RpcServer } from '@um/platform';
+import { endpointFor, serveEndpoints, type Endpoint, type NatsConnection, type Registry, type RpcServer } from '@um/platform';
 import { deleteUser } from './application/delete-user.js';
 import { emailChange, userHistory } from './application/history.js';
 import { checkPasswordPolicy, setPassword, verifyCredentials, verifyPassword } from './application/passwords.js';
@@ -48,6 +48,11 @@ export const usersEndpoints: Endpoint<UsersDeps>[] = [
   }),
 ];
 
-export function serveUsers(nc: NatsConnection, namespace: string | undefined, deps: UsersDeps): RpcServer {
-  return serveEndpoints(nc, { namespace, service: 'users-service', log: deps.log, idempotency: { store: deps.idempotency, pool: deps.pool } }, usersEndpoints, deps);
+export function serveUsers(nc: NatsConnection, namespace: string | undefined, deps: UsersDeps, metrics?: Registry): RpcServer {
+  return serveEndpoints(
+    nc,
+    { namespace, service: 'users-service', log: deps.log, idempotency: { store: deps.idempotency, pool: deps.pool }, ...(metrics ? { metrics } : {}) },
+    usersEndpoints,
+    deps,
+  );
 }

@@ -18,6 +18,11 @@ export class PasswordHasher {
     this.slots = new Semaphore(Math.max(1, concurrency));
   }
 
+  /** Jobs waiting for a slot (the bcrypt queue). */
+  get queued(): number {
+    return this.slots.pending;
+  }
+
   hash(password: string): Promise<string> {
     return this.slots.run(() => bcrypt.hash(password, this.cost));
   }

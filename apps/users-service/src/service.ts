@@ -3,6 +3,8 @@ import {
   connectNats,
   createLogger,
   createPool,
+  createMetricsRegistry,
+  startMetricsServer,
   ensureUsersStream,
   jetStreamOf,
   migrate,
@@ -16,6 +18,7 @@ import {
 import { ensureAdmin } from './application/ensure-admin.js';
 import type { UsersConfig } from './config.js';
 import { serveUsers } from './endpoints.js';
+import { registerUsersMetrics } from './metrics.js';
 import { backfillUsernameSkeletons } from './projections/backfill-username-skeletons.js';
 import { EventRelay } from './relay/relay.js';
 import { revokeFor } from './relay/revocations.js';
@@ -31,10 +34,12 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
   const nc = await connectNats(config, 'users-service', log);
   const revocations = await openRevocations(nc, config.NATS_NAMESPACE);
   const deps = await createUsersDeps(config, pool, log, (userId, belowVersion) => revokeUserTokens(revocations, userId, belowVersion));
+  const metrics = createMetricsRegistry('users-service');
+  registerUsersMetrics(metrics, { pool, schema: config.USERS_DB_SCHEMA, hasher: deps.hasher });
   const stopPurge = purgeExpiredKeysEvery(pool, deps.idempotency, 3_600_000, (err) => log.warn({ err }, 'could not purge expired idempotency keys'));
   if (config.ADMIN_USERNAME && config.ADMIN_EMAIL && config.ADMIN_PASSWORD)
     await ensureAdmin(deps, { username: config.ADMIN_USERNAME, email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });
-  const server = serveUsers(nc, config.NATS_NAMESPACE, deps);
+  const server = serveUsers(nc, config.NATS_NAMESPACE, deps, metrics);
   const { js, jsm } = await jetStreamOf(nc);
   let streamReady = false;
   const relay = new EventRelay({
@@ -56,18 +61,21 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
   });
   relay.start();
   const health = startHealthServer(config.HEALTH_PORT, connectedTo(nc, pool));
+  const metricsServer = await startMetricsServer(config.METRICS_PORT, metrics, log);
   log.info({ namespace: config.NATS_NAMESPACE ?? null, schema: config.USERS_DB_SCHEMA }, 'users-service ready');
 
   return {
     deps,
     log,
     relay,
+    metricsServer,
     stop: async () => {
       // Take no new requests, answer the ones in hand, then let go of NATS and the database.
       await server.drain();
       stopPurge();
       await relay.stop();
       health?.close();
+      metricsServer?.close();
       await nc.drain();
       await pool.end();
     },

@@ -54,6 +54,8 @@ export const BaseEnv = z
     /** How long "no responders" (no replica of the service up) is retried before the call fails as unavailable. */
     RPC_UNAVAILABLE_RETRY_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
     HEALTH_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
+    /** When set, Prometheus metrics are served at `/metrics` on this port (`0` picks a free one). */
+    METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
   })
   .extend(NatsConnectionEnv.shape)
   .superRefine((env, ctx) => {

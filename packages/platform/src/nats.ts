@@ -5,6 +5,7 @@ import type { Pool } from './db.js';
 import { AppError, invalidArgument, parseJson, toAppError } from './errors.js';
 import type { IdempotencyStore, IdempotentCall } from './idempotency.js';
 import type { Logger } from './logger.js';
+import { rpcDurations, throttleRefusals, type Histogram, type Registry } from './metrics.js';
 import { ProgressRequester, sendProgress } from './rpc-progress.js';
 import { RetryPolicy } from './rpc-retry.js';
 
@@ -33,6 +34,8 @@ export interface ServeOptions {
   idempotency?: { store: IdempotencyStore; pool: Pool };
   /** Counts the requests in hand, so a stop can wait for them. */
   inFlight?: InFlight;
+  /** Where answer times and throttle refusals are counted. */
+  metrics?: Registry;
 }
 
 /** Requests being answered right now; `idle()` resolves when none are left. */
@@ -66,6 +69,8 @@ const DETERMINISTIC = new Set<string>(['invalid_argument', 'bad_request', 'not_f
  */
 export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, rpc: R, handler: RpcHandler<R>): Subscription {
   const envelope = RpcReply(rpc.reply);
+  const durations = opts.metrics && rpcDurations(opts.metrics, 'server');
+  const refusals = opts.metrics && throttleRefusals(opts.metrics);
   return nc.subscribe(rpcSubject(opts.namespace, rpc.name), {
     queue: queueGroup(opts.namespace, opts.service),
     callback: (err, msg) => {
@@ -105,6 +110,8 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
       reply = await failed(e, idempotency, log);
     }
     const duration_ms = Math.round((performance.now() - started) * 100) / 100;
+    durations?.observe({ rpc: rpc.name, outcome: reply.ok ? 'ok' : reply.error.code }, duration_ms / 1000);
+    if (!reply.ok && reply.error.code === 'resource_exhausted') refusals?.inc({ rpc: rpc.name, reason: reply.error.id });
     if (reply.ok) log.info({ duration_ms, outcome: 'ok' }, 'rpc');
     else log.info({ duration_ms, outcome: reply.error.code, error_id: reply.error.id }, 'rpc');
     stopProgress();
@@ -191,6 +198,7 @@ export interface CallMeta {
  */
 export class RpcClient {
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly durations: Histogram<'rpc' | 'outcome'> | undefined;
   private readonly requester: ProgressRequester;
 
   constructor(
@@ -199,12 +207,28 @@ export class RpcClient {
     private readonly defaultTimeoutMs: number,
     readonly retry: RetryPolicy = new RetryPolicy(),
     sleep?: (ms: number) => Promise<void>,
+    /** Where call times (retries included) are counted by RPC and outcome. */
+    metrics?: Registry,
   ) {
     this.sleep = sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.durations = metrics && rpcDurations(metrics, 'client');
     this.requester = new ProgressRequester(nc);
   }
 
   async call<R extends Rpc>(rpc: R, req: z.input<R['request']>, meta: CallMeta): Promise<z.infer<R['reply']>> {
+    const started = performance.now();
+    let outcome = 'ok';
+    try {
+      return await this.send(rpc, req, meta);
+    } catch (e) {
+      outcome = e instanceof AppError ? e.code : 'internal';
+      throw e;
+    } finally {
+      this.durations?.observe({ rpc: rpc.name, outcome }, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async send<R extends Rpc>(rpc: R, req: z.input<R['request']>, meta: CallMeta): Promise<z.infer<R['reply']>> {
     const h = headers();
     h.set(H.requestId, meta.requestId);
     if (meta.actorId) h.set(H.actorId, meta.actorId);

@@ -42,3 +42,4 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
+export * from './metrics.js';

@@ -33,6 +33,8 @@ export function policyFor(directory: 'all' | 'admins') {
     'GET /healthz': Public,
     'GET /readyz': Public,
     'GET /openapi.json': Public,
+    'GET /asyncapi.json': Public,
+    'GET /metrics': Public,
     'GET /.well-known/jwks.json': Public,
     'POST /register': Public,
     'POST /login': Public,

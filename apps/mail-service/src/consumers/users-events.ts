@@ -1,4 +1,5 @@
 import { Consumers, PublishedUserEvent, Rpcs, usersEventWildcard } from '@um/contracts';
+import type { ConsumerMetrics } from './consumer-metrics.js';
 import { AppError, consumeUsersEvents, parseJson, type JetStreamClient, type JetStreamManager, type JsMsg, type Logger, type Pool, type RpcClient } from '@um/platform';
 
 /** The event types that end in a confirmation email. */
@@ -19,6 +20,7 @@ export interface UsersEventsDeps {
   sendPasswordReset: (email: string, token: string, expiresAt: Date) => Promise<void>;
   sendPasswordResetNotice: (email: string) => Promise<void>;
   retry: { baseMs: number; maxMs: number };
+  metrics?: ConsumerMetrics;
 }
 
 /**
@@ -102,6 +104,7 @@ export class UsersEventsConsumer {
     } catch (err) {
       const deliveries = m.info.deliveryCount;
       const kind = classify(err);
+      this.d.metrics?.failures.inc({ kind });
       if (kind === 'permanent' || (kind === 'unexpected' && deliveries >= MAX_UNEXPECTED_FAILURES)) return this.deadLetter(m, String(err));
       const delay = Math.min(this.d.retry.baseMs * 2 ** Math.min(deliveries - 1, 20), this.d.retry.maxMs);
       log.warn({ err: String(err), deliveries, retry_in_ms: delay }, 'confirmation email failed; will retry');
@@ -196,6 +199,7 @@ export class UsersEventsConsumer {
       m.info.deliveryCount,
     ]);
     m.term(error.slice(0, 200));
+    this.d.metrics?.deadLetters.inc();
     this.d.log.error({ seq: m.seq, subject: m.subject, error }, 'message can never be processed: terminated and kept in dead_letters');
   }
 }

@@ -32,7 +32,8 @@ export interface OutboxRow {
   recorded_at: Date;
 }
 
-const CHECKPOINT = 'jetstream';
+/** The relay's row in `relay_checkpoints`. */
+export const CHECKPOINT = 'jetstream';
 
 /** A place in the outbox's order: (transaction id, global position). */
 export interface OutboxPosition {
