@@ -14,7 +14,8 @@ export async function issueAccessToken(key: SigningKey, subject: TokenSubject, s
     .setProtectedHeader({ alg: TOKEN.algorithm, kid: key.kid, typ: TOKEN.type })
     .setIssuer(TOKEN.issuer)
     .setAudience(TOKEN.audience)
-    .setSubject(subject.user_id)
+    // RFC 7519: `sub` is a string; the user's id in decimal.
+    .setSubject(String(subject.user_id))
     .setJti(randomUUID())
     .setIssuedAt(iat)
     .setExpirationTime(Math.floor(iat) + ttlSeconds)
