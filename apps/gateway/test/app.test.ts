@@ -400,7 +400,11 @@ describe('POST /user_delete/{id}', () => {
     const a = await send(`/user_delete/${victim}`, { method: 'POST', token: await signToken(h.key, { sub: adminId, role: 'admin' }) });
     expect(a.status).toBe(200);
     expect(h.rpc.calls).toEqual([
-      { rpc: 'users.delete', input: { user_id: Number(victim) }, meta: { requestId: a.headers.get('x-request-id'), actorId: adminId, idempotencyKey: expect.stringMatching(/^gw-/) } },
+      {
+        rpc: 'users.delete',
+        input: { user_id: Number(victim) },
+        meta: { requestId: a.headers.get('x-request-id'), actorId: adminId, idempotencyKey: expect.stringMatching(/^gw-/) },
+      },
     ]);
   });
 
@@ -992,7 +996,7 @@ describe('infrastructure endpoints', () => {
       ['/users/{user_id}/role', 'put'],
       ['/users/{user_id}/history', 'get'],
       ['/user_delete/{user_id}', 'post'],
-    ]) {
+    ] as const) {
       const param = doc.paths[path][method].parameters.find((p: { name: string }) => p.name === 'user_id');
       expect(param, `${method} ${path}`).toMatchObject({ in: 'path', required: true, schema: integerId });
     }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { AppError, createLogger } from '@um/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { historyEntry, newUserId, signToken, startGateway, userReply, type Harness } from './support.js';

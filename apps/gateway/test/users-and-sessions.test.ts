@@ -1,7 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@um/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { expectNoContent, expectProblem, historyEntry, loginReply, loginRpcReply, newUserId, requester, signToken, startGateway, userReply, type Answer, type Harness } from './support.js';
+import {
+  expectNoContent,
+  expectProblem,
+  historyEntry,
+  loginReply,
+  loginRpcReply,
+  newUserId,
+  requester,
+  signToken,
+  startGateway,
+  userReply,
+  type Answer,
+  type Harness,
+} from './support.js';
 
 let h: Harness;
 
@@ -287,7 +300,8 @@ describe('PATCH /users/{id}', () => {
   it("the caller's own id written with a leading zero or a sign names nobody: 404, not forwarded", async () => {
     const me = await caller();
     h.rpc.reply = services;
-    for (const written of [`0${me.id}`, `+${me.id}`, `${me.id}.0`]) expectProblem(await send(`/users/${written}`, { method: 'PATCH', json: { fio: 'X' }, token: me.token }), 404, 'not_found');
+    for (const written of [`0${me.id}`, `+${me.id}`, `${me.id}.0`])
+      expectProblem(await send(`/users/${written}`, { method: 'PATCH', json: { fio: 'X' }, token: me.token }), 404, 'not_found');
     expect(h.rpc.calls).toEqual([]);
   });
 

@@ -86,7 +86,9 @@ describe('email confirmation', () => {
     const again = await rejection(confirmEmail(fx.deps, issued.token, meta));
     expect(again.code).toBe('bad_request');
     expect(await issueEmailConfirmation(fx.deps, user.email)).toEqual({ status: 'already_verified', user_id: user.id });
-    const { rows } = await fx.pool.query("SELECT count(*)::int AS n FROM events WHERE stream_id = (SELECT stream_id FROM user_ids WHERE id = $1) AND type = 'EmailConfirmed'", [user.id]);
+    const { rows } = await fx.pool.query("SELECT count(*)::int AS n FROM events WHERE stream_id = (SELECT stream_id FROM user_ids WHERE id = $1) AND type = 'EmailConfirmed'", [
+      user.id,
+    ]);
     expect(rows[0].n).toBe(1);
   });
 
@@ -121,7 +123,10 @@ describe('email confirmation', () => {
     expect(limited.retryAfterSeconds).toBeLessThanOrEqual(60);
     const later = { ...fx.deps, clock: () => new Date(Date.now() + 61_000) };
     expect(await requestEmailConfirmation(later, user.id, meta)).toEqual({ status: 'accepted' });
-    const { rows } = await fx.pool.query("SELECT count(*)::int AS n FROM events WHERE stream_id = (SELECT stream_id FROM user_ids WHERE id = $1) AND type = 'EmailConfirmationRequested'", [user.id]);
+    const { rows } = await fx.pool.query(
+      "SELECT count(*)::int AS n FROM events WHERE stream_id = (SELECT stream_id FROM user_ids WHERE id = $1) AND type = 'EmailConfirmationRequested'",
+      [user.id],
+    );
     expect(rows[0].n).toBe(1);
   });
 });

@@ -57,10 +57,15 @@ interface LegacyUser {
 /** What the UUID-era code wrote for one event: the stream UUID as `user_id`, personal data sealed, the actor as the caller's UUID. */
 async function legacyEvent(u: LegacyUser, type: string, data: Record<string, unknown>, at: Date, actor: string | null = null) {
   u.version++;
-  await pool.query(
-    `INSERT INTO events (event_id, stream_id, stream_version, type, payload, metadata, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [uuidv7(at.getTime()), u.stream, u.version, type, JSON.stringify(sealPayload({ user_id: u.stream, ...data }, u.key, u.stream)), JSON.stringify({ request_id: 'old', actor_id: actor }), at],
-  );
+  await pool.query(`INSERT INTO events (event_id, stream_id, stream_version, type, payload, metadata, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+    uuidv7(at.getTime()),
+    u.stream,
+    u.version,
+    type,
+    JSON.stringify(sealPayload({ user_id: u.stream, ...data }, u.key, u.stream)),
+    JSON.stringify({ request_id: 'old', actor_id: actor }),
+    at,
+  ]);
 }
 
 /** A registration as the UUID-era code committed it: event, data key, projection row, credentials. */
@@ -92,7 +97,7 @@ beforeAll(async () => {
   alice = await legacyRegister(t(2));
   gone = await legacyRegister(t(3));
   await legacyEvent(alice, 'UserProfileUpdated', { fields: ['fio'], changes: { fio: { from: alice.input.fio, to: 'Alice Changed' } } }, t(4), admin.stream);
-  await pool.query("UPDATE users SET config = config || '{\"fio\": \"Alice Changed\"}', version = 2 WHERE id = $1", [alice.stream]);
+  await pool.query('UPDATE users SET config = config || \'{"fio": "Alice Changed"}\', version = 2 WHERE id = $1', [alice.stream]);
   carol = await legacyRegister(t(5));
   // A deletion as the old code did it: tombstone, key, row and credentials gone.
   await legacyEvent(gone, 'UserDeleted', {}, t(6), admin.stream);
@@ -160,7 +165,9 @@ describe('migrating an existing database to integer ids', () => {
     expect(await userHistory(deps, 3, as(1))).toMatchObject([{ type: 'UserDeleted', actor_id: 1 }]);
     const events = await readAll(pool, 0n, 100);
     expect(events.filter((e) => e.event).map((e) => e.event!.data.user_id)).toEqual([1, 2, 2, 4, 3]);
-    const { rows } = await pool.query(`SELECT e.*, e.transaction_id::text, m.id AS user_number FROM events e JOIN user_ids m ON m.stream_id = e.stream_id ORDER BY global_position`);
+    const { rows } = await pool.query(
+      `SELECT e.*, e.transaction_id::text, m.id AS user_number FROM events e JOIN user_ids m ON m.stream_id = e.stream_id ORDER BY global_position`,
+    );
     const published = rows.map(toPublished);
     expect(published.map((e) => e.data.user_id)).toEqual([1, 2, 3, 2, 4, 3]);
     for (const stream of [admin, alice, gone, carol].map((u) => u.stream)) expect(JSON.stringify(published)).not.toContain(stream);

@@ -31,7 +31,9 @@ describe('registration', () => {
     });
     expect(JSON.stringify(user)).not.toContain(input.password);
 
-    const { rows: events } = await fx.pool.query('SELECT type, stream_version, payload, metadata FROM events WHERE stream_id = (SELECT stream_id FROM user_ids WHERE id = $1)', [user.id]);
+    const { rows: events } = await fx.pool.query('SELECT type, stream_version, payload, metadata FROM events WHERE stream_id = (SELECT stream_id FROM user_ids WHERE id = $1)', [
+      user.id,
+    ]);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'UserRegistered', stream_version: 1, metadata: { request_id: 'req-42' } });
     const { rows: creds } = await fx.pool.query('SELECT password_hash FROM credentials WHERE user_id = $1', [user.id]);

@@ -61,7 +61,10 @@ async function expectOneEmailEach(emails: string[], timeoutMs = 60_000) {
 async function committed(sys: System, usernames: string[]) {
   const schema = sys.env.USERS_DB_SCHEMA!;
   // bigint comes back as text: the ids as the API shows them.
-  const users = (await sqlRows<{ id: string; username: string }>(`SELECT id, username FROM "${schema}".users WHERE username = ANY($1)`, [usernames])).map((u) => ({ ...u, id: Number(u.id) }));
+  const users = (await sqlRows<{ id: string; username: string }>(`SELECT id, username FROM "${schema}".users WHERE username = ANY($1)`, [usernames])).map((u) => ({
+    ...u,
+    id: Number(u.id),
+  }));
   const events = await sqlRows<{ stream_id: string; n: string }>(
     `SELECT e.stream_id, count(*) AS n FROM "${schema}".events e JOIN "${schema}".user_ids m ON m.stream_id = e.stream_id
       WHERE e.type = 'UserRegistered' AND m.id = ANY($1::bigint[]) GROUP BY e.stream_id`,
@@ -190,7 +193,10 @@ describe('retried writes with the same Idempotency-Key', () => {
     const p2 = await http(sys.url, 'PATCH', '/users/me', { token, body: { fio: 'First Change' }, headers: { 'idempotency-key': patchKey } });
     expect(p1.status).toBe(200);
     expect(p2.body).toEqual(p1.body);
-    const updates = await sqlRows(`SELECT 1 FROM "${sys.env.USERS_DB_SCHEMA}".events WHERE stream_id = (SELECT stream_id FROM "${sys.env.USERS_DB_SCHEMA}".user_ids WHERE id = $1) AND type <> 'UserRegistered'`, [first.body.id]);
+    const updates = await sqlRows(
+      `SELECT 1 FROM "${sys.env.USERS_DB_SCHEMA}".events WHERE stream_id = (SELECT stream_id FROM "${sys.env.USERS_DB_SCHEMA}".user_ids WHERE id = $1) AND type <> 'UserRegistered'`,
+      [first.body.id],
+    );
     expect(updates).toHaveLength(1);
 
     // A key that is blank, has control characters or is too long is refused before anything happens.
