@@ -182,10 +182,10 @@ describe('serveRpc + RpcClient', () => {
       return user(req.user_id);
     });
     await nc.flush();
-    const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: 1.5 }, { requestId: 'r' }));
+    const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: 0 }, { requestId: 'r' }));
     expect(err.code).toBe('invalid_argument');
     expect(err.id).toBe('users.get.invalid');
-    expect(err.fields).toEqual([{ field: 'user_id', message: 'must be a whole number' }]);
+    expect(err.fields).toEqual([{ field: 'user_id', message: 'must be at least 1' }]);
     expect(err.message).toContain('user_id');
     expect(calls).toBe(0);
   });
