@@ -188,17 +188,24 @@ export async function project(client: pg.PoolClient, stored: StoredEvent, lookAl
   }
 }
 
+/** How far a rebuild is: events projected so far, of how many. */
+export type RebuildProgress = (done: number, total: number) => void;
+
 /**
  * Drop the projection and replay every event into it, in one transaction: readers see old or new,
  * never half. Look-alike usernames accepted before skeletons existed are grandfathered, not fatal.
  * Ids come from the events (see the event store for those stored before ids were integers); the
  * assignment table gets back any row it lost, and its identity never falls behind the ids in use.
  */
-export async function rebuildUsersProjection(client: PoolClient, batchSize = 1000): Promise<number> {
+export async function rebuildUsersProjection(client: PoolClient, opts: { batchSize?: number; onProgress?: RebuildProgress } = {}): Promise<number> {
+  const batchSize = opts.batchSize ?? 1000;
   await client.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
   await client.query('DELETE FROM users');
+  const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM events');
+  const total = Number(rows[0]!.n);
   let position = 0n;
   let count = 0;
+  opts.onProgress?.(0, total);
   for (;;) {
     const batch = await readAll(client, position, batchSize);
     if (!batch.length) break;
@@ -209,6 +216,7 @@ export async function rebuildUsersProjection(client: PoolClient, batchSize = 100
     }
     count += batch.length;
     position = batch[batch.length - 1]!.globalPosition;
+    opts.onProgress?.(count, Math.max(total, count));
   }
   // Only ever forward: a registration waiting on the lock may hold a later id already.
   await client.query(
