@@ -16,7 +16,7 @@ export async function openAuthAdmin(config: AuthConfig, log: Logger) {
     async rotateKeys(): Promise<{ kid: string; removed: string[]; signsAfterMs: number }> {
       return { ...(await rotateSigningKey(pool, signingKeyRing(config), config.KEY_ACTIVATION_DELAY_MS)), signsAfterMs: config.KEY_ACTIVATION_DELAY_MS };
     },
-    exportUser: (userId: string): Promise<AuthServiceData> => exportUserData(pool, userId),
+    exportUser: (userId: number): Promise<AuthServiceData> => exportUserData(pool, userId),
     close: (): Promise<void> => pool.end(),
   };
 }

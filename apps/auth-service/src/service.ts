@@ -22,6 +22,7 @@ import type { AuthDeps } from './application/deps.js';
 import { signingKeyRing, type AuthConfig } from './config.js';
 import { serveAuth } from './endpoints.js';
 import { UserErasureConsumer } from './consumers/user-erasure.js';
+import { resolveLegacyUsersInBackground } from './application/legacy-users.js';
 import { ensureSigningKey, loadKeySet, type KeySet } from './keys/key-store.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -78,6 +79,7 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
   };
   const stopPurge = purgeExpiredKeysEvery(pool, deps.idempotency, 3_600_000, (err) => log.warn({ err }, 'could not purge expired idempotency keys'));
   const server = serveAuth(nc, config.NATS_NAMESPACE, deps, metrics);
+  const legacy = resolveLegacyUsersInBackground(deps);
   const { js, jsm } = await jetStreamOf(nc);
   const erasure = new UserErasureConsumer({ js, jsm, pool, namespace: config.NATS_NAMESPACE, log });
   await erasure.start();
@@ -92,6 +94,8 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
     stop: async () => {
       // Take no new requests, answer the ones in hand, then let go of NATS and the database.
       await server.drain();
+      legacy.stop();
+      await legacy.done;
       clearInterval(refresh);
       stopPurge();
       await erasure.stop();

@@ -63,7 +63,7 @@ const b64 = (k: Buffer) => k.toString('base64');
 async function signsAndVerifies(keys: Awaited<ReturnType<typeof loadKeySet>>) {
   const token = await issueAccessToken(
     keys.signing,
-    { user_id: '01900000-0000-7000-8000-0000000000aa', role: 'user', authz_version: 1, mfa: false, password_reset_at: null },
+    { user_id: 170, role: 'user', authz_version: 1, mfa: false, password_reset_at: null },
     '01900000-0000-7000-8000-0000000000cc',
     60,
   );
@@ -118,7 +118,7 @@ describe('signing keys at rest', () => {
     // the sealed key is the same key: a token it signs verifies with the key set published before
     const token = await issueAccessToken(
       after.signing,
-      { user_id: '01900000-0000-7000-8000-0000000000aa', role: 'user', authz_version: 1, mfa: false, password_reset_at: null },
+      { user_id: 170, role: 'user', authz_version: 1, mfa: false, password_reset_at: null },
       '01900000-0000-7000-8000-0000000000cc',
       60,
     );

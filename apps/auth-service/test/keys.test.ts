@@ -36,7 +36,7 @@ describe('signing keys', () => {
 
   it('sign access tokens that verify with the published keys, pinned to alg, issuer, audience and type', async () => {
     const keys = await loadKeySet(pool, {});
-    const user = { user_id: '01900000-0000-7000-8000-0000000000aa', role: 'admin' as const, authz_version: 2, mfa: false, password_reset_at: null };
+    const user = { user_id: 170, role: 'admin' as const, authz_version: 2, mfa: false, password_reset_at: null };
     const token = await issueAccessToken(keys.signing, user, '01900000-0000-7000-8000-0000000000cc', 900);
     expect(decodeProtectedHeader(token)).toEqual({ alg: 'EdDSA', kid: keys.signing.kid, typ: 'at+jwt' });
     const { payload } = await jwtVerify(token, createLocalJWKSet(keys.jwks), {
@@ -45,7 +45,7 @@ describe('signing keys', () => {
       audience: TOKEN.audience,
       typ: TOKEN.type,
     });
-    expect(payload).toMatchObject({ sub: user.user_id, role: 'admin', ver: 2, sid: '01900000-0000-7000-8000-0000000000cc', iss: TOKEN.issuer, aud: TOKEN.audience });
+    expect(payload).toMatchObject({ sub: String(user.user_id), role: 'admin', ver: 2, sid: '01900000-0000-7000-8000-0000000000cc', iss: TOKEN.issuer, aud: TOKEN.audience });
     expect(payload.exp! - Math.floor(payload.iat!)).toBe(900);
     expect(typeof payload.jti).toBe('string');
   });
@@ -54,7 +54,7 @@ describe('signing keys', () => {
     const before = await loadKeySet(pool, {});
     const oldToken = await issueAccessToken(
       before.signing,
-      { user_id: '01900000-0000-7000-8000-0000000000bb', role: 'user', authz_version: 1, mfa: false, password_reset_at: null },
+      { user_id: 187, role: 'user', authz_version: 1, mfa: false, password_reset_at: null },
       '01900000-0000-7000-8000-0000000000dd',
       60,
     );

@@ -37,10 +37,11 @@ const ctx = { requestId: 'test', actorId: null, log };
 const wrongPassword = () => new AppError('unauthenticated', 'auth.invalid_credentials', 'Invalid username or password');
 
 /** A user users-service knows, by username and by email. */
+let lastUserId = 0;
 function account(overrides: Partial<User> = {}): User & { password: string } {
   const s = randomUUID().slice(0, 8);
   return {
-    id: randomUUID(),
+    id: ++lastUserId,
     username: `user_${s}`,
     email: `user_${s}@example.com`,
     config: { fio: 'S', birthday: '1990-01-01', tags: [] },
@@ -56,7 +57,7 @@ function account(overrides: Partial<User> = {}): User & { password: string } {
 interface FakeUsers {
   users: Array<User & { password: string }>;
   /** Authorization version per user id (default 1). */
-  versions: Map<string, number>;
+  versions: Map<number, number>;
   /** Replace the answer to verify_credentials (e.g. an outage, a slow check). */
   verify?: (input: { username: string; password: string }) => Promise<User>;
   down?: boolean;
@@ -252,7 +253,9 @@ describe('login throttling counts failed password checks only', () => {
     await attempt(d, 'nobody_by_this_name', 'wrong', { client_ip: '198.51.100.222' });
     const { rows } = await pool.query<{ key: string }>('SELECT key FROM login_throttle');
     const text = JSON.stringify(rows);
-    for (const clear of [u.username, u.id, 'nobody_by_this_name', '198.51.100.222']) expect(text).not.toContain(clear);
+    for (const clear of [u.username, 'nobody_by_this_name', '198.51.100.222']) expect(text).not.toContain(clear);
+    // A key is a tag and an HMAC: no part of it is the account's id.
+    for (const { key } of rows) expect(key.split(':').slice(1)).not.toContain(String(u.id));
   });
 });
 
@@ -294,11 +297,11 @@ describe('tokens carry the authorization version', () => {
     const f: FakeUsers = { users: [u], versions: new Map([[u.id, 3]]) };
     const d = deps(f);
     const session = (await attempt(d, u.username, u.password)).reply!;
-    expect(decodeJwt(session.access_token)).toMatchObject({ sub: u.id, role: 'admin', ver: 3 });
+    expect(decodeJwt(session.access_token)).toMatchObject({ sub: String(u.id), role: 'admin', ver: 3 });
     u.role = 'user';
     f.versions.set(u.id, 4);
     const rotated = await refresh(d, session.refresh_token, ctx);
-    expect(decodeJwt(rotated.access_token)).toMatchObject({ sub: u.id, role: 'user', ver: 4 });
+    expect(decodeJwt(rotated.access_token)).toMatchObject({ sub: String(u.id), role: 'user', ver: 4 });
   });
 });
 
@@ -352,7 +355,7 @@ describe('refresh token reuse', () => {
 describe('a login or refresh records its reply with its idempotency key in its own transaction', () => {
   const store = new IdempotencyStore(randomBytes(32));
   const keyed = (rpcName: string, key: string, request: unknown) => ({ ...ctx, idempotency: store.call(rpcName, null, key, request) });
-  const sessionsOf = async (userId: string) => Number((await pool.query('SELECT count(*) FROM sessions WHERE user_id = $1', [userId])).rows[0].count);
+  const sessionsOf = async (userId: number) => Number((await pool.query('SELECT count(*) FROM sessions WHERE user_id = $1', [userId])).rows[0].count);
 
   it('the recorded reply is the answer, and one session stands behind it', async () => {
     const u = account();

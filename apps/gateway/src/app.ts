@@ -8,6 +8,7 @@ import { securityHeaders } from './http/middleware/security-headers.js';
 import { fromHttpError, HttpProblem, sendProblem } from './http/problem.js';
 import { mountRoute } from './http/route.js';
 import { aliasMounts, routes } from './http/routes.js';
+import { shadowedFixedPaths } from './http/shadowed-paths.js';
 import { openApiDocument } from './openapi.js';
 import { asyncApiDocument } from './asyncapi.js';
 import { requestMetrics } from './http/middleware/metrics.js';
@@ -75,21 +76,32 @@ export function createApp(deps: GatewayDeps): express.Express {
   });
   app.get('/metrics', (_req, res) => writeMetrics(metrics, res));
 
-  for (const def of routes) mountRoute(app, def, routeDeps);
   const mounted = aliasMounts();
-  for (const { def, mount } of mounted) mountRoute(app, def, routeDeps, mount);
-
   // A known path with another method: 405 and the methods it has.
   const methods = new Map<string, string[]>();
   for (const key of [...Object.keys(policy), ...mounted.map((m) => `${m.mount.method} ${m.mount.path}`)]) {
     const [method, path] = key.split(' ') as [string, string];
     methods.set(path, [...new Set([...(methods.get(path) ?? []), method])]);
   }
-  for (const [path, allowed] of methods)
-    app.all(path, (_req, res) => {
-      res.setHeader('Allow', allowed.join(', '));
-      sendProblem(res, new HttpProblem(405, 'http.method_not_allowed', `Allowed methods: ${allowed.join(', ')}`));
+  const methodNotAllowed = (allowed: string[]) => (_req: express.Request, res: express.Response) => {
+    res.setHeader('Allow', allowed.join(', '));
+    sendProblem(res, new HttpProblem(405, 'http.method_not_allowed', `Allowed methods: ${allowed.join(', ')}`));
+  };
+  // Fixed paths a parameter route would take for a value it cannot accept (`DELETE /users/search`):
+  // their 405 comes before the parameter routes.
+  for (const path of shadowedFixedPaths(routes, methods.keys())) {
+    const allowed = methods.get(path)!;
+    const refuse = methodNotAllowed(allowed);
+    app.all(path, (req, res, next) => {
+      const method = req.method === 'HEAD' ? 'GET' : req.method;
+      if (allowed.includes(method)) next();
+      else refuse(req, res);
     });
+  }
+
+  for (const def of routes) mountRoute(app, def, routeDeps);
+  for (const { def, mount } of mounted) mountRoute(app, def, routeDeps, mount);
+  for (const [path, allowed] of methods) app.all(path, methodNotAllowed(allowed));
 
   app.use((req, res) => sendProblem(res, new AppError('not_found', 'http.no_route', `No route for ${req.method} ${req.path}`)));
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {

@@ -17,6 +17,8 @@ import {
   requester,
   signToken,
   startGateway,
+  newSub,
+  newUserId,
   unsignedToken,
   userReply,
   type Answer,
@@ -65,7 +67,7 @@ function replyByRpc(rpc: string, input: any): unknown {
     case 'users.history':
       return [historyEntry()];
     case 'users.register':
-      return userReply(randomUUID(), { role: input.role ?? 'user' });
+      return userReply(newUserId(), { role: input.role ?? 'user' });
     case 'users.request_email_confirmation':
       return { status: 'accepted' };
     case 'auth.login':
@@ -184,13 +186,14 @@ describe('authentication of protected routes', () => {
     ['a token from another issuer', async (self) => `Bearer ${await signToken(h.key, { sub: self, iss: 'evil/issuer' })}`, true],
     ['a token with typ JWT', async (self) => `Bearer ${await signToken(h.key, { sub: self, typ: 'JWT' })}`, true],
     ['a token with an unknown role', async (self) => `Bearer ${await signToken(h.key, { sub: self, role: 'superuser' })}`, true],
-    ['a token whose subject is not a uuid', async () => `Bearer ${await signToken(h.key, { sub: 'admin' })}`, true],
+    ['a token whose subject is not a user id', async () => `Bearer ${await signToken(h.key, { sub: 'admin' })}`, true],
+    ['a token whose subject is a UUID (ids before integers)', async () => `Bearer ${await signToken(h.key, { sub: randomUUID() })}`, true],
     ['an HS256 token keyed with the raw public key', async (self) => `Bearer ${await hmacToken(self, base64url.decode(h.key.jwk.x!))}`, true],
     ['an HS256 token keyed with the PEM public key', async (self) => `Bearer ${await hmacToken(self, new TextEncoder().encode(await exportSPKI(h.key.publicKey)))}`, true],
     [
       'a revoked token',
       async (self) => {
-        h.revocations.revoked.add(self);
+        h.revocations.revoked.add(Number(self));
         return `Bearer ${await signToken(h.key, { sub: self })}`;
       },
       true,
@@ -232,7 +235,7 @@ describe('authentication of protected routes', () => {
   }
 
   it.each(matrix)('%s with %s → 401', async (_route, _name, r, header, invalidToken) => {
-    const self = randomUUID();
+    const self = newSub();
     const authorization = await header(self);
     const a = await requestOf(r, self, { headers: authorization === undefined ? {} : { authorization } });
     expectRefused(a, invalidToken);
@@ -242,7 +245,7 @@ describe('authentication of protected routes', () => {
   it('every protected route with a token with an unknown kid → 401', async () => {
     const answers = await Promise.all(
       Object.entries(allProtected).map(async ([route, r]) => {
-        const self = randomUUID();
+        const self = newSub();
         const token = await signToken(await makeKey('other-kid'), { sub: self, role: 'admin' });
         return [route, await requestOf(r, self, { token })] as const;
       }),
@@ -256,7 +259,7 @@ describe('authentication of protected routes', () => {
   });
 
   it.each(Object.entries(allProtected))('%s with a valid token → forwarded', async (_route, r) => {
-    const self = randomUUID();
+    const self = newSub();
     h.rpc.reply = replyByRpc;
     const a = await requestOf(r, self, { token: await signToken(h.key, { sub: self, role: r.role ?? 'user' }) });
     expect(a.status, a.text).toBe(r.ok);
@@ -267,7 +270,7 @@ describe('authentication of protected routes', () => {
   });
 
   it.each(Object.entries(allProtected).filter(([, r]) => r.role === 'admin'))('%s with a valid user token → 403, not forwarded', async (_route, r) => {
-    const self = randomUUID();
+    const self = newSub();
     const a = await requestOf(r, self, { token: await signToken(h.key, { sub: self }) });
     expectProblem(a, 403, 'permission_denied');
     expect(a.headers.get('www-authenticate')).toBeNull();
@@ -276,21 +279,21 @@ describe('authentication of protected routes', () => {
 
   it.each(Object.entries(aliasRequests).filter(([, r]) => r.public))('%s (public alias) needs no token', async (_route, r) => {
     h.rpc.reply = replyByRpc;
-    const a = await requestOf(r, randomUUID(), { headers: { authorization: 'Bearer garbage' } });
+    const a = await requestOf(r, newSub(), { headers: { authorization: 'Bearer garbage' } });
     expect(a.status, a.text).toBe(r.ok);
     expect(h.rpc.calls).toEqual([expect.objectContaining({ rpc: r.rpc, meta: expect.objectContaining({ actorId: null }) })]);
   });
 
   it("asks the revocation cache with the token's subject and session", async () => {
-    const self = randomUUID();
+    const self = newSub();
     const sid = randomUUID();
     h.rpc.reply = replyByRpc;
     expect((await send('/users', { token: await signToken(h.key, { sub: self, sid }) })).status).toBe(200);
-    expect(h.revocations.asked).toEqual([[self, expect.any(Number), sid]]);
+    expect(h.revocations.asked).toEqual([[Number(self), expect.any(Number), sid]]);
   });
 
   it("a session revocation refuses only that session's tokens", async () => {
-    const self = randomUUID();
+    const self = newSub();
     const sid = randomUUID();
     const dead = await signToken(h.key, { sub: self, sid });
     const otherSession = await signToken(h.key, { sub: self });
@@ -312,14 +315,14 @@ describe('authentication of protected routes', () => {
   });
 
   it('a revocation only refuses that user, and accepts the token once lifted', async () => {
-    const self = randomUUID();
+    const self = newSub();
     const token = await signToken(h.key, { sub: self });
     h.rpc.reply = replyByRpc;
-    h.revocations.revoked.add(randomUUID());
+    h.revocations.revoked.add(newUserId());
     expect((await send('/users', { token })).status).toBe(200);
-    h.revocations.revoked.add(self);
+    h.revocations.revoked.add(Number(self));
     expect((await send('/users', { token })).status).toBe(401);
-    h.revocations.revoked.delete(self);
+    h.revocations.revoked.delete(Number(self));
     expect((await send('/users', { token })).status).toBe(200);
   });
 
@@ -336,55 +339,89 @@ describe('authentication of protected routes', () => {
   });
 });
 
+describe('path ids: positive integers up to 2^53 - 1, anything else names nothing', () => {
+  const idRoutes = Object.entries(allProtected).filter(([route]) => route.includes(':user_id'));
+  const outOfRange = ['0', '-1', '0042', '+42', '4.2', '4e2', '0x2a', ' 42', '42abc', 'abc', '0b9a3c1e-5f2d-4c7a-9e8b-1a2b3c4d5e6f', '9007199254740992', '18446744073709551616'];
+
+  it('covers every /users/{id}-style route', () => {
+    expect(idRoutes.map(([route]) => route).sort()).toEqual(
+      [...Object.keys(policy).filter((k) => k.includes(':user_id')), ...aliases.filter((a) => a.alias.includes(':user_id')).map((a) => a.alias)].sort(),
+    );
+  });
+
+  it.each(idRoutes)('%s: every malformed or out-of-range id is the same 404 for an admin, a user and an anonymous caller', async (_route, r) => {
+    const bodies = new Set<string>();
+    for (const id of outOfRange)
+      for (const token of [await signToken(h.key, { role: 'admin' }), await signToken(h.key), undefined]) {
+        const a = await requestOf(r, encodeURIComponent(id), token ? { token } : {});
+        expectProblem(a, 404, 'not_found');
+        const { request_id: _id, ...problem } = a.body;
+        bodies.add(JSON.stringify(problem));
+      }
+    expect([...bodies]).toEqual([JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'User not found', code: 'not_found' })]);
+    expect(h.rpc.calls).toEqual([]);
+  });
+
+  it.each(idRoutes)('%s: the smallest and the largest id are forwarded as numbers', async (_route, r) => {
+    h.rpc.reply = replyByRpc;
+    for (const id of [1, Number.MAX_SAFE_INTEGER]) {
+      h.rpc.reset();
+      h.rpc.reply = replyByRpc;
+      const a = await requestOf(r, String(id), { token: await signToken(h.key, { role: 'admin' }) });
+      expect(a.status, a.text).toBe(r.ok);
+      expect((h.rpc.calls[0]!.input as { user_id: number }).user_id).toBe(id);
+    }
+  });
+});
+
 describe('POST /user_delete/{id}', () => {
   it('a user deleting themselves is forwarded', async () => {
-    const self = randomUUID();
+    const self = newSub();
     h.rpc.reply = replyByRpc;
     const a = await send(`/user_delete/${self}`, { method: 'POST', token: await signToken(h.key, { sub: self }) });
     expect(a.status).toBe(200);
-    expect(a.body.id).toBe(self);
+    expect(a.body.id).toBe(Number(self));
     expect(h.rpc.calls).toEqual([
-      { rpc: 'users.delete', input: { user_id: self }, meta: { requestId: a.headers.get('x-request-id'), actorId: self, idempotencyKey: expect.stringMatching(/^gw-/) } },
+      { rpc: 'users.delete', input: { user_id: Number(self) }, meta: { requestId: a.headers.get('x-request-id'), actorId: self, idempotencyKey: expect.stringMatching(/^gw-/) } },
     ]);
   });
 
   it('a user deleting someone else is refused without asking the service', async () => {
-    const a = await send(`/user_delete/${randomUUID()}`, { method: 'POST', token: await signToken(h.key, { sub: randomUUID() }) });
+    const a = await send(`/user_delete/${newSub()}`, { method: 'POST', token: await signToken(h.key, { sub: newSub() }) });
     expectProblem(a, 403, 'permission_denied');
     expect(a.headers.get('www-authenticate')).toBeNull();
     expect(h.rpc.calls).toEqual([]);
   });
 
   it('an admin deleting anyone is forwarded', async () => {
-    const adminId = randomUUID();
-    const victim = randomUUID();
+    const adminId = newSub();
+    const victim = newSub();
     h.rpc.reply = replyByRpc;
     const a = await send(`/user_delete/${victim}`, { method: 'POST', token: await signToken(h.key, { sub: adminId, role: 'admin' }) });
     expect(a.status).toBe(200);
     expect(h.rpc.calls).toEqual([
-      { rpc: 'users.delete', input: { user_id: victim }, meta: { requestId: a.headers.get('x-request-id'), actorId: adminId, idempotencyKey: expect.stringMatching(/^gw-/) } },
+      {
+        rpc: 'users.delete',
+        input: { user_id: Number(victim) },
+        meta: { requestId: a.headers.get('x-request-id'), actorId: adminId, idempotencyKey: expect.stringMatching(/^gw-/) },
+      },
     ]);
   });
 
-  it.each(['not-a-uuid', '123', `${randomUUID()}x`, "1'%20OR%20'1'='1"])('a malformed id (%s) is 404 for an admin', async (id) => {
+  it.each(['not-an-id', '0', '0123', randomUUID(), '9007199254740992', "1'%20OR%20'1'='1"])('a malformed id (%s) is 404 for an admin', async (id) => {
     const a = await send(`/user_delete/${id}`, { method: 'POST', token: await signToken(h.key, { role: 'admin' }) });
     expectProblem(a, 404, 'not_found');
     expect(h.rpc.calls).toEqual([]);
   });
 
-  it('a malformed id is 403 for a user (it cannot be theirs)', async () => {
-    const a = await send('/user_delete/not-a-uuid', { method: 'POST', token: await signToken(h.key) });
-    expectProblem(a, 403);
+  it('a malformed id is 404 for a user too, and without a token: it names nothing', async () => {
+    expectProblem(await send('/user_delete/not-an-id', { method: 'POST', token: await signToken(h.key) }), 404, 'not_found');
+    expectProblem(await send('/user_delete/not-an-id', { method: 'POST' }), 404, 'not_found');
     expect(h.rpc.calls).toEqual([]);
   });
 
-  it('without a token is 401 even for a malformed id', async () => {
-    const a = await send('/user_delete/not-a-uuid', { method: 'POST' });
-    expectProblem(a, 401);
-  });
-
   it('GET is 405 with Allow: POST', async () => {
-    const a = await send(`/user_delete/${randomUUID()}`, { token: await signToken(h.key, { role: 'admin' }) });
+    const a = await send(`/user_delete/${newSub()}`, { token: await signToken(h.key, { role: 'admin' }) });
     expectProblem(a, 405);
     expect(a.headers.get('allow')).toBe('POST');
     expect(h.rpc.calls).toEqual([]);
@@ -613,10 +650,10 @@ describe('POST /register', () => {
   // every method of a path, its aliases' included, and nothing else
   it.each([
     ['PATCH', '/users', ['GET', 'POST', 'PUT', 'DELETE']],
-    ['POST', `/users/${randomUUID()}`, ['GET', 'PATCH', 'DELETE', 'PUT']],
+    ['POST', `/users/${newSub()}`, ['GET', 'PATCH', 'DELETE', 'PUT']],
     ['GET', '/users/me/password', ['PUT']],
-    ['GET', `/users/${randomUUID()}/role`, ['PUT']],
-    ['DELETE', `/users/${randomUUID()}/history`, ['GET']],
+    ['GET', `/users/${newSub()}/role`, ['PUT']],
+    ['DELETE', `/users/${newSub()}/history`, ['GET']],
     ['GET', '/logout', ['POST']],
     ['GET', '/refresh', ['POST']],
     ['POST', '/.well-known/jwks.json', ['GET']],
@@ -631,6 +668,23 @@ describe('POST /register', () => {
     expect(allow.length).toBe(new Set(allow).size);
     expect(allow.sort()).toEqual([...allowed].sort());
     expect(h.rpc.calls).toEqual([]);
+  });
+
+  it.each(['DELETE', 'PATCH', 'PUT', 'POST'])('%s /users/search → 405 with Allow: GET, not a call about a user named "search"', async (method) => {
+    for (const token of [await signToken(h.key, { role: 'admin' }), await signToken(h.key), undefined]) {
+      const a = await send('/users/search', { method, ...(token ? { token } : {}), ...(method === 'DELETE' ? {} : { json: { fio: 'X' } }) });
+      expectProblem(a, 405);
+      expect(a.headers.get('allow')).toBe('GET');
+    }
+    expect(h.rpc.calls).toEqual([]);
+  });
+
+  it('GET and HEAD /users/search still search; DELETE /users/me is still the caller deleting themselves', async () => {
+    h.rpc.reply = replyByRpc;
+    const token = await signToken(h.key);
+    expect((await send('/users/search?username=alice', { token })).status).toBe(200);
+    expect((await send('/users/search?username=alice', { method: 'HEAD', token })).status).toBe(200);
+    expect((await send('/users/me', { method: 'DELETE', token })).status).toBe(204);
   });
 
   it('an unknown path → 404 problem+json', async () => {
@@ -679,7 +733,7 @@ describe('POST /login', () => {
   });
 
   it('answers the tokens and the user as auth-service sends them', async () => {
-    const user = userReply(randomUUID(), { role: 'admin', email_verified: true });
+    const user = userReply(newUserId(), { role: 'admin', email_verified: true });
     h.rpc.reply = () => ({ ...loginRpcReply(user), internal: 'dropped by the contract' });
     const a = await postJson('/login', { username: 'alice_1', password: 'secret' });
     expect(a.status).toBe(200);
@@ -930,6 +984,27 @@ describe('infrastructure endpoints', () => {
     expect(a.headers.get('allow')).toBe('GET');
   });
 
+  it('the OpenAPI document shows user ids as integers: in users, in paths, in history', async () => {
+    const doc = (await send('/openapi.json')).body;
+    const integerId = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER };
+    expect(doc.paths['/users/me'].get.responses['200'].content['application/json'].schema.properties.id).toMatchObject(integerId);
+    for (const [path, method] of [
+      ['/users/{user_id}', 'get'],
+      ['/users/{user_id}', 'patch'],
+      ['/users/{user_id}', 'put'],
+      ['/users/{user_id}', 'delete'],
+      ['/users/{user_id}/role', 'put'],
+      ['/users/{user_id}/history', 'get'],
+      ['/user_delete/{user_id}', 'post'],
+    ] as const) {
+      const param = doc.paths[path][method].parameters.find((p: { name: string }) => p.name === 'user_id');
+      expect(param, `${method} ${path}`).toMatchObject({ in: 'path', required: true, schema: integerId });
+    }
+    const entry = doc.paths['/users/{user_id}/history'].get.responses['200'].content['application/json'].schema.items;
+    expect(entry.properties.actor_id).toMatchObject({ type: ['integer', 'null'] });
+    expect(JSON.stringify(doc)).not.toMatch(/"id":\{[^}]*"format":"uuid"/);
+  });
+
   it('GET /openapi.json → an OpenAPI 3.1 document with every route', async () => {
     const a = await send('/openapi.json');
     expect(a.status).toBe(200);
@@ -1040,12 +1115,12 @@ describe('GET /confirm-email', () => {
 
 describe('POST /confirm-email/resend', () => {
   it('asks for the caller, never for an id from the request', async () => {
-    const self = randomUUID();
+    const self = newSub();
     h.rpc.reply = replyByRpc;
-    const a = await postJson('/confirm-email/resend', { user_id: randomUUID() }, { token: await signToken(h.key, { sub: self }) });
+    const a = await postJson('/confirm-email/resend', { user_id: newUserId() }, { token: await signToken(h.key, { sub: self }) });
     expect(a.status).toBe(202);
     expect(a.body).toEqual({ status: 'accepted' });
-    expect(h.rpc.calls).toEqual([expect.objectContaining({ rpc: 'users.request_email_confirmation', input: { user_id: self } })]);
+    expect(h.rpc.calls).toEqual([expect.objectContaining({ rpc: 'users.request_email_confirmation', input: { user_id: Number(self) } })]);
   });
 });
 
@@ -1097,7 +1172,7 @@ describe('security headers', () => {
 
   it.each(Object.entries(everyRoute))('%s: on its success answer', async (_key, r) => {
     h.rpc.reply = reply;
-    const self = randomUUID();
+    const self = newSub();
     const a = await requestOf(r, self, { token: await signToken(h.key, { sub: self, role: 'admin' }) });
     expect(a.status, a.text).toBe(r.ok);
     expectSecurityHeaders(a, cacheable[_key]);
@@ -1110,7 +1185,7 @@ describe('security headers', () => {
       throw new AppError('unavailable', 'test.down', 'The service is not available');
     };
     h.readiness.value = { ok: false, checks: { nats: 'unavailable' } };
-    const self = randomUUID();
+    const self = newSub();
     const a = await requestOf(r, self, { token: await signToken(h.key, { sub: self, role: 'admin' }) });
     expect(a.status, a.text).toBeGreaterThanOrEqual(400);
     // (/readyz answers its own 503 body, not a problem)

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DirectorySettings } from '../src/access/directory.js';
-import { expectProblem, requester, signToken, startGateway, userReply, type Harness } from './support.js';
+import { expectProblem, newUserId, requester, signToken, startGateway, userReply, type Harness } from './support.js';
 
-const ME = randomUUID();
-const OTHER = randomUUID();
-const ADMIN = randomUUID();
+const ME = newUserId();
+const OTHER = newUserId();
+const ADMIN = newUserId();
 const me = userReply(ME, { username: 'me_user', email: 'me@example.com' });
 const other = userReply(OTHER, { username: 'bob_other', email: 'bob@example.com', config: { fio: 'Bob Other', birthday: '1985-05-06', tags: ['x'] } });
 
@@ -24,8 +23,8 @@ function gatewayWith(directory: DirectorySettings) {
       if (rpc === 'users.get') return [me, other].find((u) => u.id === input.user_id) ?? userReply(input.user_id);
       throw new Error(`unexpected rpc ${rpc}`);
     };
-    tokens.user = await signToken(h.key, { sub: ME });
-    tokens.admin = await signToken(h.key, { sub: ADMIN, role: 'admin' });
+    tokens.user = await signToken(h.key, { sub: String(ME) });
+    tokens.admin = await signToken(h.key, { sub: String(ADMIN), role: 'admin' });
   });
   afterAll(async () => {
     await h?.close();

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { AppError, createLogger } from '@um/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { historyEntry, signToken, startGateway, userReply, type Harness } from './support.js';
+import { historyEntry, newUserId, signToken, startGateway, userReply, type Harness } from './support.js';
 
 const LOGIN_USER = userReply();
 
@@ -12,7 +11,7 @@ const masked = (u: ReturnType<typeof userReply>) => ({
   email: `${String(u.email)[0]}***@${String(u.email).split('@')[1]}`,
   config: { ...u.config, fio: `${u.config.fio[0]}***`, birthday: '****-**-**' },
 });
-const ISSUED_DEVICE = 'd1.DeViCeDeViCeDeViCeDeVi.00000000-0000-4000-8000-000000000001.devicemac';
+const ISSUED_DEVICE = 'd1.DeViCeDeViCeDeViCeDeVi.1.devicemac';
 const issued = () => ({ access_token: ISSUED_TOKEN, token_type: 'bearer', expires_in: 900, refresh_token: ISSUED_REFRESH, user: LOGIN_USER, device_token: ISSUED_DEVICE });
 
 /** Every line the real production logger (createLogger) would have written, captured instead of printed. */
@@ -86,11 +85,11 @@ const GARBAGE_TOKEN = 'garbage-bearer-token-9f3k';
 
 describe('access log', () => {
   let bearer: string;
-  const userId = randomUUID();
+  const userId = newUserId();
   const seen: Record<string, AccessLine> = {};
 
   beforeAll(async () => {
-    bearer = await signToken(h.key, { sub: userId });
+    bearer = await signToken(h.key, { sub: String(userId) });
   });
 
   it('logs a registration as one JSON line with the body, password redacted, personal fields masked', async () => {

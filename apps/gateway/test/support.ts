@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TOKEN, type Jwks, type Rpc } from '@um/contracts';
@@ -41,6 +41,11 @@ export interface TokenOptions {
 
 const now = () => Math.floor(Date.now() / 1000);
 
+/** A user id of its own (ids are positive integers). */
+export const newUserId = () => randomInt(1, 2 ** 47);
+/** A token subject: a user id in decimal, as auth-service signs it. */
+export const newSub = () => String(newUserId());
+
 /** An access token as auth-service's `issueAccessToken` signs it, with any part overridable. */
 export function signToken(key: KeyPair, o: TokenOptions = {}): Promise<string> {
   const iat = o.iat ?? now();
@@ -48,7 +53,7 @@ export function signToken(key: KeyPair, o: TokenOptions = {}): Promise<string> {
     .setProtectedHeader({ alg: TOKEN.algorithm, kid: o.kid ?? key.jwk.kid!, typ: o.typ ?? TOKEN.type })
     .setIssuer(o.iss ?? TOKEN.issuer)
     .setAudience(o.aud ?? TOKEN.audience)
-    .setSubject(o.sub ?? randomUUID())
+    .setSubject(o.sub ?? newSub())
     .setJti(o.jti ?? randomUUID())
     .setIssuedAt(iat)
     .setExpirationTime(o.exp ?? iat + 900)
@@ -105,12 +110,12 @@ export class FakeRpc {
 
 export class FakeRevocations {
   /** Users all of whose tokens are refused. */
-  revoked = new Set<string>();
+  revoked = new Set<number>();
   /** Sessions all of whose tokens are refused. */
   revokedSessions = new Set<string>();
   /** Every question asked: subject, iat, session. */
-  readonly asked: Array<[userId: string, iat: number, sessionId: string | undefined]> = [];
-  isRevoked = (userId: string, iat: number, sessionId?: string) => {
+  readonly asked: Array<[userId: number, iat: number, sessionId: string | undefined]> = [];
+  isRevoked = (userId: number, iat: number, sessionId?: string) => {
     this.asked.push([userId, iat, sessionId]);
     return this.revoked.has(userId) || (sessionId !== undefined && this.revokedSessions.has(sessionId));
   };
@@ -172,7 +177,7 @@ export async function startGateway(
 }
 
 /** A user object as users-service answers it. */
-export function userReply(id: string = randomUUID(), over: Partial<Record<string, unknown>> = {}) {
+export function userReply(id: number = newUserId(), over: Partial<Record<string, unknown>> = {}) {
   return {
     id,
     username: 'alice_1',
@@ -206,7 +211,7 @@ export function loginReply(user = userReply()) {
 }
 
 /** What auth-service answers a login: the HTTP reply plus the device token the gateway turns into a cookie. */
-export const DEVICE_TOKEN = 'd1.AAAAAAAAAAAAAAAAAAAAAA.00000000-0000-4000-8000-000000000000.devicemac';
+export const DEVICE_TOKEN = 'd1.AAAAAAAAAAAAAAAAAAAAAA.42.devicemac';
 export function loginRpcReply(user = userReply()) {
   return { ...loginReply(user), device_token: DEVICE_TOKEN };
 }

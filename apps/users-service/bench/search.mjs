@@ -23,7 +23,7 @@ if (!exists || process.env.BENCH_RESEED) {
   await admin.query(`TRUNCATE "${schema}".users`);
   await admin.query(
     `INSERT INTO "${schema}".users (id, username, username_key, email, email_key, config, role, email_verified, created_at, updated_at, version)
-     SELECT gen_random_uuid(), u, lower(u), e, lower(e),
+     SELECT i, u, lower(u), e, lower(e),
             jsonb_build_object('fio', 'Person ' || md5(i::text), 'birthday', to_char(date '1950-01-01' + (i % 20000), 'YYYY-MM-DD'),
                                'tags', jsonb_build_array('t' || (i % 50), 't' || (i % 7), 'group' || (i % 1000))),
             'user', false, now(), now(), 1

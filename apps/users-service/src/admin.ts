@@ -60,9 +60,9 @@ export async function openUsersAdmin(config: UsersConfig, log: Logger, nats: Nat
   return {
     /** Register an admin account through the registration use case (validation, password policy, uniqueness). */
     createAdmin: (input: RegisterUser): Promise<User> => registerUser(deps, { ...input, role: 'admin' }, meta('create-admin')),
-    exportUser: (userId: string): Promise<UsersServiceData> => exportUserData(deps, userId),
+    exportUser: (userId: number): Promise<UsersServiceData> => exportUserData(deps, userId),
     /** The API's deletion: tombstone, data key, projection row, credentials and links go in one transaction. */
-    eraseUser: (userId: string): Promise<User> => deleteUser(deps, userId, meta('erase-user')),
+    eraseUser: (userId: number): Promise<User> => deleteUser(deps, userId, meta('erase-user')),
     /** Replay every event into a fresh projection, in one transaction. */
     async rebuildProjection(onProgress?: RebuildProgress): Promise<{ events: number; users: number; grandfathered: number }> {
       const events = await withTransaction(pool, (client) => rebuildUsersProjection(client, { onProgress }));

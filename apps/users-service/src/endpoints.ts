@@ -5,7 +5,7 @@ import { emailChange, userHistory } from './application/history.js';
 import { checkPasswordPolicy, setPassword, verifyCredentials, verifyPassword } from './application/passwords.js';
 import { setRole, updateUser } from './application/update-user.js';
 import { confirmEmail, issueEmailConfirmation, requestEmailConfirmation } from './application/email-confirmation.js';
-import { resolveLogin, tokenSubject } from './application/auth-lookups.js';
+import { legacyUserIds, resolveLogin, tokenSubject } from './application/auth-lookups.js';
 import type { UsersDeps } from './application/deps.js';
 import { getUser, listUsers, searchUsers } from './application/queries.js';
 import { registerUser } from './application/register-user.js';
@@ -32,6 +32,7 @@ export const usersEndpoints: Endpoint<UsersDeps>[] = [
   endpoint(Rpcs.users.checkPasswordPolicy, (d) => (req) => checkPasswordPolicy(d, req.user_id, req.password)),
   endpoint(Rpcs.users.history, (d) => (req, ctx) => userHistory(d, req.user_id, ctx)),
   endpoint(Rpcs.users.tokenSubject, (d) => (req) => tokenSubject(d.pool, req.user_id)),
+  endpoint(Rpcs.users.legacyIds, (d) => (req) => legacyUserIds(d.pool, req.stream_ids)),
   endpoint(Rpcs.users.resolveLogin, (d) => (req) => resolveLogin(d.pool, req.login)),
   endpoint(Rpcs.users.emailChange, (d) => (req) => emailChange(d, req.event_id)),
   endpoint(Rpcs.users.requestPasswordReset, (d) => (req, ctx) => requestPasswordReset(d, req, ctx)),

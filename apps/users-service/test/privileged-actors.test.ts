@@ -70,12 +70,12 @@ describe('privileged commands check the actor in users-service', () => {
     expect(settled.at(-1)!.status).toBe('fulfilled');
     for (const r of settled.slice(0, -1)) if (r.status === 'rejected') expect((r.reason as AppError).code).toBe('permission_denied');
     const { rows } = await fx.pool.query<{ position: string; actor: string; demotion: boolean }>(
-      `SELECT global_position AS position, metadata ->> 'actor_id' AS actor, (stream_id = $1::uuid AND type = 'UserRoleChanged') AS demotion
+      `SELECT global_position AS position, metadata ->> 'actor_id' AS actor, (stream_id = (SELECT stream_id FROM user_ids WHERE id = $1::bigint) AND type = 'UserRoleChanged') AS demotion
          FROM events WHERE metadata ->> 'actor_id' IN ($1::text, $2::text) ORDER BY global_position`,
-      [a.id, b.id],
+      [String(a.id), String(b.id)],
     );
     const demotedAt = rows.find((r) => r.demotion)!.position;
-    expect(rows.filter((r) => r.actor === a.id && BigInt(r.position) > BigInt(demotedAt))).toEqual([]);
+    expect(rows.filter((r) => r.actor === String(a.id) && BigInt(r.position) > BigInt(demotedAt))).toEqual([]);
   });
 });
 

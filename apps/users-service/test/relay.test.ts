@@ -6,7 +6,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteUser } from '../src/application/delete-user.js';
 import { registerUser } from '../src/application/register-user.js';
-import { appendToStream, lockStream } from '../src/event-store/event-store.js';
+import { appendToStream, assignUserId, lockStream } from '../src/event-store/event-store.js';
 import { setRole } from '../src/application/update-user.js';
 import { EventRelay, type Publish } from '../src/relay/relay.js';
 import { revokeFor } from '../src/relay/revocations.js';
@@ -84,10 +84,14 @@ describe('outbox relay', () => {
     await r.stop();
     const published = await streamEvents();
     expect(published.map((e) => e.event_id)).toEqual(expected);
-    expect(published[0]).toMatchObject({ type: 'UserRegistered', version: 1, stream_version: 1, request_id: 'r0', data: { user_id: users[0]!.id, role: 'user' } });
+    expect(published[0]).toMatchObject({ type: 'UserRegistered', version: 2, stream_version: 1, request_id: 'r0', data: { user_id: users[0]!.id, role: 'user' } });
     expect(published.at(-1)).toMatchObject({ type: 'UserDeleted', data: { user_id: users[0]!.id } });
     const text = JSON.stringify(published);
     for (const u of users) for (const v of [u.username, u.email, u.config.fio]) expect(text).not.toContain(v);
+    // The internal stream keys stay inside: events name users by their integer id only.
+    const { rows: streams } = await fx.pool.query<{ stream_id: string }>('SELECT stream_id FROM user_ids');
+    for (const { stream_id } of streams) expect(text).not.toContain(stream_id);
+    expect(published.every((e) => Number.isInteger(e.data.user_id) && !('stream_id' in e))).toBe(true);
   });
 
   it('revokes tokens for role changes and deletions before publishing them, retrying until it can (the durable half of revocation)', async () => {
@@ -95,7 +99,7 @@ describe('outbox relay', () => {
     await drain(relay());
     await setRole(fx.deps, u.id, 'admin', meta);
     await deleteUser(fx.deps, gone.id, meta);
-    const revoked: Array<[string, number]> = [];
+    const revoked: Array<[number, number]> = [];
     let failures = 2;
     const r = new EventRelay({
       pool: fx.pool,
@@ -133,11 +137,12 @@ describe('outbox relay', () => {
     await slow.query('BEGIN');
     const slowId = uuidv7();
     await lockStream(slow, slowId);
+    const slowUserId = await assignUserId(slow, slowId);
     const [slowEvent] = await appendToStream(
       slow,
       slowId,
       0,
-      [{ type: 'UserRegistered', data: { user_id: slowId, username: 'slow_user', email: 'slow@example.com', fio: 'Slow', birthday: '1990-01-01', tags: [], role: 'user' } }],
+      [{ type: 'UserRegistered', data: { user_id: slowUserId, username: 'slow_user', email: 'slow@example.com', fio: 'Slow', birthday: '1990-01-01', tags: [], role: 'user' } }],
       {},
       new Date(),
     );
@@ -149,7 +154,7 @@ describe('outbox relay', () => {
     await slow.query('COMMIT');
     slow.release();
     await drain(r);
-    const { rows } = await fx.pool.query('SELECT event_id FROM events WHERE stream_id = $1', [fast.id]);
+    const { rows } = await fx.pool.query('SELECT event_id FROM events WHERE stream_id = (SELECT stream_id FROM user_ids WHERE id = $1)', [fast.id]);
     expect(seen).toEqual([slowEvent!.eventId, rows[0].event_id]);
   });
 

@@ -4,7 +4,7 @@ import { deleteUser } from '../src/application/delete-user.js';
 import { registerUser } from '../src/application/register-user.js';
 import { appendToStream, lockStream } from '../src/event-store/event-store.js';
 import { replayEvents } from '../src/relay/replay-events.js';
-import { meta, newUser, usersFixture } from './setup.js';
+import { meta, newUser, usersFixture, streamOfUser } from './setup.js';
 
 let fx: Awaited<ReturnType<typeof usersFixture>>;
 
@@ -56,7 +56,8 @@ describe('replayEvents', () => {
     // An append whose transaction stays open while later events commit: its xid is below theirs.
     const client = await fx.pool.connect();
     await client.query('BEGIN');
-    await lockStream(client, early.id);
+    const earlyStream = await streamOfUser(fx.pool, early.id);
+    await lockStream(client, earlyStream);
     await client.query('SELECT pg_current_xact_id()');
     const later = await registerUser(fx.deps, RegisterUser.parse(newUser()), meta);
     const { sent, run } = collect();
@@ -64,7 +65,7 @@ describe('replayEvents', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(sent.map((s) => s.event.data.user_id)).not.toContain(later.id);
     const after = await registerUser(fx.deps, RegisterUser.parse(newUser()), meta);
-    await appendToStream(client, early.id, 1, [{ type: 'EmailConfirmed', data: { user_id: early.id } }], { request_id: 't', actor_id: null }, new Date());
+    await appendToStream(client, earlyStream, 1, [{ type: 'EmailConfirmed', data: { user_id: early.id } }], { request_id: 't', actor_id: null }, new Date());
     await client.query('COMMIT');
     client.release();
     await replay;

@@ -4,6 +4,7 @@ import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import type { UsersDeps } from '../src/application/deps.js';
 import { createPasswordPolicy } from '../src/domain/password-policy.js';
 import { PasswordHasher } from '../src/passwords.js';
+import { streamOf } from '../src/event-store/event-store.js';
 import { MIGRATIONS_DIR } from '../src/service.js';
 
 export const silentLog = createLogger('users-test', 'silent');
@@ -14,9 +15,9 @@ export async function usersFixture() {
   const schema = uniqueId('t_users');
   await migrate(databaseUrl, schema, MIGRATIONS_DIR, silentLog);
   const pool: Pool = createPool(databaseUrl, schema);
-  const revoked: string[] = [];
+  const revoked: number[] = [];
   /** Every revocation asked for: user id and the version below which its tokens are refused. */
-  const revocations: Array<[string, number]> = [];
+  const revocations: Array<[number, number]> = [];
   const deps: UsersDeps = {
     pool,
     hasher: new PasswordHasher(4),
@@ -68,7 +69,7 @@ export function newUser(overrides: Record<string, unknown> = {}) {
 export const meta = { requestId: 'test-request', actorId: null, system: true };
 
 /** A caller acting as this user: privileged commands check its current role. */
-export const as = (actorId: string) => ({ requestId: `as-${actorId}`, actorId });
+export const as = (actorId: number) => ({ requestId: `as-${actorId}`, actorId: String(actorId) });
 
 /** The AppError a promise rejects with (anything else fails the test). */
 export async function rejection(p: Promise<unknown>): Promise<AppError> {
@@ -79,4 +80,11 @@ export async function rejection(p: Promise<unknown>): Promise<AppError> {
     throw e;
   }
   throw new Error('expected a rejection');
+}
+
+/** The internal stream of a user (the test fails if the id was never given). */
+export async function streamOfUser(pool: Pool, userId: number): Promise<string> {
+  const stream = await streamOf(pool, userId);
+  if (!stream) throw new Error(`no stream for user ${userId}`);
+  return stream;
 }

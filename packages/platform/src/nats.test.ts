@@ -8,7 +8,6 @@ import { AppError } from './errors.js';
 import { createLogger } from './logger.js';
 import { RpcClient, serveRpc, type RpcContext } from './nats.js';
 import { DEFAULT_RETRY, RetryPolicy } from './rpc-retry.js';
-import { uuidv7 } from './uuid.js';
 
 const NATS_URL = process.env.NATS_URL;
 if (!NATS_URL) throw new Error('nats.test.ts needs a NATS server: set NATS_URL, e.g. NATS_URL=nats://127.0.0.1:4222');
@@ -17,7 +16,11 @@ const silent = createLogger('platform-nats-test', 'silent');
 /** Every test gets its own namespace, so subjects never collide with other tests or runs. */
 const freshNamespace = () => `t${randomBytes(6).toString('hex')}`;
 
-function user(id: string = uuidv7()): User {
+/** Distinct user ids within this file. */
+let lastId = 0;
+const newId = () => ++lastId;
+
+function user(id: number = newId()): User {
   const now = new Date().toISOString();
   return {
     id,
@@ -59,7 +62,7 @@ afterAll(async () => {
 describe('serveRpc + RpcClient', () => {
   it('round-trips a request and a reply through the contract', async () => {
     const namespace = freshNamespace();
-    const id = uuidv7();
+    const id = newId();
     const seen: unknown[] = [];
     const sub = serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async (req) => {
       seen.push(req);
@@ -122,7 +125,7 @@ describe('serveRpc + RpcClient', () => {
       throw new AppError('not_found', 'users.get.not_found', 'User not found');
     });
     await nc.flush();
-    const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r' }));
+    const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: newId() }, { requestId: 'r' }));
     expect({ code: err.code, id: err.id, message: err.message, fields: err.fields }).toEqual({
       code: 'not_found',
       id: 'users.get.not_found',
@@ -137,7 +140,7 @@ describe('serveRpc + RpcClient', () => {
       throw new AppError('resource_exhausted', 'users.get.rate', 'Too many requests', [{ field: 'user_id', message: 'slow down' }], { retryAfterSeconds: 30 });
     });
     await nc.flush();
-    const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r' }));
+    const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: newId() }, { requestId: 'r' }));
     expect(err.code).toBe('resource_exhausted');
     expect(err.fields).toEqual([{ field: 'user_id', message: 'slow down' }]);
     expect(err.retryAfterSeconds).toBe(30);
@@ -151,7 +154,7 @@ describe('serveRpc + RpcClient', () => {
       throw new Error('connection to db-host-7 refused (secret detail)');
     });
     await nc.flush();
-    const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'req-internal' }));
+    const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: newId() }, { requestId: 'req-internal' }));
     expect(err.code).toBe('internal');
     expect(err.message).toBe('Internal error');
     expect(err.id).toBe('users.get.unexpected');
@@ -164,9 +167,9 @@ describe('serveRpc + RpcClient', () => {
 
   it('answers "internal" when the handler returns something the reply contract refuses', async () => {
     const namespace = freshNamespace();
-    serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async () => ({ ...user(), id: 'not-a-uuid' }));
+    serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async () => ({ ...user(), id: -1 }));
     await nc.flush();
-    const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r' }));
+    const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: newId() }, { requestId: 'r' }));
     expect(err.code).toBe('internal');
     expect(err.message).toBe('Internal error');
   });
@@ -179,10 +182,10 @@ describe('serveRpc + RpcClient', () => {
       return user(req.user_id);
     });
     await nc.flush();
-    const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: 'nope' }, { requestId: 'r' }));
+    const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: 0 }, { requestId: 'r' }));
     expect(err.code).toBe('invalid_argument');
     expect(err.id).toBe('users.get.invalid');
-    expect(err.fields).toEqual([{ field: 'user_id', message: 'must be a UUID' }]);
+    expect(err.fields).toEqual([{ field: 'user_id', message: 'must be at least 1' }]);
     expect(err.message).toContain('user_id');
     expect(calls).toBe(0);
   });
@@ -199,7 +202,7 @@ describe('serveRpc + RpcClient', () => {
     const namespace = freshNamespace();
     const started = performance.now();
     const policy = new RetryPolicy({ ...DEFAULT_RETRY, unavailableRetryMs: 300 });
-    const err = await callError(new RpcClient(nc2, namespace, 5_000, policy).call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r' }));
+    const err = await callError(new RpcClient(nc2, namespace, 5_000, policy).call(Rpcs.users.get, { user_id: newId() }, { requestId: 'r' }));
     const elapsed = performance.now() - started;
     expect(err.code).toBe('unavailable');
     expect(err.id).toBe('rpc.no_responders');
@@ -211,7 +214,7 @@ describe('serveRpc + RpcClient', () => {
 
   it('answers once a replica comes up within the no-responders retry', async () => {
     const namespace = freshNamespace();
-    const call = new RpcClient(nc2, namespace, 5_000).call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r' });
+    const call = new RpcClient(nc2, namespace, 5_000).call(Rpcs.users.get, { user_id: newId() }, { requestId: 'r' });
     await new Promise((r) => setTimeout(r, 400));
     serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async (req) => user(req.user_id));
     expect((await call).username).toBe('alice_01');
@@ -223,7 +226,7 @@ describe('serveRpc + RpcClient', () => {
     await nc.flush();
     const client = new RpcClient(nc2, namespace, 10_000);
     // Measured first: the silence timeout comes from these (p99 gap × 2, at least 300 ms).
-    for (let i = 0; i < 30; i++) await client.call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'warm' });
+    for (let i = 0; i < 30; i++) await client.call(Rpcs.users.get, { user_id: newId() }, { requestId: 'warm' });
     const replica = await connect({ servers: NATS_URL, name: 'platform-nats-test-dying-replica' });
     opened.push(replica);
     let swallowed = 0;
@@ -236,7 +239,7 @@ describe('serveRpc + RpcClient', () => {
     const results = await Promise.all(
       Array.from({ length: 30 }, async () => {
         const started = performance.now();
-        await client.call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r' });
+        await client.call(Rpcs.users.get, { user_id: newId() }, { requestId: 'r' });
         return performance.now() - started;
       }),
     );
@@ -255,7 +258,7 @@ describe('serveRpc + RpcClient', () => {
     });
     await nc.flush();
     const client = new RpcClient(nc2, namespace, 5_000);
-    expect((await client.call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'slow' })).username).toBe('alice_01');
+    expect((await client.call(Rpcs.users.get, { user_id: newId() }, { requestId: 'slow' })).username).toBe('alice_01');
     // 1.5 s is far beyond any silence timeout (1 s before measurements): the signs of life kept the attempt.
     expect(calls).toBe(1);
   });
@@ -267,7 +270,7 @@ describe('serveRpc + RpcClient', () => {
       return user(req.user_id);
     });
     await nc.flush();
-    const msg = await nc2.request(rpcSubject(namespace, Rpcs.users.get.name), JSON.stringify({ user_id: uuidv7() }), { timeout: 2_000 });
+    const msg = await nc2.request(rpcSubject(namespace, Rpcs.users.get.name), JSON.stringify({ user_id: newId() }), { timeout: 2_000 });
     expect(msg.json()).toMatchObject({ ok: true, data: { username: 'alice_01' } });
   });
 
@@ -280,7 +283,7 @@ describe('serveRpc + RpcClient', () => {
     await replica.flush();
     const client = new RpcClient(nc2, namespace, 10_000);
     const started = performance.now();
-    const call = client.call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r' });
+    const call = client.call(Rpcs.users.get, { user_id: newId() }, { requestId: 'r' });
     await new Promise((r) => setTimeout(r, 100));
     mute.unsubscribe();
     serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async (req) => user(req.user_id));
@@ -301,7 +304,7 @@ describe('serveRpc + RpcClient', () => {
     await nc.flush();
     const client = new RpcClient(nc2, namespace, 10_000);
     const started = performance.now();
-    const err = await callError(client.call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r', timeoutMs: 300 }));
+    const err = await callError(client.call(Rpcs.users.get, { user_id: newId() }, { requestId: 'r', timeoutMs: 300 }));
     const elapsed = performance.now() - started;
     expect(err.code).toBe('timeout');
     expect(err.id).toBe('rpc.timeout');
@@ -315,7 +318,7 @@ describe('serveRpc + RpcClient', () => {
     serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, () => new Promise<never>(() => undefined));
     await nc.flush();
     const started = performance.now();
-    const err = await callError(new RpcClient(nc2, namespace, 250).call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r' }));
+    const err = await callError(new RpcClient(nc2, namespace, 250).call(Rpcs.users.get, { user_id: newId() }, { requestId: 'r' }));
     expect(err.code).toBe('timeout');
     expect(performance.now() - started).toBeLessThan(1_500);
   });
@@ -329,10 +332,10 @@ describe('serveRpc + RpcClient', () => {
     });
     await nc.flush();
     const client = new RpcClient(nc2, namespace, 2_000);
-    const actor = uuidv7();
-    await client.call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'req-abc-123', actorId: actor });
-    await client.call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'req-anonymous' });
-    await client.call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'req-null-actor', actorId: null });
+    const actor = String(newId());
+    await client.call(Rpcs.users.get, { user_id: newId() }, { requestId: 'req-abc-123', actorId: actor });
+    await client.call(Rpcs.users.get, { user_id: newId() }, { requestId: 'req-anonymous' });
+    await client.call(Rpcs.users.get, { user_id: newId() }, { requestId: 'req-null-actor', actorId: null });
     expect(contexts).toEqual([
       { requestId: 'req-abc-123', actorId: actor },
       { requestId: 'req-anonymous', actorId: null },
@@ -349,10 +352,10 @@ describe('serveRpc + RpcClient', () => {
     });
     await nc.flush();
     const subject = rpcSubject(namespace, Rpcs.users.get.name);
-    await nc2.request(subject, JSON.stringify({ user_id: uuidv7() }), { timeout: 2_000 });
+    await nc2.request(subject, JSON.stringify({ user_id: newId() }), { timeout: 2_000 });
     const h = natsHeaders();
     h.set(Headers.actorId, 'someone');
-    await nc2.request(subject, JSON.stringify({ user_id: uuidv7() }), { timeout: 2_000, headers: h });
+    await nc2.request(subject, JSON.stringify({ user_id: newId() }), { timeout: 2_000, headers: h });
     expect(ids).toHaveLength(2);
     for (const id of ids) expect(id.length).toBeGreaterThan(0);
     expect(ids[0]).not.toBe(ids[1]);
@@ -363,8 +366,8 @@ describe('serveRpc + RpcClient', () => {
     const replica = await connect({ servers: NATS_URL, name: 'platform-nats-test-replica' });
     opened.push(replica);
     const counts = [0, 0];
-    const handled = new Map<string, number>();
-    const handler = (i: number) => async (req: { user_id: string }) => {
+    const handled = new Map<number, number>();
+    const handler = (i: number) => async (req: { user_id: number }) => {
       counts[i]!++;
       handled.set(req.user_id, (handled.get(req.user_id) ?? 0) + 1);
       return user(req.user_id);
@@ -374,7 +377,7 @@ describe('serveRpc + RpcClient', () => {
     await Promise.all([nc.flush(), replica.flush()]);
     const client = new RpcClient(nc2, namespace, 2_000);
     const n = 60;
-    const ids = Array.from({ length: n }, () => uuidv7());
+    const ids = Array.from({ length: n }, () => newId());
     const replies = await Promise.all(ids.map((id, i) => client.call(Rpcs.users.get, { user_id: id }, { requestId: `q-${i}` })));
     expect(replies.map((r) => r.id)).toEqual(ids);
     // give a duplicate delivery the chance to show up before counting
@@ -391,9 +394,9 @@ describe('serveRpc + RpcClient', () => {
     const served = freshNamespace();
     serveRpc(nc, { namespace: served, service: 'users', log: silent }, Rpcs.users.get, async (req) => user(req.user_id));
     await nc.flush();
-    const err = await callError(new RpcClient(nc2, freshNamespace(), 2_000).call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r' }));
+    const err = await callError(new RpcClient(nc2, freshNamespace(), 2_000).call(Rpcs.users.get, { user_id: newId() }, { requestId: 'r' }));
     expect(err.code).toBe('unavailable');
-    const ok = await new RpcClient(nc2, served, 2_000).call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r' });
+    const ok = await new RpcClient(nc2, served, 2_000).call(Rpcs.users.get, { user_id: newId() }, { requestId: 'r' });
     expect(ok.username).toBe('alice_01');
   });
 });

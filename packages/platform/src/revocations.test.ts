@@ -1,10 +1,13 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { Buckets, bucketName, MAX_ACCESS_TOKEN_TTL_SECONDS, revocationKey } from '@um/contracts';
 import type { KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from './logger.js';
 import { ALL_VERSIONS, openRevocations, RevocationCache, revokeSessionTokens, revokeUserTokens } from './revocations.js';
+
+/** A user id of its own for each test (ids are positive integers). */
+const newUserId = () => randomInt(1, 2 ** 47);
 
 const NATS_URL = process.env.NATS_URL;
 if (!NATS_URL) throw new Error('revocations.test.ts needs a NATS server: set NATS_URL, e.g. NATS_URL=nats://127.0.0.1:4222');
@@ -80,13 +83,13 @@ describe('RevocationCache', () => {
     const { cache } = await startCache(kv);
     // the start-up wait has a 5 s fallback; an empty bucket must not wait for it
     expect(Date.now() - t0).toBeLessThan(2_500);
-    expect(cache.isRevoked(randomUUID(), seconds(Date.now()), randomUUID())).toBe(false);
+    expect(cache.isRevoked(newUserId(), seconds(Date.now()), randomUUID())).toBe(false);
   });
 
   it('sees a session revocation within a second, for that session only', async () => {
     const kv = await bucket();
     const { cache } = await startCache(kv);
-    const user = randomUUID();
+    const user = newUserId();
     const sid = randomUUID();
     const otherSid = randomUUID();
     const iat = seconds(Date.now() + 60_000); // even a token issued after the revocation: the whole session is dead
@@ -101,7 +104,7 @@ describe('RevocationCache', () => {
     expect(cache.isRevoked(user, iat)).toBe(false);
     expect(cache.isRevoked(user, seconds(Date.now() - 60_000), otherSid)).toBe(false);
     // the session is revoked whoever presents it
-    expect(cache.isRevoked(randomUUID(), iat, sid)).toBe(true);
+    expect(cache.isRevoked(newUserId(), iat, sid)).toBe(true);
   });
 
   it('stores the session revocation as {revoked_at} under session.<id>', async () => {
@@ -115,8 +118,8 @@ describe('RevocationCache', () => {
   it('refuses tokens of a user below the revoked version, whenever they were signed, and no others', async () => {
     const kv = await bucket();
     const { cache } = await startCache(kv);
-    const user = randomUUID();
-    const other = randomUUID();
+    const user = newUserId();
+    const other = newUserId();
     const sid = randomUUID();
     const now = seconds(Date.now());
 
@@ -138,7 +141,7 @@ describe('RevocationCache', () => {
   it('only ever raises the version: a late, lower write (a replayed event) does not lift a newer revocation', async () => {
     const kv = await bucket();
     const { cache } = await startCache(kv);
-    const user = randomUUID();
+    const user = newUserId();
     await revokeUserTokens(kv, user, 5);
     await within(1_000, () => cache.isRevoked(user, 0, undefined, 4));
     expect(cache.isRevoked(user, 0, undefined, 5)).toBe(false);
@@ -154,7 +157,7 @@ describe('RevocationCache', () => {
   it('still honours the older instant form {revoked_before}', async () => {
     const kv = await bucket();
     const { cache } = await startCache(kv);
-    const user = randomUUID();
+    const user = newUserId();
     const at = Date.now() - 5_000;
     await kv.put(revocationKey.user(user), JSON.stringify({ revoked_before: at }));
     await within(1_000, () => cache.isRevoked(user, seconds(at - 1)));
@@ -164,7 +167,7 @@ describe('RevocationCache', () => {
 
   it('a cache started after the entries were written sees them as soon as start resolves (restart)', async () => {
     const kv = await bucket();
-    const revokedUser = randomUUID();
+    const revokedUser = newUserId();
     const sids = Array.from({ length: 20 }, () => randomUUID());
     for (const sid of sids) await revokeSessionTokens(kv, sid);
     await revokeUserTokens(kv, revokedUser, 4);
@@ -173,10 +176,10 @@ describe('RevocationCache', () => {
     const { cache } = await startCache(kv);
     // no polling: the start resolves only once the stored entries are loaded, and not by the 5 s fallback
     expect(Date.now() - t0).toBeLessThan(2_500);
-    for (const sid of sids) expect(cache.isRevoked(randomUUID(), seconds(Date.now()), sid)).toBe(true);
+    for (const sid of sids) expect(cache.isRevoked(newUserId(), seconds(Date.now()), sid)).toBe(true);
     expect(cache.isRevoked(revokedUser, seconds(Date.now()), undefined, 3)).toBe(true);
     expect(cache.isRevoked(revokedUser, seconds(Date.now()), undefined, 4)).toBe(false);
-    expect(cache.isRevoked(randomUUID(), seconds(Date.now()), randomUUID())).toBe(false);
+    expect(cache.isRevoked(newUserId(), seconds(Date.now()), randomUUID())).toBe(false);
   });
 
   it('two caches on one bucket (two gateway replicas) both see a revocation', async () => {
@@ -185,35 +188,35 @@ describe('RevocationCache', () => {
     const b = await startCache(kv);
     const sid = randomUUID();
     await revokeSessionTokens(kv, sid);
-    await within(1_000, () => a.cache.isRevoked(randomUUID(), 0, sid) && b.cache.isRevoked(randomUUID(), 0, sid));
+    await within(1_000, () => a.cache.isRevoked(newUserId(), 0, sid) && b.cache.isRevoked(newUserId(), 0, sid));
   });
 
   it('lifts a revocation whose entry is deleted', async () => {
     const kv = await bucket();
     const { cache } = await startCache(kv);
-    const user = randomUUID();
+    const user = newUserId();
     const sid = randomUUID();
     await revokeSessionTokens(kv, sid);
     await revokeUserTokens(kv, user, 2);
-    await within(1_000, () => cache.isRevoked(randomUUID(), 0, sid) && cache.isRevoked(user, 0, undefined, 1));
+    await within(1_000, () => cache.isRevoked(newUserId(), 0, sid) && cache.isRevoked(user, 0, undefined, 1));
 
     await kv.delete(revocationKey.session(sid));
     await kv.delete(revocationKey.user(user));
-    await within(1_000, () => !cache.isRevoked(randomUUID(), 0, sid) && !cache.isRevoked(user, 0, undefined, 1));
+    await within(1_000, () => !cache.isRevoked(newUserId(), 0, sid) && !cache.isRevoked(user, 0, undefined, 1));
   });
 
   it('ignores a malformed user entry instead of revoking on it', async () => {
     const kv = await bucket();
     const { cache } = await startCache(kv);
-    const user = randomUUID();
+    const user = newUserId();
     const marker = randomUUID();
     await kv.put(revocationKey.user(user), 'not json');
-    await kv.put(revocationKey.user(`${user}x`), JSON.stringify({ revoked_before: 'soon' }));
+    await kv.put(`user.${user}x`, JSON.stringify({ revoked_before: 'soon' }));
     // a later, valid entry proves the malformed ones were already applied (the watch is ordered)
     await revokeSessionTokens(kv, marker);
-    await within(1_000, () => cache.isRevoked(randomUUID(), 0, marker));
+    await within(1_000, () => cache.isRevoked(newUserId(), 0, marker));
     expect(cache.isRevoked(user, 0)).toBe(false);
-    expect(cache.isRevoked(`${user}x`, 0)).toBe(false);
+    expect(cache.isRevoked(Number(`${user}1`), 0)).toBe(false);
   });
 
   it('stop ends the watch: later revocations are not applied', async () => {
@@ -224,9 +227,9 @@ describe('RevocationCache', () => {
     const sid = randomUUID();
     await revokeSessionTokens(kv, sid);
     // the running cache sees it, so the stopped one had the time to
-    await within(1_000, () => live.cache.isRevoked(randomUUID(), 0, sid));
+    await within(1_000, () => live.cache.isRevoked(newUserId(), 0, sid));
     await new Promise((r) => setTimeout(r, 50));
-    expect(cache.isRevoked(randomUUID(), 0, sid)).toBe(false);
+    expect(cache.isRevoked(newUserId(), 0, sid)).toBe(false);
   });
 });
 
@@ -234,14 +237,14 @@ describe('RevocationCache.prune', () => {
   it('forgets entries once every token they could refuse has expired, and keeps newer ones', async () => {
     const kv = await bucket();
     const { cache } = await startCache(kv);
-    const [user, session] = [randomUUID(), randomUUID()];
+    const [user, session] = [newUserId(), randomUUID()];
     await revokeUserTokens(kv, user, ALL_VERSIONS);
     await revokeSessionTokens(kv, session);
-    await within(2000, () => cache.isRevoked(user, seconds(Date.now()), undefined, 1_000_000) && cache.isRevoked(randomUUID(), 0, session));
+    await within(2000, () => cache.isRevoked(user, seconds(Date.now()), undefined, 1_000_000) && cache.isRevoked(newUserId(), 0, session));
     expect(cache.prune()).toBe(0);
     expect(cache.size).toBe(2);
     expect(cache.prune(Date.now() + (MAX_ACCESS_TOKEN_TTL_SECONDS + 120) * 1000)).toBe(2);
     expect(cache.isRevoked(user, seconds(Date.now()))).toBe(false);
-    expect(cache.isRevoked(randomUUID(), 0, session)).toBe(false);
+    expect(cache.isRevoked(newUserId(), 0, session)).toBe(false);
   });
 });

@@ -24,7 +24,7 @@ export const ALL_VERSIONS = Number.MAX_SAFE_INTEGER;
  * fast path after a commit, the relay replaying the same event later, two role changes), so the
  * record only ever grows: a compare-and-set on the entry's revision keeps the highest version.
  */
-export async function revokeUserTokens(kv: KV, userId: string, belowVersion: number): Promise<void> {
+export async function revokeUserTokens(kv: KV, userId: number, belowVersion: number): Promise<void> {
   const key = revocationKey.user(userId);
   for (let attempt = 0; attempt < 20; attempt++) {
     const current = await kv.get(key);
@@ -50,7 +50,7 @@ export async function revokeSessionTokens(kv: KV, sessionId: string, at = Date.n
 
 /** In-memory view of the bucket, kept current by a watch. */
 export class RevocationCache {
-  /** user id → tokens below this version (or issued before this instant, older records) are refused. */
+  /** user id (as in the key, decimal) → tokens below this version (or issued before this instant, older records) are refused. */
   private readonly users = new Map<string, { belowVersion: number; before: number; seenAt: number }>();
   /** session id → when we learnt it was revoked. */
   private readonly sessions = new Map<string, number>();
@@ -103,9 +103,9 @@ export class RevocationCache {
    * True when a token of `userId`, of session `sessionId`, issued at `issuedAtSeconds` with
    * authorization version `version`, has been revoked.
    */
-  isRevoked(userId: string, issuedAtSeconds: number, sessionId?: string, version = 0): boolean {
+  isRevoked(userId: number, issuedAtSeconds: number, sessionId?: string, version = 0): boolean {
     if (sessionId && this.sessions.has(sessionId)) return true;
-    const entry = this.users.get(userId);
+    const entry = this.users.get(String(userId));
     return entry !== undefined && (version < entry.belowVersion || issuedAtSeconds * 1000 < entry.before);
   }
 

@@ -1,4 +1,4 @@
-import { UserId } from '@um/contracts';
+import { EmailChangeRequest } from '@um/contracts';
 import { describe, expect, it } from 'vitest';
 import { uuidv7 } from './uuid.js';
 
@@ -15,9 +15,9 @@ describe('uuidv7', () => {
     }
   });
 
-  it('is accepted by the contracts UUID schema', () => {
+  it('is accepted by the contracts UUID schema (event ids, session ids)', () => {
     const id = uuidv7();
-    expect(UserId.parse({ user_id: id })).toEqual({ user_id: id });
+    expect(EmailChangeRequest.parse({ event_id: id })).toEqual({ event_id: id });
   });
 
   it('carries the millisecond timestamp in its first 48 bits', () => {

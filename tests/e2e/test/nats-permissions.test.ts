@@ -115,7 +115,7 @@ describe('NATS with the deployment permission config', () => {
 
   it("mail-service's credentials cannot set a role, answer users RPCs or publish users events", async () => {
     const nc = await as('mail-service');
-    const setRole = await rejection(nc.request('um.rpc.users.set_role', JSON.stringify({ user_id: '00000000-0000-7000-8000-000000000000', role: 'admin' }), { timeout: 5000 }));
+    const setRole = await rejection(nc.request('um.rpc.users.set_role', JSON.stringify({ user_id: 1, role: 'admin' }), { timeout: 5000 }));
     expect(setRole.message).toMatch(/Permissions Violation for Publish to "um\.rpc\.users\.set_role"/);
 
     const sub = nc.subscribe('um.rpc.users.>');
@@ -126,7 +126,7 @@ describe('NATS with the deployment permission config', () => {
     // The server's own record of the refusal, in the form the last test searches for.
     await eventually(async () => natsLog.some((l) => /nats\.js:probe" - Publish Violation - User "mail-service", Subject "um\.rpc\.users\.set_role"/.test(l)), 5_000);
     // What it needs still works: reading a user (its job is emailing them).
-    const get = await nc.request('um.rpc.users.get', JSON.stringify({ user_id: '00000000-0000-7000-8000-000000000000' }), { timeout: 10_000 });
+    const get = await nc.request('um.rpc.users.get', JSON.stringify({ user_id: 999_999_999 }), { timeout: 10_000 });
     expect(get.json()).toMatchObject({ ok: false, error: { code: 'not_found' } });
   });
 

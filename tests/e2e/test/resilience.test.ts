@@ -60,9 +60,14 @@ async function expectOneEmailEach(emails: string[], timeoutMs = 60_000) {
 /** Users and UserRegistered events committed for these usernames, straight from the database. */
 async function committed(sys: System, usernames: string[]) {
   const schema = sys.env.USERS_DB_SCHEMA!;
-  const users = await sqlRows<{ id: string; username: string }>(`SELECT id, username FROM "${schema}".users WHERE username = ANY($1)`, [usernames]);
+  // bigint comes back as text: the ids as the API shows them.
+  const users = (await sqlRows<{ id: string; username: string }>(`SELECT id, username FROM "${schema}".users WHERE username = ANY($1)`, [usernames])).map((u) => ({
+    ...u,
+    id: Number(u.id),
+  }));
   const events = await sqlRows<{ stream_id: string; n: string }>(
-    `SELECT stream_id, count(*) AS n FROM "${schema}".events WHERE type = 'UserRegistered' AND stream_id = ANY($1::uuid[]) GROUP BY stream_id`,
+    `SELECT e.stream_id, count(*) AS n FROM "${schema}".events e JOIN "${schema}".user_ids m ON m.stream_id = e.stream_id
+      WHERE e.type = 'UserRegistered' AND m.id = ANY($1::bigint[]) GROUP BY e.stream_id`,
     [users.map((u) => u.id)],
   );
   return { users, events };
@@ -105,7 +110,7 @@ describe('kill -9 of a users-service replica under a registration burst', () => 
       async (i) => {
         const started = performance.now();
         const res = await http(sys.url, 'POST', '/register', { body: inputs[i] });
-        return { status: res.status, id: res.body?.id as string | undefined, started, ended: performance.now(), ms: res.ms };
+        return { status: res.status, id: res.body?.id as number | undefined, started, ended: performance.now(), ms: res.ms };
       },
       (done) => {
         // Mid-burst, with ~20 requests in flight, half of them likely on the victim.
@@ -189,7 +194,10 @@ describe('retried writes with the same Idempotency-Key', () => {
     const p2 = await http(sys.url, 'PATCH', '/users/me', { token, body: { fio: 'First Change' }, headers: { 'idempotency-key': patchKey } });
     expect(p1.status).toBe(200);
     expect(p2.body).toEqual(p1.body);
-    const updates = await sqlRows(`SELECT 1 FROM "${sys.env.USERS_DB_SCHEMA}".events WHERE stream_id = $1 AND type <> 'UserRegistered'`, [first.body.id]);
+    const updates = await sqlRows(
+      `SELECT 1 FROM "${sys.env.USERS_DB_SCHEMA}".events WHERE stream_id = (SELECT stream_id FROM "${sys.env.USERS_DB_SCHEMA}".user_ids WHERE id = $1) AND type <> 'UserRegistered'`,
+      [first.body.id],
+    );
     expect(updates).toHaveLength(1);
 
     // A key that is blank, has control characters or is too long is refused before anything happens.

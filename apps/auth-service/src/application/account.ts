@@ -5,7 +5,7 @@ import { endSessions, markPasswordChanged } from './sessions.js';
 import { passwordCheckKey, secondFactorKey, throttled } from './throttle.js';
 
 /** `POST /logout`: the caller's session, or with `all` every session of the caller. */
-export async function logout(deps: AuthDeps, req: { user_id: string; session_id: string; all: boolean }): Promise<{ sessions_ended: number }> {
+export async function logout(deps: AuthDeps, req: { user_id: number; session_id: string; all: boolean }): Promise<{ sessions_ended: number }> {
   const ended = await endSessions(deps, req.user_id, req.all ? {} : { only: req.session_id }, req.all ? 'logout_all' : 'logout');
   return { sessions_ended: ended };
 }
@@ -18,11 +18,11 @@ export async function logout(deps: AuthDeps, req: { user_id: string; session_id:
  */
 export async function changePassword(
   deps: AuthDeps,
-  req: { user_id: string; session_id: string; current_password: string; new_password: string },
+  req: { user_id: number; session_id: string; current_password: string; new_password: string },
   ctx: RpcContext,
 ): Promise<{ status: 'changed'; sessions_ended: number }> {
   // The caller's key goes on to set_password, so a repeated change stores the password once.
-  const meta = { requestId: ctx.requestId, actorId: req.user_id, ...(ctx.idempotency ? { idempotencyKey: ctx.idempotency.key } : {}) };
+  const meta = { requestId: ctx.requestId, actorId: String(req.user_id), ...(ctx.idempotency ? { idempotencyKey: ctx.idempotency.key } : {}) };
   // Cheap and first: a refused new password costs no bcrypt, no throttle attempt and no session.
   await deps.rpc.call(Rpcs.users.checkPasswordPolicy, { user_id: req.user_id, password: req.new_password }, meta);
   await throttled(
@@ -61,8 +61,8 @@ const isWrongCode = (err: unknown) => err instanceof AppError && err.id === 'use
  * `DELETE /users/me/mfa/totp`: with a current code (throttled like a login's), or without one from
  * a session opened by a password check within the reauthentication window.
  */
-export async function disableTotp(deps: AuthDeps, req: { user_id: string; session_id: string; code?: string | undefined }, ctx: RpcContext): Promise<{ status: 'disabled' }> {
-  const meta = { requestId: ctx.requestId, actorId: req.user_id };
+export async function disableTotp(deps: AuthDeps, req: { user_id: number; session_id: string; code?: string | undefined }, ctx: RpcContext): Promise<{ status: 'disabled' }> {
+  const meta = { requestId: ctx.requestId, actorId: String(req.user_id) };
   if (req.code !== undefined) {
     const code = req.code;
     await throttled(deps, [secondFactorKey(deps, req.user_id)], () => deps.rpc.call(Rpcs.users.verifySecondFactor, { user_id: req.user_id, code }, meta), isWrongCode);

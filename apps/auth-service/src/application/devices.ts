@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isUserIdString } from '@um/contracts';
 
 /**
  * Device cookies (OWASP "Slow down online guessing attacks with device cookies"): a browser or app
@@ -9,15 +10,15 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
  */
 export interface Device {
   id: string;
-  userId: string;
+  userId: number;
 }
 
 const VERSION = 'd1';
 
-const mac = (secret: Buffer, id: string, userId: string) => createHmac('sha256', secret).update(`device|${id}|${userId}`).digest('base64url').slice(0, 32);
+const mac = (secret: Buffer, id: string, userId: number) => createHmac('sha256', secret).update(`device|${id}|${userId}`).digest('base64url').slice(0, 32);
 
 /** A new device token for this user (or the same device again, renewed). */
-export function issueDeviceToken(secret: Buffer, userId: string, deviceId = randomBytes(16).toString('base64url')): string {
+export function issueDeviceToken(secret: Buffer, userId: number, deviceId = randomBytes(16).toString('base64url')): string {
   return `${VERSION}.${deviceId}.${userId}.${mac(secret, deviceId, userId)}`;
 }
 
@@ -25,8 +26,10 @@ export function issueDeviceToken(secret: Buffer, userId: string, deviceId = rand
 export function readDeviceToken(secret: Buffer, token: string | undefined): Device | undefined {
   const parts = token?.split('.');
   if (!parts || parts.length !== 4 || parts[0] !== VERSION) return undefined;
-  const [, id, userId, given] = parts as [string, string, string, string];
-  if (!/^[A-Za-z0-9_-]{22}$/.test(id) || !/^[0-9a-f-]{36}$/.test(userId)) return undefined;
+  const [, id, user, given] = parts as [string, string, string, string];
+  // Cookies from before ids were integers named a UUID: no device any more (the next login renews it).
+  if (!/^[A-Za-z0-9_-]{22}$/.test(id) || !isUserIdString(user)) return undefined;
+  const userId = Number(user);
   const expected = Buffer.from(mac(secret, id, userId));
   const actual = Buffer.from(given);
   return actual.length === expected.length && timingSafeEqual(actual, expected) ? { id, userId } : undefined;

@@ -23,7 +23,7 @@ export interface AuthServiceData {
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** What this service holds about a user, for an export of their data. */
-export async function exportUserData(pool: Pool, userId: string, now = new Date()): Promise<AuthServiceData> {
+export async function exportUserData(pool: Pool, userId: number, now = new Date()): Promise<AuthServiceData> {
   const [sessions, security, throttle, tickets] = await Promise.all([
     pool.query<{ id: string; created_at: Date; last_used_at: Date; expires_at: Date; revoked_at: Date | null; revoked_reason: string | null }>(
       'SELECT id, created_at, last_used_at, expires_at, revoked_at, revoked_reason FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id DESC',

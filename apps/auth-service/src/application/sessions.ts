@@ -2,6 +2,7 @@ import { Rpcs, type LoginRequest, type LoginRpcReply, type LoginTokens, type Ses
 import { AppError, uuidv7, withTransaction, type PoolClient, type RpcContext } from '@um/platform';
 import type { AuthDeps } from './deps.js';
 import { issueDeviceToken, readDeviceToken } from './devices.js';
+import { resolveLegacyUsers } from './legacy-users.js';
 import { loginKeys, secondFactorKey, throttled } from './throttle.js';
 import { hashToken, issueAccessToken, newRefreshToken, openSuccessor, sealSuccessor } from './tokens.js';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +14,7 @@ const invalidRefresh = () => new AppError('unauthenticated', 'auth.refresh_inval
  * checked before the user's last password change: a login racing a password change cannot keep a
  * session the change was meant to end. The row lock orders this against `markPasswordChanged`.
  */
-async function openSession(deps: AuthDeps, client: PoolClient, userId: string, verifiedAt: Date): Promise<{ sessionId: string; refreshToken: string }> {
+async function openSession(deps: AuthDeps, client: PoolClient, userId: number, verifiedAt: Date): Promise<{ sessionId: string; refreshToken: string }> {
   await client.query(`INSERT INTO user_security (user_id, sessions_valid_after) VALUES ($1, 'epoch') ON CONFLICT (user_id) DO NOTHING`, [userId]);
   const { rows } = await client.query<{ sessions_valid_after: Date }>('SELECT sessions_valid_after FROM user_security WHERE user_id = $1 FOR SHARE', [userId]);
   if (rows[0]!.sessions_valid_after > verifiedAt) throw new AppError('unauthenticated', 'auth.invalid_credentials', 'Invalid username or password');
@@ -27,7 +28,7 @@ async function openSession(deps: AuthDeps, client: PoolClient, userId: string, v
 }
 
 /** From now on no session may be opened from a password check made before this instant. */
-export async function markPasswordChanged(deps: AuthDeps, userId: string): Promise<void> {
+export async function markPasswordChanged(deps: AuthDeps, userId: number): Promise<void> {
   await deps.pool.query(
     `INSERT INTO user_security (user_id, sessions_valid_after) VALUES ($1, $2)
      ON CONFLICT (user_id) DO UPDATE SET sessions_valid_after = EXCLUDED.sessions_valid_after`,
@@ -115,7 +116,7 @@ export async function loginMfa(
     'SELECT user_id, device_id FROM mfa_tickets WHERE ticket_hash = $1 AND used_at IS NULL AND expires_at > $2',
     [ticketHash, deps.clock()],
   );
-  const found = rows[0];
+  const found = rows[0] && { ...rows[0], user_id: Number(rows[0].user_id) };
   if (!found) throw invalidTicket();
   await throttled(deps, [secondFactorKey(deps, found.user_id)], () => deps.rpc.call(Rpcs.users.verifySecondFactor, { user_id: found.user_id, code: req.code }, meta), isWrongCode);
   const [subject, user] = await Promise.all([
@@ -144,6 +145,24 @@ export async function loginMfa(
 
 type RefreshOutcome = { ok: true; tokens: SessionTokens } | { ok: false; revoke?: string; reason: string };
 
+/**
+ * Whose session a refresh token belongs to. A session from before user ids were integers names its
+ * user by UUID until its id is learnt: learnt here at the latest, before anything is signed.
+ */
+async function sessionOwner(deps: AuthDeps, hash: Buffer, ctx: RpcContext): Promise<{ user_id: number; session_id: string } | undefined> {
+  const read = () =>
+    deps.pool.query<{ user_id: string | null; legacy_user_id: string | null; session_id: string }>(
+      'SELECT s.user_id, s.legacy_user_id, s.id AS session_id FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1',
+      [hash],
+    );
+  let row = (await read()).rows[0];
+  if (row && row.user_id === null && row.legacy_user_id) {
+    await resolveLegacyUsers(deps, ctx.requestId, [row.legacy_user_id]);
+    row = (await read()).rows[0];
+  }
+  return row?.user_id ? { user_id: Number(row.user_id), session_id: row.session_id } : undefined;
+}
+
 interface TokenRow {
   session_id: string;
   spent_at: Date | null;
@@ -161,17 +180,14 @@ export async function refresh(deps: AuthDeps, token: string, ctx: RpcContext): P
   const hash = hashToken(token);
   // The user first (their current role, and whether they still exist): if users-service cannot
   // answer, nothing is spent and the client can simply retry with the same token.
-  const owner = await deps.pool.query<{ user_id: string; session_id: string }>(
-    'SELECT s.user_id, s.id AS session_id FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1',
-    [hash],
-  );
-  if (!owner.rows[0]) throw invalidRefresh();
+  const owner = await sessionOwner(deps, hash, ctx);
+  if (!owner) throw invalidRefresh();
   let subject: TokenSubject;
   try {
-    subject = await deps.rpc.call(Rpcs.users.tokenSubject, { user_id: owner.rows[0].user_id }, { requestId: ctx.requestId });
+    subject = await deps.rpc.call(Rpcs.users.tokenSubject, { user_id: owner.user_id }, { requestId: ctx.requestId });
   } catch (e) {
     if (e instanceof AppError && e.code === 'not_found') {
-      await endSessions(deps, owner.rows[0].user_id, { only: owner.rows[0].session_id }, 'user_deleted');
+      await endSessions(deps, owner.user_id, { only: owner.session_id }, 'user_deleted');
       throw invalidRefresh();
     }
     throw e;
@@ -243,7 +259,7 @@ async function liveSuccessor(deps: AuthDeps, client: PoolClient, spent: string, 
  * End sessions of a user: one (`only`), all but one (`except`), or all. Their refresh tokens stop
  * working at once and their access tokens are refused by every gateway within milliseconds.
  */
-export async function endSessions(deps: AuthDeps, userId: string, which: { only?: string; except?: string }, reason: string): Promise<number> {
+export async function endSessions(deps: AuthDeps, userId: number, which: { only?: string; except?: string }, reason: string): Promise<number> {
   const { rows } = await deps.pool.query<{ id: string }>(
     `UPDATE sessions SET revoked_at = $2, revoked_reason = $3
       WHERE user_id = $1 AND revoked_at IS NULL AND ($4::uuid IS NULL OR id = $4) AND ($5::uuid IS NULL OR id <> $5)

@@ -14,7 +14,7 @@ export interface ThrottleKey {
   /** Longest delay for this key. */
   capSeconds: number;
   /** The user the counter belongs to, so it goes when the user is erased. */
-  userId: string | null;
+  userId: number | null;
 }
 
 /** An attempt whose password check is under way; settle it with its outcome. */
@@ -36,7 +36,7 @@ const hmac = (deps: AuthDeps, what: string) => createHmac('sha256', deps.throttl
  * that account; the address counter has its own, much higher threshold, so many users behind one
  * address are not locked out together.
  */
-export function loginKeys(deps: AuthDeps, who: { subject: string; userId: string | null; deviceId?: string | undefined }, clientIp: string | undefined): ThrottleKey[] {
+export function loginKeys(deps: AuthDeps, who: { subject: string; userId: number | null; deviceId?: string | undefined }, clientIp: string | undefined): ThrottleKey[] {
   const keys = [who.deviceId ? counter(deps, 'device', 'device', who.deviceId, who.userId) : counter(deps, 'account', 'account', who.subject, who.userId)];
   if (clientIp)
     keys.push({ ...counter(deps, 'address', 'address', clientIp, null), freeAttempts: deps.throttle.addressFreeAttempts, capSeconds: deps.throttle.addressMaxDelaySeconds });
@@ -44,13 +44,13 @@ export function loginKeys(deps: AuthDeps, who: { subject: string; userId: string
 }
 
 /** Attempts to prove the current password of a logged-in user (a password change) count like logins. */
-export const passwordCheckKey = (deps: AuthDeps, userId: string): ThrottleKey => counter(deps, 'password', 'password', userId, userId);
+export const passwordCheckKey = (deps: AuthDeps, userId: number): ThrottleKey => counter(deps, 'password', 'password', String(userId), userId);
 
 /** Wrong second-factor codes count like wrong passwords, per account, whichever ticket or session they come with. */
-export const secondFactorKey = (deps: AuthDeps, userId: string): ThrottleKey => counter(deps, 'second_factor', 'mfa', userId, userId);
+export const secondFactorKey = (deps: AuthDeps, userId: number): ThrottleKey => counter(deps, 'second_factor', 'mfa', String(userId), userId);
 
 /** A counter keyed `<tag>:HMAC(<tag>|<value>)`, with the account's threshold and cap (the address counter overrides both). */
-function counter(deps: AuthDeps, kind: ThrottleKind, tag: string, value: string, userId: string | null): ThrottleKey {
+function counter(deps: AuthDeps, kind: ThrottleKind, tag: string, value: string, userId: number | null): ThrottleKey {
   return { kind, key: `${tag}:${hmac(deps, `${tag}|${value}`)}`, freeAttempts: deps.throttle.freeAttempts, capSeconds: deps.throttle.accountMaxDelaySeconds, userId };
 }
 

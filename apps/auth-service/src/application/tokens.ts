@@ -10,15 +10,18 @@ import type { SigningKey } from '../keys/key-store.js';
  */
 export async function issueAccessToken(key: SigningKey, subject: TokenSubject, sessionId: string, ttlSeconds: number, now = Date.now()): Promise<string> {
   const iat = now / 1000;
-  return new SignJWT({ role: subject.role, sid: sessionId, ver: subject.authz_version })
-    .setProtectedHeader({ alg: TOKEN.algorithm, kid: key.kid, typ: TOKEN.type })
-    .setIssuer(TOKEN.issuer)
-    .setAudience(TOKEN.audience)
-    .setSubject(subject.user_id)
-    .setJti(randomUUID())
-    .setIssuedAt(iat)
-    .setExpirationTime(Math.floor(iat) + ttlSeconds)
-    .sign(key.privateKey);
+  return (
+    new SignJWT({ role: subject.role, sid: sessionId, ver: subject.authz_version })
+      .setProtectedHeader({ alg: TOKEN.algorithm, kid: key.kid, typ: TOKEN.type })
+      .setIssuer(TOKEN.issuer)
+      .setAudience(TOKEN.audience)
+      // RFC 7519: `sub` is a string; the user's id in decimal.
+      .setSubject(String(subject.user_id))
+      .setJti(randomUUID())
+      .setIssuedAt(iat)
+      .setExpirationTime(Math.floor(iat) + ttlSeconds)
+      .sign(key.privateKey)
+  );
 }
 
 /** An opaque refresh token (256 random bits) and the hash that is all we keep of it. */

@@ -1,5 +1,5 @@
 import { Consumers, PublishedUserEvent, usersEventSubject } from '@um/contracts';
-import { consumeUsersEvents, parseJson, type JetStreamClient, type JetStreamManager, type JsMsg, type Logger, type Pool } from '@um/platform';
+import { consumeUsersEvents, parseJson, type JetStreamClient, type JetStreamManager, type JsMsg, type Logger, type Pool, type PoolClient } from '@um/platform';
 
 export interface UserErasureDeps {
   js: JetStreamClient;
@@ -10,7 +10,7 @@ export interface UserErasureDeps {
 }
 
 /** Everything auth-service keeps about one user: sessions (their refresh tokens cascade), the password epoch, throttle counters, MFA tickets. */
-export async function eraseUser(pool: Pool, userId: string): Promise<void> {
+export async function eraseUser(pool: Pool | PoolClient, userId: number): Promise<void> {
   await pool.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
   await pool.query('DELETE FROM user_security WHERE user_id = $1', [userId]);
   await pool.query('DELETE FROM login_throttle WHERE user_id = $1', [userId]);

@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { aliases, aliasMounts, routes } from '../http/routes.js';
 import { authorize, policy, policyFor, type Decision, type Policy, type Principal, type RouteKey } from './policy.js';
 
-const SELF = '0b9a3c1e-5f2d-4c7a-9e8b-1a2b3c4d5e6f';
-const OTHER = '22222222-2222-4222-8222-222222222222';
-const ADMIN = '33333333-3333-4333-8333-333333333333';
+/** Path ids as the policy sees them: canonical decimals. */
+const SELF = '17';
+const OTHER = '22';
+const ADMIN = '33';
 
-const user: Principal = { userId: SELF, role: 'user', tokenId: 'jti-user', sessionId: '44444444-4444-4444-8444-444444444444' };
-const admin: Principal = { userId: ADMIN, role: 'admin', tokenId: 'jti-admin', sessionId: '55555555-5555-4555-8555-555555555555' };
+const user: Principal = { userId: Number(SELF), role: 'user', tokenId: 'jti-user', sessionId: '44444444-4444-4444-8444-444444444444' };
+const admin: Principal = { userId: Number(ADMIN), role: 'admin', tokenId: 'jti-admin', sessionId: '55555555-5555-4555-8555-555555555555' };
 
 type Who = 'anonymous' | 'user (self)' | 'user (other)' | 'admin';
 type Row = Record<Who, Decision>;
@@ -137,7 +138,7 @@ describe('authorize', () => {
     expect(authorize(rule, user, {})).toBe('forbidden');
     expect(authorize(rule, user, { user_id: undefined })).toBe('forbidden');
     expect(authorize(rule, user, { other: SELF })).toBe('forbidden');
-    expect(authorize(rule, user, { user_id: SELF.toUpperCase() })).toBe('forbidden');
+    expect(authorize(rule, user, { user_id: `0${SELF}` })).toBe('forbidden');
     expect(authorize(rule, user, { user_id: ` ${SELF}` })).toBe('forbidden');
     expect(authorize(rule, user, { user_id: SELF })).toBe('allow');
     expect(authorize(rule, admin, {})).toBe('allow');

@@ -14,7 +14,8 @@ export const AdminOnly: Rule = { kind: 'admin' };
 export const SelfOrAdmin = (param: string): Rule => ({ kind: 'self_or_admin', param });
 
 export interface Principal {
-  userId: string;
+  /** The user's id (the token's `sub`, parsed). */
+  userId: number;
   role: Role;
   tokenId: string;
   sessionId: string;
@@ -81,6 +82,7 @@ export function authorize(rule: Rule, principal: Principal | undefined, params: 
     case 'admin':
       return principal.role === 'admin' ? 'allow' : 'forbidden';
     case 'self_or_admin':
-      return principal.role === 'admin' || params[rule.param] === principal.userId ? 'allow' : 'forbidden';
+      // Path ids are canonical decimals (checked before this), so comparing the text is exact.
+      return principal.role === 'admin' || params[rule.param] === String(principal.userId) ? 'allow' : 'forbidden';
   }
 }

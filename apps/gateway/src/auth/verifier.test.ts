@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { TOKEN, type Jwks } from '@um/contracts';
 import { AppError, createLogger } from '@um/platform';
 import { SignJWT } from 'jose';
@@ -7,9 +7,11 @@ import { makeKey, signToken, type KeyPair } from '../../test/support.js';
 import { REFETCH_COOLDOWN_MS, TokenVerifier } from './verifier.js';
 
 const log = createLogger('gateway-test', 'silent');
+/** A `sub` claim: a user id in decimal. */
+const newSub = () => String(randomInt(1, 2 ** 47));
 const jwksOf = (...keys: KeyPair[]): Jwks => ({ keys: keys.map((k) => k.jwk as Jwks['keys'][number]) });
 
-function verifierWith(fetchJwks: () => Promise<Jwks>, isRevoked: (sub: string, iat: number, sid?: string) => boolean = () => false, accessTokenTtlSeconds?: number) {
+function verifierWith(fetchJwks: () => Promise<Jwks>, isRevoked: (sub: number, iat: number, sid?: string) => boolean = () => false, accessTokenTtlSeconds?: number) {
   let fetches = 0;
   const v = new TokenVerifier(
     async () => {
@@ -40,15 +42,15 @@ describe('TokenVerifier', () => {
   it('returns the principal of a valid token', async () => {
     const key = await makeKey();
     const { v } = verifierWith(async () => jwksOf(key));
-    const sub = randomUUID();
+    const sub = newSub();
     const jti = randomUUID();
     const sid = randomUUID();
-    expect(await v.verify(await signToken(key, { sub, role: 'admin', jti, sid }))).toEqual({ userId: sub, role: 'admin', tokenId: jti, sessionId: sid });
+    expect(await v.verify(await signToken(key, { sub, role: 'admin', jti, sid }))).toEqual({ userId: Number(sub), role: 'admin', tokenId: jti, sessionId: sid });
   });
 
   it('asks the revocation cache with the subject, issue time and session', async () => {
     const key = await makeKey();
-    const asked: [string, number, string | undefined][] = [];
+    const asked: [number, number, string | undefined][] = [];
     const { v } = verifierWith(
       async () => jwksOf(key),
       (sub, iat, sid) => {
@@ -56,13 +58,13 @@ describe('TokenVerifier', () => {
         return true;
       },
     );
-    const sub = randomUUID();
+    const sub = newSub();
     const sid = randomUUID();
     const iat = Math.floor(Date.now() / 1000) - 10;
     const err = await rejection(v.verify(await signToken(key, { sub, iat, sid })));
     expect(err.code).toBe('unauthenticated');
     expect(err.id).toBe('auth.token_revoked');
-    expect(asked).toEqual([[sub, iat, sid]]);
+    expect(asked).toEqual([[Number(sub), iat, sid]]);
   });
 
   it('passes a millisecond-precision (fractional) iat to the revocation cache unrounded', async () => {
@@ -88,11 +90,11 @@ describe('TokenVerifier', () => {
       async () => jwksOf(key),
       (_sub, _iat, sid) => sid === dead,
     );
-    const sub = randomUUID();
+    const sub = newSub();
     const err = await rejection(v.verify(await signToken(key, { sub, sid: dead })));
     expect(err.id).toBe('auth.token_revoked');
     // the same user's token of another session is accepted
-    await expect(v.verify(await signToken(key, { sub, sid: randomUUID() }))).resolves.toMatchObject({ userId: sub });
+    await expect(v.verify(await signToken(key, { sub, sid: randomUUID() }))).resolves.toMatchObject({ userId: Number(sub) });
   });
 
   it.each([
@@ -177,17 +179,33 @@ describe('TokenVerifier', () => {
     expect(err.id).toBe('auth.token_claims');
   });
 
+  it.each([
+    ['a UUID (the form before ids were integers)', '0b9a3c1e-5f2d-4c7a-9e8b-1a2b3c4d5e6f'],
+    ['zero', '0'],
+    ['a leading zero', '017'],
+    ['a sign', '+17'],
+    ['a fraction', '1.5'],
+    ['beyond 2^53 - 1', '9007199254740992'],
+    ['padded', ' 17'],
+  ])('refuses a signed token whose sub is %s: ids are positive integers in decimal', async (_what, sub) => {
+    const key = await makeKey();
+    const { v } = verifierWith(async () => jwksOf(key));
+    const err = await rejection(v.verify(await signToken(key, { sub })));
+    expect(err.id).toBe('auth.token_claims');
+    await expect(v.verify(await signToken(key, { sub: '9007199254740991' }))).resolves.toMatchObject({ userId: Number.MAX_SAFE_INTEGER });
+  });
+
   it.each(['sub', 'sid', 'jti', 'iat', 'exp'])('refuses a token without %s', async (missing) => {
     const key = await makeKey();
     const { v } = verifierWith(async () => jwksOf(key));
     const t = Math.floor(Date.now() / 1000);
-    const claims: Record<string, unknown> = { role: 'user', sid: randomUUID(), sub: randomUUID(), jti: randomUUID(), iat: t, exp: t + 600, iss: TOKEN.issuer, aud: TOKEN.audience };
+    const claims: Record<string, unknown> = { role: 'user', sid: randomUUID(), sub: newSub(), jti: randomUUID(), iat: t, exp: t + 600, iss: TOKEN.issuer, aud: TOKEN.audience };
     delete claims[missing];
     const token = await new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid: key.jwk.kid!, typ: TOKEN.type }).sign(key.privateKey);
     const err = await rejection(v.verify(token));
     expect(err.code).toBe('unauthenticated');
     // the same token with every claim is accepted, so the missing claim is what was refused
-    const full = await new SignJWT({ ...claims, [missing]: missing === 'sub' || missing === 'sid' || missing === 'jti' ? randomUUID() : missing === 'iat' ? t : t + 600 })
+    const full = await new SignJWT({ ...claims, [missing]: missing === 'sub' ? newSub() : missing === 'sid' || missing === 'jti' ? randomUUID() : missing === 'iat' ? t : t + 600 })
       .setProtectedHeader({ alg: 'EdDSA', kid: key.jwk.kid!, typ: TOKEN.type })
       .sign(key.privateKey);
     await expect(v.verify(full)).resolves.toBeDefined();
@@ -207,7 +225,7 @@ describe('TokenVerifier', () => {
 
     /** A token with exactly these registered claims (undefined: left out). */
     async function tokenWith(key: KeyPair, claims: { iat?: number; exp?: number }) {
-      const body = { role: 'user', sid: randomUUID(), sub: randomUUID(), jti: randomUUID(), iss: TOKEN.issuer, aud: TOKEN.audience, ...claims };
+      const body = { role: 'user', sid: randomUUID(), sub: newSub(), jti: randomUUID(), iss: TOKEN.issuer, aud: TOKEN.audience, ...claims };
       return new SignJWT(body).setProtectedHeader({ alg: 'EdDSA', kid: key.jwk.kid!, typ: TOKEN.type }).sign(key.privateKey);
     }
 

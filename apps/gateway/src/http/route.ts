@@ -62,12 +62,26 @@ async function authenticate(req: Request, verifier: RouteDeps['verifier']): Prom
   return verifier.verify(match[1]!);
 }
 
-/** Path parameters as the policy and the schemas see them: `me` is the caller, UUIDs are lower case. */
+/** Path parameters as the policy and the schemas see them: `me` is the caller (their id in decimal). */
 function resolveParams(params: Record<string, string>, principal: Principal | undefined, fixed: Record<string, string> = {}): Record<string, string> {
   const out: Record<string, string> = { ...params, ...fixed };
-  if (out.user_id === 'me' && principal) out.user_id = principal.userId;
-  if (out.user_id && /^[0-9a-f-]{36}$/i.test(out.user_id)) out.user_id = out.user_id.toLowerCase();
+  if (out.user_id === 'me' && principal) out.user_id = String(principal.userId);
   return out;
+}
+
+/** A path naming no user: the same answer as for an id no user has, on every route. */
+const noSuchUser = () => new AppError('not_found', 'users.not_found', 'User not found');
+
+/**
+ * Path parameters that cannot name anything (a user id that is not a whole number from 1 to
+ * 2^53 − 1, nor `me`) are 404 before anything else: whoever asks, whatever the method, as for an
+ * id that no user has. `me` stands for any caller here; it is resolved once the caller is known.
+ */
+function checkPathShape(def: RouteDef, params: Record<string, string>, fixed: Record<string, string> = {}): void {
+  if (!def.params) return;
+  const shape = { ...params, ...fixed };
+  if (shape.user_id === 'me') shape.user_id = '1';
+  if (!def.params.safeParse(shape).success) throw noSuchUser();
 }
 
 /**
@@ -99,6 +113,7 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
   const handler = async (req: Request, res: Response) => {
     const requestId = String(res.getHeader('x-request-id'));
     try {
+      checkPathShape(def, req.params as Record<string, string>, mount.params);
       const principal = rule.kind === 'public' ? undefined : await authenticate(req, deps.verifier);
       if (principal) res.locals.userId = principal.userId;
       const resolved = resolveParams(req.params as Record<string, string>, principal, mount.params);
@@ -107,7 +122,7 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
       if (decision === 'unauthenticated') throw new AppError('unauthenticated', 'auth.missing_token', 'A bearer token is required');
 
       const params = def.params ? def.params.safeParse(resolved) : undefined;
-      if (params && !params.success) throw new AppError('not_found', 'http.unknown_resource', 'Not found');
+      if (params && !params.success) throw noSuchUser();
       const query = def.query ? def.query.safeParse(req.query) : undefined;
       if (query && !query.success) throw invalidArgument('http.invalid_query', query.error);
       if (def.body && req.body === undefined && def.optionalBody && !req.headers['content-type'] && !Number(req.headers['content-length'] ?? 0)) req.body = {};
@@ -126,7 +141,7 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
         call: (rpc, input) => {
           if (rpc !== def.rpc)
             throw new AppError('internal', 'gateway.undeclared_rpc', 'Internal error', undefined, { cause: new Error(`${def.route} calls ${rpc.name}, declared ${def.rpc.name}`) });
-          return deps.rpc.call(rpc, input, { requestId, actorId: principal?.userId ?? null, ...(key ? { idempotencyKey: key } : {}) });
+          return deps.rpc.call(rpc, input, { requestId, actorId: principal ? String(principal.userId) : null, ...(key ? { idempotencyKey: key } : {}) });
         },
       };
       const result = await def.handle({ body: body?.data, query: query?.data, params: params?.data }, ctx);

@@ -19,7 +19,7 @@ import {
   PublicUser,
   UpdateUserBody,
   User,
-  UserId,
+  UserIdParams,
   type UserPage,
 } from '@um/contracts';
 import { AppError } from '@um/platform';
@@ -225,7 +225,7 @@ export const routes: RouteDef[] = [
   defineRoute({
     route: 'GET /users/:user_id',
     summary: 'One user (`me` for yourself)',
-    params: UserId,
+    params: UserIdParams,
     rpc: Rpcs.users.get,
     reply: UserAsShown,
     handle: async ({ params }, ctx) => ({ body: shownTo(ctx.directory, ctx.principal!, await ctx.call(Rpcs.users.get, params)) }),
@@ -233,7 +233,7 @@ export const routes: RouteDef[] = [
   defineRoute({
     route: 'PATCH /users/:user_id',
     summary: 'Change username, email, fio, birthday or tags (yourself, or anyone as an admin)',
-    params: UserId,
+    params: UserIdParams,
     body: UpdateUserBody,
     rpc: Rpcs.users.update,
     handle: async ({ params, body }, ctx) => ({ body: await ctx.call(Rpcs.users.update, { user_id: params.user_id, changes: body }) }),
@@ -241,7 +241,7 @@ export const routes: RouteDef[] = [
   defineRoute({
     route: 'DELETE /users/:user_id',
     summary: 'Delete a user (yourself, or anyone as an admin)',
-    params: UserId,
+    params: UserIdParams,
     rpc: Rpcs.users.delete,
     handle: async ({ params }, ctx) => {
       await ctx.call(Rpcs.users.delete, params);
@@ -251,7 +251,7 @@ export const routes: RouteDef[] = [
   defineRoute({
     route: 'PUT /users/:user_id/role',
     summary: "Set a user's role (admins); the last admin stays one",
-    params: UserId,
+    params: UserIdParams,
     body: SetRoleBody,
     rpc: Rpcs.users.setRole,
     handle: async ({ params, body }, ctx) => ({ body: await ctx.call(Rpcs.users.setRole, { user_id: params.user_id, role: body.role }) }),
@@ -259,21 +259,21 @@ export const routes: RouteDef[] = [
   defineRoute({
     route: 'DELETE /users/:user_id/mfa/totp',
     summary: "Reset a user's second factor (admins); recorded in the user's history",
-    params: UserId,
+    params: UserIdParams,
     rpc: Rpcs.users.resetMfa,
     handle: async ({ params }, ctx) => ({ body: await ctx.call(Rpcs.users.resetMfa, params) }),
   }),
   defineRoute({
     route: 'GET /users/:user_id/history',
     summary: "A user's events, newest first, with before/after values of every change",
-    params: UserId,
+    params: UserIdParams,
     rpc: Rpcs.users.history,
     handle: async ({ params }, ctx) => ({ body: await ctx.call(Rpcs.users.history, params) }),
   }),
   defineRoute({
     route: 'POST /user_delete/:user_id',
     summary: 'Delete a user (yourself, or anyone as an admin); answers the deleted user',
-    params: UserId,
+    params: UserIdParams,
     rpc: Rpcs.users.delete,
     handle: async ({ params }, ctx) => ({ body: await ctx.call(Rpcs.users.delete, params) }),
   }),

@@ -113,7 +113,7 @@ export class UsersEventsConsumer {
   }
 
   /** The email for one user: nothing when the account is gone or already confirmed. */
-  private async process(userId: string): Promise<string> {
+  private async process(userId: number): Promise<string> {
     let email: string;
     try {
       const user = await this.d.rpc.call(Rpcs.users.get, { user_id: userId }, { requestId: `mail:${userId}` });
@@ -178,7 +178,7 @@ export class UsersEventsConsumer {
   }
 
   /** After a reset: a notice to the account's address. */
-  private async processResetNotice(userId: string): Promise<string> {
+  private async processResetNotice(userId: number): Promise<string> {
     let email: string;
     try {
       email = (await this.d.rpc.call(Rpcs.users.get, { user_id: userId }, { requestId: `mail:${userId}` })).email;

@@ -1,3 +1,4 @@
+import { isUserIdString } from '@um/contracts';
 import { AppError, type PoolClient } from '@um/platform';
 import type { CallerMeta } from './deps.js';
 
@@ -17,7 +18,7 @@ export async function lockAdmins(client: PoolClient): Promise<void> {
  * Refuse to leave the system without an admin. Call with the admins lock held exclusively, so two
  * admins demoting each other at once cannot both succeed.
  */
-export async function keepAnAdmin(client: PoolClient, userId: string, action: string): Promise<void> {
+export async function keepAnAdmin(client: PoolClient, userId: number, action: string): Promise<void> {
   const { rows } = await client.query<{ target_is_admin: boolean; others: number }>(
     `SELECT bool_or(id = $1) AS target_is_admin, count(*) FILTER (WHERE id <> $1)::int AS others FROM users WHERE role = 'admin'`,
     [userId],
@@ -32,11 +33,13 @@ export async function keepAnAdmin(client: PoolClient, userId: string, action: st
  * `self`, acting on one's own account needs no admin. Commands from the service itself (start-up)
  * carry `system`. `exclusive` says the caller already holds the admins lock exclusively.
  */
-export async function requireAdmin(client: PoolClient, meta: CallerMeta, opts: { self?: string; exclusive?: boolean } = {}): Promise<void> {
+export async function requireAdmin(client: PoolClient, meta: CallerMeta, opts: { self?: number; exclusive?: boolean } = {}): Promise<void> {
   if (meta.system) return;
-  if (opts.self !== undefined && meta.actorId === opts.self) return;
+  if (opts.self !== undefined && meta.actorId === String(opts.self)) return;
   if (!meta.actorId) throw new AppError('permission_denied', 'users.actor_missing', 'You are not allowed to do this');
   if (!opts.exclusive) await client.query(`SELECT pg_advisory_xact_lock_shared(${ADMINS_LOCK})`);
+  // The header is a decimal id; anything else names nobody (and is not an admin).
+  if (!isUserIdString(meta.actorId)) throw new AppError('permission_denied', 'users.actor_not_admin', 'You are not allowed to do this');
   const { rows } = await client.query<{ role: string }>('SELECT role FROM users WHERE id = $1', [meta.actorId]);
   if (rows[0]?.role !== 'admin') throw new AppError('permission_denied', 'users.actor_not_admin', 'You are not allowed to do this');
 }

@@ -8,29 +8,41 @@ import { emailKey, usernameKey } from '../projections/users-projection.js';
  * user's stream it was read at (plus whether a second factor is due, and the last password reset). A role change commits a higher version and revokes every token below
  * it, so a token signed from a read that raced the change is refused however late it is signed.
  */
-export async function tokenSubject(db: pg.Pool, userId: string): Promise<TokenSubject> {
+export async function tokenSubject(db: pg.Pool, userId: number): Promise<TokenSubject> {
   const { rows } = await db.query<{ id: string; role: TokenSubject['role']; version: number; mfa: boolean; reset_at: Date | null }>(
     `SELECT u.id, u.role, u.version,
             EXISTS (SELECT 1 FROM mfa_totp m WHERE m.user_id = u.id AND m.confirmed_at IS NOT NULL) AS mfa,
-            (SELECT max(e.recorded_at) FROM events e WHERE e.stream_id = u.id AND e.type = 'PasswordReset') AS reset_at
+            (SELECT max(e.recorded_at) FROM events e JOIN user_ids s ON s.stream_id = e.stream_id WHERE s.id = u.id AND e.type = 'PasswordReset') AS reset_at
        FROM users u WHERE u.id = $1`,
     [userId],
   );
   const row = rows[0];
   if (!row) throw new AppError('not_found', 'users.not_found', 'User not found');
-  return { user_id: row.id, role: row.role, authz_version: row.version, mfa: row.mfa, password_reset_at: row.reset_at?.toISOString() ?? null };
+  return { user_id: Number(row.id), role: row.role, authz_version: row.version, mfa: row.mfa, password_reset_at: row.reset_at?.toISOString() ?? null };
 }
 
 /**
  * The account a login name stands for, as auth-service's throttling subject: the user id when the
  * username or email exists (so both names share one counter), else the normalised name itself.
  */
-export async function resolveLogin(db: pg.Pool, login: string): Promise<{ subject: string; user_id: string | null }> {
+export async function resolveLogin(db: pg.Pool, login: string): Promise<{ subject: string; user_id: number | null }> {
   const name = login.trim();
   const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE username_key = $1 OR email_key = $2 ORDER BY (username_key = $1) DESC LIMIT 1', [
     usernameKey(name),
     emailKey(name),
   ]);
-  const id = rows[0]?.id ?? null;
+  const id = rows[0] ? Number(rows[0].id) : null;
   return { subject: id ? `user:${id}` : `name:${usernameKey(name)}`, user_id: id };
+}
+
+/**
+ * The ids of users auth-service stored by their stream UUID before ids were integers, and whether
+ * each has been deleted since (its id stays recorded, its projection row is gone).
+ */
+export async function legacyUserIds(db: pg.Pool, streamIds: string[]): Promise<{ users: Array<{ stream_id: string; user_id: number; deleted: boolean }> }> {
+  const { rows } = await db.query<{ stream_id: string; id: string; deleted: boolean }>(
+    'SELECT m.stream_id, m.id, NOT EXISTS (SELECT 1 FROM users u WHERE u.id = m.id) AS deleted FROM user_ids m WHERE m.stream_id = ANY($1::uuid[])',
+    [streamIds],
+  );
+  return { users: rows.map((r) => ({ stream_id: r.stream_id, user_id: Number(r.id), deleted: r.deleted })) };
 }

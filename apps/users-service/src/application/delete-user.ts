@@ -1,6 +1,6 @@
 import type { User } from '@um/contracts';
 import { ALL_VERSIONS } from '@um/platform';
-import { shredStream } from '../event-store/event-store.js';
+import { shredStream, streamOf } from '../event-store/event-store.js';
 import { keepAnAdmin, lockAdmins, requireAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
@@ -15,8 +15,8 @@ import { forgetAccountLimits } from './rate-limit.js';
  * then on. Every token of the user is refused once it commits (and again when the relay publishes
  * the tombstone, should this process die in between).
  */
-export async function deleteUser(deps: UsersDeps, userId: string, meta: CallerMeta): Promise<User> {
-  const user = await handleCommand(deps, userId, { type: 'DeleteUser', data: { user_id: userId } }, meta, {
+export async function deleteUser(deps: UsersDeps, userId: number, meta: CallerMeta): Promise<User> {
+  const user = await handleCommand(deps, { userId }, { type: 'DeleteUser', data: { user_id: userId } }, meta, {
     prepare: async (client) => {
       await lockAdmins(client);
       await requireAdmin(client, meta, { self: userId, exclusive: true });
@@ -26,7 +26,8 @@ export async function deleteUser(deps: UsersDeps, userId: string, meta: CallerMe
     },
     after: async (client, _stored, found) => {
       // Erase personal data: the key (so stored events become unreadable), credentials, tokens.
-      await shredStream(client, userId);
+      const streamId = await streamOf(client, userId);
+      if (streamId) await shredStream(client, streamId);
       await client.query('DELETE FROM credentials WHERE user_id = $1', [userId]);
       await client.query('DELETE FROM email_confirmations WHERE user_id = $1', [userId]);
       await forgetAccountLimits(client, deps.rateLimitSecret, userId);

@@ -13,7 +13,7 @@ export interface UsersDeps {
    * `belowVersion` (`ALL_VERSIONS` for a deleted user). Called after the change commits; the relay
    * calls it again for the same event, so a crash in between loses nothing.
    */
-  revokeTokens: (userId: string, belowVersion: number) => Promise<void>;
+  revokeTokens: (userId: number, belowVersion: number) => Promise<void>;
   clock: () => Date;
   log: Logger;
   emailConfirmation: { ttlSeconds: number; resendIntervalSeconds: number };

@@ -21,7 +21,7 @@ export async function issueEmailConfirmation(deps: UsersDeps, email: string): Pr
   ]);
   const user = rows[0];
   if (!user) throw new AppError('not_found', 'users.not_found', 'User not found');
-  if (user.email_verified) return { status: 'already_verified', user_id: user.id };
+  if (user.email_verified) return { status: 'already_verified', user_id: Number(user.id) };
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(deps.clock().getTime() + deps.emailConfirmation.ttlSeconds * 1000);
   await deps.pool.query('INSERT INTO email_confirmations (token_hash, user_id, email_hash, expires_at) VALUES ($1, $2, $3, $4)', [
@@ -30,16 +30,16 @@ export async function issueEmailConfirmation(deps: UsersDeps, email: string): Pr
     sha256(emailKey(user.email)),
     expiresAt,
   ]);
-  return { status: 'issued', user_id: user.id, token, expires_at: expiresAt.toISOString() };
+  return { status: 'issued', user_id: Number(user.id), token, expires_at: expiresAt.toISOString() };
 }
 
 /** Spend a token and mark the address verified, in one transaction. */
 export async function confirmEmail(deps: UsersDeps, token: string, meta: CallerMeta): Promise<User> {
   const tokenHash = sha256(token);
   const { rows } = await deps.pool.query<{ user_id: string }>('SELECT user_id FROM email_confirmations WHERE token_hash = $1', [tokenHash]);
-  const userId = rows[0]?.user_id;
+  const userId = rows[0] ? Number(rows[0].user_id) : undefined;
   if (!userId) throw invalidLink();
-  return handleCommand(deps, userId, { type: 'ConfirmEmail', data: { user_id: userId } }, meta, {
+  return handleCommand(deps, { userId }, { type: 'ConfirmEmail', data: { user_id: userId } }, meta, {
     prepare: async (client) => {
       const { rows: found } = await client.query<{ email_hash: Buffer; valid: boolean; current_email: string | null }>(
         `SELECT c.email_hash, (c.used_at IS NULL AND c.expires_at > $2) AS valid, u.email AS current_email
@@ -56,14 +56,14 @@ export async function confirmEmail(deps: UsersDeps, token: string, meta: CallerM
 }
 
 /** Ask for another confirmation email; at most one per resend interval. */
-export async function requestEmailConfirmation(deps: UsersDeps, userId: string, meta: CallerMeta): Promise<{ status: 'accepted' }> {
-  return handleCommand(deps, userId, { type: 'RequestEmailConfirmation', data: { user_id: userId } }, meta, {
+export async function requestEmailConfirmation(deps: UsersDeps, userId: number, meta: CallerMeta): Promise<{ status: 'accepted' }> {
+  return handleCommand(deps, { userId }, { type: 'RequestEmailConfirmation', data: { user_id: userId } }, meta, {
     prepare: async (client) => {
       // An already confirmed address is refused by decide (409); the rate limit is for real resends.
       const verified = await client.query<{ email_verified: boolean }>('SELECT email_verified FROM users WHERE id = $1', [userId]);
       if (verified.rows[0]?.email_verified) return;
       const { rows } = await client.query<{ last: Date | null }>(
-        "SELECT max(recorded_at) AS last FROM events WHERE stream_id = $1 AND type IN ('UserRegistered', 'EmailConfirmationRequested')",
+        "SELECT max(e.recorded_at) AS last FROM events e JOIN user_ids m ON m.stream_id = e.stream_id WHERE m.id = $1 AND e.type IN ('UserRegistered', 'EmailConfirmationRequested')",
         [userId],
       );
       const last = rows[0]?.last;

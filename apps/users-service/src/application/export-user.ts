@@ -1,6 +1,6 @@
 import type { User } from '@um/contracts';
 import { AppError } from '@um/platform';
-import { readStream } from '../event-store/event-store.js';
+import { readStream, streamOf } from '../event-store/event-store.js';
 import { toUser, USER_COLUMNS, type UserRow } from '../projections/users-projection.js';
 import type { UsersDeps } from './deps.js';
 
@@ -42,9 +42,10 @@ const links = (rows: Array<{ created_at: Date; expires_at: Date; used_at: Date |
  * decrypted with the user's data key, and the facts (not the secrets) of their credentials, second
  * factor and pending links. An erased user's stream still answers with its ids and dates.
  */
-export async function exportUserData(deps: UsersDeps, userId: string): Promise<UsersServiceData> {
+export async function exportUserData(deps: UsersDeps, userId: number): Promise<UsersServiceData> {
   const db = deps.pool;
-  const stream = await readStream(db, userId);
+  const streamId = await streamOf(db, userId);
+  const stream = streamId ? await readStream(db, streamId) : [];
   if (!stream.length) throw new AppError('not_found', 'users.not_found', 'User not found');
   const [user, credentials, totp, codes, confirmations, resets] = await Promise.all([
     db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [userId]),

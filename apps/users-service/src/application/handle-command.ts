@@ -1,7 +1,7 @@
 import { AppError, withTransaction, type PoolClient } from '@um/platform';
 import { decide, isRejection, type UserCommand } from '../domain/decide.js';
 import { fold } from '../domain/user.js';
-import { appendToStream, lockStream, readStream, type StoredEvent } from '../event-store/event-store.js';
+import { appendToStream, assignUserId, lockStream, readStream, streamOf, type StoredEvent } from '../event-store/event-store.js';
 import { project } from '../projections/users-projection.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 
@@ -16,22 +16,33 @@ interface Hooks<P, R> {
 
 const MAX_ATTEMPTS = 3;
 
+/** Whom a command is about: an existing user by id, or a registration, which opens a new stream and is given the next id. */
+export type CommandTarget = { userId: number } | { newStream: string };
+
+/** A command, or (for a registration) how to make it once the new user's id is known. */
+type CommandOf = UserCommand | ((userId: number) => UserCommand);
+
 /**
  * The write path of every command: load the stream, decide, append, project, commit, all in one
  * transaction, with the caller's idempotency key and the reply when it sent one. A concurrent writer
  * to the same stream makes the append conflict; the command is then decided again on the new state.
  */
-export async function handleCommand<P, R>(deps: UsersDeps, streamId: string, command: UserCommand, meta: CallerMeta, hooks: Hooks<P, R>): Promise<R> {
+export async function handleCommand<P, R>(deps: UsersDeps, target: CommandTarget, commandOf: CommandOf, meta: CallerMeta, hooks: Hooks<P, R>): Promise<R> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await withTransaction(deps.pool, async (client) => {
+        // An id never given has no stream: the command is decided on no history (and refused as not found).
+        const streamId = 'newStream' in target ? target.newStream : await streamOf(client, target.userId);
         // One writer per stream at a time, before any row is written: a stream's transaction ids
         // then grow with its versions, which keeps the relay's (xid, position) order per stream.
-        await lockStream(client, streamId);
+        if (streamId) await lockStream(client, streamId);
         const prepared = (await hooks.prepare?.(client)) as P;
-        const history = await readStream(client, streamId);
+        const history = streamId && !('newStream' in target) ? await readStream(client, streamId) : [];
+        // A registration's id comes from the identity, inside this transaction, and is recorded in its event.
+        const command = typeof commandOf === 'function' ? commandOf('newStream' in target ? await assignUserId(client, target.newStream) : target.userId) : commandOf;
         const result = decide(command, fold(history.map((e) => e.event)));
         if (isRejection(result)) throw new AppError(result.reason, `users.${command.type}.${result.reason}`, result.message);
+        if (!streamId) throw new Error(`${command.type} decided events for a user without a stream`);
         const stored = await appendToStream(client, streamId, history.length, result, { request_id: meta.requestId, actor_id: meta.actorId }, deps.clock());
         for (const s of stored) await project(client, s);
         const answer = await hooks.after(client, stored, prepared);

@@ -1,6 +1,7 @@
 import type { History, Role } from '@um/contracts';
-import { AppError, withTransaction } from '@um/platform';
-import { readStream, type StoredEvent } from '../event-store/event-store.js';
+import { isUserIdString } from '@um/contracts';
+import { AppError, withTransaction, type PoolClient } from '@um/platform';
+import { readStream, streamOf, type StoredEvent } from '../event-store/event-store.js';
 import { requireAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 
@@ -11,12 +12,15 @@ type Changes = Record<string, { from: unknown; to: unknown }>;
  * value before and after. Secrets never appear (there are none in events). An erased user shows only
  * the tombstone. One's own history, or anyone's for an admin.
  */
-export async function userHistory(deps: UsersDeps, userId: string, meta: CallerMeta): Promise<History> {
-  const stream = await withTransaction(deps.pool, async (client) => {
+export async function userHistory(deps: UsersDeps, userId: number, meta: CallerMeta): Promise<History> {
+  const { stream, actors } = await withTransaction(deps.pool, async (client) => {
     await requireAdmin(client, meta, { self: userId });
-    return readStream(client, userId);
+    const streamId = await streamOf(client, userId);
+    const events = streamId ? await readStream(client, streamId) : [];
+    return { stream: events, actors: await actorIds(client, events) };
   });
   if (!stream.length) throw new AppError('not_found', 'users.not_found', 'User not found');
+  const entry = (stored: StoredEvent, changes: Changes | undefined) => toEntry(stored, changes, actors);
   const tombstone = stream.find((e) => e.type === 'UserDeleted');
   if (tombstone) return [entry(tombstone, undefined)];
 
@@ -59,24 +63,40 @@ export async function userHistory(deps: UsersDeps, userId: string, meta: CallerM
   return entries.reverse();
 }
 
-function entry(stored: StoredEvent, changes: Changes | undefined): History[number] {
+/**
+ * Who acted, as user ids. Metadata records the actor as the caller's id header: a decimal id, or
+ * (events from before ids were integers) the actor's stream UUID, read with the id recorded for it.
+ */
+async function actorIds(client: PoolClient, events: StoredEvent[]): Promise<Map<string, number>> {
+  const raw = [...new Set(events.map((e) => e.metadata.actor_id).filter((a): a is string => typeof a === 'string'))];
+  const ids = new Map<string, number>(raw.filter(isUserIdString).map((a) => [a, Number(a)]));
+  const legacy = raw.filter((a) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(a));
+  if (legacy.length) {
+    const { rows } = await client.query<{ stream_id: string; id: string }>('SELECT stream_id, id FROM user_ids WHERE stream_id = ANY($1::uuid[])', [legacy]);
+    for (const r of rows) ids.set(r.stream_id, Number(r.id));
+  }
+  return ids;
+}
+
+function toEntry(stored: StoredEvent, changes: Changes | undefined, actors: Map<string, number>): History[number] {
   return {
     event_id: stored.eventId,
     type: stored.type,
     version: stored.streamVersion,
     occurred_at: stored.recordedAt.toISOString(),
-    actor_id: stored.metadata.actor_id ?? null,
+    actor_id: actors.get(stored.metadata.actor_id ?? '') ?? null,
     request_id: stored.metadata.request_id ?? null,
     ...(changes ? { changes } : {}),
   };
 }
 
 /** The old and new address of one profile update, for mail-service's notice to the old address. */
-export async function emailChange(deps: UsersDeps, eventId: string): Promise<{ user_id: string; old_email: string; new_email: string }> {
+export async function emailChange(deps: UsersDeps, eventId: string): Promise<{ user_id: number; old_email: string; new_email: string }> {
   const { rows } = await deps.pool.query<{ stream_id: string }>('SELECT stream_id FROM events WHERE event_id = $1', [eventId]);
   const streamId = rows[0]?.stream_id;
   const stored = streamId ? (await readStream(deps.pool, streamId)).find((e) => e.eventId === eventId) : undefined;
-  const change = stored?.event?.type === 'UserProfileUpdated' ? stored.event.data.changes.email : undefined;
-  if (!stored || !change) throw new AppError('not_found', 'users.email_change_not_found', 'No such email change');
-  return { user_id: stored.streamId, old_email: String(change.from), new_email: String(change.to) };
+  const update = stored?.event?.type === 'UserProfileUpdated' ? stored.event : undefined;
+  const change = update?.data.changes.email;
+  if (!update || !change) throw new AppError('not_found', 'users.email_change_not_found', 'No such email change');
+  return { user_id: update.data.user_id, old_email: String(change.from), new_email: String(change.to) };
 }

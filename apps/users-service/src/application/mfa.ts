@@ -14,9 +14,13 @@ const PURPOSE = 'totp';
 
 const wrongCode = () => new AppError('unauthenticated', 'users.mfa_code_invalid', 'The code is wrong, expired or already used');
 
-async function dataKey(db: PoolClient | UsersDeps['pool'], userId: string): Promise<Buffer | undefined> {
-  const { rows } = await db.query<{ data_key: Buffer }>('SELECT data_key FROM user_keys WHERE user_id = $1', [userId]);
-  return rows[0]?.data_key;
+/** The user's data key and the stream it is bound to (secrets are sealed with both); no key once the user is erased. */
+async function dataKey(db: PoolClient | UsersDeps['pool'], userId: number): Promise<{ key: Buffer; streamId: string } | undefined> {
+  const { rows } = await db.query<{ data_key: Buffer; stream_id: string }>(
+    'SELECT k.data_key, m.stream_id FROM user_ids m JOIN user_keys k ON k.user_id = m.stream_id WHERE m.id = $1',
+    [userId],
+  );
+  return rows[0] ? { key: rows[0].data_key, streamId: rows[0].stream_id } : undefined;
 }
 
 interface TotpRow {
@@ -25,7 +29,7 @@ interface TotpRow {
   last_step: string | null;
 }
 
-async function totpRow(client: PoolClient, userId: string): Promise<TotpRow | undefined> {
+async function totpRow(client: PoolClient, userId: number): Promise<TotpRow | undefined> {
   const { rows } = await client.query<TotpRow>('SELECT secret_sealed, confirmed_at, last_step FROM mfa_totp WHERE user_id = $1 FOR UPDATE', [userId]);
   return rows[0];
 }
@@ -35,7 +39,7 @@ async function totpRow(client: PoolClient, userId: string): Promise<TotpRow | un
  * until a code from it is confirmed. Asking again replaces a pending secret; an active one stays
  * until it is removed.
  */
-export async function startTotp(deps: UsersDeps, userId: string): Promise<TotpEnrolment> {
+export async function startTotp(deps: UsersDeps, userId: number): Promise<TotpEnrolment> {
   const user = await getUser(deps.pool, userId);
   const secret = newTotpSecret();
   await withTransaction(deps.pool, async (client) => {
@@ -46,7 +50,7 @@ export async function startTotp(deps: UsersDeps, userId: string): Promise<TotpEn
     await client.query(
       `INSERT INTO mfa_totp (user_id, secret_sealed) VALUES ($1, $2)
        ON CONFLICT (user_id) DO UPDATE SET secret_sealed = EXCLUDED.secret_sealed, last_step = NULL, created_at = now()`,
-      [userId, sealSecret(secret, key, userId, PURPOSE)],
+      [userId, sealSecret(secret, key.key, key.streamId, PURPOSE)],
     );
   });
   const uri = totpUri(secret, user.username, deps.mfaIssuer);
@@ -55,8 +59,9 @@ export async function startTotp(deps: UsersDeps, userId: string): Promise<TotpEn
 }
 
 /** Check a TOTP code against a row (locked by the caller) and spend its step. */
-async function spendTotp(deps: UsersDeps, client: PoolClient, userId: string, row: TotpRow, code: string): Promise<boolean> {
-  const secret = openSecret(row.secret_sealed, await dataKey(client, userId), userId, PURPOSE);
+async function spendTotp(deps: UsersDeps, client: PoolClient, userId: number, row: TotpRow, code: string): Promise<boolean> {
+  const key = await dataKey(client, userId);
+  const secret = key && openSecret(row.secret_sealed, key.key, key.streamId, PURPOSE);
   if (!secret) return false;
   const step = acceptTotp(secret, code, deps.clock(), row.last_step === null ? null : Number(row.last_step));
   if (step === undefined) return false;
@@ -68,9 +73,9 @@ async function spendTotp(deps: UsersDeps, client: PoolClient, userId: string, ro
  * `POST /users/me/mfa/totp/confirm`: a code from the pending secret activates it (`MfaEnabled`),
  * and answers ten recovery codes, of which only hashes are kept.
  */
-export async function confirmTotp(deps: UsersDeps, userId: string, code: string, meta: CallerMeta): Promise<{ recovery_codes: string[] }> {
+export async function confirmTotp(deps: UsersDeps, userId: number, code: string, meta: CallerMeta): Promise<{ recovery_codes: string[] }> {
   const codes = newRecoveryCodes();
-  return handleCommand(deps, userId, { type: 'EnableMfa', data: { user_id: userId } }, meta, {
+  return handleCommand(deps, { userId }, { type: 'EnableMfa', data: { user_id: userId } }, meta, {
     prepare: async (client) => {
       const row = await totpRow(client, userId);
       if (!row) throw new AppError('not_found', 'users.mfa_not_started', 'Start the enrolment first (POST /users/me/mfa/totp)');
@@ -91,7 +96,7 @@ export async function confirmTotp(deps: UsersDeps, userId: string, code: string,
  * The second step of a login (and proof for removing the factor): a TOTP code of the current step
  * ±1 not used before, or an unused recovery code, which is spent. auth-service throttles the calls.
  */
-export async function verifySecondFactor(deps: UsersDeps, userId: string, code: string): Promise<{ method: 'totp' | 'recovery_code' }> {
+export async function verifySecondFactor(deps: UsersDeps, userId: number, code: string): Promise<{ method: 'totp' | 'recovery_code' }> {
   return withTransaction(deps.pool, async (client) => {
     const row = await totpRow(client, userId);
     if (!row?.confirmed_at) throw wrongCode();
@@ -113,8 +118,8 @@ export async function verifySecondFactor(deps: UsersDeps, userId: string, code: 
  * Remove the factor: by the user (auth-service checked a code or a recent login) or reset by an
  * admin (checked here, against this service's own data). `MfaDisabled` says which.
  */
-export async function disableMfa(deps: UsersDeps, userId: string, by: 'user' | 'admin', meta: CallerMeta): Promise<{ status: 'disabled' }> {
-  return handleCommand(deps, userId, { type: 'DisableMfa', data: { user_id: userId, by } }, meta, {
+export async function disableMfa(deps: UsersDeps, userId: number, by: 'user' | 'admin', meta: CallerMeta): Promise<{ status: 'disabled' }> {
+  return handleCommand(deps, { userId }, { type: 'DisableMfa', data: { user_id: userId, by } }, meta, {
     prepare: async (client) => {
       if (by === 'admin') await requireAdmin(client, meta);
     },
@@ -126,7 +131,7 @@ export async function disableMfa(deps: UsersDeps, userId: string, by: 'user' | '
 }
 
 /** Every trace of a user's second factor (on removal and on erasure). */
-export async function eraseMfa(client: PoolClient, userId: string): Promise<void> {
+export async function eraseMfa(client: PoolClient, userId: number): Promise<void> {
   await client.query('DELETE FROM mfa_totp WHERE user_id = $1', [userId]);
   await client.query('DELETE FROM mfa_recovery_codes WHERE user_id = $1', [userId]);
 }

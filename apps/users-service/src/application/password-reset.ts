@@ -41,7 +41,7 @@ export async function requestPasswordReset(deps: UsersDeps, req: { login: string
       // Not under the caller's idempotency key: the answer was recorded with it already.
       handleCommand(
         deps,
-        userId,
+        { userId },
         { type: 'RequestPasswordReset', data: { user_id: userId } },
         { requestId: meta.requestId, actorId: null },
         { after: async () => undefined },
@@ -58,9 +58,9 @@ export async function requestPasswordReset(deps: UsersDeps, req: { login: string
  */
 export async function issuePasswordReset(deps: UsersDeps, eventId: string): Promise<PasswordResetIssued> {
   const { rows } = await deps.pool.query<{ user_id: string; latest: boolean; email: string | null }>(
-    `SELECT e.stream_id AS user_id, u.email,
+    `SELECT m.id AS user_id, u.email,
             NOT EXISTS (SELECT 1 FROM events l WHERE l.stream_id = e.stream_id AND l.type = 'PasswordResetRequested' AND l.stream_version > e.stream_version) AS latest
-       FROM events e LEFT JOIN users u ON u.id = e.stream_id
+       FROM events e JOIN user_ids m ON m.stream_id = e.stream_id LEFT JOIN users u ON u.id = m.id
       WHERE e.event_id = $1 AND e.type = 'PasswordResetRequested'`,
     [eventId],
   );
@@ -81,7 +81,7 @@ export async function issuePasswordReset(deps: UsersDeps, eventId: string): Prom
   } finally {
     client.release();
   }
-  return { status: 'issued', user_id: row.user_id, email: row.email, token, expires_at: expiresAt.toISOString() };
+  return { status: 'issued', user_id: Number(row.user_id), email: row.email, token, expires_at: expiresAt.toISOString() };
 }
 
 /**
@@ -90,10 +90,10 @@ export async function issuePasswordReset(deps: UsersDeps, eventId: string): Prom
  * `EmailConfirmed` for an unconfirmed address), all in one transaction; then refuse every access
  * token of the user from before it.
  */
-export async function resetPassword(deps: UsersDeps, token: string, password: string, meta: CallerMeta): Promise<{ user_id: string }> {
+export async function resetPassword(deps: UsersDeps, token: string, password: string, meta: CallerMeta): Promise<{ user_id: number }> {
   const tokenHash = sha256(token);
   const { rows } = await deps.pool.query<{ user_id: string }>('SELECT user_id FROM password_resets WHERE token_hash = $1', [tokenHash]);
-  const userId = rows[0]?.user_id;
+  const userId = rows[0] ? Number(rows[0].user_id) : undefined;
   if (!userId) throw invalidLink();
   // The policy first and cheap, before any hashing; the token stays unspent for a better password.
   const user = await getUser(deps.pool, userId).catch(() => {
@@ -103,9 +103,9 @@ export async function resetPassword(deps: UsersDeps, token: string, password: st
   const hash = await deps.hasher.hash(password);
   const stored = await handleCommand(
     deps,
-    userId,
+    { userId },
     { type: 'ResetPassword', data: { user_id: userId } },
-    { ...meta, actorId: userId },
+    { ...meta, actorId: String(userId) },
     {
       prepare: async (client) => {
         const { rows: found } = await client.query<{ valid: boolean }>(

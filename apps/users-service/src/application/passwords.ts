@@ -16,7 +16,7 @@ export async function verifyCredentials(deps: UsersDeps, req: VerifyCredentials)
 }
 
 /** Check a user's current password by id (before a password change). */
-export async function verifyPassword(deps: UsersDeps, userId: string, password: string): Promise<User> {
+export async function verifyPassword(deps: UsersDeps, userId: number, password: string): Promise<User> {
   const row = await findWithPasswordHash(deps.pool, 'u.id = $1', [userId]);
   const ok = await deps.hasher.verify(password, row?.password_hash);
   if (!row || !ok) throw new AppError('invalid_argument', 'users.wrong_password', 'The current password is wrong', [{ field: 'current_password', message: 'is wrong' }]);
@@ -27,16 +27,16 @@ export async function verifyPassword(deps: UsersDeps, userId: string, password: 
  * Refuse a new password the policy does not accept for this user (field `new_password`: only password
  * changes set one). Cheap, so the change can ask before it costs anything or ends any session.
  */
-export async function checkPasswordPolicy(deps: UsersDeps, userId: string, password: string): Promise<{ status: 'ok' }> {
+export async function checkPasswordPolicy(deps: UsersDeps, userId: number, password: string): Promise<{ status: 'ok' }> {
   assertPasswordAcceptable(deps.passwordPolicy, password, await getUser(deps.pool, userId), 'new_password');
   return { status: 'ok' };
 }
 
 /** Store a new password hash; the event records that it changed, never the hash. */
-export async function setPassword(deps: UsersDeps, userId: string, password: string, meta: CallerMeta): Promise<{ status: 'ok' }> {
+export async function setPassword(deps: UsersDeps, userId: number, password: string, meta: CallerMeta): Promise<{ status: 'ok' }> {
   await checkPasswordPolicy(deps, userId, password);
   const hash = await deps.hasher.hash(password);
-  return handleCommand(deps, userId, { type: 'ChangePassword', data: { user_id: userId } }, meta, {
+  return handleCommand(deps, { userId }, { type: 'ChangePassword', data: { user_id: userId } }, meta, {
     after: async (client) => {
       await client.query('UPDATE credentials SET password_hash = $2, updated_at = now() WHERE user_id = $1', [userId, hash]);
       return { status: 'ok' as const };

@@ -8,7 +8,7 @@ type Queryable = pg.Pool | pg.PoolClient;
 /** Escape LIKE wildcards so user input matches literally. */
 export const likeLiteral = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-export async function getUser(db: Queryable, id: string, forUpdate = false): Promise<User> {
+export async function getUser(db: Queryable, id: number, forUpdate = false): Promise<User> {
   const { rows } = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
   if (!rows[0]) throw new AppError('not_found', 'users.not_found', 'User not found');
   return toUser(rows[0]);

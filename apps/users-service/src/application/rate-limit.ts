@@ -38,6 +38,6 @@ export async function hit(
 }
 
 /** Forget every count kept about one account (its erasure); address counts name no account. */
-export async function forgetAccountLimits(db: pg.Pool | pg.PoolClient, secret: Buffer, userId: string): Promise<void> {
+export async function forgetAccountLimits(db: pg.Pool | pg.PoolClient, secret: Buffer, userId: number): Promise<void> {
   await db.query('DELETE FROM rate_limits WHERE key = $1', [limitKey(secret, 'reset-account', `user:${userId}`)]);
 }

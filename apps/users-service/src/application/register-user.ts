@@ -20,15 +20,16 @@ export async function registerUser(deps: UsersDeps, req: RegisterUser & { role?:
   await assertNotTaken(deps.pool, req);
 
   const passwordHash = await deps.hasher.hash(req.password);
-  const userId = uuidv7();
   const { username, email, fio, birthday, tags } = req;
-  const data = { user_id: userId, username, email, fio, birthday, tags, role: req.role ?? 'user' };
-  return handleCommand(deps, userId, { type: 'RegisterUser', data }, meta, {
+  const role = req.role ?? 'user';
+  // The stream key is internal; the user's id is given inside the transaction and recorded in the event.
+  return handleCommand(deps, { newStream: uuidv7() }, (userId) => ({ type: 'RegisterUser', data: { user_id: userId, username, email, fio, birthday, tags, role } }), meta, {
     // Creating an admin is itself privileged: the actor must be an admin now.
     prepare: async (client) => {
-      if (data.role === 'admin') await requireAdmin(client, meta);
+      if (role === 'admin') await requireAdmin(client, meta);
     },
-    after: async (client) => {
+    after: async (client, stored) => {
+      const userId = stored[0]!.event!.data.user_id;
       await client.query('INSERT INTO credentials (user_id, password_hash) VALUES ($1, $2)', [userId, passwordHash]);
       return getUser(client, userId);
     },

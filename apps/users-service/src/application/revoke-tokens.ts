@@ -5,6 +5,6 @@ import type { UsersDeps } from './deps.js';
  * not fail the command, which has happened: the relay writes the same revocation when it publishes
  * the event, and retries until it can.
  */
-export async function revokeAfterCommit(deps: UsersDeps, userId: string, belowVersion: number): Promise<void> {
+export async function revokeAfterCommit(deps: UsersDeps, userId: number, belowVersion: number): Promise<void> {
   await deps.revokeTokens(userId, belowVersion).catch((err) => deps.log.warn({ err: String(err), user_id: userId }, 'revocation deferred to the relay'));
 }

@@ -10,7 +10,7 @@ import { getUser } from './queries.js';
 export async function updateUser(deps: UsersDeps, req: UpdateUser, meta: CallerMeta): Promise<User> {
   const { user_id, changes } = req;
   await assertNotTaken(deps.pool, changes, user_id);
-  return handleCommand(deps, user_id, { type: 'UpdateProfile', data: { user_id, changes } }, meta, {
+  return handleCommand(deps, { userId: user_id }, { type: 'UpdateProfile', data: { user_id, changes } }, meta, {
     prepare: (client) => requireAdmin(client, meta, { self: user_id }),
     after: (client) => getUser(client, user_id),
   });
@@ -21,8 +21,8 @@ export async function updateUser(deps: UsersDeps, req: UpdateUser, meta: CallerM
  * last admin stays one. Tokens carry the authorization version their role was read at, so after the
  * change every token below its version is refused, including ones a racing refresh signs later.
  */
-export async function setRole(deps: UsersDeps, userId: string, role: Role, meta: CallerMeta): Promise<User> {
-  const { user, version } = await handleCommand(deps, userId, { type: 'ChangeRole', data: { user_id: userId, role } }, meta, {
+export async function setRole(deps: UsersDeps, userId: number, role: Role, meta: CallerMeta): Promise<User> {
+  const { user, version } = await handleCommand(deps, { userId }, { type: 'ChangeRole', data: { user_id: userId, role } }, meta, {
     prepare: async (client) => {
       await lockAdmins(client);
       await requireAdmin(client, meta, { exclusive: true });

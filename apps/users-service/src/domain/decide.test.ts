@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decide, isRejection } from './decide.js';
 import { fold } from './user.js';
 
-const id = '01900000-0000-7000-8000-000000000001';
+const id = 1;
 const registered = {
   type: 'UserRegistered' as const,
   data: { user_id: id, username: 'alice_1', email: 'a@example.com', fio: 'A', birthday: '1990-01-01', tags: [], role: 'user' as const },

@@ -5,18 +5,18 @@ import type { Profile, UserState } from './user.js';
 export type UserCommand =
   | {
       type: 'RegisterUser';
-      data: { user_id: string; username: string; email: string; fio: string; birthday: string; tags: string[]; role: Role };
+      data: { user_id: number; username: string; email: string; fio: string; birthday: string; tags: string[]; role: Role };
     }
-  | { type: 'DeleteUser'; data: { user_id: string } }
-  | { type: 'ChangeRole'; data: { user_id: string; role: Role } }
-  | { type: 'RequestEmailConfirmation'; data: { user_id: string } }
-  | { type: 'ConfirmEmail'; data: { user_id: string } }
-  | { type: 'UpdateProfile'; data: { user_id: string; changes: Partial<Profile> } }
-  | { type: 'ChangePassword'; data: { user_id: string } }
-  | { type: 'RequestPasswordReset'; data: { user_id: string } }
-  | { type: 'ResetPassword'; data: { user_id: string } }
-  | { type: 'EnableMfa'; data: { user_id: string } }
-  | { type: 'DisableMfa'; data: { user_id: string; by: 'user' | 'admin' } };
+  | { type: 'DeleteUser'; data: { user_id: number } }
+  | { type: 'ChangeRole'; data: { user_id: number; role: Role } }
+  | { type: 'RequestEmailConfirmation'; data: { user_id: number } }
+  | { type: 'ConfirmEmail'; data: { user_id: number } }
+  | { type: 'UpdateProfile'; data: { user_id: number; changes: Partial<Profile> } }
+  | { type: 'ChangePassword'; data: { user_id: number } }
+  | { type: 'RequestPasswordReset'; data: { user_id: number } }
+  | { type: 'ResetPassword'; data: { user_id: number } }
+  | { type: 'EnableMfa'; data: { user_id: number } }
+  | { type: 'DisableMfa'; data: { user_id: number; by: 'user' | 'admin' } };
 
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 

@@ -11,7 +11,7 @@ export interface Profile {
 
 /** What a decision about one user needs to know, folded from that user's events. */
 export type UserState =
-  { status: 'none' } | { status: 'active'; id: string; role: Role; emailVerified: boolean; profile: Profile; mfa: boolean } | { status: 'deleted'; id: string };
+  { status: 'none' } | { status: 'active'; id: number; role: Role; emailVerified: boolean; profile: Profile; mfa: boolean } | { status: 'deleted'; id: number };
 
 export const initialState: UserState = { status: 'none' };
 

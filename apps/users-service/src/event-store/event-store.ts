@@ -27,6 +27,19 @@ interface EventRow {
   metadata: EventMetadata;
   recorded_at: Date;
   data_key: Buffer | null;
+  /** The id recorded for the stream (user_ids): what events stored before ids were integers are read with. */
+  user_number: string | null;
+}
+
+/**
+ * Upcaster for events stored before user ids were integers: their `user_id` is the stream's UUID.
+ * They are read with the id migration 1700000000007 recorded for the stream, so they fold, project
+ * and rebuild exactly like events that carry the id themselves.
+ */
+export function upcastUserId(data: Record<string, unknown>, recordedId: string | number | null): Record<string, unknown> {
+  if (typeof data.user_id !== 'string') return data;
+  if (recordedId === null) throw new Error('an event of a stream with no recorded user id');
+  return { ...data, user_id: Number(recordedId) };
 }
 
 function toStored(row: EventRow): StoredEvent {
@@ -37,14 +50,14 @@ function toStored(row: EventRow): StoredEvent {
     streamId: row.stream_id,
     streamVersion: row.stream_version,
     type: row.type,
-    event: erased ? undefined : UserEvent.parse({ type: row.type, data }),
+    event: erased ? undefined : UserEvent.parse({ type: row.type, data: upcastUserId(data, row.user_number) }),
     metadata: row.metadata,
     recordedAt: row.recorded_at,
   };
 }
 
-const SELECT = `SELECT e.global_position, e.event_id, e.stream_id, e.stream_version, e.type, e.payload, e.metadata, e.recorded_at, k.data_key
-                  FROM events e LEFT JOIN user_keys k ON k.user_id = e.stream_id`;
+const SELECT = `SELECT e.global_position, e.event_id, e.stream_id, e.stream_version, e.type, e.payload, e.metadata, e.recorded_at, k.data_key, m.id AS user_number
+                  FROM events e LEFT JOIN user_keys k ON k.user_id = e.stream_id LEFT JOIN user_ids m ON m.stream_id = e.stream_id`;
 
 /** All events of one stream in order. */
 export async function readStream(db: Queryable, streamId: string): Promise<StoredEvent[]> {
@@ -56,6 +69,18 @@ export async function readStream(db: Queryable, streamId: string): Promise<Store
 export async function readAll(db: Queryable, afterPosition: bigint, limit: number): Promise<StoredEvent[]> {
   const { rows } = await db.query<EventRow>(`${SELECT} WHERE e.global_position > $1 ORDER BY e.global_position LIMIT $2`, [afterPosition.toString(), limit]);
   return rows.map(toStored);
+}
+
+/** The stream that holds a user's events, by the user's id (deleted users too); undefined for an id never given. */
+export async function streamOf(db: Queryable, userId: number): Promise<string | undefined> {
+  const { rows } = await db.query<{ stream_id: string }>('SELECT stream_id FROM user_ids WHERE id = $1', [userId]);
+  return rows[0]?.stream_id;
+}
+
+/** Give a new stream the next user id, in the registering transaction (an aborted registration leaves a gap, never a reuse). */
+export async function assignUserId(client: PoolClient, streamId: string): Promise<number> {
+  const { rows } = await client.query<{ id: string }>('INSERT INTO user_ids (stream_id) VALUES ($1) RETURNING id', [streamId]);
+  return Number(rows[0]!.id);
 }
 
 /** Serialise writers of one stream for the rest of the transaction (no xid is taken yet). */

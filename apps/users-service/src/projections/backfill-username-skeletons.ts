@@ -19,7 +19,7 @@ export async function backfillUsernameSkeletons(pool: Pool, log: Logger, batchSi
   for (;;) {
     const { rows } = await pool.query<Row>(
       `SELECT id, username, created_at FROM users
-        WHERE username_skeleton IS NULL AND ($1::timestamptz IS NULL OR (created_at, id) > ($1, $2::uuid))
+        WHERE username_skeleton IS NULL AND ($1::timestamptz IS NULL OR (created_at, id) > ($1, $2::bigint))
         ORDER BY created_at, id LIMIT $3`,
       [after?.created_at ?? null, after?.id ?? null, batchSize],
     );
@@ -36,7 +36,7 @@ async function fillBatch(pool: Pool, log: Logger, rows: Row[]): Promise<number> 
   const skeletons = rows.map((r) => usernameSkeleton(r.username));
   try {
     const { rowCount } = await pool.query(
-      `UPDATE users u SET username_skeleton = v.skeleton FROM unnest($1::uuid[], $2::text[]) AS v(id, skeleton)
+      `UPDATE users u SET username_skeleton = v.skeleton FROM unnest($1::bigint[], $2::text[]) AS v(id, skeleton)
         WHERE u.id = v.id AND u.username_skeleton IS NULL`,
       [rows.map((r) => r.id), skeletons],
     );

@@ -9,6 +9,7 @@ export const usernameKey = (username: string) => username.normalize('NFKC').toLo
 export const emailKey = (email: string) => email.normalize('NFKC').toLowerCase();
 
 export interface UserRow {
+  /** bigint: pg reads it as a string. */
   id: string;
   username: string;
   email: string;
@@ -23,7 +24,7 @@ export const USER_COLUMNS = 'id, username, email, config, role, email_verified, 
 
 export function toUser(row: UserRow): User {
   return {
-    id: row.id,
+    id: Number(row.id),
     username: row.username,
     email: row.email,
     config: { fio: row.config.fio, birthday: row.config.birthday, tags: row.config.tags },
@@ -63,11 +64,11 @@ function uniqueViolation(e: unknown): unknown {
  * Refuse a username or email another user holds (ignoring case), before any costly work. The unique
  * indexes still decide the races that slip past this look-up.
  */
-export async function assertNotTaken(db: pg.Pool | pg.PoolClient, wanted: { username?: string | undefined; email?: string | undefined }, exceptId?: string): Promise<void> {
+export async function assertNotTaken(db: pg.Pool | pg.PoolClient, wanted: { username?: string | undefined; email?: string | undefined }, exceptId?: number): Promise<void> {
   const { rows } = await db.query<{ username_taken: boolean; email_taken: boolean; lookalike_taken: boolean }>(
     `SELECT bool_or(username_key = $1) AS username_taken, bool_or(email_key = $2) AS email_taken,
             bool_or(username_skeleton = $4 AND username_key <> $1) AS lookalike_taken
-       FROM users WHERE (username_key = $1 OR email_key = $2 OR username_skeleton = $4) AND ($3::uuid IS NULL OR id <> $3)`,
+       FROM users WHERE (username_key = $1 OR email_key = $2 OR username_skeleton = $4) AND ($3::bigint IS NULL OR id <> $3)`,
     [
       wanted.username ? usernameKey(wanted.username) : null,
       wanted.email ? emailKey(wanted.email) : null,
@@ -193,6 +194,8 @@ export type RebuildProgress = (done: number, total: number) => void;
 /**
  * Drop the projection and replay every event into it, in one transaction: readers see old or new,
  * never half. Look-alike usernames accepted before skeletons existed are grandfathered, not fatal.
+ * Ids come from the events (see the event store for those stored before ids were integers); the
+ * assignment table gets back any row it lost, and its identity never falls behind the ids in use.
  */
 export async function rebuildUsersProjection(client: PoolClient, opts: { batchSize?: number; onProgress?: RebuildProgress } = {}): Promise<number> {
   const batchSize = opts.batchSize ?? 1000;
@@ -206,10 +209,19 @@ export async function rebuildUsersProjection(client: PoolClient, opts: { batchSi
   for (;;) {
     const batch = await readAll(client, position, batchSize);
     if (!batch.length) break;
-    for (const stored of batch) await project(client, stored, 'grandfather');
+    for (const stored of batch) {
+      if (stored.event?.type === 'UserRegistered')
+        await client.query('INSERT INTO user_ids (id, stream_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [stored.event.data.user_id, stored.streamId]);
+      await project(client, stored, 'grandfather');
+    }
     count += batch.length;
     position = batch[batch.length - 1]!.globalPosition;
     opts.onProgress?.(count, Math.max(total, count));
   }
+  // Only ever forward: a registration waiting on the lock may hold a later id already.
+  await client.query(
+    `SELECT setval(s, m) FROM (SELECT pg_get_serial_sequence('user_ids', 'id')::regclass AS s, (SELECT max(id) FROM user_ids) AS m) x
+      WHERE m > COALESCE(pg_sequence_last_value(s), 0)`,
+  );
   return count;
 }

@@ -1,6 +1,7 @@
 import { PublishedUserEvent, usersEventSubject, type EventMetadata } from '@um/contracts';
 import type { Logger, Pool } from '@um/platform';
 import pg from 'pg';
+import { upcastUserId } from '../event-store/event-store.js';
 
 /** Publish one event; resolves once the stream has stored it (or knew it already, by id). */
 export type Publish = (subject: string, payload: string, eventId: string) => Promise<void>;
@@ -30,6 +31,8 @@ export interface OutboxRow {
   payload: Record<string, unknown>;
   metadata: EventMetadata;
   recorded_at: Date;
+  /** The user's id, recorded for the stream (user_ids). */
+  user_number: string | null;
 }
 
 /** The relay's row in `relay_checkpoints`. */
@@ -46,33 +49,36 @@ export const OUTBOX_START: OutboxPosition = { transaction_id: '0', global_positi
 
 /**
  * The next `limit` events after `from` in (transaction id, position) order, only below the oldest
- * running transaction, so an event committed late is never passed over.
+ * running transaction, so an event committed late is never passed over; each with its user's id.
  */
 export async function readOutbox(db: Pool | pg.Client, schema: string, from: OutboxPosition, limit: number): Promise<OutboxRow[]> {
   const { rows } = await db.query<OutboxRow>(
-    `SELECT global_position, transaction_id::text, event_id, stream_id, stream_version, type, payload, metadata, recorded_at
-       FROM "${schema}".events
-      WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-        AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-      ORDER BY transaction_id, global_position
+    `SELECT e.global_position, e.transaction_id::text, e.event_id, e.stream_id, e.stream_version, e.type, e.payload, e.metadata, e.recorded_at, m.id AS user_number
+       FROM "${schema}".events e LEFT JOIN "${schema}".user_ids m ON m.stream_id = e.stream_id
+      WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
+        AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      ORDER BY e.transaction_id, e.global_position
       LIMIT $3`,
     [from.transaction_id, from.global_position, limit],
   );
   return rows;
 }
 
-/** The integration event for a stored event: ids and non-personal facts only, validated before it leaves. */
+/**
+ * The integration event for a stored event: ids and non-personal facts only, validated before it
+ * leaves. The user is named by their integer id (an event stored before ids were integers carries
+ * the stream UUID, read with the id recorded for the stream); the stream key stays inside.
+ */
 export function toPublished(row: OutboxRow): PublishedUserEvent {
   const { pii: _sealed, ...clear } = row.payload;
   return PublishedUserEvent.parse({
     event_id: row.event_id,
     type: row.type,
-    version: 1,
-    stream_id: row.stream_id,
+    version: 2,
     stream_version: row.stream_version,
     occurred_at: row.recorded_at.toISOString(),
     ...(row.metadata.request_id ? { request_id: row.metadata.request_id } : {}),
-    data: clear,
+    data: upcastUserId(clear, row.user_number),
   });
 }
 

@@ -6,7 +6,7 @@ import { ALL_VERSIONS } from '@um/platform';
  * tokens below the event's version, a deletion every token. Written again by the relay (at least once, in order) so
  * a crash between a command's commit and its fast-path revocation cannot leave old tokens alive.
  */
-export async function revokeFor(event: PublishedUserEvent, revoke: (userId: string, belowVersion: number) => Promise<void>): Promise<void> {
+export async function revokeFor(event: PublishedUserEvent, revoke: (userId: number, belowVersion: number) => Promise<void>): Promise<void> {
   if (event.type === 'UserRoleChanged' || event.type === 'PasswordReset') await revoke(event.data.user_id, event.stream_version);
   else if (event.type === 'UserDeleted') await revoke(event.data.user_id, ALL_VERSIONS);
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { hasNoControlChars, Password, text } from '../users/fields.js';
 import { Role, User } from '../users/user.js';
+import { UserIdString, UserIdValue } from '../users/user-id.js';
 
 /** `POST /login` body (JSON or OAuth2 password form), and the `auth.login` request. */
 export const Login = z.object({
@@ -60,13 +61,13 @@ export const DisableTotpBody = z.object({
   code: text().trim().min(1, 'is required').max(32, 'is too long').refine(hasNoControlChars, 'must not contain control characters').optional(),
 });
 /** `auth.disable_totp`: the body plus who is asking and from which session. */
-export const DisableTotp = DisableTotpBody.extend({ user_id: z.uuid(), session_id: z.uuid() });
+export const DisableTotp = DisableTotpBody.extend({ user_id: UserIdValue, session_id: z.uuid() });
 
 /** `POST /refresh` body, and the `auth.refresh` request. */
 export const Refresh = z.object({ refresh_token: text('is required').min(1, 'is required').max(200, 'is too long') });
 
 /** `auth.logout`: end the caller's session, or all of their sessions. */
-export const Logout = z.object({ user_id: z.uuid(), session_id: z.uuid(), all: z.boolean().default(false) });
+export const Logout = z.object({ user_id: UserIdValue, session_id: z.uuid(), all: z.boolean().default(false) });
 export const LogoutReply = z.object({ sessions_ended: z.number().int().nonnegative() });
 
 /** `PUT /users/me/password` body. */
@@ -78,7 +79,7 @@ export const ChangePasswordBody = z.object({
   new_password: Password,
 });
 /** `auth.change_password`: the body plus who is asking and from which session. */
-export const ChangePassword = ChangePasswordBody.extend({ user_id: z.uuid(), session_id: z.uuid() });
+export const ChangePassword = ChangePasswordBody.extend({ user_id: UserIdValue, session_id: z.uuid() });
 export const PasswordChangeResult = z.object({ status: z.literal('changed'), sessions_ended: z.number().int().nonnegative() });
 
 /** A public verification key (JWK) as published by auth-service. */
@@ -97,7 +98,8 @@ export const TOKEN = {
 
 /** Claims of an access token beyond the registered ones. */
 export const AccessClaims = z.object({
-  sub: z.uuid(),
+  /** The user's id as a decimal string (RFC 7519 makes `sub` a string); parsed to the number. */
+  sub: UserIdString,
   role: Role,
   /** Session (refresh-token family) the token belongs to. */
   sid: z.uuid(),
@@ -125,6 +127,6 @@ export const UserRevocation = z
   .refine((r) => r.below_version !== undefined || r.revoked_before !== undefined, 'names a version or an instant');
 export type UserRevocation = z.infer<typeof UserRevocation>;
 export const SessionRevocation = z.object({ revoked_at: z.number().int() });
-export const revocationKey = { user: (id: string) => `user.${id}`, session: (id: string) => `session.${id}` } as const;
+export const revocationKey = { user: (id: number) => `user.${id}`, session: (id: string) => `session.${id}` } as const;
 /** Longest an access token may live; revocation records are kept this long. */
 export const MAX_ACCESS_TOKEN_TTL_SECONDS = 24 * 3600;

@@ -1,11 +1,17 @@
 import { z } from 'zod';
 import { Role } from './user.js';
+import { UserIdValue } from './user-id.js';
 
-/** A new account. Carries no password and no hash: credentials are stored apart from events. */
+/**
+ * A new account, with the id users-service gave it (so a rebuild reproduces every id). Carries no
+ * password and no hash: credentials are stored apart from events. Events stored before ids were
+ * integers carry the stream's UUID here; the event store reads them with the id recorded for that
+ * stream by migration 1700000000007 (see users-service's event store).
+ */
 export const UserRegistered = z.object({
   type: z.literal('UserRegistered'),
   data: z.object({
-    user_id: z.uuid(),
+    user_id: UserIdValue,
     username: z.string(),
     email: z.string(),
     fio: z.string(),
@@ -18,24 +24,24 @@ export const UserRegistered = z.object({
 /** The account was deleted; its tokens are refused from then on. */
 export const UserDeleted = z.object({
   type: z.literal('UserDeleted'),
-  data: z.object({ user_id: z.uuid() }),
+  data: z.object({ user_id: UserIdValue }),
 });
 
 export const UserRoleChanged = z.object({
   type: z.literal('UserRoleChanged'),
-  data: z.object({ user_id: z.uuid(), role: Role }),
+  data: z.object({ user_id: UserIdValue, role: Role }),
 });
 
 /** A confirmation link was asked for (after registration, or again by the user). */
 export const EmailConfirmationRequested = z.object({
   type: z.literal('EmailConfirmationRequested'),
-  data: z.object({ user_id: z.uuid() }),
+  data: z.object({ user_id: UserIdValue }),
 });
 
 /** The user followed a valid confirmation link: the address is verified. */
 export const EmailConfirmed = z.object({
   type: z.literal('EmailConfirmed'),
-  data: z.object({ user_id: z.uuid() }),
+  data: z.object({ user_id: UserIdValue }),
 });
 
 /** A field's value before and after a change. */
@@ -45,7 +51,7 @@ export const FieldChange = z.object({ from: z.unknown(), to: z.unknown() });
 export const UserProfileUpdated = z.object({
   type: z.literal('UserProfileUpdated'),
   data: z.object({
-    user_id: z.uuid(),
+    user_id: UserIdValue,
     /** Names of the changed fields, kept readable (no personal data) for the relay and history. */
     fields: z.array(z.string()),
     changes: z.partialRecord(z.enum(['username', 'email', 'fio', 'birthday', 'tags']), FieldChange),
@@ -55,31 +61,31 @@ export const UserProfileUpdated = z.object({
 /** The password was changed (the hash lives in credentials, never in an event). */
 export const PasswordChanged = z.object({
   type: z.literal('PasswordChanged'),
-  data: z.object({ user_id: z.uuid() }),
+  data: z.object({ user_id: UserIdValue }),
 });
 
 /** The user (or someone knowing their address) asked for a password reset link; the link is issued by mail-service's request, never stored here. */
 export const PasswordResetRequested = z.object({
   type: z.literal('PasswordResetRequested'),
-  data: z.object({ user_id: z.uuid() }),
+  data: z.object({ user_id: UserIdValue }),
 });
 
 /** The password was set through a reset link: every session ends, and the address counts as confirmed. */
 export const PasswordReset = z.object({
   type: z.literal('PasswordReset'),
-  data: z.object({ user_id: z.uuid() }),
+  data: z.object({ user_id: UserIdValue }),
 });
 
 /** A TOTP second factor was confirmed and is now asked for at login (the secret is never in an event). */
 export const MfaEnabled = z.object({
   type: z.literal('MfaEnabled'),
-  data: z.object({ user_id: z.uuid(), method: z.literal('totp') }),
+  data: z.object({ user_id: UserIdValue, method: z.literal('totp') }),
 });
 
 /** The second factor was removed: by the user (`user`, with a code or a recent login) or reset by an admin (`admin`). */
 export const MfaDisabled = z.object({
   type: z.literal('MfaDisabled'),
-  data: z.object({ user_id: z.uuid(), method: z.literal('totp'), by: z.enum(['user', 'admin']) }),
+  data: z.object({ user_id: UserIdValue, method: z.literal('totp'), by: z.enum(['user', 'admin']) }),
 });
 
 /** Every event of the users stream, as stored and as evolved into state. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ListUsers, RegisterUser, SearchUsers, UserId } from './requests.js';
+import { UserIdString } from './user-id.js';
 
 const valid = {
   username: 'alice_01',
@@ -209,9 +210,41 @@ describe('SearchUsers filters', () => {
 });
 
 describe('UserId', () => {
-  it('accepts a UUID and rejects anything else', () => {
-    expect(UserId.parse({ user_id: '01900000-0000-7000-8000-000000000001' })).toEqual({ user_id: '01900000-0000-7000-8000-000000000001' });
-    const r = UserId.safeParse({ user_id: 'nope' });
-    expect(r.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['user_id', 'must be a UUID']]);
+  it('accepts a positive integer up to 2^53 - 1 and rejects anything else', () => {
+    expect(UserId.parse({ user_id: 1 })).toEqual({ user_id: 1 });
+    expect(UserId.parse({ user_id: Number.MAX_SAFE_INTEGER })).toEqual({ user_id: Number.MAX_SAFE_INTEGER });
+    const message = (user_id: unknown) => UserId.safeParse({ user_id }).error?.issues.map((i) => [i.path.join('.'), i.message]);
+    expect(message(0)).toEqual([['user_id', 'must be at least 1']]);
+    expect(message(-3)).toEqual([['user_id', 'must be at least 1']]);
+    expect(message(1.5)).toEqual([['user_id', 'must be a whole number']]);
+    expect(message(2 ** 53)).toContainEqual(['user_id', 'must be at most 9007199254740991']);
+    for (const bad of ['1', '01900000-0000-7000-8000-000000000001', null, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(UserId.safeParse({ user_id: bad }).success, String(bad)).toBe(false);
+  });
+});
+
+describe('user ids written as text (paths, the token subject)', () => {
+  it('parse plain decimals from 1 to 2^53 - 1 to numbers, and nothing else', () => {
+    expect(UserIdString.parse('1')).toBe(1);
+    expect(UserIdString.parse('42')).toBe(42);
+    expect(UserIdString.parse('9007199254740991')).toBe(Number.MAX_SAFE_INTEGER);
+    for (const bad of [
+      '0',
+      '00',
+      '042',
+      '+42',
+      '-42',
+      '4.2',
+      '4e2',
+      '0x2a',
+      ' 42',
+      '42 ',
+      '',
+      'me',
+      '9007199254740992',
+      '99999999999999999',
+      '01900000-0000-7000-8000-000000000001',
+    ])
+      expect(UserIdString.safeParse(bad).success, bad).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Birthday, DateString, Email, Fio, hasNoControlChars, Password, Tags, text, Username } from './fields.js';
 import { Role, User } from './user.js';
+import { UserIdValue } from './user-id.js';
 
 /** `POST /register` body. */
 export const RegisterUser = z.object({
@@ -26,17 +27,17 @@ export const UpdateUserBody = z
   .partial()
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'must change at least one of username, email, fio, birthday, tags');
-export const UpdateUser = z.object({ user_id: z.uuid(), changes: UpdateUserBody });
+export const UpdateUser = z.object({ user_id: UserIdValue, changes: UpdateUserBody });
 export type UpdateUser = z.infer<typeof UpdateUser>;
 
 /** `PUT /users/{id}/role` body, and the `users.set_role` request. */
 export const SetRoleBody = z.object({ role: Role });
-export const SetRole = z.object({ user_id: z.uuid(), role: Role });
+export const SetRole = z.object({ user_id: UserIdValue, role: Role });
 
 /** `users.verify_password`: check a user's current password (password change). */
-export const VerifyPassword = z.object({ user_id: z.uuid(), password: text().max(1024) });
+export const VerifyPassword = z.object({ user_id: UserIdValue, password: text().max(1024) });
 /** `users.set_password`: store a new password hash. */
-export const SetPassword = z.object({ user_id: z.uuid(), password: Password });
+export const SetPassword = z.object({ user_id: UserIdValue, password: Password });
 /** `users.check_password_policy`: would this be an acceptable new password for the user? (Cheap: no hashing.) */
 export const CheckPasswordPolicy = SetPassword;
 export const Done = z.object({ status: z.literal('ok') });
@@ -47,7 +48,8 @@ export const HistoryEntry = z.object({
   type: z.string(),
   version: z.number().int(),
   occurred_at: z.iso.datetime({ offset: true }),
-  actor_id: z.string().nullable(),
+  /** Who did it: a user id, or null for the system (or an actor erased before ids were integers). */
+  actor_id: UserIdValue.nullable(),
   request_id: z.string().nullable(),
   /** For registrations and updates: each field's value before and after (never a secret). */
   changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })).optional(),
@@ -57,7 +59,7 @@ export type History = z.infer<typeof History>;
 
 /** `users.email_change`: the old and new address of one profile update (for mail-service). */
 export const EmailChangeRequest = z.object({ event_id: z.uuid() });
-export const EmailChange = z.object({ user_id: z.uuid(), old_email: z.string(), new_email: z.string() });
+export const EmailChange = z.object({ user_id: UserIdValue, old_email: z.string(), new_email: z.string() });
 
 export const PageQuery = z.object({
   limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
@@ -84,8 +86,18 @@ export type SearchUsers = z.infer<typeof SearchUsers>;
 export const UserPage = z.object({ items: z.array(User), total: z.number().int().nonnegative() });
 export type UserPage = z.infer<typeof UserPage>;
 
-export const UserId = z.object({ user_id: z.uuid({ error: 'must be a UUID' }) });
+/** An RPC about one user, named by id. */
+export const UserId = z.object({ user_id: UserIdValue });
 export type UserId = z.infer<typeof UserId>;
+
+/**
+ * `users.legacy_ids`: the ids of users that auth-service still knows by the UUID it stored before ids
+ * were integers (their internal stream key). Only for rows from before that upgrade; nothing else
+ * carries a stream key between services.
+ */
+export const LegacyUserIdsRequest = z.object({ stream_ids: z.array(z.uuid()).min(1).max(100) });
+/** Each UUID users-service knows, with the user's id and whether the user has been deleted since; UUIDs it never knew are left out. */
+export const LegacyUserIds = z.object({ users: z.array(z.object({ stream_id: z.uuid(), user_id: UserIdValue, deleted: z.boolean() })) });
 
 /** `users.verify_credentials`: the password check, done where the hash lives. */
 export const VerifyCredentials = z.object({
@@ -99,7 +111,7 @@ export type VerifyCredentials = z.infer<typeof VerifyCredentials>;
  * authorization version it belongs to (auth-service asks right before signing).
  */
 export const TokenSubject = z.object({
-  user_id: z.uuid(),
+  user_id: UserIdValue,
   role: Role,
   authz_version: z.number().int().nonnegative(),
   /** A second factor is active: a password alone does not open a session. */
@@ -115,7 +127,7 @@ export type TokenSubject = z.infer<typeof TokenSubject>;
  * account resolve alike, so they share one failure counter.
  */
 export const ResolveLogin = z.object({ login: z.string().max(254) });
-export const ResolvedLogin = z.object({ subject: z.string(), user_id: z.uuid().nullable() });
+export const ResolvedLogin = z.object({ subject: z.string(), user_id: UserIdValue.nullable() });
 
 /** `GET /confirm-email?token=…` query, and the `users.confirm_email` request. */
 export const ConfirmEmail = z.object({
@@ -133,8 +145,8 @@ export const EmailConfirmationAccepted = z.object({ status: z.literal('accepted'
 /** `users.issue_email_confirmation`: mail-service asks for a single-use token for an address. */
 export const IssueEmailConfirmation = z.object({ email: z.string().min(3).max(254) });
 export const EmailConfirmationIssued = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('issued'), user_id: z.uuid(), token: z.string(), expires_at: z.iso.datetime({ offset: true }) }),
-  z.object({ status: z.literal('already_verified'), user_id: z.uuid() }),
+  z.object({ status: z.literal('issued'), user_id: UserIdValue, token: z.string(), expires_at: z.iso.datetime({ offset: true }) }),
+  z.object({ status: z.literal('already_verified'), user_id: UserIdValue }),
 ]);
 export type EmailConfirmationIssued = z.infer<typeof EmailConfirmationIssued>;
 
@@ -160,7 +172,7 @@ export const Accepted = z.object({ status: z.literal('accepted') });
 /** `users.issue_password_reset`: mail-service asks for the link of one `PasswordResetRequested` event. */
 export const IssuePasswordReset = z.object({ event_id: z.uuid() });
 export const PasswordResetIssued = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('issued'), user_id: z.uuid(), email: z.string(), token: z.string(), expires_at: z.iso.datetime({ offset: true }) }),
+  z.object({ status: z.literal('issued'), user_id: UserIdValue, email: z.string(), token: z.string(), expires_at: z.iso.datetime({ offset: true }) }),
   /** A later request replaced this one (its own mail carries the live link), or the account is gone. */
   z.object({ status: z.literal('superseded') }),
 ]);
@@ -173,7 +185,7 @@ export const ResetPasswordBody = z.object({
 });
 /** `users.reset_password`: spend the token and store the new password; answers whose it was. */
 export const ResetPassword = ResetPasswordBody;
-export const PasswordResetDone = z.object({ user_id: z.uuid() });
+export const PasswordResetDone = z.object({ user_id: UserIdValue });
 
 /** A six-digit TOTP code, or a recovery code (`xxxxx-xxxxx`), as typed. */
 export const SecondFactorCode = text('is required').trim().min(1, 'is required').max(32, 'is too long').refine(hasNoControlChars, 'must not contain control characters');
@@ -188,14 +200,14 @@ export type TotpEnrolment = z.infer<typeof TotpEnrolment>;
 
 /** `POST /users/me/mfa/totp/confirm` body. */
 export const ConfirmTotpBody = z.object({ code: SecondFactorCode });
-export const ConfirmTotp = ConfirmTotpBody.extend({ user_id: z.uuid() });
+export const ConfirmTotp = ConfirmTotpBody.extend({ user_id: UserIdValue });
 /** Ten single-use recovery codes, shown once (only their hashes are kept). */
 export const RecoveryCodes = z.object({ recovery_codes: z.array(z.string()) });
 
 /** `users.verify_second_factor`: check a TOTP or recovery code of a user (auth-service throttles the calls). */
-export const VerifySecondFactor = z.object({ user_id: z.uuid(), code: SecondFactorCode });
+export const VerifySecondFactor = z.object({ user_id: UserIdValue, code: SecondFactorCode });
 export const SecondFactorVerified = z.object({ method: z.enum(['totp', 'recovery_code']) });
 
 /** `users.disable_mfa` (auth-service, for the user) and `users.reset_mfa` (gateway, admins). */
-export const DisableMfa = z.object({ user_id: z.uuid() });
+export const DisableMfa = z.object({ user_id: UserIdValue });
 export const MfaDisabledReply = z.object({ status: z.literal('disabled') });

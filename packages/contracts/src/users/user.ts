@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UserIdValue } from './user-id.js';
 
 export const Role = z.enum(['user', 'admin']);
 export type Role = z.infer<typeof Role>;
@@ -13,7 +14,7 @@ export type UserConfig = z.infer<typeof UserConfig>;
 
 /** The user object as every reply shows it. Never carries a password or its hash. */
 export const User = z.object({
-  id: z.uuid(),
+  id: UserIdValue,
   username: z.string(),
   email: z.string(),
   config: UserConfig,
