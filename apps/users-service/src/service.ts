@@ -14,6 +14,7 @@ import {
   connectedTo,
   type Logger,
   serverSecret,
+  loadProfile,
 } from '@um/platform';
 import type { UsersDeps } from './application/deps.js';
 import { ensureAdmin } from './application/ensure-admin.js';
@@ -21,6 +22,7 @@ import { createPasswordPolicy } from './domain/password-policy.js';
 import type { UsersConfig } from './config.js';
 import { serveUsers } from './endpoints.js';
 import { PasswordHasher } from './passwords.js';
+import { ensureAttributeIndexes } from './projections/attribute-indexes.js';
 import { backfillUsernameSkeletons } from './projections/backfill-username-skeletons.js';
 import { EventRelay } from './relay/relay.js';
 import { revokeFor } from './relay/revocations.js';
@@ -29,9 +31,12 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta
 
 /** Start users-service: migrate, connect, seed the admin, then answer RPCs. Returns its stop function. */
 export async function startUsersService(config: UsersConfig, log: Logger = createLogger('users-service', config.LOG_LEVEL)) {
+  // First: a profile schema this service cannot use stops the start before anything else is touched.
+  const profile = loadProfile(config.PROFILE_SCHEMA);
   await migrate(config.DATABASE_URL, config.USERS_DB_SCHEMA, MIGRATIONS_DIR, log);
   const pool = createPool(config.DATABASE_URL, config.USERS_DB_SCHEMA);
   await backfillUsernameSkeletons(pool, log);
+  await ensureAttributeIndexes(pool, profile, log);
   const nc = await connectNats(config, 'users-service', log);
   const revocations = await openRevocations(nc, config.NATS_NAMESPACE);
   const deps: UsersDeps = {
@@ -53,6 +58,7 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
     },
     mfaIssuer: config.MFA_ISSUER,
     idempotency: new IdempotencyStore(await serverSecret(pool, 'idempotency', {})),
+    profile,
   };
   const stopPurge = purgeExpiredKeysEvery(pool, deps.idempotency, 3_600_000, (err) => log.warn({ err }, 'could not purge expired idempotency keys'));
   if (config.ADMIN_USERNAME && config.ADMIN_EMAIL && config.ADMIN_PASSWORD)

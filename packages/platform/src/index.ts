@@ -15,3 +15,4 @@ export * from './lifecycle.js';
 export * from './jetstream.js';
 export * from './key-envelope.js';
 export * from './server-secret.js';
+export * from './profile-schema-file.js';
