@@ -7,7 +7,7 @@ import { accessLog, captureResponseBody, type LogBodies } from './http/middlewar
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { fromHttpError, HttpProblem, sendProblem } from './http/problem.js';
 import { mountRoute } from './http/route.js';
-import { aliasMounts, routes } from './http/routes.js';
+import { aliasMounts, buildRoutes } from './http/routes.js';
 import { openApiDocument } from './openapi.js';
 
 export interface Readiness {
@@ -32,6 +32,7 @@ const BODY_LIMIT = '100kb';
 /** Build the HTTP app; `main` only listens. */
 export function createApp(deps: GatewayDeps): express.Express {
   const directory = deps.directory ?? openDirectory;
+  const routes = buildRoutes(directory.profile);
   const policy = policyFor(directory.scope);
   const routeDeps = { ...deps, policy, directory };
   const missing = routes.filter((r) => !(r.route in policy));
@@ -53,7 +54,7 @@ export function createApp(deps: GatewayDeps): express.Express {
     const r = await deps.readiness();
     res.status(r.ok ? 200 : 503).json({ status: r.ok ? 'ok' : 'unavailable', checks: r.checks });
   });
-  const openapi = openApiDocument();
+  const openapi = openApiDocument(routes);
   app.get('/openapi.json', (_req, res) => {
     // The same for every caller and until the next deployment.
     res.setHeader('Cache-Control', 'public, max-age=300');
@@ -61,7 +62,7 @@ export function createApp(deps: GatewayDeps): express.Express {
   });
 
   for (const def of routes) mountRoute(app, def, routeDeps);
-  const mounted = aliasMounts();
+  const mounted = aliasMounts(routes);
   for (const { def, mount } of mounted) mountRoute(app, def, routeDeps, mount);
 
   // A known path with another method: 405 and the methods it has.

@@ -9,3 +9,4 @@ export * from './auth/requests.js';
 export * from './users/published.js';
 export * from './users/profile-schema.js';
 export * from './users/profile.js';
+export * from './users/old-shapes.js';
