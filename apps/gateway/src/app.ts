@@ -62,7 +62,7 @@ export function createApp(deps: GatewayDeps): express.Express {
   });
 
   for (const def of routes) mountRoute(app, def, routeDeps);
-  const mounted = aliasMounts(routes);
+  const mounted = aliasMounts(routes, directory.profile);
   for (const { def, mount } of mounted) mountRoute(app, def, routeDeps, mount);
 
   // A known path with another method: 405 and the methods it has.

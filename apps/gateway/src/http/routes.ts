@@ -27,7 +27,7 @@ import { z } from 'zod';
 import { checkSearchFilters, shownTo } from '../access/directory.js';
 import type { RouteKey } from '../access/policy.js';
 import { deviceCookie, readDeviceCookie } from './device-cookie.js';
-import { oldNames } from './old-names.js';
+import { oldNamesFor, type OldNames } from './old-names.js';
 import { defineRoute, type Mount, type RouteContext, type RouteDef, type RouteResult } from './route.js';
 
 /** X-Total-Count and RFC 8288 Link (next/prev) for a page, keeping the caller's other query parameters. */
@@ -66,7 +66,7 @@ const clientIp = (req: Request) => req.ip ?? req.socket.remoteAddress ?? undefin
  * A password login: tokens and the user; with `old001` (spec 001's `/auth/login`, or a body with
  * `email` as that spec sends it) the user also under that spec's field names.
  */
-const loginRoute = (route: 'POST /login' | 'POST /auth/login', summary: string, old001: boolean) =>
+const loginRoute = (route: 'POST /login' | 'POST /auth/login', summary: string, old001: boolean, oldNames: OldNames) =>
   defineRoute({
     route,
     summary,
@@ -92,6 +92,7 @@ const loginRoute = (route: 'POST /login' | 'POST /auth/login', summary: string, 
  */
 export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
   const old = oldShapes(profile);
+  const oldNames = oldNamesFor(profile);
   return [
     defineRoute({
       route: 'POST /register',
@@ -115,8 +116,8 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
         return { status: 201, body: oldNames['001'](shown(ctx, user)) };
       },
     }),
-    loginRoute('POST /login', 'Exchange username (or email) and password for tokens', false),
-    loginRoute('POST /auth/login', "Log in as spec 001 does: `{email, password}`; the user also under that spec's field names", true),
+    loginRoute('POST /login', 'Exchange username (or email) and password for tokens', false, oldNames),
+    loginRoute('POST /auth/login', "Log in as spec 001 does: `{email, password}`; the user also under that spec's field names", true, oldNames),
     defineRoute({
       route: 'POST /login/mfa',
       summary: 'Finish a login that answered 401 `mfa_required`: its ticket and a TOTP or recovery code, for tokens',
@@ -364,16 +365,18 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
  * Endpoint shapes of the REST projects this product replaces, served by the routes above with the
  * same validation, access rule and reply. One table; the README lists it.
  */
-export const aliases: Array<{ alias: string; target: RouteKey; params?: Record<string, string>; view?: Mount['view'] }> = [
+export const aliases: Array<{ alias: string; target: RouteKey; params?: Record<string, string>; oldNames?: keyof OldNames }> = [
   { alias: 'GET /user', target: 'GET /users/me' },
   { alias: 'DELETE /users', target: 'DELETE /users/:user_id', params: { user_id: 'me' } },
   // Spec 004's update: its field names beside ours in the reply.
-  { alias: 'PUT /users/:user_id', target: 'PATCH /users/:user_id', view: oldNames['004'] as Mount['view'] },
+  { alias: 'PUT /users/:user_id', target: 'PATCH /users/:user_id', oldNames: '004' },
 ];
 
 /** Where each alias mounts its target. */
-export function aliasMounts(routes: RouteDef[]): Array<{ def: RouteDef; mount: Mount }> {
-  return aliases.map(({ alias, target, params, view }) => {
+export function aliasMounts(routes: RouteDef[], profile: Profile = buildProfile()): Array<{ def: RouteDef; mount: Mount }> {
+  const names = oldNamesFor(profile);
+  return aliases.map(({ alias, target, params, oldNames }) => {
+    const view = oldNames ? (names[oldNames] as Mount['view']) : undefined;
     const def = routes.find((r) => r.route === target);
     if (!def) throw new Error(`alias ${alias} points at unknown route ${target}`);
     const [method, path] = alias.split(' ') as [string, string];

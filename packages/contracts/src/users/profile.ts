@@ -53,7 +53,9 @@ export function attributeValue(decl: AttributeDeclaration): z.ZodType {
       return s.describe(decl.description ?? 'A date, YYYY-MM-DD');
     }
     case 'enum':
-      return z.enum(decl.values as [string, ...string[]], { error: `must be one of ${decl.values!.join(', ')}` }).describe(decl.description ?? 'One of the listed values');
+      return z
+        .enum(decl.values as [string, ...string[]], { error: (issue) => (issue.input === undefined ? 'is required' : `must be one of ${decl.values!.join(', ')}`) })
+        .describe(decl.description ?? 'One of the listed values');
     case 'text_list': {
       const maxItems = decl.max_items ?? DEFAULT_MAX_ITEMS;
       const maxLength = decl.max_length ?? DEFAULT_MAX_LENGTH.text_list;
