@@ -25,8 +25,15 @@ const IdempotencyHeader = z.object({
 });
 
 const successStatus = (route: string) =>
-  ({ 'POST /register': 201, 'POST /auth/register': 201, 'POST /users': 201, 'POST /confirm-email/resend': 202, 'POST /password/forgot': 202, 'POST /logout': 204, 'DELETE /users/:user_id': 204 })[route] ??
-  200;
+  ({
+    'POST /register': 201,
+    'POST /auth/register': 201,
+    'POST /users': 201,
+    'POST /confirm-email/resend': 202,
+    'POST /password/forgot': 202,
+    'POST /logout': 204,
+    'DELETE /users/:user_id': 204,
+  })[route] ?? 200;
 
 /** OpenAPI 3.1 document generated from the same zod schemas the gateway validates with. */
 export function openApiDocument(routes: RouteDef[]): object {
@@ -58,7 +65,8 @@ export function openApiDocument(routes: RouteDef[]): object {
     add(r, method, path, r.summary);
   }
   // The compatible shapes: same schemas and rules, documented as what they stand for.
-  for (const { def, mount } of aliasMounts(routes)) add(def, mount.method!, mount.path!, `Same as ${def.route}${mount.params ? ' for yourself' : ''}`, Object.keys(mount.params ?? {}));
+  for (const { def, mount } of aliasMounts(routes))
+    add(def, mount.method!, mount.path!, `Same as ${def.route}${mount.params ? ' for yourself' : ''}`, Object.keys(mount.params ?? {}));
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: { title: 'User management API', version: '0.1.0' },

@@ -71,7 +71,12 @@ describe('a declared profile schema', () => {
     const a = await send('/users/search?department=it', { token });
     expect(a.status, a.text).toBe(200);
     expect(h.rpc.calls[0]!.input).toMatchObject({ attributes: { department: 'it' } });
-    expect(a.body.map((u: { config: object }) => u.config)).toEqual([{ ...config, risk_note: undefined }, { ...config, phone: undefined, risk_note: undefined }].map((c) => JSON.parse(JSON.stringify(c))));
+    expect(a.body.map((u: { config: object }) => u.config)).toEqual(
+      [
+        { ...config, risk_note: undefined },
+        { ...config, phone: undefined, risk_note: undefined },
+      ].map((c) => JSON.parse(JSON.stringify(c))),
+    );
     expectProblem(await send('/users/search?phone=555', { token }), 403, 'permission_denied');
     expect((await send('/users/search?phone=555', { token: adminToken })).status).toBe(200);
     expectProblem(await send('/users/search?department=hr', { token }), 422, 'invalid_argument');

@@ -20,7 +20,11 @@ async function requireRecentLogin(deps: AuthDeps, req: { user_id: string; sessio
     [req.session_id, req.user_id, deps.clock(), deps.reauthWindowSeconds],
   );
   if (!rows[0]?.fresh)
-    throw new AppError('unauthenticated', 'auth.reauthentication_required', `${instead}, or log in again: this needs a login within the last ${Math.round(deps.reauthWindowSeconds / 60)} minutes`);
+    throw new AppError(
+      'unauthenticated',
+      'auth.reauthentication_required',
+      `${instead}, or log in again: this needs a login within the last ${Math.round(deps.reauthWindowSeconds / 60)} minutes`,
+    );
 }
 
 /**

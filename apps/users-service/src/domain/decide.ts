@@ -1,7 +1,6 @@
 import type { Role, UserEvent } from '@um/contracts';
 import type { Profile, UserState } from './user.js';
 
-
 /** Commands on one user's stream. */
 export type UserCommand =
   | {

@@ -25,7 +25,11 @@ export function usernameCandidates(email: string, count = 20): string[] {
   const out = [base];
   for (let n = 2; n <= count; n++) {
     const suffix = `_${n}`;
-    out.push(`${Array.from(base).slice(0, USERNAME_MAX - suffix.length).join('')}${suffix}`);
+    out.push(
+      `${Array.from(base)
+        .slice(0, USERNAME_MAX - suffix.length)
+        .join('')}${suffix}`,
+    );
   }
   return out;
 }

@@ -155,7 +155,13 @@ export async function project(client: pg.PoolClient, stored: StoredEvent, lookAl
             to<string>('email'),
             c.email ? emailKey(c.email.to as string) : null,
             // Everything but the row's own columns lives in config: fio, birthday, tags and the declared attributes.
-            JSON.stringify(Object.fromEntries(Object.entries(c).filter(([f]) => f !== 'username' && f !== 'email').map(([f, change]) => [f, change.to ?? null]))),
+            JSON.stringify(
+              Object.fromEntries(
+                Object.entries(c)
+                  .filter(([f]) => f !== 'username' && f !== 'email')
+                  .map(([f, change]) => [f, change.to ?? null]),
+              ),
+            ),
             recordedAt,
             streamVersion,
             c.username ? usernameSkeleton(c.username.to as string) : null,

@@ -29,7 +29,10 @@ export function oldShapes(profile: Profile) {
     Update003: UpdateUserFields.extend({ password: Password, ...declared })
       .partial()
       .strict()
-      .refine((b) => Object.values(b).some((v) => v !== undefined), `must change at least one of password, ${['username', 'email', 'fio', 'birthday', 'tags', ...profile.names].join(', ')}`),
+      .refine(
+        (b) => Object.values(b).some((v) => v !== undefined),
+        `must change at least one of password, ${['username', 'email', 'fio', 'birthday', 'tags', ...profile.names].join(', ')}`,
+      ),
   };
 }
 export type OldShapes = ReturnType<typeof oldShapes>;

@@ -72,7 +72,11 @@ describe('buildProfile', () => {
 
   it('checks each type, its limits and required attributes, and names unknown ones', () => {
     expect(errors({ phone: '+7 (902) 412-75-23', site: 'https://x.example/a', born: '2001-02-03', langs: 'ru, en', work_email: ' a@b.example ' })).toEqual([]);
-    expect(profile.attributes.parse({ phone: '12345', langs: 'ru, en,ru', work_email: ' a@b.example ' })).toEqual({ phone: '12345', langs: ['ru', 'en'], work_email: 'a@b.example' });
+    expect(profile.attributes.parse({ phone: '12345', langs: 'ru, en,ru', work_email: ' a@b.example ' })).toEqual({
+      phone: '12345',
+      langs: ['ru', 'en'],
+      work_email: 'a@b.example',
+    });
     expect(errors({})).toEqual(['phone: is required']);
     expect(errors({ phone: '12345', site: 'javascript:alert(1)' })).toEqual(['site: must be an http or https URL']);
     expect(errors({ phone: 'abc' })[0]).toMatch(/^phone: must be a phone number/);

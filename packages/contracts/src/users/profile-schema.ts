@@ -42,7 +42,11 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** Hard ceilings, so a declaration cannot make one user's profile unbounded. */
 export const ATTRIBUTE_LIMITS = { maxLength: 10_000, maxItems: 200, maxValues: 200, maxAttributes: 100 } as const;
 
-const Length = z.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').max(ATTRIBUTE_LIMITS.maxLength, `must be at most ${ATTRIBUTE_LIMITS.maxLength}`);
+const Length = z
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .min(0, 'must not be negative')
+  .max(ATTRIBUTE_LIMITS.maxLength, `must be at most ${ATTRIBUTE_LIMITS.maxLength}`);
 
 /** One declared attribute. Limits that do not apply to its type are refused, never ignored. */
 export const AttributeDeclaration = z
@@ -64,7 +68,12 @@ export const AttributeDeclaration = z
       .max(ATTRIBUTE_LIMITS.maxValues, `must list at most ${ATTRIBUTE_LIMITS.maxValues} values`)
       .optional(),
     /** text_list: most items. */
-    max_items: z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(ATTRIBUTE_LIMITS.maxItems, `must be at most ${ATTRIBUTE_LIMITS.maxItems}`).optional(),
+    max_items: z
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(ATTRIBUTE_LIMITS.maxItems, `must be at most ${ATTRIBUTE_LIMITS.maxItems}`)
+      .optional(),
     /** date: earliest and latest allowed dates (YYYY-MM-DD). */
     min: z.string().regex(DATE, 'must be a date written as YYYY-MM-DD').optional(),
     max: z.string().regex(DATE, 'must be a date written as YYYY-MM-DD').optional(),
@@ -101,7 +110,11 @@ export const ProfileSchema = z
           if ((RESERVED_ATTRIBUTE_NAMES as readonly string[]).includes(name))
             ctx.addIssue({ code: 'custom', path: [name], message: 'is a reserved name (a built-in field or one the API already uses)' });
           else if (!ATTRIBUTE_NAME.test(name))
-            ctx.addIssue({ code: 'custom', path: [name], message: 'is not a valid attribute name: lower-case letters, digits and "_", starting with a letter, at most 40 characters' });
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: 'is not a valid attribute name: lower-case letters, digits and "_", starting with a letter, at most 40 characters',
+            });
         }
       })
       .default({}),

@@ -1,5 +1,18 @@
 import { z } from 'zod';
-import { Birthday, charLength, DateString, Email, Fio, hasNoBidiControls, hasNoControlChars, isRealDate, isWellFormed, normaliseTags, text, WELL_FORMED_MESSAGE } from './fields.js';
+import {
+  Birthday,
+  charLength,
+  DateString,
+  Email,
+  Fio,
+  hasNoBidiControls,
+  hasNoControlChars,
+  isRealDate,
+  isWellFormed,
+  normaliseTags,
+  text,
+  WELL_FORMED_MESSAGE,
+} from './fields.js';
 import { defaultProfileSchema, type AttributeDeclaration, type ProfileSchema, type Visibility } from './profile-schema.js';
 import { CreateUser, RegisterUser, SearchUsers, UpdateUserFields } from './requests.js';
 import { User, UserConfig } from './user.js';
@@ -86,7 +99,8 @@ function attributeFilter(decl: AttributeDeclaration): z.ZodType {
 
 /** How users-service matches a search filter on an attribute: substring, exact value, or all of the items. */
 export type FilterKind = 'substring' | 'exact' | 'contains_all';
-export const filterKind = (decl: AttributeDeclaration): FilterKind => (decl.type === 'date' || decl.type === 'enum' ? 'exact' : decl.type === 'text_list' ? 'contains_all' : 'substring');
+export const filterKind = (decl: AttributeDeclaration): FilterKind =>
+  decl.type === 'date' || decl.type === 'enum' ? 'exact' : decl.type === 'text_list' ? 'contains_all' : 'substring';
 
 /**
  * An object of exactly these attributes, every problem named by its attribute: each value checked by
@@ -105,7 +119,8 @@ const declaredOnly = (shape: Record<string, z.ZodType>, what = 'is not a declare
       if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: [key, ...issue.path], message: issue.message });
       else if (parsed.data !== undefined) out[key] = parsed.data;
     }
-    for (const [key, schema] of Object.entries(shape)) if (!(key in rec) && !schema.safeParse(undefined).success) ctx.addIssue({ code: 'custom', path: [key], message: 'is required' });
+    for (const [key, schema] of Object.entries(shape))
+      if (!(key in rec) && !schema.safeParse(undefined).success) ctx.addIssue({ code: 'custom', path: [key], message: 'is required' });
     return out;
   });
 
@@ -127,7 +142,9 @@ export interface Profile {
   /** `POST /register` body: the built-ins as spec 000 has them plus the declared attributes. */
   readonly RegisterUser: z.ZodType<RegisterUser & Record<string, unknown>>;
   /** `POST /users` body (admins): as registration, `role` too; username (derived from the email), fio and birthday may be left out. */
-  readonly CreateUser: z.ZodType<Omit<z.infer<typeof CreateUser>, 'username' | 'fio' | 'birthday'> & { username?: string; fio?: string; birthday?: string } & Record<string, unknown>>;
+  readonly CreateUser: z.ZodType<
+    Omit<z.infer<typeof CreateUser>, 'username' | 'fio' | 'birthday'> & { username?: string; fio?: string; birthday?: string } & Record<string, unknown>
+  >;
   /** `PATCH /users/{id}` body: any built-in or declared field. */
   readonly UpdateUserBody: z.ZodType<Record<string, unknown>>;
   /** `GET /users/search` query: the built-in filters plus one per searchable attribute. */
@@ -160,11 +177,16 @@ export function buildProfile(schema: ProfileSchema = defaultProfileSchema): Prof
     attributeChanges: declaredOnly(asChanged),
     attributeFilters: declaredOnly(asFilters, 'is not a searchable profile attribute'),
     RegisterUser: RegisterUser.extend(asRegistered) as unknown as Profile['RegisterUser'],
-    CreateUser: CreateUser.extend({ username: CreateUser.shape.username.optional(), fio: Fio.optional(), birthday: Birthday.optional(), ...asRegistered }) as unknown as Profile['CreateUser'],
+    CreateUser: CreateUser.extend({
+      username: CreateUser.shape.username.optional(),
+      fio: Fio.optional(),
+      birthday: Birthday.optional(),
+      ...asRegistered,
+    }),
     UpdateUserBody: UpdateUserFields.extend(asChanged)
       .partial()
       .strict()
-      .refine((b) => Object.keys(b).length > 0, `must change at least one of ${[...builtInChanges, ...names].join(', ')}`) as unknown as z.ZodType<Record<string, unknown>>,
+      .refine((b) => Object.keys(b).length > 0, `must change at least one of ${[...builtInChanges, ...names].join(', ')}`),
     SearchUsers: SearchUsers.extend(asFilters) as unknown as Profile['SearchUsers'],
     User: User.extend({ config: UserConfig.extend(Object.fromEntries(entries.map(([n, d]) => [n, (d.type === 'text_list' ? z.array(z.string()) : z.string()).optional()]))) }),
     split: (body) => {
