@@ -7,7 +7,7 @@ import { accessLog, captureResponseBody, type LogBodies } from './http/middlewar
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { fromHttpError, HttpProblem, sendProblem } from './http/problem.js';
 import { mountRoute } from './http/route.js';
-import { aliasMounts, routes } from './http/routes.js';
+import { aliasMounts, buildRoutes } from './http/routes.js';
 import { shadowedFixedPaths } from './http/shadowed-paths.js';
 import { openApiDocument } from './openapi.js';
 import { asyncApiDocument } from './asyncapi.js';
@@ -39,6 +39,7 @@ const BODY_LIMIT = '100kb';
 /** Build the HTTP app; `main` only listens. */
 export function createApp(deps: GatewayDeps): express.Express {
   const directory = deps.directory ?? openDirectory;
+  const routes = buildRoutes(directory.profile);
   const policy = policyFor(directory.scope);
   const routeDeps = { ...deps, policy, directory };
   const missing = routes.filter((r) => !(r.route in policy));
@@ -62,7 +63,7 @@ export function createApp(deps: GatewayDeps): express.Express {
     const r = await deps.readiness();
     res.status(r.ok ? 200 : 503).json({ status: r.ok ? 'ok' : 'unavailable', checks: r.checks });
   });
-  const openapi = openApiDocument();
+  const openapi = openApiDocument(routes);
   app.get('/openapi.json', (_req, res) => {
     // The same for every caller and until the next deployment.
     res.setHeader('Cache-Control', 'public, max-age=300');
@@ -76,7 +77,7 @@ export function createApp(deps: GatewayDeps): express.Express {
   });
   app.get('/metrics', (_req, res) => writeMetrics(metrics, res));
 
-  const mounted = aliasMounts();
+  const mounted = aliasMounts(routes, directory.profile);
   // A known path with another method: 405 and the methods it has.
   const methods = new Map<string, string[]>();
   for (const key of [...Object.keys(policy), ...mounted.map((m) => `${m.mount.method} ${m.mount.path}`)]) {

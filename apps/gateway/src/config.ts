@@ -1,7 +1,7 @@
-import { AccessTokenTtl, BaseEnv, parseConfig } from '@um/platform';
+import { AccessTokenTtl, BaseEnv, parseConfig, ProfileEnv } from '@um/platform';
 import { z } from 'zod';
 
-export const GatewayEnv = BaseEnv.extend({
+export const GatewayEnv = BaseEnv.extend(ProfileEnv.shape).extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Address the gateway listens on. */
   HOST: z.string().min(1).default('0.0.0.0'),

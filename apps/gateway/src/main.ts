@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Rpcs } from '@um/contracts';
-import { connectNats, createLogger, createMetricsRegistry, openRevocations, RevocationCache, RetryPolicy, RpcClient, runMain, startMetricsServer } from '@um/platform';
+import { connectNats, createLogger, createMetricsRegistry, loadProfile, openRevocations, RevocationCache, RetryPolicy, RpcClient, runMain, startMetricsServer } from '@um/platform';
 import { createApp } from './app.js';
 import { TokenVerifier } from './auth/verifier.js';
 import { loadConfig } from './config.js';
@@ -9,6 +9,8 @@ import { readinessProbe } from './readiness.js';
 
 runMain('gateway', async () => {
   const config = loadConfig(process.env);
+  // The same profile schema as users-service's: a file it cannot use stops the start here.
+  const profile = loadProfile(config.PROFILE_SCHEMA);
   // LOG_BODIES=full asks for the access log as it was sent, so nothing in this process masks it.
   const log = createLogger('gateway', config.LOG_LEVEL, { personalData: config.LOG_BODIES === 'full' ? 'clear' : 'masked' });
   const nc = await connectNats(config, 'gateway', log);
@@ -25,7 +27,7 @@ runMain('gateway', async () => {
     log,
     trustProxy: config.TRUST_PROXY,
     logBodies: config.LOG_BODIES,
-    directory: { scope: config.USER_DIRECTORY, fields: config.USER_DIRECTORY_FIELDS },
+    directory: { scope: config.USER_DIRECTORY, fields: config.USER_DIRECTORY_FIELDS, profile },
     metrics,
     namespace: config.NATS_NAMESPACE,
   });

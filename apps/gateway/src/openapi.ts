@@ -2,7 +2,7 @@ import { ErrorBody, IdempotencyKey } from '@um/contracts';
 import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { policy } from './access/policy.js';
-import { aliasMounts, routes } from './http/routes.js';
+import { aliasMounts } from './http/routes.js';
 import type { RouteDef } from './http/route.js';
 
 const Problem = z.object({
@@ -25,11 +25,18 @@ const IdempotencyHeader = z.object({
 });
 
 const successStatus = (route: string) =>
-  ({ 'POST /register': 201, 'POST /users': 201, 'POST /confirm-email/resend': 202, 'POST /password/forgot': 202, 'POST /logout': 204, 'DELETE /users/:user_id': 204 })[route] ??
-  200;
+  ({
+    'POST /register': 201,
+    'POST /auth/register': 201,
+    'POST /users': 201,
+    'POST /confirm-email/resend': 202,
+    'POST /password/forgot': 202,
+    'POST /logout': 204,
+    'DELETE /users/:user_id': 204,
+  })[route] ?? 200;
 
 /** OpenAPI 3.1 document generated from the same zod schemas the gateway validates with. */
-export function openApiDocument(): object {
+export function openApiDocument(routes: RouteDef[]): object {
   const registry = new OpenAPIRegistry();
   const bearer = registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   const add = (r: RouteDef, method: string, path: string, summary: string, fixedParams: string[] = []) => {
@@ -58,7 +65,8 @@ export function openApiDocument(): object {
     add(r, method, path, r.summary);
   }
   // The compatible shapes: same schemas and rules, documented as what they stand for.
-  for (const { def, mount } of aliasMounts()) add(def, mount.method!, mount.path!, `Same as ${def.route}${mount.params ? ' for yourself' : ''}`, Object.keys(mount.params ?? {}));
+  for (const { def, mount } of aliasMounts(routes))
+    add(def, mount.method!, mount.path!, `Same as ${def.route}${mount.params ? ' for yourself' : ''}`, Object.keys(mount.params ?? {}));
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: { title: 'User management API', version: '0.1.0' },

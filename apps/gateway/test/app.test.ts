@@ -118,6 +118,7 @@ const protectedRequests: Record<string, RouteRequest> = {
   'POST /users': { method: 'POST', path: () => '/users', body: { ...validRegistration, role: 'admin' }, role: 'admin', ok: 201, rpc: 'users.register' },
   'GET /users/search': { method: 'GET', path: () => '/users/search?username=alice', ok: 200, rpc: 'users.search' },
   'GET /users/me': { method: 'GET', path: () => '/users/me', ok: 200, rpc: 'users.get' },
+  'PUT /users': { method: 'PUT', path: () => '/users', body: { fio: 'Alice B. Example' }, ok: 200, rpc: 'users.update' },
   'PUT /users/me/password': { method: 'PUT', path: () => '/users/me/password', body: changePassword, ok: 200, rpc: 'auth.change_password' },
   'POST /users/me/mfa/totp': { method: 'POST', path: () => '/users/me/mfa/totp', ok: 200, rpc: 'users.start_totp' },
   'POST /users/me/mfa/totp/confirm': { method: 'POST', path: () => '/users/me/mfa/totp/confirm', body: { code: '123456' }, ok: 200, rpc: 'users.confirm_totp' },
@@ -133,11 +134,7 @@ const protectedRequests: Record<string, RouteRequest> = {
 
 /** One request per alias; `public` for aliases of public routes. */
 const aliasRequests: Record<string, RouteRequest & { public?: true }> = {
-  'POST /auth/register': { method: 'POST', path: () => '/auth/register', body: validRegistration, public: true, ok: 201, rpc: 'users.register' },
-  'POST /auth/login': { method: 'POST', path: () => '/auth/login', body: { username: 'alice_1', password: 'secret pass' }, public: true, ok: 200, rpc: 'auth.login' },
-  'POST /refresh_jwt': { method: 'POST', path: () => '/refresh_jwt', body: { refresh_token: 'abc' }, public: true, ok: 200, rpc: 'auth.refresh' },
   'GET /user': { method: 'GET', path: () => '/user', ok: 200, rpc: 'users.get' },
-  'PUT /users': { method: 'PUT', path: () => '/users', body: { fio: 'Alice B. Example' }, ok: 200, rpc: 'users.update' },
   'DELETE /users': { method: 'DELETE', path: () => '/users', ok: 204, rpc: 'users.delete' },
   'PUT /users/:user_id': { method: 'PUT', path: (self) => `/users/${self}`, body: { fio: 'Alice B. Example' }, ok: 200, rpc: 'users.update' },
 };
@@ -516,7 +513,7 @@ describe('POST /register', () => {
     expect(h.rpc.calls).toEqual([
       {
         rpc: 'users.register',
-        input: { ...validRegistration, tags: ['b', 'a'], client_ip: '127.0.0.1' },
+        input: { ...validRegistration, tags: ['b', 'a'], client_ip: '127.0.0.1', attributes: {} },
         meta: { requestId: a.headers.get('x-request-id'), actorId: null, idempotencyKey: expect.stringMatching(/^gw-/) },
       },
     ]);
@@ -527,7 +524,7 @@ describe('POST /register', () => {
     const a = await postJson('/register', { ...validRegistration, role: 'admin', client_ip: '203.0.113.9' });
     expect(a.status, a.text).toBe(201);
     expect(a.body.role).toBe('user');
-    expect(h.rpc.calls).toEqual([expect.objectContaining({ rpc: 'users.register', input: { ...validRegistration, client_ip: '127.0.0.1' } })]);
+    expect(h.rpc.calls).toEqual([expect.objectContaining({ rpc: 'users.register', input: { ...validRegistration, client_ip: '127.0.0.1', attributes: {} } })]);
   });
 
   it('does not take the client address from X-Forwarded-For unless told to trust a proxy', async () => {
@@ -880,14 +877,14 @@ describe('GET /users/search', () => {
     const q = new URLSearchParams({ username: needle, email: needle, fio: `  ${needle}  ` });
     const a = await send(`/users/search?${q.toString()}`, { token });
     expect(a.status, a.text).toBe(200);
-    expect(h.rpc.calls).toEqual([expect.objectContaining({ rpc: 'users.search', input: { limit: 100, offset: 0, username: needle, email: needle, fio: needle } })]);
+    expect(h.rpc.calls).toEqual([expect.objectContaining({ rpc: 'users.search', input: { limit: 100, offset: 0, username: needle, email: needle, fio: needle, attributes: {} } })]);
   });
 
   it('splits tags and keeps the filters in the paging links', async () => {
     h.rpc.reply = () => ({ items: [userReply()], total: 500 });
     const a = await send(`/users/search?tags=a,b&fio=${encodeURIComponent("'; DROP TABLE users; --")}&birthday=1990-01-02&limit=5`, { token });
     expect(a.status).toBe(200);
-    expect(h.rpc.calls[0]!.input).toEqual({ limit: 5, offset: 0, tags: ['a', 'b'], fio: "'; DROP TABLE users; --", birthday: '1990-01-02' });
+    expect(h.rpc.calls[0]!.input).toEqual({ limit: 5, offset: 0, tags: ['a', 'b'], fio: "'; DROP TABLE users; --", birthday: '1990-01-02', attributes: {} });
     const next = /<([^>]+)>; rel="next"/.exec(a.headers.get('link') ?? '')?.[1];
     expect(next).toBeDefined();
     const u = new URL(next!, h.url);
@@ -1040,7 +1037,7 @@ describe('infrastructure endpoints', () => {
     const methods = (path: string) => Object.keys(a.body.paths[path]).sort();
     expect(methods('/users')).toEqual(['delete', 'get', 'post', 'put']);
     expect(methods('/users/{user_id}')).toEqual(['delete', 'get', 'patch', 'put']);
-    expect(a.body.paths['/users'].put.summary).toBe('Same as PATCH /users/:user_id for yourself');
+    expect(a.body.paths['/users'].put.summary).toMatch(/^Change your own profile as spec 003 does/);
     // the alias for yourself has no path parameter; like every non-GET route it takes an Idempotency-Key
     expect(a.body.paths['/users'].put.parameters).toEqual([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false })]);
     for (const [path, ops] of Object.entries(a.body.paths as Record<string, Record<string, { parameters?: Array<{ name: string }> }>>))
@@ -1136,6 +1133,15 @@ describe('security headers', () => {
     'POST /register': { method: 'POST', path: () => '/register', body: validRegistration, ok: 201, rpc: 'users.register' },
     'POST /login': { method: 'POST', path: () => '/login', body: { username: 'alice_1', password: 'secret pass' }, ok: 200, rpc: 'auth.login' },
     'POST /refresh': { method: 'POST', path: () => '/refresh', body: { refresh_token: 'abc' }, ok: 200, rpc: 'auth.refresh' },
+    'POST /refresh_jwt': { method: 'POST', path: () => '/refresh_jwt?refresh_token=abc', ok: 200, rpc: 'auth.refresh' },
+    'POST /auth/register': {
+      method: 'POST',
+      path: () => '/auth/register',
+      body: { name: 'Alice', email: 'alice@example.com', password: 'correct horse battery' },
+      ok: 201,
+      rpc: 'users.register',
+    },
+    'POST /auth/login': { method: 'POST', path: () => '/auth/login', body: { email: 'alice@example.com', password: 'secret pass' }, ok: 200, rpc: 'auth.login' },
     'GET /confirm-email': { method: 'GET', path: () => '/confirm-email?token=abc', ok: 200, rpc: 'users.confirm_email' },
     'POST /login/mfa': { method: 'POST', path: () => '/login/mfa', body: { ticket: 't', code: '123456' }, ok: 200, rpc: 'auth.login_mfa' },
     'POST /password/forgot': { method: 'POST', path: () => '/password/forgot', body: { email: 'a@example.com' }, ok: 202, rpc: 'users.request_password_reset' },

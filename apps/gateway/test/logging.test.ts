@@ -223,8 +223,10 @@ describe('access log', () => {
   });
 
   it('logs a refresh token sent in a query string redacted', async () => {
+    h.rpc.reply = () => ({ access_token: ISSUED_TOKEN, token_type: 'bearer', expires_in: 900, refresh_token: ISSUED_REFRESH });
     const r = await call(`/refresh_jwt?refresh_token=${PRESENTED_REFRESH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    expect(r.status).toBe(422);
+    expect(r.status).toBe(200);
+    expect(h.rpc.calls.at(-1)?.input).toEqual({ refresh_token: PRESENTED_REFRESH });
     expect(r.line.req.path).toBe('/refresh_jwt?refresh_token=%5BREDACTED%5D');
   });
 

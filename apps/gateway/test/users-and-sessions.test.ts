@@ -587,7 +587,7 @@ describe('POST /users (admins create users)', () => {
     expect(a.status, a.text).toBe(201);
     expect(a.body.role).toBe('admin');
     // no client address: the registration rate limit is for self-registration
-    expectCall(a, 'users.register', { ...registration, role: 'admin' }, admin.id);
+    expectCall(a, 'users.register', { ...registration, role: 'admin', attributes: {} }, admin.id);
   });
 
   it('the role defaults to user', async () => {
@@ -595,7 +595,7 @@ describe('POST /users (admins create users)', () => {
     h.rpc.reply = services;
     const a = await postJson('/users', registration, { token: admin.token });
     expect(a.status).toBe(201);
-    expect(h.rpc.calls[0]!.input).toEqual({ ...registration, role: 'user' });
+    expect(h.rpc.calls[0]!.input).toEqual({ ...registration, role: 'user', attributes: {} });
   });
 
   it('a user → 403, not forwarded, whatever the role asked for', async () => {
@@ -615,7 +615,8 @@ describe('POST /users (admins create users)', () => {
     ['an unknown role', { ...registration, role: 'boss' }, ['role']],
     ['an invalid email', { ...registration, email: 'nope' }, ['email']],
     ['a short password', { ...registration, password: '1234567' }, ['password']],
-    ['missing fields', { role: 'user' }, ['birthday', 'email', 'fio', 'password', 'username']],
+    // username is derived from the email, fio and birthday may be left out (spec 004 sends neither)
+    ['missing fields', { role: 'user' }, ['email', 'password']],
   ])('%s → 422, not forwarded', async (_label, body, fields) => {
     const admin = await caller('admin');
     const a = await postJson('/users', body, { token: admin.token });
@@ -626,23 +627,28 @@ describe('POST /users (admins create users)', () => {
 });
 
 describe('aliases', () => {
-  it('POST /auth/register is POST /register: 201, client address, validation', async () => {
+  it("POST /auth/register takes spec 001's body: name is fio, no username (derived by users-service), client address, validation", async () => {
     h.rpc.reply = services;
-    const a = await postJson('/auth/register', { ...registration, role: 'admin' });
+    const a = await postJson('/auth/register', { name: registration.fio, email: registration.email, password: registration.password });
     expect(a.status, a.text).toBe(201);
-    expectCall(a, 'users.register', { ...registration, client_ip: '127.0.0.1' }, null);
+    expectCall(a, 'users.register', { fio: registration.fio, email: registration.email, password: registration.password, tags: [], attributes: {}, client_ip: '127.0.0.1' }, null);
+    expect(a.body.name).toBe(a.body.config.fio);
     h.rpc.reset();
-    const bad = await postJson('/auth/register', { ...registration, email: 'nope', password: 'short' });
+    const bad = await postJson('/auth/register', { name: 'X', email: 'nope', password: 'short' });
     expectProblem(bad, 422, 'invalid_argument');
     expect(fieldsOf(bad)).toEqual(['email', 'password']);
+    // phone is not declared by the default profile schema: refused, never silently dropped
+    const undeclared = await postJson('/auth/register', { name: 'X', email: 'x@example.com', password: 'long enough 1', phone: '+1 555 0100', role: 'admin' });
+    expectProblem(undeclared, 422, 'invalid_argument');
     expect(h.rpc.calls).toEqual([]);
   });
 
-  it('POST /auth/login is POST /login: tokens and user, no-store, JSON or form', async () => {
+  it("POST /auth/login is POST /login with spec 001's names in the user: tokens and user, no-store, JSON or form", async () => {
     h.rpc.reply = services;
     const a = await postJson('/auth/login', { username: ' alice_1 ', password: 'secret' });
     expect(a.status).toBe(200);
     expect(a.body).toEqual(loginReply(a.body.user));
+    expect(a.body.user.name).toBe(a.body.user.config.fio);
     expect(a.headers.get('cache-control')).toBe('no-store');
     expectCall(a, 'auth.login', { username: 'alice_1', password: 'secret', client_ip: '127.0.0.1' }, null);
     h.rpc.reset();

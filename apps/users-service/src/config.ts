@@ -1,11 +1,12 @@
 import { Email, Password, Username } from '@um/contracts';
-import { BaseEnv, DatabaseEnv, DurationSeconds, parseConfig, SchemaName } from '@um/platform';
+import { BaseEnv, DatabaseEnv, DurationSeconds, parseConfig, ProfileEnv, SchemaName } from '@um/platform';
 import { z } from 'zod';
 import { createPasswordPolicy, passwordProblem } from './domain/password-policy.js';
 
 const optional = <T extends z.ZodType>(s: T) => z.preprocess((v) => (v === '' ? undefined : v), s.optional());
 
 export const UsersEnv = BaseEnv.extend(DatabaseEnv.shape)
+  .extend(ProfileEnv.shape)
   .extend({
     USERS_DB_SCHEMA: SchemaName.default('users_service'),
     BCRYPT_COST: z.coerce.number().int().min(4, 'must be at least 4').max(15, 'must be at most 15').default(12),

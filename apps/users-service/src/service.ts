@@ -14,11 +14,13 @@ import {
   startHealthServer,
   connectedTo,
   type Logger,
+  loadProfile,
 } from '@um/platform';
 import { ensureAdmin } from './application/ensure-admin.js';
 import type { UsersConfig } from './config.js';
 import { serveUsers } from './endpoints.js';
 import { registerUsersMetrics } from './metrics.js';
+import { ensureAttributeIndexes } from './projections/attribute-indexes.js';
 import { backfillUsernameSkeletons } from './projections/backfill-username-skeletons.js';
 import { EventRelay } from './relay/relay.js';
 import { revokeFor } from './relay/revocations.js';
@@ -28,12 +30,15 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta
 
 /** Start users-service: migrate, connect, seed the admin, then answer RPCs. Returns its stop function. */
 export async function startUsersService(config: UsersConfig, log: Logger = createLogger('users-service', config.LOG_LEVEL)) {
+  // First: a profile schema this service cannot use stops the start before anything else is touched.
+  const profile = loadProfile(config.PROFILE_SCHEMA);
   await migrate(config.DATABASE_URL, config.USERS_DB_SCHEMA, MIGRATIONS_DIR, log);
   const pool = createPool(config.DATABASE_URL, config.USERS_DB_SCHEMA);
   await backfillUsernameSkeletons(pool, log);
+  await ensureAttributeIndexes(pool, profile, log);
   const nc = await connectNats(config, 'users-service', log);
   const revocations = await openRevocations(nc, config.NATS_NAMESPACE);
-  const deps = await createUsersDeps(config, pool, log, (userId, belowVersion) => revokeUserTokens(revocations, userId, belowVersion));
+  const deps = await createUsersDeps(config, pool, log, (userId, belowVersion) => revokeUserTokens(revocations, userId, belowVersion), profile);
   const metrics = createMetricsRegistry('users-service');
   registerUsersMetrics(metrics, { pool, schema: config.USERS_DB_SCHEMA, hasher: deps.hasher });
   const stopPurge = purgeExpiredKeysEvery(pool, deps.idempotency, 3_600_000, (err) => log.warn({ err }, 'could not purge expired idempotency keys'));

@@ -1,11 +1,19 @@
-import { IdempotencyStore, serverSecret, type Logger, type Pool } from '@um/platform';
+import type { Profile } from '@um/contracts';
+import { IdempotencyStore, loadProfile, serverSecret, type Logger, type Pool } from '@um/platform';
 import type { UsersDeps } from './application/deps.js';
 import type { UsersConfig } from './config.js';
 import { createPasswordPolicy } from './domain/password-policy.js';
 import { PasswordHasher } from './passwords.js';
 
 /** The use cases' dependencies from the configuration: the same for the service and its admin command line. */
-export async function createUsersDeps(config: UsersConfig, pool: Pool, log: Logger, revokeTokens: UsersDeps['revokeTokens']): Promise<UsersDeps> {
+export async function createUsersDeps(
+  config: UsersConfig,
+  pool: Pool,
+  log: Logger,
+  revokeTokens: UsersDeps['revokeTokens'],
+  /** The declared profile attributes (`PROFILE_SCHEMA`), the same file the gateway loads. */
+  profile: Profile = loadProfile(config.PROFILE_SCHEMA),
+): Promise<UsersDeps> {
   return {
     pool,
     hasher: new PasswordHasher(config.BCRYPT_COST),
@@ -25,5 +33,6 @@ export async function createUsersDeps(config: UsersConfig, pool: Pool, log: Logg
     },
     mfaIssuer: config.MFA_ISSUER,
     idempotency: new IdempotencyStore(await serverSecret(pool, 'idempotency', {})),
+    profile,
   };
 }

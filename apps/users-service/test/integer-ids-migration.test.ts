@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RegisterUser } from '@um/contracts';
+import { buildProfile, RegisterUser } from '@um/contracts';
 import { createPool, IdempotencyStore, migrate, serverSecret, uuidv7, withTransaction, type Pool } from '@um/platform';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +127,7 @@ beforeAll(async () => {
     passwordReset: { ttlSeconds: 1800, accountLimit: 3, addressLimit: 5, windowSeconds: 3600 },
     mfaIssuer: 'Test',
     idempotency: new IdempotencyStore(await serverSecret(pool, 'idempotency', {})),
+    profile: buildProfile(),
   };
 });
 afterAll(async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { buildProfile, type Profile } from '@um/contracts';
 import { AppError, createLogger, createPool, IdempotencyStore, migrate, type Pool, serverSecret } from '@um/platform';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import type { UsersDeps } from '../src/application/deps.js';
@@ -10,7 +11,7 @@ import { MIGRATIONS_DIR } from '../src/service.js';
 export const silentLog = createLogger('users-test', 'silent');
 
 /** A migrated schema of its own and use-case dependencies over it. */
-export async function usersFixture() {
+export async function usersFixture(profile: Profile = buildProfile()) {
   const { databaseUrl } = testInfra();
   const schema = uniqueId('t_users');
   await migrate(databaseUrl, schema, MIGRATIONS_DIR, silentLog);
@@ -34,6 +35,7 @@ export async function usersFixture() {
     passwordReset: { ttlSeconds: 1800, accountLimit: 3, addressLimit: 5, windowSeconds: 3600 },
     mfaIssuer: 'Test',
     idempotency: new IdempotencyStore(randomBytes(32)),
+    profile,
   };
   return {
     deps,

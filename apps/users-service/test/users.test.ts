@@ -1,4 +1,4 @@
-import { RegisterUser, SearchUsers } from '@um/contracts';
+import { RegisterUser, SearchUsersRequest } from '@um/contracts';
 import { AppError, withTransaction } from '@um/platform';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deleteUser } from '../src/application/delete-user.js';
@@ -109,7 +109,7 @@ describe('search and listing', () => {
     bob = await register({ username: `bob_${tag}`, email: `bob.${tag}@post.test`, fio: 'Bob 100%_off', birthday: '1985-03-01', tags: [tag, 'books'] });
     cid = await register({ username: `cid_${tag}`, email: `cid.${tag}@mail.test`, fio: "O'Brien \\ back", birthday: '2000-12-31', tags: [tag] });
   });
-  const search = (q: Record<string, unknown>) => searchUsers(fx.pool, SearchUsers.parse({ tags: tag, ...q }));
+  const search = (q: Record<string, unknown>) => searchUsers(fx.pool, SearchUsersRequest.parse({ tags: tag, ...q }), fx.deps.profile);
   const names = async (q: Record<string, unknown>) => (await search(q)).items.map((u) => u.username).sort();
 
   it('filters by each field', async () => {

@@ -8,3 +8,6 @@ export * from './users/requests.js';
 export * from './users/events.js';
 export * from './auth/requests.js';
 export * from './users/published.js';
+export * from './users/profile-schema.js';
+export * from './users/profile.js';
+export * from './users/old-shapes.js';

@@ -50,7 +50,7 @@ import {
   LegacyUserIds,
   LegacyUserIdsRequest,
   ListUsers,
-  SearchUsers,
+  SearchUsersRequest,
   UserId,
   UserPage,
   VerifyCredentials,
@@ -98,7 +98,7 @@ export const Rpcs = {
   users: {
     register: rpc('users.register', 'users', gateway, RegisterUserRequest, User, 'write'),
     list: rpc('users.list', 'users', gateway, ListUsers, UserPage, 'read'),
-    search: rpc('users.search', 'users', gateway, SearchUsers, UserPage, 'read'),
+    search: rpc('users.search', 'users', gateway, SearchUsersRequest, UserPage, 'read'),
     get: rpc('users.get', 'users', ['gateway', 'auth-service', 'mail-service'], UserId, User, 'read'),
     delete: rpc('users.delete', 'users', gateway, UserId, User, 'write'),
     resolveLogin: rpc('users.resolve_login', 'users', ['auth-service'], ResolveLogin, ResolvedLogin, 'read'),

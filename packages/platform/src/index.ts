@@ -16,3 +16,4 @@ export * from './jetstream.js';
 export * from './key-envelope.js';
 export * from './server-secret.js';
 export * from './metrics.js';
+export * from './profile-schema-file.js';

@@ -90,8 +90,17 @@ describe('serveRpc + RpcClient', () => {
       { username: ' alice_01 ', email: ' a@example.com', password: 'password1', fio: ' Alice ', birthday: '1990-01-02', tags: 'x, y,,x' },
       { requestId: 'r' },
     );
-    // role defaults to 'user'; client_ip stays absent when not sent
-    expect(got).toEqual({ username: 'alice_01', email: 'a@example.com', password: 'password1', fio: 'Alice', birthday: '1990-01-02', tags: ['x', 'y'], role: 'user' });
+    // role defaults to 'user', declared attributes to none; client_ip stays absent when not sent
+    expect(got).toEqual({
+      username: 'alice_01',
+      email: 'a@example.com',
+      password: 'password1',
+      fio: 'Alice',
+      birthday: '1990-01-02',
+      tags: ['x', 'y'],
+      role: 'user',
+      attributes: {},
+    });
   });
 
   it('passes role and client_ip through when given', async () => {
@@ -108,6 +117,7 @@ describe('serveRpc + RpcClient', () => {
       { requestId: 'r' },
     );
     expect(got).toEqual({
+      attributes: {},
       username: 'bob_01',
       email: 'b@example.com',
       password: 'password1',

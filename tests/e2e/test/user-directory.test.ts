@@ -26,8 +26,9 @@ describe('USER_DIRECTORY_FIELDS=public', () => {
     const { email: _email, config, ...rest } = b.user;
     const bPublic = { ...rest, config: { fio: config.fio, tags: config.tags } };
 
+    // GET /users/{id} also carries spec 003's registration_date (= created_at)
     const other = await http(sys.url, 'GET', `/users/${b.user.id}`, { token: a.token });
-    expect(other.body).toEqual(bPublic);
+    expect(other.body).toEqual({ ...bPublic, registration_date: b.user.created_at });
     const byFio = await http(sys.url, 'GET', `/users/search?fio=${encodeURIComponent(b.input.fio)}`, { token: a.token });
     expect(byFio.body).toEqual([bPublic]);
     const page = await http(sys.url, 'GET', '/users?limit=1000', { token: a.token });
@@ -41,7 +42,7 @@ describe('USER_DIRECTORY_FIELDS=public', () => {
     expect(byEmail.body.detail).toMatch(/admins/);
 
     const admin = (await http(sys.url, 'POST', '/login', { body: { username: ADMIN.username, password: ADMIN.password } })).body.access_token as string;
-    expect((await http(sys.url, 'GET', `/users/${b.user.id}`, { token: admin })).body).toEqual(b.user);
+    expect((await http(sys.url, 'GET', `/users/${b.user.id}`, { token: admin })).body).toEqual({ ...b.user, registration_date: b.user.created_at });
     expect((await http(sys.url, 'GET', `/users/search?email=${encodeURIComponent(b.input.email)}`, { token: admin })).body).toEqual([b.user]);
   });
 });

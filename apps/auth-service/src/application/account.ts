@@ -11,26 +11,46 @@ export async function logout(deps: AuthDeps, req: { user_id: number; session_id:
 }
 
 /**
+ * Refuse unless the caller's session was opened by a password check within the reauthentication
+ * window (`REAUTH_WINDOW`), as GoTrue's reauthentication: a stolen access token alone is not enough.
+ */
+async function requireRecentLogin(deps: AuthDeps, req: { user_id: number; session_id: string }, instead: string): Promise<void> {
+  const { rows } = await deps.pool.query<{ fresh: boolean }>(
+    `SELECT created_at > $3::timestamptz - make_interval(secs => $4) AS fresh FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL`,
+    [req.session_id, req.user_id, deps.clock(), deps.reauthWindowSeconds],
+  );
+  if (!rows[0]?.fresh)
+    throw new AppError(
+      'unauthenticated',
+      'auth.reauthentication_required',
+      `${instead}, or log in again: this needs a login within the last ${Math.round(deps.reauthWindowSeconds / 60)} minutes`,
+    );
+}
+
+/**
  * Change the password: check the new one against the policy, check the current one (throttled like logins, so a stolen access token is no
- * password oracle), store the new one, then refuse sessions from older password checks and end
+ * password oracle) or, without it, that the session comes from a recent login; store the new one, then refuse sessions from older password checks and end
  * every other session. Ending them again after the change closes the window in which a login that
  * read the old hash could open a session after the first round.
  */
 export async function changePassword(
   deps: AuthDeps,
-  req: { user_id: number; session_id: string; current_password: string; new_password: string },
+  req: { user_id: number; session_id: string; current_password?: string | undefined; new_password: string },
   ctx: RpcContext,
 ): Promise<{ status: 'changed'; sessions_ended: number }> {
   // The caller's key goes on to set_password, so a repeated change stores the password once.
   const meta = { requestId: ctx.requestId, actorId: String(req.user_id), ...(ctx.idempotency ? { idempotencyKey: ctx.idempotency.key } : {}) };
   // Cheap and first: a refused new password costs no bcrypt, no throttle attempt and no session.
   await deps.rpc.call(Rpcs.users.checkPasswordPolicy, { user_id: req.user_id, password: req.new_password }, meta);
-  await throttled(
-    deps,
-    [passwordCheckKey(deps, req.user_id)],
-    () => deps.rpc.call(Rpcs.users.verifyPassword, { user_id: req.user_id, password: req.current_password }, meta),
-    (err) => err instanceof AppError && err.id === 'users.wrong_password',
-  );
+  const current = req.current_password;
+  if (current === undefined) await requireRecentLogin(deps, req, 'Send the current password');
+  else
+    await throttled(
+      deps,
+      [passwordCheckKey(deps, req.user_id)],
+      () => deps.rpc.call(Rpcs.users.verifyPassword, { user_id: req.user_id, password: current }, meta),
+      (err) => err instanceof AppError && err.id === 'users.wrong_password',
+    );
   if (req.current_password === req.new_password)
     throw new AppError('invalid_argument', 'auth.password_unchanged', 'The new password must differ from the current one', [
       { field: 'new_password', message: 'must differ from the current password' },
@@ -66,17 +86,6 @@ export async function disableTotp(deps: AuthDeps, req: { user_id: number; sessio
   if (req.code !== undefined) {
     const code = req.code;
     await throttled(deps, [secondFactorKey(deps, req.user_id)], () => deps.rpc.call(Rpcs.users.verifySecondFactor, { user_id: req.user_id, code }, meta), isWrongCode);
-  } else {
-    const { rows } = await deps.pool.query<{ fresh: boolean }>(
-      `SELECT created_at > $3::timestamptz - make_interval(secs => $4) AS fresh FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL`,
-      [req.session_id, req.user_id, deps.clock(), deps.reauthWindowSeconds],
-    );
-    if (!rows[0]?.fresh)
-      throw new AppError(
-        'unauthenticated',
-        'auth.reauthentication_required',
-        `Send a current code, or log in again: removing the second factor without one needs a login within the last ${Math.round(deps.reauthWindowSeconds / 60)} minutes`,
-      );
-  }
+  } else await requireRecentLogin(deps, req, 'Send a current code');
   return deps.rpc.call(Rpcs.users.disableMfa, { user_id: req.user_id }, meta);
 }

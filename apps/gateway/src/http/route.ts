@@ -31,6 +31,8 @@ export interface RouteDef<B extends Schema | undefined = Schema | undefined, Q e
   summary: string;
   /** The one RPC this route forwards to; `ctx.call` refuses any other. */
   rpc: Rpc;
+  /** A route that stands for two operations (spec 003's `PUT /users`: password and profile) also declares the second. */
+  alsoRpc?: Rpc;
   /** What the route answers, for the API document, when it is not the RPC's reply as it is. */
   reply?: z.ZodType;
   body?: B;
@@ -103,6 +105,8 @@ export interface Mount {
   path?: string;
   method?: string;
   params?: Record<string, string>;
+  /** Reshape a successful reply body (an old API's field names, see old-names.ts). */
+  view?: (body: never) => unknown;
 }
 
 /** Mount one route: authenticate, authorize by the policy table, validate, handle, answer. */
@@ -139,12 +143,13 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
         req,
         directory: deps.directory,
         call: (rpc, input) => {
-          if (rpc !== def.rpc)
+          if (rpc !== def.rpc && rpc !== def.alsoRpc)
             throw new AppError('internal', 'gateway.undeclared_rpc', 'Internal error', undefined, { cause: new Error(`${def.route} calls ${rpc.name}, declared ${def.rpc.name}`) });
           return deps.rpc.call(rpc, input, { requestId, actorId: principal ? String(principal.userId) : null, ...(key ? { idempotencyKey: key } : {}) });
         },
       };
-      const result = await def.handle({ body: body?.data, query: query?.data, params: params?.data }, ctx);
+      const handled = await def.handle({ body: body?.data, query: query?.data, params: params?.data }, ctx);
+      const result = mount.view && handled.body !== undefined ? { ...handled, body: mount.view(handled.body as never) } : handled;
       for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
       res.status(result.status ?? 200);
       if (result.body === undefined || result.status === 204) res.end();

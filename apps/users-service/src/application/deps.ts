@@ -1,3 +1,4 @@
+import type { Profile } from '@um/contracts';
 import type { IdempotencyStore, IdempotentCall, Logger, Pool } from '@um/platform';
 import type { PasswordPolicy } from '../domain/password-policy.js';
 import type { PasswordHasher } from '../passwords.js';
@@ -25,6 +26,8 @@ export interface UsersDeps {
   passwordReset: { ttlSeconds: number; accountLimit: number; addressLimit: number; windowSeconds: number };
   /** Issuer shown by authenticator apps next to the account name. */
   mfaIssuer: string;
+  /** The declared profile attributes (`PROFILE_SCHEMA`), the same file the gateway loads. */
+  profile: Profile;
   /** Outcomes of writes by idempotency key, recorded in each write's transaction. */
   idempotency: IdempotencyStore;
 }

@@ -31,8 +31,12 @@ export async function userHistory(deps: UsersDeps, userId: number, meta: CallerM
     let changes: Changes | undefined;
     switch (e.type) {
       case 'UserRegistered': {
-        const { user_id: _id, ...initial } = e.data;
-        changes = Object.fromEntries(Object.entries(initial).map(([k, v]) => [k, { from: null, to: v }]));
+        const { user_id: _id, attributes, ...builtIn } = e.data;
+        changes = Object.fromEntries(
+          Object.entries({ ...attributes, ...builtIn })
+            .filter(([, v]) => v !== undefined)
+            .map(([k, v]) => [k, { from: null, to: v }]),
+        );
         role = e.data.role;
         break;
       }

@@ -1,5 +1,5 @@
-import type { ListUsers, SearchUsers, User, UserPage } from '@um/contracts';
-import { AppError } from '@um/platform';
+import { filterKind, type ListUsers, type Profile, type SearchUsersRequest, type User, type UserPage } from '@um/contracts';
+import { AppError, invalidArgument } from '@um/platform';
 import type pg from 'pg';
 import { toUser, USER_COLUMNS, type UserRow } from '../projections/users-projection.js';
 
@@ -18,8 +18,19 @@ export function listUsers(db: Queryable, q: ListUsers): Promise<UserPage> {
   return page(db, [], [], q);
 }
 
-/** Every given filter must match. Substrings use trigram indexes, tags a GIN containment, birthday a btree. */
-export function searchUsers(db: Queryable, q: SearchUsers): Promise<UserPage> {
+/** `config ->> 'name'` for a declared attribute; names are checked by the profile schema (`[a-z][a-z0-9_]*`), asserted again here because they go into SQL. */
+export function configPath(name: string, op: '->>' | '->' = '->>'): string {
+  if (!/^[a-z][a-z0-9_]{0,39}$/.test(name)) throw new Error(`not an attribute name: ${name}`);
+  return `(config ${op} '${name}')`;
+}
+
+/**
+ * Every given filter must match. Substrings use trigram indexes, tags a GIN containment, birthday a
+ * btree; declared searchable attributes the same by type (see attribute-indexes.ts).
+ */
+export async function searchUsers(db: Queryable, q: SearchUsersRequest, profile: Profile): Promise<UserPage> {
+  const filters = profile.attributeFilters.safeParse(q.attributes);
+  if (!filters.success) throw invalidArgument('users.invalid_search_attributes', filters.error);
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: (p: string) => string, value: unknown) => {
@@ -31,6 +42,13 @@ export function searchUsers(db: Queryable, q: SearchUsers): Promise<UserPage> {
   if (q.fio) add((p) => `(config ->> 'fio') ILIKE ${p}`, likeLiteral(q.fio));
   if (q.birthday) add((p) => `(config ->> 'birthday') = ${p}`, q.birthday);
   if (q.tags?.length) add((p) => `(config -> 'tags') @> ${p}::jsonb`, JSON.stringify(q.tags));
+  for (const [name, value] of Object.entries(filters.data)) {
+    if (value === undefined) continue;
+    const kind = filterKind(profile.declaration(name)!);
+    if (kind === 'substring') add((p) => `${configPath(name)} ILIKE ${p}`, likeLiteral(value as string));
+    else if (kind === 'exact') add((p) => `${configPath(name)} = ${p}`, value);
+    else if ((value as string[]).length) add((p) => `${configPath(name, '->')} @> ${p}::jsonb`, JSON.stringify(value));
+  }
   return page(db, where, params, q);
 }
 

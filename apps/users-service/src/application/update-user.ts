@@ -1,4 +1,5 @@
 import type { Role, UpdateUser, User } from '@um/contracts';
+import { invalidArgument } from '@um/platform';
 import { assertNotTaken } from '../projections/users-projection.js';
 import { keepAnAdmin, lockAdmins, requireAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
@@ -8,8 +9,13 @@ import { getUser } from './queries.js';
 
 /** Change profile fields (one's own, or anyone's as an admin); only real changes become an event. A new email is unverified until confirmed. */
 export async function updateUser(deps: UsersDeps, req: UpdateUser, meta: CallerMeta): Promise<User> {
-  const { user_id, changes } = req;
-  await assertNotTaken(deps.pool, changes, user_id);
+  const { user_id } = req;
+  const { attributes = {}, ...builtIn } = req.changes;
+  // Declared attributes, checked against this service's profile schema; null clears one.
+  const declared = deps.profile.attributeChanges.safeParse(attributes);
+  if (!declared.success) throw invalidArgument('users.invalid_attributes', declared.error);
+  const changes = { ...declared.data, ...builtIn };
+  await assertNotTaken(deps.pool, builtIn, user_id);
   return handleCommand(deps, { userId: user_id }, { type: 'UpdateProfile', data: { user_id, changes } }, meta, {
     prepare: (client) => requireAdmin(client, meta, { self: user_id }),
     after: (client) => getUser(client, user_id),

@@ -5,7 +5,16 @@ import type { Profile, UserState } from './user.js';
 export type UserCommand =
   | {
       type: 'RegisterUser';
-      data: { user_id: number; username: string; email: string; fio: string; birthday: string; tags: string[]; role: Role };
+      data: {
+        user_id: number;
+        username: string;
+        email: string;
+        fio?: string | undefined;
+        birthday?: string | undefined;
+        tags: string[];
+        role: Role;
+        attributes?: Record<string, unknown>;
+      };
     }
   | { type: 'DeleteUser'; data: { user_id: number } }
   | { type: 'ChangeRole'; data: { user_id: number; role: Role } }
@@ -51,7 +60,7 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] | Re
       if (state.status !== 'active') return notFound;
       const changes: Record<string, { from: unknown; to: unknown }> = {};
       for (const [field, to] of Object.entries(command.data.changes)) {
-        const from = state.profile[field as keyof Profile];
+        const from = state.profile[field] ?? null;
         if (to !== undefined && !sameValue(from, to)) changes[field] = { from, to };
       }
       const fields = Object.keys(changes);

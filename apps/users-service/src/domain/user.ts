@@ -1,12 +1,13 @@
 import type { Role, UserEvent } from '@um/contracts';
 
-/** The profile fields a user can change, as stored in events. */
+/** The profile fields a user can change, as stored in events: the built-ins and the declared attributes by name. */
 export interface Profile {
   username: string;
   email: string;
-  fio: string;
-  birthday: string;
+  fio?: string | undefined;
+  birthday?: string | undefined;
   tags: string[];
+  [attribute: string]: unknown;
 }
 
 /** What a decision about one user needs to know, folded from that user's events. */
@@ -18,8 +19,8 @@ export const initialState: UserState = { status: 'none' };
 export function evolve(state: UserState, event: UserEvent): UserState {
   switch (event.type) {
     case 'UserRegistered': {
-      const { user_id, role, username, email, fio, birthday, tags } = event.data;
-      return { status: 'active', id: user_id, role, emailVerified: false, profile: { username, email, fio, birthday, tags }, mfa: false };
+      const { user_id, role, username, email, fio, birthday, tags, attributes } = event.data;
+      return { status: 'active', id: user_id, role, emailVerified: false, profile: { ...attributes, username, email, fio, birthday, tags }, mfa: false };
     }
     case 'UserRoleChanged':
       return state.status === 'active' ? { ...state, role: event.data.role } : state;

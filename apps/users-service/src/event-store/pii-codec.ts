@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 /** Fields of any event payload that are personal data, encrypted with the owner's key. */
-export const PII_FIELDS = ['username', 'email', 'fio', 'birthday', 'tags', 'changes'] as const;
+export const PII_FIELDS = ['username', 'email', 'fio', 'birthday', 'tags', 'attributes', 'changes'] as const;
 
 const VERSION = 'v1';
 

@@ -13,7 +13,8 @@ export interface UserRow {
   id: string;
   username: string;
   email: string;
-  config: { fio: string; birthday: string; tags: string[] };
+  /** fio, birthday, tags and the declared attributes; a cleared attribute is stored as null. */
+  config: { tags: string[] } & Record<string, unknown>;
   role: 'user' | 'admin';
   email_verified: boolean;
   created_at: Date;
@@ -27,7 +28,8 @@ export function toUser(row: UserRow): User {
     id: Number(row.id),
     username: row.username,
     email: row.email,
-    config: { fio: row.config.fio, birthday: row.config.birthday, tags: row.config.tags },
+    // Cleared attributes (null) are left out: the user simply has none.
+    config: { ...Object.fromEntries(Object.entries(row.config).filter(([, v]) => v !== null)), tags: row.config.tags },
     role: row.role,
     email_verified: row.email_verified,
     created_at: row.created_at.toISOString(),
@@ -123,7 +125,7 @@ export async function project(client: pg.PoolClient, stored: StoredEvent, lookAl
             usernameKey(d.username),
             d.email,
             emailKey(d.email),
-            JSON.stringify({ fio: d.fio, birthday: d.birthday, tags: d.tags }),
+            JSON.stringify({ ...d.attributes, fio: d.fio, birthday: d.birthday, tags: d.tags }),
             d.role,
             recordedAt,
             streamVersion,
@@ -153,7 +155,14 @@ export async function project(client: pg.PoolClient, stored: StoredEvent, lookAl
             c.username ? usernameKey(c.username.to as string) : null,
             to<string>('email'),
             c.email ? emailKey(c.email.to as string) : null,
-            JSON.stringify(Object.fromEntries((['fio', 'birthday', 'tags'] as const).filter((f) => c[f]).map((f) => [f, c[f]!.to]))),
+            // Everything but the row's own columns lives in config: fio, birthday, tags and the declared attributes.
+            JSON.stringify(
+              Object.fromEntries(
+                Object.entries(c)
+                  .filter(([f]) => f !== 'username' && f !== 'email')
+                  .map(([f, change]) => [f, change.to ?? null]),
+              ),
+            ),
             recordedAt,
             streamVersion,
             c.username ? usernameSkeleton(c.username.to as string) : null,

@@ -14,6 +14,14 @@ export const Login = z.object({
 });
 export type Login = z.infer<typeof Login>;
 
+/**
+ * `POST /login` body: `username` (which may be an email), or `email` as spec 001's clients send it;
+ * one of the two.
+ */
+export const LoginBody = Login.extend({ username: Login.shape.username.optional(), email: Login.shape.username.optional() })
+  .refine((b) => (b.username === undefined) !== (b.email === undefined), { message: 'give username (or email), not both', path: ['username'] })
+  .transform(({ email, username, ...rest }) => ({ ...rest, username: (username ?? email)!, by_email: email !== undefined }));
+
 /** `auth.login`: the HTTP body plus what the gateway knows about the client (its address, its device cookie). */
 export const LoginRequest = Login.extend({ client_ip: z.string().max(64).optional(), device_token: z.string().max(200).optional() });
 export type LoginRequest = z.infer<typeof LoginRequest>;
@@ -78,8 +86,12 @@ export const ChangePasswordBody = z.object({
     .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters'),
   new_password: Password,
 });
-/** `auth.change_password`: the body plus who is asking and from which session. */
-export const ChangePassword = ChangePasswordBody.extend({ user_id: UserIdValue, session_id: z.uuid() });
+/**
+ * `auth.change_password`: the body plus who is asking and from which session. Without
+ * `current_password` (spec 003's `PUT /users`) the session must come from a login within the
+ * reauthentication window.
+ */
+export const ChangePassword = ChangePasswordBody.extend({ current_password: ChangePasswordBody.shape.current_password.optional(), user_id: UserIdValue, session_id: z.uuid() });
 export const PasswordChangeResult = z.object({ status: z.literal('changed'), sessions_ended: z.number().int().nonnegative() });
 
 /** A public verification key (JWK) as published by auth-service. */

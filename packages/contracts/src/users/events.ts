@@ -14,10 +14,12 @@ export const UserRegistered = z.object({
     user_id: UserIdValue,
     username: z.string(),
     email: z.string(),
-    fio: z.string(),
-    birthday: z.string(),
+    fio: z.string().optional(),
+    birthday: z.string().optional(),
     tags: z.array(z.string()),
     role: Role,
+    /** The declared profile attributes given (see the profile schema). */
+    attributes: z.record(z.string(), z.unknown()).optional(),
   }),
 });
 
@@ -54,7 +56,8 @@ export const UserProfileUpdated = z.object({
     user_id: UserIdValue,
     /** Names of the changed fields, kept readable (no personal data) for the relay and history. */
     fields: z.array(z.string()),
-    changes: z.partialRecord(z.enum(['username', 'email', 'fio', 'birthday', 'tags']), FieldChange),
+    /** Built-in fields (`username`, `email`, `fio`, `birthday`, `tags`) and declared profile attributes by name. */
+    changes: z.record(z.string(), FieldChange),
   }),
 });
 

@@ -17,17 +17,36 @@ export type RegisterUser = z.infer<typeof RegisterUser>;
 /** `POST /users` body: an admin creates a user, choosing the role. */
 export const CreateUser = RegisterUser.extend({ role: Role.default('user') });
 
-/** `users.register` request: a registration or an admin's creation; `client_ip` rate-limits self-registration. */
-export const RegisterUserRequest = RegisterUser.extend({ role: Role.default('user'), client_ip: z.string().max(64).optional() });
+/**
+ * `users.register` request: a registration or an admin's creation; `client_ip` rate-limits
+ * self-registration. Without `username` one is derived from the email; `fio` and `birthday` may be
+ * absent (old APIs have neither); `attributes` are the declared profile attributes, which
+ * users-service validates against its profile schema.
+ */
+export const RegisterUserRequest = RegisterUser.extend({
+  username: Username.optional(),
+  fio: Fio.optional(),
+  birthday: Birthday.optional(),
+  role: Role.default('user'),
+  client_ip: z.string().max(64).optional(),
+  attributes: z.record(z.string(), z.unknown()).default({}),
+});
 export type RegisterUserRequest = z.infer<typeof RegisterUserRequest>;
 
+/** The built-in fields a profile update may change. */
+export const UpdateUserFields = z.object({ username: Username, email: Email, fio: Fio, birthday: Birthday, tags: Tags });
+
 /** `PATCH /users/{id}` body: any of the profile fields, validated as at registration. */
-export const UpdateUserBody = z
-  .object({ username: Username, email: Email, fio: Fio, birthday: Birthday, tags: Tags })
-  .partial()
+export const UpdateUserBody = UpdateUserFields.partial()
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'must change at least one of username, email, fio, birthday, tags');
-export const UpdateUser = z.object({ user_id: UserIdValue, changes: UpdateUserBody });
+/** `users.update`: the built-in changes, and the declared attributes' (`null` clears one), which users-service validates against its profile schema. */
+export const UpdateUser = z.object({
+  user_id: UserIdValue,
+  changes: UpdateUserFields.partial()
+    .extend({ attributes: z.record(z.string(), z.unknown()).optional() })
+    .strict(),
+});
 export type UpdateUser = z.infer<typeof UpdateUser>;
 
 /** `PUT /users/{id}/role` body, and the `users.set_role` request. */
@@ -81,6 +100,10 @@ export const SearchUsers = PageQuery.extend({
   tags: Tags.optional(),
 });
 export type SearchUsers = z.infer<typeof SearchUsers>;
+
+/** `users.search`: the built-in filters and those on searchable declared attributes (validated by users-service against its profile schema). */
+export const SearchUsersRequest = SearchUsers.extend({ attributes: z.record(z.string(), z.unknown()).default({}) });
+export type SearchUsersRequest = z.infer<typeof SearchUsersRequest>;
 
 /** A page of users plus the total count of matches. */
 export const UserPage = z.object({ items: z.array(User), total: z.number().int().nonnegative() });

@@ -4,10 +4,13 @@ import { UserIdValue } from './user-id.js';
 export const Role = z.enum(['user', 'admin']);
 export type Role = z.infer<typeof Role>;
 
-/** Profile data stored in the `config` JSONB column. */
-export const UserConfig = z.object({
-  fio: z.string(),
-  birthday: z.string(),
+/**
+ * Profile data stored in the `config` JSONB column: the built-ins (`fio` and `birthday` absent for
+ * users created through an old API that has neither) and the attributes the profile schema declares.
+ */
+export const UserConfig = z.looseObject({
+  fio: z.string().optional(),
+  birthday: z.string().optional(),
   tags: z.array(z.string()),
 });
 export type UserConfig = z.infer<typeof UserConfig>;
