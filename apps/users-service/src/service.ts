@@ -52,6 +52,7 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
       windowSeconds: config.PASSWORD_RESET_WINDOW,
     },
     mfaIssuer: config.MFA_ISSUER,
+    paging: { maxPageSize: config.MAX_PAGE_SIZE, exactCountLimit: config.EXACT_COUNT_LIMIT },
     idempotency: new IdempotencyStore(await serverSecret(pool, 'idempotency', {})),
   };
   const stopPurge = purgeExpiredKeysEvery(pool, deps.idempotency, 3_600_000, (err) => log.warn({ err }, 'could not purge expired idempotency keys'));

@@ -1,6 +1,7 @@
 import type { IdempotencyStore, IdempotentCall, Logger, Pool } from '@um/platform';
 import type { PasswordPolicy } from '../domain/password-policy.js';
 import type { PasswordHasher } from '../passwords.js';
+import type { Paging } from './queries.js';
 
 /** Everything a use case may touch, passed in (tests swap any of it). */
 export interface UsersDeps {
@@ -25,6 +26,8 @@ export interface UsersDeps {
   passwordReset: { ttlSeconds: number; accountLimit: number; addressLimit: number; windowSeconds: number };
   /** Issuer shown by authenticator apps next to the account name. */
   mfaIssuer: string;
+  /** Page sizes (MAX_PAGE_SIZE) and how many matches are counted exactly (EXACT_COUNT_LIMIT). */
+  paging: Paging;
   /** Outcomes of writes by idempotency key, recorded in each write's transaction. */
   idempotency: IdempotencyStore;
 }
