@@ -5,12 +5,14 @@
 // Writes bench/results/latest.{json,md,png} and puts the table and chart into the README.
 // Options: --users N (100000) --seconds S (10) --conn C (16) --rounds R (2) --mixes selective,broad,list
 //          --bcrypt-cost K (4: the read workloads do not hash) --no-readme
+// Workload `pages` (in the default set): list pages reached by cursor on the system, by offset on the baseline.
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, migrate } from '@um/platform';
+import { encodeCursor } from '@um/users-service/dist/application/cursor.js';
 import { MIGRATIONS_DIR } from '@um/users-service/dist/service.js';
 import pg from 'pg';
 import { chartPng } from './chart.mjs';
@@ -31,7 +33,7 @@ const settings = {
   seconds: Number(opt('seconds', 10)),
   conn: Number(opt('conn', 16)),
   rounds: Number(opt('rounds', 2)),
-  mixes: opt('mixes', 'selective,broad,list').split(','),
+  mixes: opt('mixes', 'selective,broad,list,pages').split(','),
   bcryptCost: Number(opt('bcrypt-cost', 4)),
 };
 const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -89,7 +91,10 @@ function appPids(parent) {
 const rssMb = (pid) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024);
 
 async function main() {
-  const loadBefore = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  const loadBefore = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
   log(`${settings.users} users; load average ${loadBefore}`);
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
@@ -149,6 +154,12 @@ async function main() {
   if (!token) throw new Error(`login: ${login.status} ${JSON.stringify(login.body)}`);
 
   const pids = appPids(system.pid);
+  // The cursor of the page starting at the i-th seeded user is the sort key of the one before it.
+  const ids = new pg.Client({ connectionString: url, options: '-c search_path=bench_users' });
+  await ids.connect();
+  const seededIds = (await ids.query(`SELECT id FROM users WHERE username <> $1 ORDER BY id`, [reader.username])).rows.map((r) => r.id);
+  await ids.end();
+  const cursors = seededIds.map((_, i) => (i === 0 ? '' : encodeCursor(seededIds[i - 1])));
   const workloads = [];
   for (const mix of settings.mixes) {
     log(`workload ${mix}`);
@@ -160,8 +171,11 @@ async function main() {
       rounds: settings.rounds,
       system: { url: `http://127.0.0.1:${systemPort}`, token, watch: { gateway: pids.gateway, 'users-service': pids['users-service'] } },
       baseline: { url: `http://127.0.0.1:${baselinePort}`, watch: { baseline: baseline.pid } },
+      cursors,
     });
-    log(`${mix}: system ${w.system.rps} req/s p50 ${w.system.p50} p99 ${w.system.p99}; baseline ${w.baseline.rps} req/s p50 ${w.baseline.p50} p99 ${w.baseline.p99}; ratio ${w.ratio}`);
+    log(
+      `${mix}: system ${w.system.rps} req/s p50 ${w.system.p50} p99 ${w.system.p99}; baseline ${w.baseline.rps} req/s p50 ${w.baseline.p50} p99 ${w.baseline.p99}; ratio ${w.ratio}`,
+    );
     workloads.push(w);
   }
 
@@ -178,7 +192,10 @@ async function main() {
       memGb: Math.round(os.totalmem() / 2 ** 30),
       node: process.version,
       loadBefore,
-      loadAfter: os.loadavg().map((l) => l.toFixed(1)).join(' '),
+      loadAfter: os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' '),
     },
     finishedAt: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     seed: { systemSeconds: Math.round(systemSeconds), baselineSeconds: Math.round(baselineSeconds), indexes },

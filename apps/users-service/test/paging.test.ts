@@ -77,10 +77,7 @@ describe('cursor paging', () => {
       await client.query('BEGIN');
       // A dozen rows would be scanned whole anyway: make the planner show the access path it has.
       await client.query('SET LOCAL enable_seqscan = off');
-      const { rows } = await client.query<{ 'QUERY PLAN': string }>(
-        `EXPLAIN SELECT id FROM users WHERE id > $1 ORDER BY id LIMIT 6`,
-        [ids[6]],
-      );
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN SELECT id FROM users WHERE id > $1 ORDER BY id LIMIT 6`, [ids[6]]);
       const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
       expect(plan).toMatch(/Index (Only )?Scan using users_pkey/);
       expect(plan).toMatch(/Index Cond: \(id > /);

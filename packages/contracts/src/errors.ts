@@ -32,8 +32,7 @@ export const ErrorBody = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
-const envelope = <T extends z.ZodType>(data: T) =>
-  z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), data }), z.object({ ok: z.literal(false), error: ErrorBody })]);
+const envelope = <T extends z.ZodType>(data: T) => z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), data }), z.object({ ok: z.literal(false), error: ErrorBody })]);
 /** Built once per reply schema: building a zod schema costs more than parsing a reply with it. */
 const envelopes = new WeakMap<z.ZodType, z.ZodType>();
 

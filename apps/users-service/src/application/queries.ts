@@ -61,10 +61,11 @@ async function page(db: Queryable, where: string[], params: unknown[], q: ListUs
   const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
   const rowParams = after === undefined ? params : [...params, after];
   const rowWhere = after === undefined ? where : [...where, `id > $${rowParams.length}`];
-  const { rows } = await db.query<UserRow>(
-    `SELECT ${USER_COLUMNS} FROM users ${whereOf(rowWhere)} ORDER BY id LIMIT $${rowParams.length + 1} OFFSET $${rowParams.length + 2}`,
-    [...rowParams, limit + 1, q.offset],
-  );
+  const { rows } = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users ${whereOf(rowWhere)} ORDER BY id LIMIT $${rowParams.length + 1} OFFSET $${rowParams.length + 2}`, [
+    ...rowParams,
+    limit + 1,
+    q.offset,
+  ]);
   const more = rows.length > limit;
   const items = (more ? rows.slice(0, limit) : rows).map(toUser);
   const next_cursor = more ? encodeCursor(items[items.length - 1]!.id) : null;
