@@ -21,6 +21,15 @@ export function markdown(result) {
       `Indexes as a fresh migration defines them: ${result.seed.indexes.same ? 'yes' : `**no** (${result.seed.indexes.differences.join('; ')})`}; ` +
       `GIN pending pages after the seed: ${result.seed.indexes.gin.map((g) => `${g.name} ${g.pending_pages}`).join(', ')}.`,
     '',
+    ...(result.writes
+      ? [
+          `Writes at bcrypt cost ${result.writes.cost}: the bcrypt bound on this machine ${result.writes.bound}/s (one operation per core at a time); ` +
+            `logins ${result.writes.login.rps}/s (**${result.writes.login.ratio}×**, p99 ${ms(result.writes.login.p99)}), ` +
+            `registrations ${result.writes.register.rps}/s (**${result.writes.register.ratio}×**, p99 ${ms(result.writes.register.p99)}); ` +
+            `selective reads at 40 req/s: p99 ${ms(result.writes.reads.idle.p99)} idle, ${ms(result.writes.reads.duringLogins.p99)} during a login burst (**${result.writes.reads.p99Ratio}×**).`,
+          '',
+        ]
+      : []),
     `RSS after the run: ${Object.entries(result.rssMb)
       .map(([k, v]) => `${k} ${v} MB`)
       .join(', ')}.`,

@@ -5,6 +5,7 @@
 // Writes bench/results/latest.{json,md,png} and puts the table and chart into the README.
 // Options: --users N (100000) --seconds S (10) --conn C (16) --rounds R (2) --mixes selective,broad,list
 //          --bcrypt-cost K (4: the read workloads do not hash) --no-readme
+//          --writes: also logins and registrations at that cost against the bcrypt bound (use --bcrypt-cost 12)
 // Workload `pages` (in the default set): list pages reached by cursor on the system, by offset on the baseline.
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { checkIndexes } from './index-check.mjs';
 import { sideBySide } from './load.mjs';
 import { markdown, updateReadme } from './report.mjs';
 import { seedSystem } from './seed-system.mjs';
+import { writesWorkload } from './writes.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -179,6 +181,15 @@ async function main() {
     workloads.push(w);
   }
 
+  let writes;
+  if (argv.includes('--writes')) {
+    log(`logins and registrations at bcrypt cost ${settings.bcryptCost}`);
+    writes = await writesWorkload({ url: `http://127.0.0.1:${systemPort}`, token, n: settings.users, cost: settings.bcryptCost, seconds: settings.seconds });
+    log(
+      `bound ${writes.bound}/s; login ${writes.login.rps}/s (${writes.login.ratio}×); register ${writes.register.rps}/s (${writes.register.ratio}×); read p99 idle ${writes.reads.idle.p99} ms, during logins ${writes.reads.duringLogins.p99} ms`,
+    );
+  }
+
   const rss = Object.fromEntries([...Object.entries(pids).map(([app, pid]) => [app, rssMb(pid)]), ['baseline', rssMb(baseline.pid)]]);
   const errors = workloads.flatMap((w) =>
     ['system', 'baseline'].filter((s) => w[s].non2xx || w[s].errors).map((s) => `${w.mix} ${s}: ${w[s].non2xx} non-2xx, ${w[s].errors} errors`),
@@ -200,6 +211,7 @@ async function main() {
     finishedAt: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     seed: { systemSeconds: Math.round(systemSeconds), baselineSeconds: Math.round(baselineSeconds), indexes },
     workloads,
+    ...(writes ? { writes } : {}),
     rssMb: rss,
     errors,
   };
