@@ -58,8 +58,8 @@ describe('subject and name helpers', () => {
     );
   });
 
-  it('header names are lowercase x- headers', () => {
-    expect(Headers).toEqual({ requestId: 'x-request-id', actorId: 'x-actor-id', idempotencyKey: 'idempotency-key' });
+  it('header names are lowercase', () => {
+    expect(Headers).toEqual({ requestId: 'x-request-id', actorId: 'x-actor-id', idempotencyKey: 'idempotency-key', progress: 'um-progress' });
   });
 
   it('every RPC has a unique subject under its service', () => {
