@@ -47,6 +47,8 @@ export function createApp(deps: GatewayDeps): express.Express {
 
   const app = express();
   app.disable('x-powered-by');
+  // Answers are no-store (personal data): an ETag would cost a hash of every body for nothing.
+  app.set('etag', false);
   if (deps.trustProxy) app.set('trust proxy', deps.trustProxy);
   const metrics = deps.metrics ?? createMetricsRegistry('gateway');
   app.use(requestMetrics(metrics));

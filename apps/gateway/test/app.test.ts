@@ -793,49 +793,58 @@ describe('GET /users paging', () => {
     token = await signToken(h.key);
   });
 
-  const page = (total: number) => ({ items: [userReply(), userReply()], total });
+  const page = (total: number, more: { next_cursor?: string | null; total_exact?: boolean; limit?: number } = {}) => ({
+    items: [userReply(), userReply()],
+    total,
+    total_exact: true,
+    limit: 100,
+    next_cursor: null,
+    ...more,
+  });
 
-  it('defaults to limit 100 offset 0, with X-Total-Count and a next link', async () => {
-    h.rpc.reply = () => page(250);
+  it('leaves the page size to the service without limit (MAX_PAGE_SIZE), with X-Total-Count', async () => {
+    h.rpc.reply = () => page(2, { limit: 1000 });
     const a = await send('/users', { token });
     expect(a.status).toBe(200);
     expect(a.body).toHaveLength(2);
-    expect(h.rpc.calls[0]!.input).toEqual({ limit: 100, offset: 0 });
-    expect(a.headers.get('x-total-count')).toBe('250');
-    expect(a.headers.get('link')).toBe('</users?limit=100&offset=100>; rel="next"');
+    expect(h.rpc.calls[0]!.input).toEqual({ offset: 0 });
+    expect(a.headers.get('x-total-count')).toBe('2');
+    expect(a.headers.get('x-total-count-exact')).toBe('true');
+    expect(a.headers.get('link')).toBeNull();
   });
 
-  it('has next and prev in the middle', async () => {
-    h.rpc.reply = () => page(100);
-    const a = await send('/users?limit=10&offset=20', { token });
+  it('links the next page by its cursor, replacing the offset and keeping limit and other parameters', async () => {
+    h.rpc.reply = () => page(250, { next_cursor: 'WyJuZXh0Il0', limit: 10 });
+    const a = await send('/users?sort=x&limit=10&offset=20', { token });
     expect(h.rpc.calls[0]!.input).toEqual({ limit: 10, offset: 20 });
-    expect(a.headers.get('x-total-count')).toBe('100');
-    expect(a.headers.get('link')).toBe('</users?limit=10&offset=30>; rel="next", </users?limit=10&offset=10>; rel="prev"');
+    expect(a.headers.get('link')).toBe('</users?sort=x&limit=10&cursor=WyJuZXh0Il0>; rel="next", </users?sort=x&limit=10&offset=10>; rel="prev"');
+  });
+
+  it('forwards a cursor; cursor pages have no prev link', async () => {
+    h.rpc.reply = () => page(250, { next_cursor: 'WyJiIl0', limit: 10 });
+    const a = await send('/users?limit=10&cursor=WyJhIl0', { token });
+    expect(h.rpc.calls[0]!.input).toEqual({ limit: 10, offset: 0, cursor: 'WyJhIl0' });
+    expect(a.headers.get('link')).toBe('</users?limit=10&cursor=WyJiIl0>; rel="next"');
+  });
+
+  it('says when X-Total-Count is an estimate', async () => {
+    h.rpc.reply = () => page(123_456, { total_exact: false, next_cursor: 'WyJiIl0' });
+    const a = await send('/users', { token });
+    expect(a.headers.get('x-total-count')).toBe('123456');
+    expect(a.headers.get('x-total-count-exact')).toBe('false');
   });
 
   it('has only prev on the last page, never a negative offset', async () => {
-    h.rpc.reply = () => page(25);
-    const a = await send('/users?limit=10&offset=5', { token });
-    expect(a.headers.get('link')).toBe('</users?limit=10&offset=15>; rel="next", </users?limit=10&offset=0>; rel="prev"');
-    h.rpc.reply = () => page(25);
+    h.rpc.reply = () => page(25, { limit: 10 });
     const b = await send('/users?limit=10&offset=20', { token });
     expect(b.headers.get('link')).toBe('</users?limit=10&offset=10>; rel="prev"');
-  });
-
-  it('links back to offset 0 from offset 1', async () => {
-    h.rpc.reply = () => page(5);
+    h.rpc.reply = () => page(5, { limit: 10 });
     const a = await send('/users?limit=10&offset=1', { token });
     expect(a.headers.get('link')).toBe('</users?limit=10&offset=0>; rel="prev"');
   });
 
-  it('keeps unrelated query parameters in the links', async () => {
-    h.rpc.reply = () => page(30);
-    const a = await send('/users?sort=x&limit=10', { token });
-    expect(a.headers.get('link')).toBe('</users?sort=x&limit=10&offset=10>; rel="next"');
-  });
-
   it('has no Link when everything fits', async () => {
-    h.rpc.reply = () => ({ items: [], total: 0 });
+    h.rpc.reply = () => ({ items: [], total: 0, total_exact: true, limit: 1000, next_cursor: null });
     const a = await send('/users', { token });
     expect(a.status).toBe(200);
     expect(a.body).toEqual([]);
@@ -850,6 +859,8 @@ describe('GET /users paging', () => {
     ['limit=1.5', 'limit'],
     ['offset=-1', 'offset'],
     ['limit=1&limit=2', 'limit'],
+    ['cursor=a%2Bb', 'cursor'],
+    ['cursor=', 'cursor'],
   ])('%s → 422', async (q, field) => {
     const a = await send(`/users?${q}`, { token });
     expectProblem(a, 422, 'invalid_argument');
@@ -877,11 +888,11 @@ describe('GET /users/search', () => {
     const q = new URLSearchParams({ username: needle, email: needle, fio: `  ${needle}  ` });
     const a = await send(`/users/search?${q.toString()}`, { token });
     expect(a.status, a.text).toBe(200);
-    expect(h.rpc.calls).toEqual([expect.objectContaining({ rpc: 'users.search', input: { limit: 100, offset: 0, username: needle, email: needle, fio: needle, attributes: {} } })]);
+    expect(h.rpc.calls).toEqual([expect.objectContaining({ rpc: 'users.search', input: { offset: 0, username: needle, email: needle, fio: needle, attributes: {} } })]);
   });
 
   it('splits tags and keeps the filters in the paging links', async () => {
-    h.rpc.reply = () => ({ items: [userReply()], total: 500 });
+    h.rpc.reply = () => ({ items: [userReply()], total: 500, total_exact: true, limit: 5, next_cursor: 'WyJ4Il0' });
     const a = await send(`/users/search?tags=a,b&fio=${encodeURIComponent("'; DROP TABLE users; --")}&birthday=1990-01-02&limit=5`, { token });
     expect(a.status).toBe(200);
     expect(h.rpc.calls[0]!.input).toEqual({ limit: 5, offset: 0, tags: ['a', 'b'], fio: "'; DROP TABLE users; --", birthday: '1990-01-02', attributes: {} });
@@ -889,7 +900,7 @@ describe('GET /users/search', () => {
     expect(next).toBeDefined();
     const u = new URL(next!, h.url);
     expect(u.pathname).toBe('/users/search');
-    expect(Object.fromEntries(u.searchParams)).toEqual({ tags: 'a,b', fio: "'; DROP TABLE users; --", birthday: '1990-01-02', limit: '5', offset: '5' });
+    expect(Object.fromEntries(u.searchParams)).toEqual({ tags: 'a,b', fio: "'; DROP TABLE users; --", birthday: '1990-01-02', limit: '5', cursor: 'WyJ4Il0' });
   });
 
   it('accepts repeated tags parameters', async () => {
@@ -1082,7 +1093,7 @@ describe('infrastructure endpoints', () => {
     expect(a.body.paths['/user_delete/{user_id}'].post.security).toEqual([{ bearer: [] }]);
     expect(a.body.paths['/user_delete/{user_id}'].post.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'user_id', in: 'path', required: true })]));
     const search = a.body.paths['/users/search'].get.parameters.map((p: { name: string }) => p.name).sort();
-    expect(search).toEqual(['birthday', 'email', 'fio', 'limit', 'offset', 'tags', 'username']);
+    expect(search).toEqual(['birthday', 'cursor', 'email', 'fio', 'limit', 'offset', 'tags', 'username']);
     expect(a.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 

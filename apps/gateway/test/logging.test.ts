@@ -175,6 +175,17 @@ describe('access log', () => {
     expect(r.line.request_body).toBeUndefined();
   });
 
+  it('logs the first 10 users of a long page, masked, and counts the rest', async () => {
+    const users = Array.from({ length: 25 }, () => userReply(userId));
+    h.rpc.reply = () => ({ items: users, total: 25, total_exact: true, limit: 1000, next_cursor: null });
+    const r = await call('/users', { headers: { authorization: `Bearer ${bearer}` } });
+    expect(r.status).toBe(200);
+    const body = r.line.response_body as { truncated: boolean; bytes: number; items: number; preview: string };
+    expect([body.truncated, body.items, body.bytes]).toEqual([true, 25, JSON.stringify(users).length]);
+    expect(JSON.parse(body.preview)).toEqual(users.slice(0, 10).map(masked));
+    expect(body.preview).not.toContain(users[0]!.email);
+  });
+
   it('logs a refused token without the token', async () => {
     const r = await call('/users', { headers: { authorization: `Bearer ${GARBAGE_TOKEN}` } });
     expect(r.status).toBe(401);

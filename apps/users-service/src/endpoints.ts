@@ -17,8 +17,8 @@ const endpoint = endpointFor<UsersDeps>();
 /** Every RPC users-service answers. Thin: parse is done by serveRpc, the work by the use cases. */
 export const usersEndpoints: Endpoint<UsersDeps>[] = [
   endpoint(Rpcs.users.register, (d) => (req, ctx) => registerUser(d, req, ctx)),
-  endpoint(Rpcs.users.list, (d) => (req) => listUsers(d.pool, req)),
-  endpoint(Rpcs.users.search, (d) => (req) => searchUsers(d.pool, req, d.profile)),
+  endpoint(Rpcs.users.list, (d) => (req) => listUsers(d.pool, req, d.paging)),
+  endpoint(Rpcs.users.search, (d) => (req) => searchUsers(d.pool, req, d.profile, d.paging)),
   endpoint(Rpcs.users.get, (d) => (req) => getUser(d.pool, req.user_id)),
   endpoint(Rpcs.users.delete, (d) => (req, ctx) => deleteUser(d, req.user_id, ctx)),
   endpoint(Rpcs.users.verifyCredentials, (d) => (req) => verifyCredentials(d, req)),

@@ -32,6 +32,7 @@ export async function createUsersDeps(
       windowSeconds: config.PASSWORD_RESET_WINDOW,
     },
     mfaIssuer: config.MFA_ISSUER,
+    paging: { maxPageSize: config.MAX_PAGE_SIZE, exactCountLimit: config.EXACT_COUNT_LIMIT },
     idempotency: new IdempotencyStore(await serverSecret(pool, 'idempotency', {})),
     profile,
   };

@@ -128,6 +128,7 @@ beforeAll(async () => {
     mfaIssuer: 'Test',
     idempotency: new IdempotencyStore(await serverSecret(pool, 'idempotency', {})),
     profile: buildProfile(),
+    paging: { maxPageSize: 1000, exactCountLimit: 10_000 },
   };
 });
 afterAll(async () => {
@@ -136,7 +137,7 @@ afterAll(async () => {
 });
 
 /** The projection as the API shows it, ordered by id. */
-const everyone = async () => (await listUsers(pool, { limit: 1000, offset: 0 })).items;
+const everyone = async () => (await listUsers(pool, { limit: 1000, offset: 0 }, deps.paging)).items;
 
 describe('migrating an existing database to integer ids', () => {
   it('gives existing users ids in registration order (the deleted user keeps theirs, never given again)', async () => {

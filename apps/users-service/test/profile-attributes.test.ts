@@ -56,10 +56,10 @@ describe('declared profile attributes (example schema)', () => {
     const tag = `p${Date.now()}`;
     const ann = await register({ tags: [tag], attributes: { first_name: 'Anna', phone: '+1 555 0100' } });
     await register({ tags: [tag], attributes: { first_name: 'Boris' } });
-    const found = await searchUsers(fx.pool, SearchUsersRequest.parse({ tags: tag, attributes: { first_name: 'ANN' } }), profile);
+    const found = await searchUsers(fx.pool, SearchUsersRequest.parse({ tags: tag, attributes: { first_name: 'ANN' } }), profile, fx.deps.paging);
     expect(found.items.map((u) => u.id)).toEqual([ann.id]);
-    expect((await searchUsers(fx.pool, SearchUsersRequest.parse({ tags: tag, attributes: { phone: '555' } }), profile)).total).toBe(1);
-    const notSearchable = await rejection(searchUsers(fx.pool, SearchUsersRequest.parse({ attributes: { image_url: 'x' } }), profile));
+    expect((await searchUsers(fx.pool, SearchUsersRequest.parse({ tags: tag, attributes: { phone: '555' } }), profile, fx.deps.paging)).total).toBe(1);
+    const notSearchable = await rejection(searchUsers(fx.pool, SearchUsersRequest.parse({ attributes: { image_url: 'x' } }), profile, fx.deps.paging));
     expect(notSearchable.fields).toEqual([{ field: 'image_url', message: 'is not a searchable profile attribute' }]);
 
     await ensureAttributeIndexes(fx.pool, profile, silentLog);

@@ -31,6 +31,7 @@ export async function usersFixture(profile: Profile = buildProfile()) {
     log: silentLog,
     emailConfirmation: { ttlSeconds: 3600, resendIntervalSeconds: 60 },
     registrationLimit: { perWindow: 3, windowSeconds: 3600 },
+    paging: { maxPageSize: 1000, exactCountLimit: 10_000 },
     rateLimitSecret: await serverSecret(pool, 'rate_limit', {}),
     passwordReset: { ttlSeconds: 1800, accountLimit: 3, addressLimit: 5, windowSeconds: 3600 },
     mfaIssuer: 'Test',

@@ -109,7 +109,7 @@ describe('search and listing', () => {
     bob = await register({ username: `bob_${tag}`, email: `bob.${tag}@post.test`, fio: 'Bob 100%_off', birthday: '1985-03-01', tags: [tag, 'books'] });
     cid = await register({ username: `cid_${tag}`, email: `cid.${tag}@mail.test`, fio: "O'Brien \\ back", birthday: '2000-12-31', tags: [tag] });
   });
-  const search = (q: Record<string, unknown>) => searchUsers(fx.pool, SearchUsersRequest.parse({ tags: tag, ...q }), fx.deps.profile);
+  const search = (q: Record<string, unknown>) => searchUsers(fx.pool, SearchUsersRequest.parse({ tags: tag, ...q }), fx.deps.profile, fx.deps.paging);
   const names = async (q: Record<string, unknown>) => (await search(q)).items.map((u) => u.username).sort();
 
   it('filters by each field', async () => {
@@ -146,7 +146,7 @@ describe('search and listing', () => {
     expect(page1.total).toBe(3);
     expect(page1.items.map((u) => u.id)).toEqual([ann.id, bob.id]);
     expect(page2.items.map((u) => u.id)).toEqual([cid.id]);
-    const all = await listUsers(fx.pool, { limit: 1000, offset: 0 });
+    const all = await listUsers(fx.pool, { limit: 1000, offset: 0 }, fx.deps.paging);
     const ids = all.items.map((u) => u.id);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(all.total).toBeGreaterThanOrEqual(3);

@@ -32,7 +32,13 @@ export const ErrorBody = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
+const envelope = <T extends z.ZodType>(data: T) => z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), data }), z.object({ ok: z.literal(false), error: ErrorBody })]);
+/** Built once per reply schema: building a zod schema costs more than parsing a reply with it. */
+const envelopes = new WeakMap<z.ZodType, z.ZodType>();
+
 /** Envelope of every NATS reply: `{ok: true, data}` or `{ok: false, error}`. */
-export function RpcReply<T extends z.ZodType>(data: T) {
-  return z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), data }), z.object({ ok: z.literal(false), error: ErrorBody })]);
+export function RpcReply<T extends z.ZodType>(data: T): ReturnType<typeof envelope<T>> {
+  let built = envelopes.get(data);
+  if (!built) envelopes.set(data, (built = envelope(data)));
+  return built as ReturnType<typeof envelope<T>>;
 }

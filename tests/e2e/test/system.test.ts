@@ -98,6 +98,14 @@ describe('the running system', () => {
     expect(list.body).toHaveLength(1);
     expect(Number(list.headers.get('x-total-count'))).toBeGreaterThanOrEqual(3);
     expect(list.headers.get('link')).toContain('rel="next"');
+    expect(list.headers.get('x-total-count-exact')).toBe('true');
+    // The next link carries a cursor; following it gives the next user in id order.
+    const next = /<([^>]+)>; rel="next"/.exec(list.headers.get('link')!)![1]!;
+    expect(next).toMatch(/^\/users\?limit=1&cursor=[A-Za-z0-9_-]+$/);
+    const second = await http(sys.url, 'GET', next, { token: a.token });
+    expect(second.status).toBe(200);
+    const firstTwo = await http(sys.url, 'GET', '/users?limit=2', { token: a.token });
+    expect([list.body[0].id, second.body[0].id]).toEqual(firstTwo.body.map((u: { id: string }) => u.id));
 
     const byTag = await http(sys.url, 'GET', `/users/search?tags=${tag}`, { token: b.token });
     expect(byTag.body.map((u: { id: string }) => u.id)).toEqual([a.user.id, b.user.id]);

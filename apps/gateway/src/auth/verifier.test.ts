@@ -220,6 +220,51 @@ describe('TokenVerifier', () => {
     expect(err.id).toBe('auth.token_expired');
   });
 
+  describe('remembering verified tokens', () => {
+    it('checks the signature of a token once, revocation on every use', async () => {
+      const key = await makeKey();
+      let revoked = false;
+      const { v } = verifierWith(
+        async () => jwksOf(key),
+        () => revoked,
+      );
+      const token = await signToken(key);
+      const spy = vi.spyOn(crypto.subtle, 'verify');
+      await v.verify(token);
+      await v.verify(token);
+      expect(spy).toHaveBeenCalledTimes(1);
+      revoked = true;
+      expect((await rejection(v.verify(token))).id).toBe('auth.token_revoked');
+    });
+
+    it('refuses a remembered token once it expires', async () => {
+      const key = await makeKey();
+      const { v } = verifierWith(async () => jwksOf(key));
+      const t = Math.floor(Date.now() / 1000);
+      const token = await signToken(key, { iat: t - 100, exp: t + 1 });
+      await v.verify(token);
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        vi.setSystemTime((t + 40) * 1000);
+        expect((await rejection(v.verify(token))).id).toBe('auth.token_expired');
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it('forgets every token when the keys are reloaded', async () => {
+      const [old, rotated] = [await makeKey(), await makeKey()];
+      let keys = jwksOf(old);
+      const { v } = verifierWith(async () => keys);
+      const token = await signToken(old);
+      await v.verify(token);
+      // The old key is withdrawn and the keys reloaded: a token it signed is checked again, and fails.
+      keys = jwksOf(rotated);
+      await v.warmUp();
+      expect((await rejection(v.verify(token))).id).toBe('auth.token_invalid');
+    });
+  });
+
   describe('refuses tokens the system would never issue', () => {
     const nowS = () => Math.floor(Date.now() / 1000);
 

@@ -14,6 +14,8 @@ export const REFETCH_COOLDOWN_MS = 1_000;
 export const IAT_FUTURE_LEEWAY_SECONDS = 60;
 /** auth-service signs `exp = floor(iat) + ttl`; this absorbs rounding, not a longer lifetime. */
 export const LIFETIME_LEEWAY_SECONDS = 5;
+/** Verified tokens remembered, so a client's next request skips the signature check (revocation is checked every time). */
+export const VERIFIED_CACHE_SIZE = 5_000;
 /** ACCESS_TOKEN_TTL's default, for a verifier built without one. */
 const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 900;
 
@@ -27,6 +29,12 @@ export class TokenVerifier {
   private keys: JWTVerifyGetKey | undefined;
   private lastFetch = 0;
   private inflight: Promise<void> | undefined;
+  /**
+   * Claims of tokens whose signature and claims were verified, by token: an EdDSA verification costs
+   * more than the rest of a read request in this process. Expiry and revocation are still checked on
+   * every use; the whole cache is dropped whenever the keys are reloaded.
+   */
+  private readonly verified = new Map<string, AccessClaims>();
 
   constructor(
     private readonly fetchJwks: () => Promise<Jwks>,
@@ -48,6 +56,7 @@ export class TokenVerifier {
         this.lastFetch = Date.now();
         const jwks = await this.fetchJwks();
         this.keys = createLocalJWKSet(jwks);
+        this.verified.clear();
       } finally {
         this.inflight = undefined;
       }
@@ -56,6 +65,16 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Principal> {
+    const cached = this.verified.get(token);
+    // jose's clockTolerance (5 s) applies to a remembered token too; past it the full check says why.
+    const claims = cached && cached.exp + 5 > Date.now() / 1000 ? cached : await this.verifyAnew(token);
+    if (this.revocations.isRevoked(claims.sub, claims.iat, claims.sid, claims.ver))
+      throw new AppError('unauthenticated', 'auth.token_revoked', 'The access token has been revoked');
+    return { userId: claims.sub, role: claims.role, tokenId: claims.jti, sessionId: claims.sid };
+  }
+
+  private async verifyAnew(token: string): Promise<AccessClaims> {
+    this.verified.delete(token);
     if (!this.keys) {
       try {
         await this.refresh(true);
@@ -80,9 +99,10 @@ export class TokenVerifier {
     const claims = AccessClaims.safeParse(payload);
     if (!claims.success) throw new AppError('unauthenticated', 'auth.token_claims', 'The access token is invalid');
     this.checkIssuable(claims.data);
-    if (this.revocations.isRevoked(claims.data.sub, claims.data.iat, claims.data.sid, claims.data.ver))
-      throw new AppError('unauthenticated', 'auth.token_revoked', 'The access token has been revoked');
-    return { userId: claims.data.sub, role: claims.data.role, tokenId: claims.data.jti, sessionId: claims.data.sid };
+    // Oldest first out: a Map iterates in insertion order.
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, claims.data);
+    return claims.data;
   }
 
   /** Refuse what auth-service never signs; iat-based revocation relies on `iat` being honest. */

@@ -30,20 +30,28 @@ import { deviceCookie, readDeviceCookie } from './device-cookie.js';
 import { oldNamesFor, type OldNames } from './old-names.js';
 import { defineRoute, type Mount, type RouteContext, type RouteDef, type RouteResult } from './route.js';
 
-/** X-Total-Count and RFC 8288 Link (next/prev) for a page, keeping the caller's other query parameters. */
-export function pageResult(req: Request, page: { items: unknown[]; total: number }, q: { limit: number; offset: number }): RouteResult {
-  const link = (offset: number, rel: string) => {
+/**
+ * X-Total-Count (with X-Total-Count-Exact: `false` when it is an estimate) and RFC 8288 Link: `next`
+ * carries the cursor after this page, `prev` (offset paging only) the previous offset; the caller's
+ * other query parameters are kept.
+ */
+export function pageResult(req: Request, page: Omit<UserPage, 'items'> & { items: unknown[] }, q: { offset: number; cursor?: string | undefined }): RouteResult {
+  const link = (set: Record<string, string>, drop: string, rel: string) => {
     const params = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
-    params.set('limit', String(q.limit));
-    params.set('offset', String(offset));
+    params.delete(drop);
+    for (const [k, v] of Object.entries(set)) params.set(k, v);
     return `<${req.baseUrl}${req.path}?${params.toString()}>; rel="${rel}"`;
   };
   const links: string[] = [];
-  if (q.offset + q.limit < page.total) links.push(link(q.offset + q.limit, 'next'));
-  if (q.offset > 0) links.push(link(Math.max(0, q.offset - q.limit), 'prev'));
+  if (page.next_cursor) links.push(link({ cursor: page.next_cursor }, 'offset', 'next'));
+  if (q.cursor === undefined && q.offset > 0 && page.limit) links.push(link({ offset: String(Math.max(0, q.offset - page.limit)) }, 'cursor', 'prev'));
   return {
     body: page.items,
-    headers: { 'X-Total-Count': String(page.total), ...(links.length ? { Link: links.join(', ') } : {}) },
+    headers: {
+      'X-Total-Count': String(page.total),
+      'X-Total-Count-Exact': String(page.total_exact),
+      ...(links.length ? { Link: links.join(', ') } : {}),
+    },
   };
 }
 

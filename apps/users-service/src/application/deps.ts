@@ -2,6 +2,7 @@ import type { Profile } from '@um/contracts';
 import type { IdempotencyStore, IdempotentCall, Logger, Pool } from '@um/platform';
 import type { PasswordPolicy } from '../domain/password-policy.js';
 import type { PasswordHasher } from '../passwords.js';
+import type { Paging } from './queries.js';
 
 /** Everything a use case may touch, passed in (tests swap any of it). */
 export interface UsersDeps {
@@ -28,6 +29,8 @@ export interface UsersDeps {
   mfaIssuer: string;
   /** The declared profile attributes (`PROFILE_SCHEMA`), the same file the gateway loads. */
   profile: Profile;
+  /** Page sizes (MAX_PAGE_SIZE) and how many matches are counted exactly (EXACT_COUNT_LIMIT). */
+  paging: Paging;
   /** Outcomes of writes by idempotency key, recorded in each write's transaction. */
   idempotency: IdempotencyStore;
 }

@@ -1,4 +1,4 @@
-import type { User } from '@um/contracts';
+import type { User, UserEvent } from '@um/contracts';
 import { AppError, type PoolClient } from '@um/platform';
 import type pg from 'pg';
 import { usernameSkeleton } from '../domain/username-skeleton.js';
@@ -107,6 +107,42 @@ export type LookAlikes = 'refuse' | 'grandfather';
 const skeletonValue = (n: number, mode: LookAlikes) =>
   mode === 'refuse' ? `$${n}::text` : `CASE WHEN EXISTS (SELECT 1 FROM users WHERE username_skeleton = $${n} AND id <> $1) THEN NULL ELSE $${n}::text END`;
 
+/** The projection columns a registration fills, in the order of `registrationRow`'s values. */
+export const REGISTRATION_COLUMNS = [
+  'id',
+  'username',
+  'username_key',
+  'email',
+  'email_key',
+  'config',
+  'role',
+  'email_verified',
+  'created_at',
+  'updated_at',
+  'version',
+  'username_skeleton',
+] as const;
+
+type Registered = Extract<UserEvent, { type: 'UserRegistered' }>['data'];
+
+/** The users row of a `UserRegistered` event (one value per REGISTRATION_COLUMNS entry); bulk loads use it too. */
+export function registrationRow(d: Registered, recordedAt: Date, streamVersion: number): unknown[] {
+  return [
+    d.user_id,
+    d.username,
+    usernameKey(d.username),
+    d.email,
+    emailKey(d.email),
+    JSON.stringify({ ...d.attributes, fio: d.fio, birthday: d.birthday, tags: d.tags }),
+    d.role,
+    false,
+    recordedAt,
+    recordedAt,
+    streamVersion,
+    usernameSkeleton(d.username),
+  ];
+}
+
 /** Apply one event to the users table. Runs inside the appending transaction (and in rebuilds). */
 export async function project(client: pg.PoolClient, stored: StoredEvent, lookAlikes: LookAlikes = 'refuse'): Promise<void> {
   const { event, recordedAt, streamVersion } = stored;
@@ -114,23 +150,12 @@ export async function project(client: pg.PoolClient, stored: StoredEvent, lookAl
   if (!event) return;
   switch (event.type) {
     case 'UserRegistered': {
-      const d = event.data;
+      const row = registrationRow(event.data, recordedAt, streamVersion);
       try {
         await client.query(
-          `INSERT INTO users (id, username, username_key, email, email_key, config, role, email_verified, created_at, updated_at, version, username_skeleton)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, false, $8, $8, $9, ${skeletonValue(10, lookAlikes)})`,
-          [
-            d.user_id,
-            d.username,
-            usernameKey(d.username),
-            d.email,
-            emailKey(d.email),
-            JSON.stringify({ ...d.attributes, fio: d.fio, birthday: d.birthday, tags: d.tags }),
-            d.role,
-            recordedAt,
-            streamVersion,
-            usernameSkeleton(d.username),
-          ],
+          `INSERT INTO users (${REGISTRATION_COLUMNS.join(', ')})
+           VALUES (${row.map((_, i) => (i === row.length - 1 ? skeletonValue(i + 1, lookAlikes) : `$${i + 1}`)).join(', ')})`,
+          row,
         );
       } catch (e) {
         throw uniqueViolation(e);

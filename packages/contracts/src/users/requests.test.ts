@@ -149,8 +149,19 @@ describe('ListUsers / SearchUsers paging', () => {
   it.each([
     ['ListUsers', ListUsers],
     ['SearchUsers', SearchUsers],
-  ] as const)('%s defaults to limit 100, offset 0', (_name, schema) => {
-    expect(schema.parse({})).toEqual({ limit: 100, offset: 0 });
+  ] as const)('%s leaves limit to the server (MAX_PAGE_SIZE), offset 0', (_name, schema) => {
+    expect(schema.parse({})).toEqual({ offset: 0 });
+  });
+
+  it.each([
+    ['WyIwMTkwIl0', true],
+    ['', false],
+    ['a+b', false],
+    ['a/b=', false],
+    ['x'.repeat(201), false],
+  ])('cursor %j accepted: %s', (cursor, ok) => {
+    expect(ListUsers.safeParse({ cursor }).success).toBe(ok);
+    expect(SearchUsers.safeParse({ cursor }).success).toBe(ok);
   });
 
   it.each([
@@ -181,6 +192,7 @@ describe('ListUsers / SearchUsers paging', () => {
   it('coerces query-string numbers', () => {
     expect(ListUsers.parse({ limit: '1000', offset: '20' })).toEqual({ limit: 1000, offset: 20 });
     expect(SearchUsers.parse({ limit: '5' })).toEqual({ limit: 5, offset: 0 });
+    expect(SearchUsers.parse({ cursor: 'WyJ4Il0' })).toEqual({ offset: 0, cursor: 'WyJ4Il0' });
   });
 
   it('accepts offset 0 and rejects negative or fractional offsets', () => {
@@ -193,7 +205,6 @@ describe('ListUsers / SearchUsers paging', () => {
 describe('SearchUsers filters', () => {
   it('are optional, trimmed, and tags are normalised', () => {
     expect(SearchUsers.parse({ username: ' ali ', tags: 'a, b,,a ', birthday: '1990-01-02' })).toEqual({
-      limit: 100,
       offset: 0,
       username: 'ali',
       tags: ['a', 'b'],

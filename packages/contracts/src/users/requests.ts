@@ -80,9 +80,21 @@ export type History = z.infer<typeof History>;
 export const EmailChangeRequest = z.object({ event_id: z.uuid() });
 export const EmailChange = z.object({ user_id: UserIdValue, old_email: z.string(), new_email: z.string() });
 
+/** Where the next page starts: opaque, from the `Link: rel="next"` of the page before. */
+export const PageCursor = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(200, 'is not a cursor from a Link header')
+  .regex(/^[A-Za-z0-9_-]+$/, 'is not a cursor from a Link header');
+
+/**
+ * Paging: `cursor` (from `Link: rel="next"`; every page costs what the first costs) or `offset`
+ * (old clients). Without `limit` a page holds up to MAX_PAGE_SIZE users.
+ */
 export const PageQuery = z.object({
-  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
+  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
   offset: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').max(1_000_000_000).default(0),
+  cursor: PageCursor.optional(),
 });
 
 /** `GET /users` query, and the `users.list` request. */
@@ -105,8 +117,18 @@ export type SearchUsers = z.infer<typeof SearchUsers>;
 export const SearchUsersRequest = SearchUsers.extend({ attributes: z.record(z.string(), z.unknown()).default({}) });
 export type SearchUsersRequest = z.infer<typeof SearchUsersRequest>;
 
-/** A page of users plus the total count of matches. */
-export const UserPage = z.object({ items: z.array(User), total: z.number().int().nonnegative() });
+/**
+ * A page of users. `total` counts every match, exactly when `total_exact` (up to EXACT_COUNT_LIMIT
+ * matches), else the planner's estimate; `next_cursor` continues after this page (null: the last).
+ */
+export const UserPage = z.object({
+  items: z.array(User),
+  total: z.number().int().nonnegative(),
+  total_exact: z.boolean().default(true),
+  /** The page size used: the caller's `limit`, or MAX_PAGE_SIZE without one. */
+  limit: z.number().int().positive().optional(),
+  next_cursor: z.string().nullable().default(null),
+});
 export type UserPage = z.infer<typeof UserPage>;
 
 /** An RPC about one user, named by id. */

@@ -45,7 +45,10 @@ export function loggableRequestBody(body: unknown, mode: LogBodies): unknown {
   return loggableBody(body, mode, redactRequestCode);
 }
 
-export function loggableBody(body: unknown, mode: LogBodies, redactMore: (value: unknown) => unknown = (v) => v): unknown {
+/** Items of a list reply that are redacted and logged; the rest are only counted (a page may hold 1000 users). */
+const LOGGED_ITEMS = 10;
+
+export function loggableBody(body: unknown, mode: LogBodies, redactMore: (value: unknown) => unknown = (v) => v, bytes?: number): unknown {
   if (mode === 'off' || body === undefined || body === null || body === '') return undefined;
   let value: unknown = body;
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
@@ -56,16 +59,30 @@ export function loggableBody(body: unknown, mode: LogBodies, redactMore: (value:
       value = text;
     }
   }
-  const secretless = redactMore(redactSecrets(value));
-  const redacted = mode === 'masked' ? maskPersonal(secretless) : secretless;
+  const loggable = (v: unknown) => {
+    const secretless = redactMore(redactSecrets(v));
+    return mode === 'masked' ? maskPersonal(secretless) : secretless;
+  };
+  if (Array.isArray(value) && value.length > LOGGED_ITEMS) {
+    const preview = JSON.stringify(loggable(value.slice(0, LOGGED_ITEMS))).slice(0, MAX_LOGGED_BODY);
+    return { truncated: true, bytes: bytes ?? JSON.stringify(value).length, items: value.length, preview };
+  }
+  const redacted = loggable(value);
   const json = JSON.stringify(redacted);
   if (json.length <= MAX_LOGGED_BODY) return redacted;
   return { truncated: true, bytes: json.length, preview: json.slice(0, MAX_LOGGED_BODY) };
 }
 
-/** Keep what the handler sends, so the access log can show it (after redaction). */
+/**
+ * Keep what the handler sends, so the access log can show it (after redaction): the value given to
+ * `res.json` as it is (not parsed back from its JSON), else what `res.send` got.
+ */
 export const captureResponseBody: RequestHandler = (_req, res, next) => {
-  const send = res.send.bind(res);
+  const [send, json] = [res.send.bind(res), res.json.bind(res)];
+  res.json = (body?: unknown) => {
+    res.locals.responseValue = body;
+    return json(body);
+  };
   res.send = (body?: unknown) => {
     res.locals.responseBody = body;
     return send(body);
@@ -86,7 +103,10 @@ function outcome(req: IncomingMessage, res: ServerResponse, mode: LogBodies): Re
   return {
     user_id: locals.userId ?? null,
     request_body: loggableRequestBody((req as { body?: unknown }).body, mode),
-    response_body: loggableBody(locals.responseBody, mode),
+    response_body:
+      locals.responseValue === undefined
+        ? loggableBody(locals.responseBody, mode)
+        : loggableBody(locals.responseValue, mode, undefined, typeof locals.responseBody === 'string' ? locals.responseBody.length : undefined),
     ...(error?.id ? { error_id: error.id } : {}),
     ...(cause ? { cause: mode === 'full' ? cause : maskPersonal(cause) } : {}),
   };

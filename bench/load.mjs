@@ -1,0 +1,92 @@
+// Side-by-side load (the shared kit's bench.mjs as a module): one workload against the system and the
+// baseline, alternated (A B A B …) so machine noise hits both; per run req/s, latency, and the CPU
+// time each watched process spent per request.
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+import { person } from './data.mjs';
+
+/**
+ * The kit's workloads. `selective`: lookups matching a handful of rows; `broad`: one tag pair (~10%
+ * of users); `list`: `GET /users` pages by offset. And `pages`: the same pages as `list`, the system
+ * reaching each by its cursor (`cursors[i]`: the page starting at user i), the baseline by offset.
+ */
+export function pathsFor(mix, n, cursors) {
+  let k = 0;
+  return () => {
+    const i = (k++ * 7919) % n;
+    const p = person(i);
+    const kind = k % 4;
+    if (mix === 'broad') return `/users/search?tags=${p.tags.join(',')}&limit=20`;
+    if (mix === 'list' || (mix === 'pages' && !cursors)) return `/users?limit=20&offset=${i}`;
+    if (mix === 'pages') return i === 0 ? '/users?limit=20' : `/users?limit=20&cursor=${cursors[i]}`;
+    if (kind === 0) return `/users/search?username=${encodeURIComponent(p.username.split('.')[1])}&limit=20`;
+    if (kind === 1) return `/users/search?email=${encodeURIComponent(p.email)}&limit=20`;
+    if (kind === 2) return `/users/search?fio=${encodeURIComponent(p.fio.split(' ').slice(-1)[0])}&limit=20`;
+    return `/users/search?birthday=${p.birthday}&tags=${p.tags[0]}&limit=20`;
+  };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSeconds(pid) {
+  try {
+    const fields = (/\) (.*)$/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8').trim())?.[1] ?? '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+async function once({ url, token, next, seconds, conn, rate, watch }) {
+  const before = Object.fromEntries(Object.entries(watch).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const res = await autocannon({
+    url,
+    connections: conn,
+    duration: seconds,
+    overallRate: rate,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: next() }) }],
+  });
+  const total = res.requests.total || 1;
+  const cpuMsPerRequest = Object.fromEntries(Object.entries(watch).map(([name, pid]) => [name, ((cpuSeconds(pid) - before[name]) * 1000) / total]));
+  return {
+    rps: res.requests.average,
+    p50: res.latency.p50,
+    p99: res.latency.p99,
+    non2xx: res.non2xx,
+    errors: res.errors + res.timeouts,
+    requests: res.requests.total,
+    cpuMsPerRequest,
+  };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function summarise(runs) {
+  const cpu = {};
+  for (const name of Object.keys(runs[0].cpuMsPerRequest)) cpu[name] = Math.round(median(runs.map((r) => r.cpuMsPerRequest[name])) * 1000) / 1000;
+  return {
+    rps: Math.round(median(runs.map((r) => r.rps))),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
+    errors: runs.reduce((a, r) => a + r.errors, 0),
+    cpuMsPerRequest: cpu,
+    runs,
+  };
+}
+
+/**
+ * One workload on both sides, `rounds` times each, alternated. `system`/`baseline`: `{ url, token?, watch: { name: pid } }`.
+ * Same request sequence on both sides.
+ */
+export async function sideBySide({ mix, n, seconds, conn, rounds, rate, system, baseline, cursors }) {
+  const runs = { system: [], baseline: [] };
+  for (let r = 0; r < rounds; r++)
+    for (const [side, target] of [
+      ['system', system],
+      ['baseline', baseline],
+    ])
+      runs[side].push(await once({ ...target, next: pathsFor(mix, n, side === 'system' ? cursors : undefined), seconds, conn, rate }));
+  const [s, b] = [summarise(runs.system), summarise(runs.baseline)];
+  return { mix, system: s, baseline: b, ratio: Math.round((s.rps / b.rps) * 100) / 100 };
+}

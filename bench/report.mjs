@@ -1,0 +1,50 @@
+// The results as a Markdown table, and that table and the chart put into the README between markers.
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const ms = (v) => `${v} ms`;
+
+export function markdown(result) {
+  const lines = [
+    `${result.users.toLocaleString('en')} users, ${result.settings.seconds} s × ${result.settings.rounds} alternated runs per side, ${result.settings.conn} connections. ` +
+      `Machine: ${result.machine.cpu} × ${result.machine.cores}, ${result.machine.memGb} GB, Node ${result.machine.node}; ` +
+      `load average ${result.machine.loadBefore} before, ${result.machine.loadAfter} after (the machine is shared: compare the ratios, not the absolute figures). ${result.finishedAt}.`,
+    '',
+    '| workload | this system | baseline | ratio | system CPU ms/request (gateway, users-service) | baseline CPU ms/request |',
+    '|---|---|---|---|---|---|',
+    ...result.workloads.map(
+      (w) =>
+        `| ${w.mix} | ${w.system.rps} req/s, p50 ${ms(w.system.p50)}, p99 ${ms(w.system.p99)} | ${w.baseline.rps} req/s, p50 ${ms(w.baseline.p50)}, p99 ${ms(w.baseline.p99)} | **${w.ratio}×** | ` +
+        `${w.system.cpuMsPerRequest.gateway}, ${w.system.cpuMsPerRequest['users-service']} | ${w.baseline.cpuMsPerRequest.baseline} |`,
+    ),
+    '',
+    `Seeding: the system in ${result.seed.systemSeconds} s (real decider, sealed events, projection rows; live indexes), the baseline in ${result.seed.baselineSeconds} s. ` +
+      `Indexes as a fresh migration defines them: ${result.seed.indexes.same ? 'yes' : `**no** (${result.seed.indexes.differences.join('; ')})`}; ` +
+      `GIN pending pages after the seed: ${result.seed.indexes.gin.map((g) => `${g.name} ${g.pending_pages}`).join(', ')}.`,
+    '',
+    ...(result.writes
+      ? [
+          `Writes at bcrypt cost ${result.writes.cost}: the bcrypt bound on this machine ${result.writes.bound}/s (one operation per core at a time); ` +
+            `logins ${result.writes.login.rps}/s (**${result.writes.login.ratio}×**, p99 ${ms(result.writes.login.p99)}), ` +
+            `registrations ${result.writes.register.rps}/s (**${result.writes.register.ratio}×**, p99 ${ms(result.writes.register.p99)}); ` +
+            `selective reads at 40 req/s: p99 ${ms(result.writes.reads.idle.p99)} idle, ${ms(result.writes.reads.duringLogins.p99)} during a login burst (**${result.writes.reads.p99Ratio}×**).`,
+          '',
+        ]
+      : []),
+    `RSS after the run: ${Object.entries(result.rssMb)
+      .map(([k, v]) => `${k} ${v} MB`)
+      .join(', ')}.`,
+  ];
+  if (result.errors.length) lines.push('', `Non-2xx or errors: ${result.errors.join('; ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+const START = '<!-- bench:start -->';
+const END = '<!-- bench:end -->';
+
+/** Replace the README's benchmark section (between the markers) with the latest table and chart. */
+export function updateReadme(path, table) {
+  const text = readFileSync(path, 'utf8');
+  const [a, b] = [text.indexOf(START), text.indexOf(END)];
+  if (a < 0 || b < a) throw new Error(`${path} has no ${START} … ${END} section`);
+  writeFileSync(path, `${text.slice(0, a + START.length)}\n${table}\n![req/s side by side](bench/results/latest.png)\n${text.slice(b)}`);
+}
