@@ -46,7 +46,7 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
   refresh.unref();
 
   const nc = await connectNats(config, 'auth-service', log);
-  const revocations = await openRevocations(nc, config.NATS_NAMESPACE);
+  const revocations = await openRevocations(nc, config.NATS_NAMESPACE, config.JETSTREAM_REPLICAS);
   const deps: AuthDeps = {
     pool,
     log,
@@ -76,7 +76,7 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
   const stopPurge = purgeExpiredKeysEvery(pool, deps.idempotency, 3_600_000, (err) => log.warn({ err }, 'could not purge expired idempotency keys'));
   const server = serveAuth(nc, config.NATS_NAMESPACE, deps);
   const { js, jsm } = await jetStreamOf(nc);
-  const erasure = new UserErasureConsumer({ js, jsm, pool, namespace: config.NATS_NAMESPACE, log });
+  const erasure = new UserErasureConsumer({ js, jsm, pool, namespace: config.NATS_NAMESPACE, replicas: config.JETSTREAM_REPLICAS, log });
   await erasure.start();
   const health = startHealthServer(config.HEALTH_PORT, connectedTo(nc, pool));
   log.info({ namespace: config.NATS_NAMESPACE ?? null, schema: config.AUTH_DB_SCHEMA, kid: keys.signing.kid }, 'auth-service ready');

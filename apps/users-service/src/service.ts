@@ -33,7 +33,7 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
   const pool = createPool(config.DATABASE_URL, config.USERS_DB_SCHEMA);
   await backfillUsernameSkeletons(pool, log);
   const nc = await connectNats(config, 'users-service', log);
-  const revocations = await openRevocations(nc, config.NATS_NAMESPACE);
+  const revocations = await openRevocations(nc, config.NATS_NAMESPACE, config.JETSTREAM_REPLICAS);
   const deps: UsersDeps = {
     pool,
     hasher: new PasswordHasher(config.BCRYPT_COST),
@@ -68,7 +68,7 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
     log,
     pollMs: config.RELAY_POLL_MS,
     prepare: async () => {
-      if (!streamReady) await ensureUsersStream(jsm, config.NATS_NAMESPACE);
+      if (!streamReady) await ensureUsersStream(jsm, config.NATS_NAMESPACE, config.JETSTREAM_REPLICAS);
       streamReady = true;
     },
     // The durable half of token revocation: whatever happened to the fast path after the commit.

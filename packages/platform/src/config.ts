@@ -54,6 +54,11 @@ export const BaseEnv = z
     /** How long "no responders" (no replica of the service up) is retried before the call fails as unavailable. */
     RPC_UNAVAILABLE_RETRY_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
     HEALTH_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
+    /**
+     * Copies JetStream keeps of the users event stream and the revocation bucket when this process
+     * creates them: 1 on a single server, 3 on a three-node cluster (survives losing one node).
+     */
+    JETSTREAM_REPLICAS: z.coerce.number().int().min(1, 'must be 1 to 5').max(5, 'must be 1 to 5').default(1),
   })
   .extend(NatsConnectionEnv.shape)
   .superRefine((env, ctx) => {

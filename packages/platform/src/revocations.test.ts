@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 async function bucket(namespace = freshNamespace()): Promise<KV> {
-  const kv = await openRevocations(nc, namespace);
+  const kv = await openRevocations(nc, namespace, 1);
   buckets.push(kv);
   return kv;
 }
@@ -68,7 +68,7 @@ describe('openRevocations', () => {
     const kv = await bucket(namespace);
     const sid = randomUUID();
     await revokeSessionTokens(kv, sid);
-    const again = await openRevocations(nc, namespace);
+    const again = await openRevocations(nc, namespace, 1);
     expect((await again.get(revocationKey.session(sid)))?.json()).toMatchObject({ revoked_at: expect.any(Number) });
   });
 });

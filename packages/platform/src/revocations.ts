@@ -7,11 +7,12 @@ import type { Logger } from './logger.js';
 /**
  * Token revocations live in a JetStream KV bucket: durable (a restarted gateway reads them back)
  * and pushed to every watcher within milliseconds. Entries expire once no token they could
- * refuse can still be alive.
+ * refuse can still be alive. `replicas` copies when this call creates the bucket (`JETSTREAM_REPLICAS`).
  */
-export async function openRevocations(nc: NatsConnection, namespace: string | undefined): Promise<KV> {
+export async function openRevocations(nc: NatsConnection, namespace: string | undefined, replicas: number): Promise<KV> {
   return new Kvm(nc).create(bucketName(namespace, Buckets.revocations), {
     history: 1,
+    replicas,
     ttl: (MAX_ACCESS_TOKEN_TTL_SECONDS + 60) * 1000,
   });
 }
