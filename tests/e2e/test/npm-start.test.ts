@@ -42,7 +42,7 @@ const alive = (pids: number[]) => {
   return pids.filter((p) => live.has(p));
 };
 
-const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
 
 let npm: ChildProcess | undefined;
 let sys: System | undefined;
@@ -50,7 +50,13 @@ let started: number[] = [];
 
 afterEach(async () => {
   // Whatever a failed run left behind, by pid only.
-  for (const pid of alive(started)) process.kill(pid, 'SIGKILL');
+  for (const pid of alive(started)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   if (npm?.exitCode === null) npm.kill('SIGKILL');
   await sys?.stop();
 });
@@ -78,18 +84,18 @@ async function npmStart(): Promise<{ npm: ChildProcess; output: () => string }> 
   return { npm: proc, output: () => out };
 }
 
-/** The launcher and the four apps under the npm process. */
-function appsOf(npmPid: number): number[] {
-  const pids = descendantsOf(npmPid);
-  const commands = pids.map(commandOf);
-  expect(commands.filter((c) => c.includes('scripts/start.mjs'))).toHaveLength(1);
-  expect(commands.filter((c) => c.includes('dist/main.js'))).toHaveLength(4);
-  return pids;
+/** Everything under the npm process (kept for the clean-up), once the launcher and the four apps are among it. */
+function startedBy(npmPid: number): number[] {
+  started = descendantsOf(npmPid);
+  const nodeScripts = started.map(commandOf).filter((c) => /(^|\/)node /.test(c));
+  expect(nodeScripts.filter((c) => c.endsWith('scripts/start.mjs'))).toHaveLength(1);
+  expect(nodeScripts.filter((c) => c.endsWith('dist/main.js'))).toHaveLength(4);
+  return started;
 }
 
 it('stops the launcher and all four apps when the npm process gets SIGTERM', { timeout: 180_000 }, async () => {
   const { npm: proc, output } = await npmStart();
-  started = appsOf(proc.pid!);
+  startedBy(proc.pid!);
   const exited = once(proc, 'exit');
   const t0 = Date.now();
   proc.kill('SIGTERM');
@@ -104,7 +110,7 @@ it('stops the launcher and all four apps when the npm process gets SIGTERM', { t
 
 it('stops everything when the npm process dies without passing anything on (SIGKILL)', { timeout: 180_000 }, async () => {
   const { npm: proc, output } = await npmStart();
-  started = appsOf(proc.pid!);
+  startedBy(proc.pid!);
   proc.kill('SIGKILL');
   // The orphaned launcher notices within half a second and stops the apps.
   await eventually(async () => alive(started).length === 0, 5_000).catch(() => {
