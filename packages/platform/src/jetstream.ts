@@ -13,6 +13,7 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
+import { isFailover, throughFailover } from './jetstream-failover.js';
 
 export { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 export type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, PubAck } from '@nats-io/jetstream';
@@ -39,18 +40,21 @@ export async function ensureUsersStream(jsm: JetStreamManager, namespace: string
     duplicate_window: nanos(USERS_EVENTS_DUPLICATE_WINDOW_MS),
     num_replicas: replicas,
   };
-  try {
-    await jsm.streams.info(name);
-  } catch {
+  await throughFailover(async () => {
     try {
-      await jsm.streams.add(config);
-    } catch (e) {
-      // Another replica created it between our two calls.
-      await jsm.streams.info(name).catch(() => {
-        throw e;
-      });
+      await jsm.streams.info(name);
+    } catch (missing) {
+      if (isFailover(missing)) throw missing;
+      try {
+        await jsm.streams.add(config);
+      } catch (e) {
+        // Another replica created it between our two calls.
+        await jsm.streams.info(name).catch(() => {
+          throw e;
+        });
+      }
     }
-  }
+  });
   return name;
 }
 
