@@ -31,7 +31,14 @@ describe('parseConfig', () => {
   });
 
   it('parses given values, coercing numbers and treating empty optional values as unset', () => {
-    const c = parseConfig(BaseEnv, { NATS_URL: 'nats://n:4222', NATS_NAMESPACE: 'team_1', LOG_LEVEL: 'debug', RPC_TIMEOUT_MS: '2500', HEALTH_PORT: '8081', JETSTREAM_REPLICAS: '3' });
+    const c = parseConfig(BaseEnv, {
+      NATS_URL: 'nats://n:4222',
+      NATS_NAMESPACE: 'team_1',
+      LOG_LEVEL: 'debug',
+      RPC_TIMEOUT_MS: '2500',
+      HEALTH_PORT: '8081',
+      JETSTREAM_REPLICAS: '3',
+    });
     expect(c).toEqual({
       NATS_URL: 'nats://n:4222',
       NATS_NAMESPACE: 'team_1',

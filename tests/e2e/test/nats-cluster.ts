@@ -25,7 +25,8 @@ export class NatsCluster {
   ) {}
 
   static async start(size = 3): Promise<NatsCluster> {
-    if (!NATS_BIN) throw new Error('This test runs a NATS cluster of its own: install nats-server (on PATH or /usr/sbin) or set NATS_SERVER_BIN');
+    const bin = NATS_BIN;
+    if (!bin) throw new Error('This test runs a NATS cluster of its own: install nats-server (on PATH or /usr/sbin) or set NATS_SERVER_BIN');
     const storeRoot = mkdtempSync(join(tmpdir(), 'um-nats-cluster-'));
     const ports = await Promise.all(Array.from({ length: size }, async () => ({ client: await freePort(), route: await freePort() })));
     const routes = ports.map((p) => `nats://127.0.0.1:${p.route}`).join(',');
@@ -33,7 +34,7 @@ export class NatsCluster {
       const name = `n${i + 1}`;
       const args = ['-a', '127.0.0.1', '-p', String(p.client), '-n', name, '-js', '-sd', join(storeRoot, name)];
       args.push('--cluster_name', 'um', '--cluster', `nats://127.0.0.1:${p.route}`, '--routes', routes);
-      return { name, url: `nats://127.0.0.1:${p.client}`, proc: spawn(NATS_BIN, args, { stdio: 'ignore' }) };
+      return { name, url: `nats://127.0.0.1:${p.client}`, proc: spawn(bin, args, { stdio: 'ignore' }) };
     });
     const cluster = new NatsCluster(nodes, storeRoot);
     await cluster.waitForJetStream();

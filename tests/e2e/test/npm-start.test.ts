@@ -32,7 +32,11 @@ function descendantsOf(pid: number): number[] {
   const queue = [pid];
   while (queue.length > 0) {
     const p = queue.shift()!;
-    for (const [child, parent] of tree) if (parent === p) (found.push(child), queue.push(child));
+    for (const [child, parent] of tree) {
+      if (parent !== p) continue;
+      found.push(child);
+      queue.push(child);
+    }
   }
   return found;
 }
@@ -70,8 +74,8 @@ async function npmStart(): Promise<{ npm: ChildProcess; output: () => string }> 
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
   const proc = spawn('npm', ['start'], { cwd: ROOT, env: { ...env, ...sys.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   npm = proc;
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
