@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: run the gateway and every service as separate processes in the foreground.
-// Ctrl-C or SIGTERM stops them all (each gets SIGTERM, stragglers SIGKILL after 9 s).
+// Ctrl-C or SIGTERM stops them all (each gets SIGTERM, stragglers SIGKILL after 9 s). npm forwards
+// its SIGTERM here because the start script `exec`s this file (no shell in between); should the
+// process that started us die anyway (npm killed with SIGKILL), we notice and stop too.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -50,4 +52,9 @@ function stop(code = 0) {
 
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
+// Orphaned: whoever started us is gone, and nobody is left to stop the apps but us.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) stop(0);
+}, 500).unref();
 apps.forEach(start);

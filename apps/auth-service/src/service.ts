@@ -49,7 +49,7 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
   refresh.unref();
 
   const nc = await connectNats(config, 'auth-service', log);
-  const revocations = await openRevocations(nc, config.NATS_NAMESPACE);
+  const revocations = await openRevocations(nc, config.NATS_NAMESPACE, config.JETSTREAM_REPLICAS);
   const metrics = createMetricsRegistry('auth-service');
   const deps: AuthDeps = {
     pool,
@@ -81,7 +81,7 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
   const server = serveAuth(nc, config.NATS_NAMESPACE, deps, metrics);
   const legacy = resolveLegacyUsersInBackground(deps);
   const { js, jsm } = await jetStreamOf(nc);
-  const erasure = new UserErasureConsumer({ js, jsm, pool, namespace: config.NATS_NAMESPACE, log });
+  const erasure = new UserErasureConsumer({ js, jsm, pool, namespace: config.NATS_NAMESPACE, replicas: config.JETSTREAM_REPLICAS, log });
   await erasure.start();
   const health = startHealthServer(config.HEALTH_PORT, connectedTo(nc, pool));
   const metricsServer = await startMetricsServer(config.METRICS_PORT, metrics, log);

@@ -16,7 +16,7 @@ runMain('gateway', async () => {
   const nc = await connectNats(config, 'gateway', log);
   const metrics = createMetricsRegistry('gateway');
   const rpc = new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS, RetryPolicy.fromConfig(config), undefined, metrics);
-  const revocations = await RevocationCache.start(await openRevocations(nc, config.NATS_NAMESPACE), log);
+  const revocations = await RevocationCache.start(await openRevocations(nc, config.NATS_NAMESPACE, config.JETSTREAM_REPLICAS), log);
   const verifier = new TokenVerifier(() => rpc.call(Rpcs.auth.jwks, {}, { requestId: 'jwks', timeoutMs: 2000 }), revocations.cache, log, config.ACCESS_TOKEN_TTL);
   await verifier.warmUp();
 

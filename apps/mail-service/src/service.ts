@@ -44,6 +44,7 @@ export async function startMailService(config: MailConfig, log: Logger = createL
     pool,
     rpc,
     namespace: config.NATS_NAMESPACE,
+    replicas: config.JETSTREAM_REPLICAS,
     log,
     sendEmailConfirmation: (email) => sendEmailConfirmation(email),
     sendEmailChangedNotice: (oldEmail, newEmail) => sendEmailChangedNotice(oldEmail, newEmail),

@@ -50,7 +50,7 @@ export async function openUsersAdmin(config: UsersConfig, log: Logger, nats: Nat
     }
     if (!nc) log.warn('NATS not reachable: token revocations are left to the relay, which writes them when it publishes the events');
   }
-  const revocations = nc ? await openRevocations(nc, config.NATS_NAMESPACE) : undefined;
+  const revocations = nc ? await openRevocations(nc, config.NATS_NAMESPACE, config.JETSTREAM_REPLICAS) : undefined;
   const deps: UsersDeps = await createUsersDeps(config, pool, log, async (userId, belowVersion) => {
     if (!revocations) throw new Error('NATS not reachable');
     await revokeUserTokens(revocations, userId, belowVersion);
@@ -75,7 +75,7 @@ export async function openUsersAdmin(config: UsersConfig, log: Logger, nats: Nat
     async replay(onProgress?: (done: number, total: number) => void): Promise<number> {
       if (!nc) throw new Error('replay needs NATS');
       const { js, jsm } = await jetStreamOf(nc);
-      await ensureUsersStream(jsm, config.NATS_NAMESPACE);
+      await ensureUsersStream(jsm, config.NATS_NAMESPACE, config.JETSTREAM_REPLICAS);
       return replayEvents({
         pool,
         schema: config.USERS_DB_SCHEMA,

@@ -37,7 +37,7 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
   await backfillUsernameSkeletons(pool, log);
   await ensureAttributeIndexes(pool, profile, log);
   const nc = await connectNats(config, 'users-service', log);
-  const revocations = await openRevocations(nc, config.NATS_NAMESPACE);
+  const revocations = await openRevocations(nc, config.NATS_NAMESPACE, config.JETSTREAM_REPLICAS);
   const deps = await createUsersDeps(config, pool, log, (userId, belowVersion) => revokeUserTokens(revocations, userId, belowVersion), profile);
   const metrics = createMetricsRegistry('users-service');
   registerUsersMetrics(metrics, { pool, schema: config.USERS_DB_SCHEMA, hasher: deps.hasher });
@@ -55,7 +55,7 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
     log,
     pollMs: config.RELAY_POLL_MS,
     prepare: async () => {
-      if (!streamReady) await ensureUsersStream(jsm, config.NATS_NAMESPACE);
+      if (!streamReady) await ensureUsersStream(jsm, config.NATS_NAMESPACE, config.JETSTREAM_REPLICAS);
       streamReady = true;
     },
     // The durable half of token revocation: whatever happened to the fast path after the commit.

@@ -25,7 +25,7 @@ beforeAll(async () => {
   nc = await connect({ servers: testInfra().natsUrl });
   ({ js, jsm } = await jetStreamOf(nc));
   namespace = uniqueId('relay');
-  stream = await ensureUsersStream(jsm, namespace);
+  stream = await ensureUsersStream(jsm, namespace, 1);
 });
 afterAll(async () => {
   await jsm?.streams.delete(streamName(namespace, Streams.usersEvents)).catch(() => undefined);

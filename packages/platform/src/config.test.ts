@@ -26,11 +26,19 @@ describe('parseConfig', () => {
       RPC_ATTEMPTS: 3,
       RPC_UNAVAILABLE_RETRY_MS: 2_000,
       HEALTH_PORT: undefined,
+      JETSTREAM_REPLICAS: 1,
     });
   });
 
   it('parses given values, coercing numbers and treating empty optional values as unset', () => {
-    const c = parseConfig(BaseEnv, { NATS_URL: 'nats://n:4222', NATS_NAMESPACE: 'team_1', LOG_LEVEL: 'debug', RPC_TIMEOUT_MS: '2500', HEALTH_PORT: '8081' });
+    const c = parseConfig(BaseEnv, {
+      NATS_URL: 'nats://n:4222',
+      NATS_NAMESPACE: 'team_1',
+      LOG_LEVEL: 'debug',
+      RPC_TIMEOUT_MS: '2500',
+      HEALTH_PORT: '8081',
+      JETSTREAM_REPLICAS: '3',
+    });
     expect(c).toEqual({
       NATS_URL: 'nats://n:4222',
       NATS_NAMESPACE: 'team_1',
@@ -39,6 +47,7 @@ describe('parseConfig', () => {
       RPC_ATTEMPTS: 3,
       RPC_UNAVAILABLE_RETRY_MS: 2_000,
       HEALTH_PORT: 8081,
+      JETSTREAM_REPLICAS: 3,
     });
     expect(parseConfig(BaseEnv, { NATS_NAMESPACE: '', HEALTH_PORT: '' })).toMatchObject({ NATS_NAMESPACE: undefined, HEALTH_PORT: undefined });
   });
@@ -59,6 +68,9 @@ describe('parseConfig', () => {
     ['HEALTH_PORT', '0'],
     ['HEALTH_PORT', 'http'],
     ['NATS_URL', ''],
+    ['JETSTREAM_REPLICAS', '0'],
+    ['JETSTREAM_REPLICAS', '6'],
+    ['JETSTREAM_REPLICAS', 'three'],
   ])('throws a ConfigError naming %s for %j', (name, bad) => {
     const err = configError(BaseEnv, { [name]: bad });
     expect(err.message).toMatch(/^Invalid configuration:/);

@@ -56,6 +56,11 @@ export const BaseEnv = z
     HEALTH_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
     /** When set, Prometheus metrics are served at `/metrics` on this port (`0` picks a free one). */
     METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
+    /**
+     * Copies JetStream keeps of the users event stream and the revocation bucket when this process
+     * creates them: 1 on a single server, 3 on a three-node cluster (survives losing one node).
+     */
+    JETSTREAM_REPLICAS: z.coerce.number().int().min(1, 'must be 1 to 5').max(5, 'must be 1 to 5').default(1),
   })
   .extend(NatsConnectionEnv.shape)
   .superRefine((env, ctx) => {

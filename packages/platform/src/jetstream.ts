@@ -13,6 +13,7 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
+import { isFailover, throughFailover } from './jetstream-failover.js';
 
 export { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 export type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, PubAck } from '@nats-io/jetstream';
@@ -22,8 +23,12 @@ export const USERS_EVENTS_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 /** A republished event id within this window is dropped by the server (the relay's backstop). */
 export const USERS_EVENTS_DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
 
-/** The users event stream: file storage, subjects `[ns.]um.evt.users.>`. Safe to call from every replica. */
-export async function ensureUsersStream(jsm: JetStreamManager, namespace: string | undefined): Promise<string> {
+/**
+ * The users event stream: file storage, subjects `[ns.]um.evt.users.>`, `replicas` copies (on a
+ * JetStream cluster). Safe to call from every replica. An existing stream keeps the replicas it was
+ * created with.
+ */
+export async function ensureUsersStream(jsm: JetStreamManager, namespace: string | undefined, replicas: number): Promise<string> {
   const name = streamName(namespace, Streams.usersEvents);
   const config = {
     name,
@@ -33,19 +38,23 @@ export async function ensureUsersStream(jsm: JetStreamManager, namespace: string
     discard: DiscardPolicy.Old,
     max_age: nanos(USERS_EVENTS_MAX_AGE_MS),
     duplicate_window: nanos(USERS_EVENTS_DUPLICATE_WINDOW_MS),
+    num_replicas: replicas,
   };
-  try {
-    await jsm.streams.info(name);
-  } catch {
+  await throughFailover(async () => {
     try {
-      await jsm.streams.add(config);
-    } catch (e) {
-      // Another replica created it between our two calls.
-      await jsm.streams.info(name).catch(() => {
-        throw e;
-      });
+      await jsm.streams.info(name);
+    } catch (missing) {
+      if (isFailover(missing)) throw missing;
+      try {
+        await jsm.streams.add(config);
+      } catch (e) {
+        // Another replica created it between our two calls.
+        await jsm.streams.info(name).catch(() => {
+          throw e;
+        });
+      }
     }
-  }
+  });
   return name;
 }
 
@@ -57,6 +66,8 @@ export interface DurableConsumerOptions {
   js: JetStreamClient;
   jsm: JetStreamManager;
   namespace: string | undefined;
+  /** Copies of the stream when this call creates it (`JETSTREAM_REPLICAS`); the consumer follows the stream. */
+  replicas: number;
   /** Durable name before namespacing (`Consumers.*`). */
   durable: string;
   /** One subject filter (NATS 2.9 has no multi-filter consumers). */
@@ -77,7 +88,7 @@ export async function consumeUsersEvents(
   handle: (m: JsMsg) => Promise<void>,
   onError: (err: unknown, m: JsMsg) => void,
 ): Promise<{ stream: string; durable: string; stop: () => Promise<void> }> {
-  const stream = await ensureUsersStream(o.jsm, o.namespace);
+  const stream = await ensureUsersStream(o.jsm, o.namespace, o.replicas);
   const durable = streamName(o.namespace, o.durable);
   await o.jsm.consumers.add(stream, {
     durable_name: durable,

@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 async function bucket(namespace = freshNamespace()): Promise<KV> {
-  const kv = await openRevocations(nc, namespace);
+  const kv = await openRevocations(nc, namespace, 1);
   buckets.push(kv);
   return kv;
 }
@@ -71,7 +71,7 @@ describe('openRevocations', () => {
     const kv = await bucket(namespace);
     const sid = randomUUID();
     await revokeSessionTokens(kv, sid);
-    const again = await openRevocations(nc, namespace);
+    const again = await openRevocations(nc, namespace, 1);
     expect((await again.get(revocationKey.session(sid)))?.json()).toMatchObject({ revoked_at: expect.any(Number) });
   });
 });
@@ -246,5 +246,35 @@ describe('RevocationCache.prune', () => {
     expect(cache.prune(Date.now() + (MAX_ACCESS_TOKEN_TTL_SECONDS + 120) * 1000)).toBe(2);
     expect(cache.isRevoked(user, seconds(Date.now()))).toBe(false);
     expect(cache.isRevoked(newUserId(), 0, session)).toBe(false);
+  });
+
+  it('starts watching again when its watch stalls behind the bucket (its consumer died with a NATS node)', async () => {
+    const [before, after] = [randomUUID(), randomUUID()];
+    const entry = (revision: number, session: string, delta: number) => ({
+      key: `session.${session}`,
+      revision,
+      delta,
+      operation: 'PUT',
+      string: () => JSON.stringify({ revoked_at: Date.now() }),
+    });
+    /** A watch that delivers `entries` and then never another one, like one whose consumer is gone. */
+    const stalledWatch = (entries: ReturnType<typeof entry>[]) => ({
+      stop: () => undefined,
+      async *[Symbol.asyncIterator]() {
+        yield* entries;
+        await new Promise(() => undefined);
+      },
+    });
+    let lastSeq = 1;
+    const watches = [stalledWatch([entry(1, before, 0)]), stalledWatch([entry(1, before, 1), entry(2, after, 0)])];
+    // A stand-in for the bucket: its status and its watches are all the cache uses.
+    const kv = { status: async () => ({ values: lastSeq, streamInfo: { state: { last_seq: lastSeq } } }), watch: async () => watches.shift() } as unknown as KV;
+    const { cache, stop } = await RevocationCache.start(kv, silent, 50);
+    stops.push(stop);
+    expect(cache.isRevoked(newUserId(), 0, before)).toBe(true);
+    // Written while the watch is stalled: the first watch never delivers it.
+    lastSeq = 2;
+    expect(await within(2_000, () => cache.isRevoked(newUserId(), 0, after))).toBeLessThan(2_000);
+    expect(watches).toHaveLength(0);
   });
 });

@@ -1,19 +1,36 @@
 import { Buckets, bucketName, MAX_ACCESS_TOKEN_TTL_SECONDS, revocationKey, SessionRevocation, UserRevocation } from '@um/contracts';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { parseJson } from './errors.js';
+import { AppError, parseJson } from './errors.js';
+import { isFailover, throughFailover } from './jetstream-failover.js';
 import type { Logger } from './logger.js';
 
 /**
  * Token revocations live in a JetStream KV bucket: durable (a restarted gateway reads them back)
  * and pushed to every watcher within milliseconds. Entries expire once no token they could
- * refuse can still be alive.
+ * refuse can still be alive. `replicas` copies when this call creates the bucket (`JETSTREAM_REPLICAS`).
  */
-export async function openRevocations(nc: NatsConnection, namespace: string | undefined): Promise<KV> {
-  return new Kvm(nc).create(bucketName(namespace, Buckets.revocations), {
-    history: 1,
-    ttl: (MAX_ACCESS_TOKEN_TTL_SECONDS + 60) * 1000,
-  });
+export async function openRevocations(nc: NatsConnection, namespace: string | undefined, replicas: number): Promise<KV> {
+  return throughFailover(() =>
+    new Kvm(nc).create(bucketName(namespace, Buckets.revocations), {
+      history: 1,
+      replicas,
+      ttl: (MAX_ACCESS_TOKEN_TTL_SECONDS + 60) * 1000,
+    }),
+  );
+}
+
+/**
+ * One read or write of the bucket, carried through a JetStream failover (the bucket's leader node
+ * died and its other copies elect a new one); still failing after that, the caller answers 503.
+ */
+async function onBucket<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await throughFailover(op);
+  } catch (e) {
+    if (isFailover(e)) throw new AppError('unavailable', 'revocations.unavailable', 'Token revocations cannot be written right now', undefined, { cause: e });
+    throw e;
+  }
 }
 
 /** Version that refuses every token of a user, whatever it carries (deletion). */
@@ -27,17 +44,17 @@ export const ALL_VERSIONS = Number.MAX_SAFE_INTEGER;
 export async function revokeUserTokens(kv: KV, userId: number, belowVersion: number): Promise<void> {
   const key = revocationKey.user(userId);
   for (let attempt = 0; attempt < 20; attempt++) {
-    const current = await kv.get(key);
+    const current = await onBucket(() => kv.get(key));
     const stored = current?.operation === 'PUT' ? UserRevocation.safeParse(parseJson(current.string())) : undefined;
     if (stored?.success && (stored.data.below_version ?? -1) >= belowVersion) return;
     const value: UserRevocation = { below_version: belowVersion };
     try {
-      if (current) await kv.update(key, JSON.stringify(value), current.revision);
-      else await kv.create(key, JSON.stringify(value));
+      if (current) await onBucket(() => kv.update(key, JSON.stringify(value), current.revision));
+      else await onBucket(() => kv.create(key, JSON.stringify(value)));
       return;
     } catch (e) {
       // Someone wrote in between: read again and compare.
-      if (attempt === 19) throw e;
+      if (attempt === 19 || e instanceof AppError) throw e;
     }
   }
 }
@@ -45,7 +62,7 @@ export async function revokeUserTokens(kv: KV, userId: number, belowVersion: num
 /** Refuse every token of one session (logout, refresh-token reuse, password change elsewhere). */
 export async function revokeSessionTokens(kv: KV, sessionId: string, at = Date.now()): Promise<void> {
   const value = SessionRevocation.parse({ revoked_at: at });
-  await kv.put(revocationKey.session(sessionId), JSON.stringify(value));
+  await onBucket(() => kv.put(revocationKey.session(sessionId), JSON.stringify(value)));
 }
 
 /** In-memory view of the bucket, kept current by a watch. */
@@ -58,32 +75,72 @@ export class RevocationCache {
 
   private constructor(private readonly log: Logger) {}
 
-  /** Resolves once every entry already stored has been loaded, so nothing revoked slips through after a restart. */
-  static async start(kv: KV, log: Logger): Promise<{ cache: RevocationCache; stop: () => void }> {
+  /** Stream sequence of the newest entry the watch delivered. */
+  private lastRevision = 0;
+  private watch: { stop(): void } | undefined;
+
+  /**
+   * Resolves once every entry already stored has been loaded, so nothing revoked slips through after a restart.
+   * Every `checkEveryMs` the bucket's last sequence is compared with the watch's: a watch that fell
+   * behind and stayed behind for a whole interval (its consumer lived on a NATS node that died) is
+   * started again from the beginning, which replays every entry.
+   */
+  static async start(kv: KV, log: Logger, checkEveryMs = 2_000): Promise<{ cache: RevocationCache; stop: () => void }> {
     const cache = new RevocationCache(log);
-    const status = await kv.status();
-    const watch = await kv.watch();
-    let markLoaded!: () => void;
-    const loaded = new Promise<void>((resolve) => (markLoaded = resolve));
-    if (status.values === 0) markLoaded();
-    void (async () => {
-      for await (const e of watch) {
-        cache.apply(e.key, e.operation === 'PUT' ? e.string() : undefined);
-        if (e.delta === 0) markLoaded();
-      }
-      if (!cache.stopped) log.error('revocation watch ended unexpectedly');
-    })();
-    await Promise.race([loaded, new Promise((r) => setTimeout(r, 5_000).unref())]);
+    await cache.follow(kv);
     const sweep = setInterval(() => cache.prune(), 10 * 60_000);
     sweep.unref();
+    let behindAt: number | undefined;
+    let checking = false;
+    const check = setInterval(() => {
+      if (checking || cache.stopped) return;
+      checking = true;
+      void kv
+        .status()
+        .then(async (status) => {
+          const last = status.streamInfo.state.last_seq;
+          if (last <= cache.lastRevision) behindAt = undefined;
+          else if (behindAt !== cache.lastRevision) behindAt = cache.lastRevision;
+          else if (!cache.stopped) {
+            log.warn({ bucket_seq: last, watch_seq: cache.lastRevision }, 'revocation watch stalled; watching again');
+            behindAt = undefined;
+            await cache.follow(kv);
+          }
+        })
+        // The bucket is failing over: the next check looks again.
+        .catch((err: unknown) => log.debug({ err }, 'revocation watch check failed'))
+        .finally(() => (checking = false));
+    }, checkEveryMs);
+    check.unref();
     return {
       cache,
       stop: () => {
         cache.stopped = true;
         clearInterval(sweep);
-        watch.stop();
+        clearInterval(check);
+        cache.watch?.stop();
       },
     };
+  }
+
+  /** (Re)start the watch from the first entry; resolves once what the bucket holds is loaded, or after 5 s. */
+  private async follow(kv: KV): Promise<void> {
+    const status = await throughFailover(() => kv.status());
+    const watch = await throughFailover(() => kv.watch());
+    this.watch?.stop();
+    this.watch = watch;
+    let markLoaded!: () => void;
+    const loaded = new Promise<void>((resolve) => (markLoaded = resolve));
+    if (status.values === 0) markLoaded();
+    void (async () => {
+      for await (const e of watch) {
+        this.lastRevision = Math.max(this.lastRevision, e.revision);
+        this.apply(e.key, e.operation === 'PUT' ? e.string() : undefined);
+        if (e.delta === 0) markLoaded();
+      }
+      if (!this.stopped && this.watch === watch) this.log.error('revocation watch ended unexpectedly; the next check starts it again');
+    })();
+    await Promise.race([loaded, new Promise((r) => setTimeout(r, 5_000).unref())]);
   }
 
   private apply(key: string, value: string | undefined): void {

@@ -6,6 +6,8 @@ export interface UserErasureDeps {
   jsm: JetStreamManager;
   pool: Pool;
   namespace: string | undefined;
+  /** `JETSTREAM_REPLICAS`: copies of the users stream if this consumer is the first to need it. */
+  replicas: number;
   log: Logger;
 }
 

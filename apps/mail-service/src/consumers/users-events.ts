@@ -14,6 +14,8 @@ export interface UsersEventsDeps {
   pool: Pool;
   rpc: Pick<RpcClient, 'call'>;
   namespace: string | undefined;
+  /** `JETSTREAM_REPLICAS`: copies of the users stream if this consumer is the first to need it. */
+  replicas: number;
   log: Logger;
   sendEmailConfirmation: (email: string) => Promise<'sent' | 'already_verified'>;
   sendEmailChangedNotice: (oldEmail: string, newEmail: string) => Promise<void>;
