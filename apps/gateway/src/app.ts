@@ -8,11 +8,12 @@ import { securityHeaders } from './http/middleware/security-headers.js';
 import { fromHttpError, HttpProblem, sendProblem } from './http/problem.js';
 import { mountRoute } from './http/route.js';
 import { aliasMounts, routes } from './http/routes.js';
-import { openApiDocument } from './openapi.js';
+import { openApiDocument } from './openapi/document.js';
+import type { HealthReply, ReadinessReply } from './http/service-replies.js';
 
 export interface Readiness {
   ok: boolean;
-  checks: Record<string, 'ok' | 'unavailable'>;
+  checks: ReadinessReply['checks'];
 }
 
 export interface GatewayDeps {
@@ -47,11 +48,11 @@ export function createApp(deps: GatewayDeps): express.Express {
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 100 }));
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok' } satisfies HealthReply);
   });
   app.get('/readyz', async (_req, res) => {
     const r = await deps.readiness();
-    res.status(r.ok ? 200 : 503).json({ status: r.ok ? 'ok' : 'unavailable', checks: r.checks });
+    res.status(r.ok ? 200 : 503).json({ status: r.ok ? 'ok' : 'unavailable', checks: r.checks } satisfies ReadinessReply);
   });
   const openapi = openApiDocument();
   app.get('/openapi.json', (_req, res) => {

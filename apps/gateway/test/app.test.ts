@@ -714,6 +714,12 @@ describe('POST /login', () => {
     expect(a.text).not.toContain('a.b.c');
   });
 
+  it('takes a form only where the API document says so: a form to POST /refresh is 415', async () => {
+    const a = await send('/refresh', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'refresh_token=abc' });
+    expectProblem(a, 415);
+    expect(h.rpc.calls).toEqual([]);
+  });
+
   it('refuses another grant type', async () => {
     const a = await send('/login', {
       method: 'POST',
@@ -940,11 +946,14 @@ describe('infrastructure endpoints', () => {
       '/auth/register',
       '/confirm-email',
       '/confirm-email/resend',
+      '/healthz',
       '/login',
       '/login/mfa',
       '/logout',
+      '/openapi.json',
       '/password/forgot',
       '/password/reset',
+      '/readyz',
       '/refresh',
       '/refresh_jwt',
       '/register',
@@ -982,8 +991,8 @@ describe('infrastructure endpoints', () => {
     expect(a.body.paths['/users'].post.responses['201']).toBeDefined();
     expect(a.body.paths['/logout'].post.responses['204']).toBeDefined();
     expect(a.body.paths['/users/{user_id}'].delete.responses['204']).toBeDefined();
-    expect(a.body.paths['/refresh'].post.security).toBeUndefined();
-    expect(a.body.paths['/.well-known/jwks.json'].get.security).toBeUndefined();
+    expect(a.body.paths['/refresh'].post.security).toEqual([]);
+    expect(a.body.paths['/.well-known/jwks.json'].get.security).toEqual([]);
     for (const [path, method] of [
       ['/logout', 'post'],
       ['/users', 'post'],
@@ -1005,7 +1014,7 @@ describe('infrastructure endpoints', () => {
     ]);
     expect(Object.keys(a.body.paths['/register'])).toEqual(['post']);
     expect(a.body.paths['/register'].post.responses['201']).toBeDefined();
-    expect(a.body.paths['/register'].post.security).toBeUndefined();
+    expect(a.body.paths['/register'].post.security).toEqual([]);
     expect(a.body.paths['/users'].get.security).toEqual([{ bearer: [] }]);
     expect(a.body.paths['/user_delete/{user_id}'].post.security).toEqual([{ bearer: [] }]);
     expect(a.body.paths['/user_delete/{user_id}'].post.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'user_id', in: 'path', required: true })]));

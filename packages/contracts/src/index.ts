@@ -7,3 +7,4 @@ export * from './users/requests.js';
 export * from './users/events.js';
 export * from './auth/requests.js';
 export * from './users/published.js';
+export * from './rpc-errors.js';

@@ -28,6 +28,7 @@ import { z } from 'zod';
 import { checkSearchFilters, shownTo } from '../access/directory.js';
 import type { RouteKey } from '../access/policy.js';
 import { deviceCookie, readDeviceCookie } from './device-cookie.js';
+import { replyHeaders } from './reply-headers.js';
 import { defineRoute, type Mount, type RouteContext, type RouteDef, type RouteResult } from './route.js';
 
 /** X-Total-Count and RFC 8288 Link (next/prev) for a page, keeping the caller's other query parameters. */
@@ -46,6 +47,9 @@ export function pageResult(req: Request, page: { items: unknown[]; total: number
     headers: { 'X-Total-Count': String(page.total), ...(links.length ? { Link: links.join(', ') } : {}) },
   };
 }
+
+/** The headers `pageResult` sets, for the API document. */
+const pageHeaders = { 'X-Total-Count': replyHeaders.totalCount, Link: replyHeaders.link };
 
 const noStore = { 'Cache-Control': 'no-store' };
 
@@ -66,6 +70,7 @@ export const routes: RouteDef[] = [
     route: 'POST /register',
     summary: 'Register a user',
     body: RegisterUser,
+    form: true,
     rpc: Rpcs.users.register,
     handle: async ({ body }, ctx) => ({ status: 201, body: await ctx.call(Rpcs.users.register, { ...body, client_ip: clientIp(ctx.req) }) }),
   }),
@@ -73,6 +78,8 @@ export const routes: RouteDef[] = [
     route: 'POST /login',
     summary: 'Exchange username (or email) and password for tokens',
     body: Login,
+    form: true,
+    replyHeaders: { 'Set-Cookie': replyHeaders.deviceCookie },
     rpc: Rpcs.auth.login,
     reply: LoginReply,
     handle: async ({ body }, ctx) => {
@@ -89,6 +96,7 @@ export const routes: RouteDef[] = [
     route: 'POST /login/mfa',
     summary: 'Finish a login that answered 401 `mfa_required`: its ticket and a TOTP or recovery code, for tokens',
     body: LoginMfa,
+    replyHeaders: { 'Set-Cookie': replyHeaders.deviceCookie },
     rpc: Rpcs.auth.loginMfa,
     reply: LoginReply,
     handle: async ({ body }, ctx) => {
@@ -160,6 +168,7 @@ export const routes: RouteDef[] = [
     route: 'GET /users',
     summary: 'List users ordered by id',
     query: ListUsers,
+    replyHeaders: pageHeaders,
     rpc: Rpcs.users.list,
     reply: z.array(UserAsShown),
     handle: async ({ query }, ctx) => pageResult(ctx.req, shownPage(ctx, await ctx.call(Rpcs.users.list, query)), query),
@@ -175,6 +184,7 @@ export const routes: RouteDef[] = [
     route: 'GET /users/search',
     summary: 'Search users: username, email, fio (substring), birthday (exact), tags (all of)',
     query: SearchUsers,
+    replyHeaders: pageHeaders,
     rpc: Rpcs.users.search,
     reply: z.array(UserAsShown),
     handle: async ({ query }, ctx) => {
