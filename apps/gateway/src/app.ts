@@ -3,6 +3,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import { openDirectory, type DirectorySettings } from './access/directory.js';
 import { policyFor } from './access/policy.js';
 import type { TokenVerifier } from './auth/verifier.js';
+import { mountDocs } from './http/docs-page.js';
 import { accessLog, captureResponseBody, type LogBodies } from './http/middleware/logging.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { fromHttpError, HttpProblem, sendProblem } from './http/problem.js';
@@ -60,6 +61,8 @@ export function createApp(deps: GatewayDeps): express.Express {
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.json(openapi);
   });
+
+  mountDocs(app);
 
   for (const def of routes) mountRoute(app, def, routeDeps);
   const mounted = aliasMounts();

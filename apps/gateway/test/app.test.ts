@@ -5,6 +5,7 @@ import { base64url, exportSPKI, SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { policy } from '../src/access/policy.js';
 import { aliases } from '../src/http/routes.js';
+import { DOCS_CSP } from '../src/http/docs-page.js';
 import {
   expectNoContent,
   expectProblem,
@@ -1064,6 +1065,7 @@ describe('security headers', () => {
     'GET /healthz': { method: 'GET', path: () => '/healthz', ok: 200, rpc: '' },
     'GET /readyz': { method: 'GET', path: () => '/readyz', ok: 200, rpc: '' },
     'GET /openapi.json': { method: 'GET', path: () => '/openapi.json', ok: 200, rpc: '' },
+    'GET /docs': { method: 'GET', path: () => '/docs', ok: 200, rpc: '' },
     'GET /.well-known/jwks.json': { method: 'GET', path: () => '/.well-known/jwks.json', ok: 200, rpc: 'auth.jwks' },
     'POST /register': { method: 'POST', path: () => '/register', body: validRegistration, ok: 201, rpc: 'users.register' },
     'POST /login': { method: 'POST', path: () => '/login', body: { username: 'alice_1', password: 'secret pass' }, ok: 200, rpc: 'auth.login' },
@@ -1075,12 +1077,18 @@ describe('security headers', () => {
   };
   const everyRoute = { ...publicRequests, ...protectedRequests, ...aliasRequests };
   /** The explicitly public, cacheable answers; everything else is no-store. */
-  const cacheable: Record<string, string> = { 'GET /.well-known/jwks.json': 'public, max-age=300', 'GET /openapi.json': 'public, max-age=300' };
+  const cacheable: Record<string, string> = {
+    'GET /.well-known/jwks.json': 'public, max-age=300',
+    'GET /openapi.json': 'public, max-age=300',
+    'GET /docs': 'public, max-age=300',
+  };
+  /** The docs page runs scripts of its own origin; every other answer none at all. */
+  const policies: Record<string, string> = { 'GET /docs': DOCS_CSP };
 
-  function expectSecurityHeaders(a: Answer, cacheControl = 'no-store') {
+  function expectSecurityHeaders(a: Answer, cacheControl = 'no-store', csp = "default-src 'none'; frame-ancestors 'none'") {
     expect(a.headers.get('x-content-type-options')).toBe('nosniff');
     expect(a.headers.get('x-frame-options')).toBe('DENY');
-    expect(a.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(a.headers.get('content-security-policy')).toBe(csp);
     expect(a.headers.get('referrer-policy')).toBe('no-referrer');
     expect(a.headers.get('cross-origin-resource-policy')).toBe('same-origin');
     expect(a.headers.get('cache-control')).toBe(cacheControl);
@@ -1103,11 +1111,11 @@ describe('security headers', () => {
     const self = randomUUID();
     const a = await requestOf(r, self, { token: await signToken(h.key, { sub: self, role: 'admin' }) });
     expect(a.status, a.text).toBe(r.ok);
-    expectSecurityHeaders(a, cacheable[_key]);
+    expectSecurityHeaders(a, cacheable[_key], policies[_key]);
   });
 
-  // (the liveness probe and the API document are answered by the gateway itself and cannot fail)
-  const canFail = Object.entries(everyRoute).filter(([k]) => k !== 'GET /healthz' && k !== 'GET /openapi.json');
+  // (the liveness probe, the API document and its page are answered by the gateway itself and cannot fail)
+  const canFail = Object.entries(everyRoute).filter(([k]) => !['GET /healthz', 'GET /openapi.json', 'GET /docs'].includes(k));
   it.each(canFail)('%s: on its error answer', async (_key, r) => {
     h.rpc.reply = () => {
       throw new AppError('unavailable', 'test.down', 'The service is not available');

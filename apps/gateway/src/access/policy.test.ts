@@ -25,6 +25,7 @@ const expected: Record<RouteKey, Row> = {
   'GET /healthz': open,
   'GET /readyz': open,
   'GET /openapi.json': open,
+  'GET /docs': open,
   'GET /.well-known/jwks.json': open,
   'POST /register': open,
   'POST /login': open,
@@ -143,7 +144,7 @@ describe('authorize', () => {
 });
 
 describe('routes and policy agree', () => {
-  const infrastructure = ['GET /healthz', 'GET /readyz', 'GET /openapi.json'];
+  const infrastructure = ['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'GET /docs'];
 
   it('every route has a policy entry', () => {
     const missing = routes.map((r) => r.route).filter((r) => !(r in policy));

@@ -33,6 +33,7 @@ export function policyFor(directory: 'all' | 'admins') {
     'GET /healthz': Public,
     'GET /readyz': Public,
     'GET /openapi.json': Public,
+    'GET /docs': Public,
     'GET /.well-known/jwks.json': Public,
     'POST /register': Public,
     'POST /login': Public,
