@@ -1120,7 +1120,7 @@ describe('security headers', () => {
     h.rpc.reply = () => {
       throw new AppError('unavailable', 'test.down', 'The service is not available');
     };
-    h.readiness.value = { ok: false, checks: { nats: 'unavailable' } };
+    h.readiness.value = { ok: false, checks: { nats: 'unavailable', users: 'unavailable', auth: 'unavailable' } };
     const self = randomUUID();
     const a = await requestOf(r, self, { token: await signToken(h.key, { sub: self, role: 'admin' }) });
     expect(a.status, a.text).toBeGreaterThanOrEqual(400);

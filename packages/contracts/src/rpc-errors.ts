@@ -33,4 +33,3 @@ export const rpcErrors: Record<string, readonly ErrorCode[]> = {
   'auth.reset_password': ['bad_request'],
   'auth.disable_totp': ['unauthenticated', 'not_found', 'resource_exhausted'],
 };
-
