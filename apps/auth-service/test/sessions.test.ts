@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Rpcs, type LoginRpcReply, type LoginTokens, type Rpc, type User } from '@um/contracts';
 import { AppError, createLogger, createPool, IdempotencyStore, migrate, serverSecret } from '@um/platform';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
@@ -346,6 +346,63 @@ describe('refresh token reuse', () => {
     await refresh(d, t1, ctx);
     await expect(refresh(d, t1, ctx)).rejects.toMatchObject({ code: 'unauthenticated' });
     expect(d.revoked).toHaveLength(1);
+  });
+});
+
+describe('a login or refresh records its reply with its idempotency key in its own transaction', () => {
+  const store = new IdempotencyStore(randomBytes(32));
+  const keyed = (rpcName: string, key: string, request: unknown) => ({ ...ctx, idempotency: store.call(rpcName, null, key, request) });
+  const sessionsOf = async (userId: string) => Number((await pool.query('SELECT count(*) FROM sessions WHERE user_id = $1', [userId])).rows[0].count);
+
+  it('the recorded reply is the answer, and one session stands behind it', async () => {
+    const u = account();
+    const d = deps({ users: [u], versions: new Map() }, { idempotency: store });
+    const request = { username: u.username, password: u.password };
+    const c = keyed('auth.login', `k-${randomUUID()}`, request);
+    const reply = await login(d, request, c);
+    await expect(store.find(pool, c.idempotency)).resolves.toEqual({ ok: true, data: reply });
+    expect(await sessionsOf(u.id)).toBe(1);
+  });
+
+  it('a login that fails after its session row was written leaves neither the session nor a record', async () => {
+    const u = account();
+    const d = deps(
+      { users: [u], versions: new Map() },
+      {
+        idempotency: store,
+        signingKey: () => {
+          throw new Error('signing key unavailable');
+        },
+      },
+    );
+    const request = { username: u.username, password: u.password };
+    const c = keyed('auth.login', `k-${randomUUID()}`, request);
+    await expect(login(d, request, c)).rejects.toThrow('signing key unavailable');
+    await expect(store.find(pool, c.idempotency)).resolves.toBeUndefined();
+    expect(await sessionsOf(u.id)).toBe(0);
+  });
+
+  it('two logins racing with one key open one session; the loser learns the key was answered meanwhile', async () => {
+    const u = account();
+    const d = deps({ users: [u], versions: new Map() }, { idempotency: store });
+    const request = { username: u.username, password: u.password };
+    const key = `k-${randomUUID()}`;
+    const [a, b] = [keyed('auth.login', key, request), keyed('auth.login', key, request)];
+    const results = await Promise.allSettled([login(d, request, a), login(d, request, b)]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({ reason: { id: 'idempotency.in_flight' } });
+    expect(await sessionsOf(u.id)).toBe(1);
+    await expect(store.find(pool, a.idempotency)).resolves.toEqual({ ok: true, data: (won[0] as PromiseFulfilledResult<unknown>).value });
+  });
+
+  it('a refresh records the rotated tokens it answers', async () => {
+    const u = account();
+    const d = deps({ users: [u], versions: new Map() }, { idempotency: store, refreshReuseIntervalSeconds: 0 });
+    const t1 = (await attempt(d, u.username, u.password)).reply!.refresh_token;
+    const c = keyed('auth.refresh', `k-${randomUUID()}`, { refresh_token: t1 });
+    const rotated = await refresh(d, t1, c);
+    await expect(store.find(pool, c.idempotency)).resolves.toEqual({ ok: true, data: rotated });
   });
 });
 

@@ -46,6 +46,11 @@ export const Headers = {
   actorId: 'x-actor-id',
   /** On every `write` RPC: repeats with the same key (per caller and RPC) get the first outcome. */
   idempotencyKey: 'idempotency-key',
+  /**
+   * On a request: the interval (ms) at which the caller wants signs of life while it is worked on;
+   * on a message to the reply subject: this is one (empty) sign of life, not the answer.
+   */
+  progress: 'um-progress',
 } as const;
 
 /** How long a recorded idempotency key answers repeats (as payment APIs do): 24 hours. */

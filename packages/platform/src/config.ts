@@ -49,7 +49,7 @@ export const BaseEnv = z
     NATS_NAMESPACE: z.preprocess((v) => (v === '' ? undefined : v), Namespace.optional()),
     LOG_LEVEL: LogLevel.default('info'),
     RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-    /** Attempts of a call safe to repeat within RPC_TIMEOUT_MS, each bounded by the subject's measured p99 × 2. */
+    /** Attempts of a call safe to repeat within RPC_TIMEOUT_MS; an attempt ends when its responder falls silent (rpc-progress.ts). */
     RPC_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
     /** How long "no responders" (no replica of the service up) is retried before the call fails as unavailable. */
     RPC_UNAVAILABLE_RETRY_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),

@@ -1,5 +1,6 @@
 import { allRpcs, bucketName, Buckets, Consumers, rpcSubject, Services, streamName, Streams, usersEventWildcard, type ServiceName } from '@um/contracts';
 import { inboxPrefixOf } from './nats-connect.js';
+import { MAX_PROGRESS_MESSAGES } from './rpc-progress.js';
 
 /** What one service may publish and subscribe to on NATS. */
 export interface ServicePermissions {
@@ -107,7 +108,8 @@ export function renderNatsServerConfig(namespace?: string): string {
       `      permissions: {`,
       `        publish: { allow: ${list(p.publish, i)} }`,
       `        subscribe: { allow: ${list(p.subscribe, i)} }`,
-      ...(p.allowResponses ? [`        allow_responses: true`] : []),
+      // The answer and the signs of life sent while working on it (rpc-progress.ts).
+      ...(p.allowResponses ? [`        allow_responses: { max: ${MAX_PROGRESS_MESSAGES + 1} }`] : []),
       `      }`,
       `    }`,
     ].join('\n');

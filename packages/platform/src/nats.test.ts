@@ -222,7 +222,7 @@ describe('serveRpc + RpcClient', () => {
     serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async (req) => user(req.user_id));
     await nc.flush();
     const client = new RpcClient(nc2, namespace, 10_000);
-    // Measured first: the attempt timeout comes from these (p99 × 2, at least 250 ms).
+    // Measured first: the silence timeout comes from these (p99 gap × 2, at least 300 ms).
     for (let i = 0; i < 30; i++) await client.call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'warm' });
     const replica = await connect({ servers: NATS_URL, name: 'platform-nats-test-dying-replica' });
     opened.push(replica);
@@ -241,11 +241,57 @@ describe('serveRpc + RpcClient', () => {
       }),
     );
     expect(swallowed).toBeGreaterThan(0);
-    // Every call answered; the ones the dead replica held waited one attempt timeout, not the 10 s deadline.
+    // Every call answered; the ones the dead replica held waited one silence, not the 10 s deadline.
     expect(Math.max(...results)).toBeLessThan(1_500);
   });
 
-  it('fails with "timeout" after timeoutMs when no attempt is answered (a read is asked three times)', async () => {
+  it('never cuts a live replica that is slow: it sends signs of life and is asked once', async () => {
+    const namespace = freshNamespace();
+    let calls = 0;
+    serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async (req) => {
+      calls++;
+      await new Promise((r) => setTimeout(r, 1_500));
+      return user(req.user_id);
+    });
+    await nc.flush();
+    const client = new RpcClient(nc2, namespace, 5_000);
+    expect((await client.call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'slow' })).username).toBe('alice_01');
+    // 1.5 s is far beyond any silence timeout (1 s before measurements): the signs of life kept the attempt.
+    expect(calls).toBe(1);
+  });
+
+  it('a caller that asks for no signs of life (a plain request) gets only the answer', async () => {
+    const namespace = freshNamespace();
+    serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async (req) => {
+      await new Promise((r) => setTimeout(r, 400));
+      return user(req.user_id);
+    });
+    await nc.flush();
+    const msg = await nc2.request(rpcSubject(namespace, Rpcs.users.get.name), JSON.stringify({ user_id: uuidv7() }), { timeout: 2_000 });
+    expect(msg.json()).toMatchObject({ ok: true, data: { username: 'alice_01' } });
+  });
+
+  it('a responder that died before answering or sending any sign of life costs one silence, then the next replica answers', async () => {
+    const namespace = freshNamespace();
+    const replica = await connect({ servers: NATS_URL, name: 'platform-nats-test-mute-replica' });
+    opened.push(replica);
+    // A replica whose process hangs without a word: it takes the request and never replies or sends progress.
+    const mute = replica.subscribe(rpcSubject(namespace, Rpcs.users.get.name), { queue: 'users', callback: () => undefined });
+    await replica.flush();
+    const client = new RpcClient(nc2, namespace, 10_000);
+    const started = performance.now();
+    const call = client.call(Rpcs.users.get, { user_id: uuidv7() }, { requestId: 'r' });
+    await new Promise((r) => setTimeout(r, 100));
+    mute.unsubscribe();
+    serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async (req) => user(req.user_id));
+    expect((await call).username).toBe('alice_01');
+    const elapsed = performance.now() - started;
+    // One silence before any measurement (1 s), not the 10 s deadline.
+    expect(elapsed).toBeGreaterThanOrEqual(900);
+    expect(elapsed).toBeLessThan(3_000);
+  });
+
+  it('fails with "timeout" after timeoutMs when the live responder does not answer in time (asked once, not three times)', async () => {
     const namespace = freshNamespace();
     let calls = 0;
     serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, () => {
@@ -259,7 +305,7 @@ describe('serveRpc + RpcClient', () => {
     const elapsed = performance.now() - started;
     expect(err.code).toBe('timeout');
     expect(err.id).toBe('rpc.timeout');
-    expect(calls).toBe(3);
+    expect(calls).toBe(1);
     expect(elapsed).toBeGreaterThanOrEqual(280);
     expect(elapsed).toBeLessThan(1_500);
   });

@@ -5,6 +5,7 @@ import type { Pool } from './db.js';
 import { AppError, invalidArgument, parseJson, toAppError } from './errors.js';
 import type { IdempotencyStore, IdempotentCall } from './idempotency.js';
 import type { Logger } from './logger.js';
+import { ProgressRequester, sendProgress } from './rpc-progress.js';
 import { RetryPolicy } from './rpc-retry.js';
 
 export type { NatsConnection, Subscription };
@@ -79,6 +80,7 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
 
   async function answer(msg: Msg): Promise<void> {
     const started = performance.now();
+    const stopProgress = sendProgress(msg);
     const requestId = msg.headers?.get(H.requestId) || nuid.next();
     const actorId = msg.headers?.get(H.actorId) || null;
     const log = opts.log.child({ request_id: requestId, rpc: rpc.name, ...(actorId ? { actor_id: actorId } : {}) });
@@ -105,6 +107,7 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
     const duration_ms = Math.round((performance.now() - started) * 100) / 100;
     if (reply.ok) log.info({ duration_ms, outcome: 'ok' }, 'rpc');
     else log.info({ duration_ms, outcome: reply.error.code, error_id: reply.error.id }, 'rpc');
+    stopProgress();
     if (msg.reply) msg.respond(JSON.stringify(reply));
   }
 
@@ -180,22 +183,25 @@ export interface CallMeta {
 
 /**
  * Typed request/reply client: validates the reply against the contract, maps transport failures to
- * AppErrors. An unanswered attempt of an RPC that is safe to repeat (every `read`; every `write`,
- * which always carries an idempotency key) is asked again within the deadline, likely of another
- * replica (queue groups pick one at random); "no responders" is asked again with a backoff for a
- * short while (a replica restarting), then fails as unavailable (503).
+ * AppErrors. An attempt whose responder falls silent (no sign of life for the subject's silence
+ * timeout: the replica died holding it) of an RPC that is safe to repeat (every `read`; every
+ * `write`, which always carries an idempotency key) is asked again within the deadline, likely of
+ * another replica (queue groups pick one at random); "no responders" is asked again with a backoff
+ * for a short while (a replica restarting), then fails as unavailable (503).
  */
 export class RpcClient {
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly requester: ProgressRequester;
 
   constructor(
-    private readonly nc: NatsConnection,
+    nc: NatsConnection,
     private readonly namespace: string | undefined,
     private readonly defaultTimeoutMs: number,
     readonly retry: RetryPolicy = new RetryPolicy(),
     sleep?: (ms: number) => Promise<void>,
   ) {
     this.sleep = sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.requester = new ProgressRequester(nc);
   }
 
   async call<R extends Rpc>(rpc: R, req: z.input<R['request']>, meta: CallMeta): Promise<z.infer<R['reply']>> {
@@ -214,11 +220,12 @@ export class RpcClient {
       const attemptStarted = performance.now();
       const remaining = total - (attemptStarted - started);
       try {
-        msg = await this.nc.request(subject, payload, {
-          timeout: policy.attemptTimeout(subject, total, remaining, policy.options.attempts - timeouts),
-          headers: h,
+        msg = await this.requester.attempt(subject, payload, h, {
+          timeoutMs: Math.max(1, remaining),
+          silenceMs: policy.silenceTimeout(subject),
+          progressIntervalMs: policy.options.progressIntervalMs,
+          onSignOfLife: (gap) => policy.observe(subject, gap),
         });
-        policy.observe(subject, performance.now() - attemptStarted);
         break;
       } catch (e) {
         const err = transportError(rpc, e);

@@ -1,20 +1,26 @@
 /**
  * When to give up on one attempt of an RPC and ask again. Over NATS request/reply nobody tells the
- * caller that the replica holding its request died, so the caller bounds each attempt by what the
- * subject usually takes: a rolling p99 of its successful calls times a margin, never below a
- * floor, never above a share of the overall deadline. The last attempt gets whatever time is left,
- * so a legitimately slow answer is cut only by the overall deadline.
+ * caller that the replica holding its request died, so responders send signs of life while they
+ * work (`rpc-progress.ts`) and the caller ends an attempt after a silence: no progress and no answer
+ * for a few times the gaps it measures between signs of life of that subject (rolling p99 × a
+ * margin, never below a floor). A replica that is alive but slow is never cut short, so a slow
+ * bcrypt check is not asked twice; a dead one costs its callers one silence, then another replica
+ * answers. The overall deadline (`RPC_TIMEOUT_MS`) bounds every attempt together.
  */
 export interface RetryOptions {
-  /** Attempts per call that may end by the attempt timeout (the last one waits out the deadline). */
+  /** Attempts per call, each ended by a silence or by the deadline. */
   attempts: number;
-  /** Least attempt timeout, whatever the measurements say. */
-  minAttemptMs: number;
-  /** Attempt timeout = p99 of successful calls × this. */
-  p99Factor: number;
-  /** Successful calls a subject needs before its p99 is trusted; before that an attempt gets deadline / attempts. */
+  /** How often a responder is asked to send a sign of life while it works. */
+  progressIntervalMs: number;
+  /** Least silence that ends an attempt, whatever the measurements say. */
+  minSilenceMs: number;
+  /** Silence that ends an attempt before a subject has enough measurements. */
+  initialSilenceMs: number;
+  /** Silence timeout = p99 of measured gaps between signs of life × this. */
+  silenceFactor: number;
+  /** Gaps a subject needs before its p99 is trusted. */
   minSamples: number;
-  /** Successful calls remembered per subject. */
+  /** Gaps remembered per subject. */
   window: number;
   /** How long "no responders" (every replica gone, e.g. mid-restart) is retried before the call fails as unavailable. */
   unavailableRetryMs: number;
@@ -24,8 +30,10 @@ export interface RetryOptions {
 
 export const DEFAULT_RETRY: RetryOptions = {
   attempts: 3,
-  minAttemptMs: 250,
-  p99Factor: 2,
+  progressIntervalMs: 100,
+  minSilenceMs: 300,
+  initialSilenceMs: 1_000,
+  silenceFactor: 2,
   minSamples: 20,
   window: 256,
   unavailableRetryMs: 2_000,
@@ -69,29 +77,24 @@ export class RetryPolicy {
     return new RetryPolicy({ ...DEFAULT_RETRY, attempts: config.RPC_ATTEMPTS, unavailableRetryMs: config.RPC_UNAVAILABLE_RETRY_MS });
   }
 
-  /** Record a successful (answered) call of `subject` that took `ms`. */
+  /** Record a gap of `ms` between signs of life (request to first message, or message to message) of `subject`. */
   observe(subject: string, ms: number): void {
     let w = this.latency.get(subject);
     if (!w) this.latency.set(subject, (w = new LatencyWindow(this.options.window)));
     w.add(ms);
   }
 
-  /** The p99 the attempt timeout is derived from, once there are enough samples. */
+  /** The p99 gap the silence timeout is derived from, once there are enough samples. */
   p99(subject: string): number | undefined {
     const w = this.latency.get(subject);
     return w && w.count >= this.options.minSamples ? w.quantile(0.99) : undefined;
   }
 
-  /**
-   * Timeout of the next attempt: `attemptsLeft` counts it. The last attempt, and every attempt of
-   * an RPC that is not safe to repeat, waits for the rest of the deadline.
-   */
-  attemptTimeout(subject: string, totalMs: number, remainingMs: number, attemptsLeft: number): number {
-    if (attemptsLeft <= 1) return Math.max(1, remainingMs);
-    const ceiling = totalMs / this.options.attempts;
+  /** How long without a sign of life ends an attempt of `subject`. */
+  silenceTimeout(subject: string): number {
     const p99 = this.p99(subject);
-    const wanted = p99 === undefined ? ceiling : Math.min(ceiling, Math.max(this.options.minAttemptMs, p99 * this.options.p99Factor));
-    return Math.max(1, Math.round(Math.min(wanted, remainingMs)));
+    const measured = p99 === undefined ? this.options.initialSilenceMs : p99 * this.options.silenceFactor;
+    return Math.round(Math.max(this.options.minSilenceMs, measured));
   }
 
   /** Pause before asking again after the n-th (1-based) "no responders". */

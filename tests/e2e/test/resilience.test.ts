@@ -138,11 +138,12 @@ describe('kill -9 of a users-service replica under a registration burst', () => 
     );
     expect(statuses).toEqual({ 201: 200 });
     expect(affected.length).toBeGreaterThan(0);
-    // The issue asks < 1.5 s at p99. The cost of the death is at most one cut attempt (p99 × 2,
-    // at most RPC_TIMEOUT_MS / 3) plus one normal answer; on a shared, overloaded machine (2 cores,
-    // load ~11) normal answers alone take seconds, so the bound is that, never below 1.5 s.
+    // The issue asks < 1.5 s at p99. The cost of the death is one silence of the dead replica (its
+    // signs of life stop; the silence timeout is at most 1 s before measurements, ~300 ms after) on
+    // top of one normal answer; on a shared, overloaded machine normal answers alone take seconds,
+    // so the bound is that, never below 1.5 s.
     const baseline = p99(results.filter((r) => r.ended < killedAt).map((r) => r.ms));
-    expect(p99(affected.map((r) => r.ms))).toBeLessThan(Math.max(1_500, 10_000 / 3 + baseline));
+    expect(p99(affected.map((r) => r.ms))).toBeLessThan(Math.max(1_500, 1_000 + baseline));
     expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(10_000 / 2);
     expect(ambiguous).toBe(0);
     expect(lost).toBe(0);
@@ -197,6 +198,29 @@ describe('retried writes with the same Idempotency-Key', () => {
       expect(res.status, JSON.stringify(bad)).toBe(400);
       expect(res.body.detail).toMatch(/Idempotency-Key/);
     }
+  });
+});
+
+describe('a client told 504 repeats its request with the same Idempotency-Key', () => {
+  it('gets the original 201 once the first attempt has committed: one user, one event, one email', async () => {
+    // A password hash that takes longer than the whole RPC deadline: every attempt times out at the
+    // gateway while users-service goes on and commits the registration.
+    const sys = await start({ mail: 1, env: { BCRYPT_COST: '14', RPC_TIMEOUT_MS: '300' } });
+    const input = newUser();
+    const key = `slow-${randomUUID()}`;
+    const first = await http(sys.url, 'POST', '/register', { body: input, headers: { 'idempotency-key': key } });
+    expect(first.status).toBe(504);
+    // The commit lands after the hash (~1 s at cost 14); the repeat is the client's retry after it.
+    await eventually(async () => (await committed(sys, [input.username])).users.length === 1, 20_000, 100);
+    const again = await http(sys.url, 'POST', '/register', { body: input, headers: { 'idempotency-key': key } });
+    expect(again.status).toBe(201);
+    expect(again.body).toMatchObject({ username: input.username, email: input.email });
+    const { users, events } = await committed(sys, [input.username]);
+    expect(users.map((u) => u.id)).toEqual([again.body.id]);
+    expect(events.map((e) => Number(e.n))).toEqual([1]);
+    // A repeat without the key is another registration of a taken name.
+    expect((await http(sys.url, 'POST', '/register', { body: input })).status).toBe(409);
+    await expectOneEmailEach([input.email], 20_000);
   });
 });
 

@@ -45,6 +45,17 @@ async function tokensFor(deps: AuthDeps, subject: TokenSubject, sessionId: strin
   };
 }
 
+/**
+ * The reply of a write, recorded with the request's idempotency key inside the write's own
+ * transaction: the session and the record of its answer commit together or not at all, so a
+ * repeat of the request (the gateway's retry, or a client's after a 504) gets these same tokens
+ * and never opens a second session or rotates twice.
+ */
+async function answered<T>(deps: AuthDeps, client: PoolClient, ctx: RpcContext, reply: T): Promise<T> {
+  if (ctx.idempotency) await deps.idempotency.record(client, ctx.idempotency, { ok: true, data: reply });
+  return reply;
+}
+
 /** Only a refused password counts as a failed attempt; an unreachable users-service counts nothing. */
 const isWrongPassword = (err: unknown) => err instanceof AppError && err.code === 'unauthenticated';
 
@@ -75,9 +86,13 @@ export async function login(deps: AuthDeps, req: LoginRequest, ctx: RpcContext):
     ctx.log.info({ user_id: user.id }, 'password accepted; second factor required');
     return { status: 'mfa_required', mfa_ticket: ticket, expires_in: deps.mfaTicketTtlSeconds };
   }
-  const { sessionId, refreshToken } = await withTransaction(deps.pool, (client) => openSession(deps, client, user.id, verifiedAt));
+  const { sessionId, reply } = await withTransaction(deps.pool, async (client) => {
+    const opened = await openSession(deps, client, user.id, verifiedAt);
+    const tokens = await tokensFor(deps, subject, opened.sessionId, opened.refreshToken);
+    return { sessionId: opened.sessionId, reply: await answered(deps, client, ctx, { ...tokens, user, device_token: issueDeviceToken(deps.deviceSecret, user.id, deviceId) }) };
+  });
   ctx.log.info({ user_id: user.id, session_id: sessionId, known_device: deviceId !== undefined }, 'login succeeded');
-  return { ...(await tokensFor(deps, subject, sessionId, refreshToken)), user, device_token: issueDeviceToken(deps.deviceSecret, user.id, deviceId) };
+  return reply;
 }
 
 const invalidTicket = () => new AppError('unauthenticated', 'auth.mfa_ticket_invalid', 'The login ticket is invalid, expired or already used; log in again');
@@ -103,30 +118,31 @@ export async function loginMfa(
   const found = rows[0];
   if (!found) throw invalidTicket();
   await throttled(deps, [secondFactorKey(deps, found.user_id)], () => deps.rpc.call(Rpcs.users.verifySecondFactor, { user_id: found.user_id, code: req.code }, meta), isWrongCode);
-  const opened = await withTransaction(deps.pool, async (client) => {
+  const [subject, user] = await Promise.all([
+    deps.rpc.call(Rpcs.users.tokenSubject, { user_id: found.user_id }, meta),
+    deps.rpc.call(Rpcs.users.get, { user_id: found.user_id }, meta),
+  ]);
+  const device = readDeviceToken(deps.deviceSecret, req.device_token);
+  const deviceId = found.device_id ?? (device && device.userId === found.user_id ? device.id : undefined);
+  const { sessionId, reply } = await withTransaction(deps.pool, async (client) => {
     // Spent here, once: of two completions racing with two good codes, one wins.
     const spent = await client.query<{ verified_at: Date }>(
       'UPDATE mfa_tickets SET used_at = $2 WHERE ticket_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING verified_at',
       [ticketHash, deps.clock()],
     );
     if (!spent.rows[0]) throw invalidTicket();
-    return openSession(deps, client, found.user_id, spent.rows[0].verified_at);
+    const opened = await openSession(deps, client, found.user_id, spent.rows[0].verified_at);
+    const tokens = await tokensFor(deps, subject, opened.sessionId, opened.refreshToken);
+    return {
+      sessionId: opened.sessionId,
+      reply: await answered(deps, client, ctx, { ...tokens, user, device_token: issueDeviceToken(deps.deviceSecret, found.user_id, deviceId) }),
+    };
   });
-  const [subject, user] = await Promise.all([
-    deps.rpc.call(Rpcs.users.tokenSubject, { user_id: found.user_id }, meta),
-    deps.rpc.call(Rpcs.users.get, { user_id: found.user_id }, meta),
-  ]);
-  ctx.log.info({ user_id: found.user_id, session_id: opened.sessionId }, 'login succeeded with a second factor');
-  const device = readDeviceToken(deps.deviceSecret, req.device_token);
-  const deviceId = found.device_id ?? (device && device.userId === found.user_id ? device.id : undefined);
-  return {
-    ...(await tokensFor(deps, subject, opened.sessionId, opened.refreshToken)),
-    user,
-    device_token: issueDeviceToken(deps.deviceSecret, found.user_id, deviceId),
-  };
+  ctx.log.info({ user_id: found.user_id, session_id: sessionId }, 'login succeeded with a second factor');
+  return reply;
 }
 
-type RefreshOutcome = { ok: true; sessionId: string; refreshToken: string } | { ok: false; revoke?: string; reason: string };
+type RefreshOutcome = { ok: true; tokens: SessionTokens } | { ok: false; revoke?: string; reason: string };
 
 interface TokenRow {
   session_id: string;
@@ -181,7 +197,7 @@ export async function refresh(deps: AuthDeps, token: string, ctx: RpcContext): P
       const live = await liveSuccessor(deps, client, token, row, now);
       if (live) {
         await client.query('UPDATE sessions SET last_used_at = $2 WHERE id = $1', [row.session_id, now]);
-        return { ok: true, sessionId: row.session_id, refreshToken: live };
+        return { ok: true, tokens: await answered(deps, client, ctx, await tokensFor(deps, subject, row.session_id, live)) };
       }
       await client.query("UPDATE sessions SET revoked_at = $2, revoked_reason = 'refresh_token_reuse' WHERE id = $1", [row.session_id, now]);
       return { ok: false, revoke: row.session_id, reason: 'reuse detected: session revoked' };
@@ -191,14 +207,14 @@ export async function refresh(deps: AuthDeps, token: string, ctx: RpcContext): P
     await client.query('UPDATE refresh_tokens SET spent_at = $2, successor_enc = $3 WHERE token_hash = $1', [hash, now, sealSuccessor(token, next)]);
     await client.query('INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)', [nextHash, row.session_id, now, row.session_expires]);
     await client.query('UPDATE sessions SET last_used_at = $2 WHERE id = $1', [row.session_id, now]);
-    return { ok: true, sessionId: row.session_id, refreshToken: next };
+    return { ok: true, tokens: await answered(deps, client, ctx, await tokensFor(deps, subject, row.session_id, next)) };
   });
   if (!outcome.ok) {
     if (outcome.revoke) await deps.revokeSessions([outcome.revoke]);
     ctx.log.warn({ reason: outcome.reason, ...(outcome.revoke ? { session_id: outcome.revoke } : {}) }, 'refresh refused');
     throw invalidRefresh();
   }
-  return tokensFor(deps, subject, outcome.sessionId, outcome.refreshToken);
+  return outcome.tokens;
 }
 
 /** Longest chain of rotations followed from one spent token (each hop within the reuse interval). */
