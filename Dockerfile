@@ -9,6 +9,7 @@ COPY apps/gateway/package.json apps/gateway/
 COPY apps/users-service/package.json apps/users-service/
 COPY apps/auth-service/package.json apps/auth-service/
 COPY apps/mail-service/package.json apps/mail-service/
+COPY apps/admin-cli/package.json apps/admin-cli/
 COPY tests/e2e/package.json tests/e2e/
 RUN npm ci
 COPY . .

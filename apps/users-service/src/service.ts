@@ -4,7 +4,6 @@ import {
   createLogger,
   createPool,
   ensureUsersStream,
-  IdempotencyStore,
   jetStreamOf,
   migrate,
   openRevocations,
@@ -13,17 +12,14 @@ import {
   startHealthServer,
   connectedTo,
   type Logger,
-  serverSecret,
 } from '@um/platform';
-import type { UsersDeps } from './application/deps.js';
 import { ensureAdmin } from './application/ensure-admin.js';
-import { createPasswordPolicy } from './domain/password-policy.js';
 import type { UsersConfig } from './config.js';
 import { serveUsers } from './endpoints.js';
-import { PasswordHasher } from './passwords.js';
 import { backfillUsernameSkeletons } from './projections/backfill-username-skeletons.js';
 import { EventRelay } from './relay/relay.js';
 import { revokeFor } from './relay/revocations.js';
+import { createUsersDeps } from './users-deps.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 
@@ -34,26 +30,7 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
   await backfillUsernameSkeletons(pool, log);
   const nc = await connectNats(config, 'users-service', log);
   const revocations = await openRevocations(nc, config.NATS_NAMESPACE);
-  const deps: UsersDeps = {
-    pool,
-    hasher: new PasswordHasher(config.BCRYPT_COST),
-    passwordPolicy: createPasswordPolicy({ denylist: config.PASSWORD_DENYLIST === 'on' }),
-    revokeTokens: (userId, belowVersion) => revokeUserTokens(revocations, userId, belowVersion),
-    clock: () => new Date(),
-    log,
-    emailConfirmation: { ttlSeconds: config.EMAIL_CONFIRMATION_TTL, resendIntervalSeconds: config.EMAIL_RESEND_INTERVAL },
-    registrationLimit: { perWindow: config.REGISTRATION_RATE_LIMIT, windowSeconds: config.REGISTRATION_RATE_WINDOW },
-    // No key-encryption key here: these secrets only key rate-limit counters and idempotency records, and live beside them.
-    rateLimitSecret: await serverSecret(pool, 'rate_limit', {}),
-    passwordReset: {
-      ttlSeconds: config.PASSWORD_RESET_TTL,
-      accountLimit: config.PASSWORD_RESET_ACCOUNT_LIMIT,
-      addressLimit: config.PASSWORD_RESET_ADDRESS_LIMIT,
-      windowSeconds: config.PASSWORD_RESET_WINDOW,
-    },
-    mfaIssuer: config.MFA_ISSUER,
-    idempotency: new IdempotencyStore(await serverSecret(pool, 'idempotency', {})),
-  };
+  const deps = await createUsersDeps(config, pool, log, (userId, belowVersion) => revokeUserTokens(revocations, userId, belowVersion));
   const stopPurge = purgeExpiredKeysEvery(pool, deps.idempotency, 3_600_000, (err) => log.warn({ err }, 'could not purge expired idempotency keys'));
   if (config.ADMIN_USERNAME && config.ADMIN_EMAIL && config.ADMIN_PASSWORD)
     await ensureAdmin(deps, { username: config.ADMIN_USERNAME, email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });

@@ -242,7 +242,7 @@ describe('projection rebuild', () => {
     const snapshot = async () => (await fx.pool.query('SELECT * FROM users ORDER BY id')).rows;
     const live = await snapshot();
     expect(live.length).toBeGreaterThan(3);
-    const replayed = await withTransaction(fx.pool, (c) => rebuildUsersProjection(c, 7));
+    const replayed = await withTransaction(fx.pool, (c) => rebuildUsersProjection(c, { batchSize: 7 }));
     expect(replayed).toBeGreaterThan(live.length);
     expect(await snapshot()).toEqual(live);
   });

@@ -1,9 +1,6 @@
 import { Rpcs, rpcSubject } from '@um/contracts';
 import { connect } from '@nats-io/transport-node';
 import { testInfra } from '@um/testkit';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type App, http, newUser, spawnApp, System } from './harness.js';
 
@@ -76,25 +73,5 @@ describe('process lifecycle', () => {
       expect(r.ms).toBeLessThan(10_000);
     }
     systems.push(sys);
-  });
-});
-
-describe('projection rebuild command', () => {
-  it('replays the events into a users table equal to the live one', async () => {
-    const sys = await System.start();
-    systems.push(sys);
-    for (let i = 0; i < 5; i++) expect((await http(sys.url, 'POST', '/register', { body: newUser() })).status).toBe(201);
-    const client = new pg.Client({ connectionString: testInfra().databaseUrl });
-    await client.connect();
-    const snapshot = async () => (await client.query(`SELECT * FROM "${sys.env.USERS_DB_SCHEMA}".users ORDER BY id`)).rows;
-    const live = await snapshot();
-    await client.query(`UPDATE "${sys.env.USERS_DB_SCHEMA}".users SET config = '{}'::jsonb`);
-    const script = fileURLToPath(new URL('../../../apps/users-service/dist/rebuild-projection.js', import.meta.url));
-    const code = await new Promise<number | null>((resolve) =>
-      spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', ...sys.env }, stdio: 'ignore' }).on('exit', resolve),
-    );
-    expect(code).toBe(0);
-    expect(await snapshot()).toEqual(live);
-    await client.end();
   });
 });

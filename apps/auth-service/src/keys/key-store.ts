@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TOKEN, type Jwks } from '@um/contracts';
+import { MAX_ACCESS_TOKEN_TTL_SECONDS, TOKEN, type Jwks } from '@um/contracts';
 import { withTransaction, type Pool, type PoolClient, openSecret, sealSecret, SealedSecretError, type KeyRing, type SealedSecret } from '@um/platform';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 
@@ -111,4 +111,24 @@ export async function loadKeySet(pool: Pool, keks: KeyRing, activationDelayMs = 
   if (!signing) throw new Error('no signing key: ensureSigningKey must run first');
   const privateKey = (await importJWK(privateJwkOf(signing, keks), TOKEN.algorithm)) as CryptoKey;
   return { signing: { kid: signing.kid, privateKey }, jwks: { keys: rows.map((r) => r.public_jwk) } };
+}
+
+/**
+ * Rotate: add a new signing key (every replica signs with it once it is `activationDelayMs` old and
+ * publishes it at its next refresh); tokens signed with older keys keep verifying until they expire.
+ * Keys replaced longer ago than a token can live (plus the activation delay and a margin) can no
+ * longer verify anything alive, and are removed. Refuses, before adding anything, a KEK that cannot
+ * open the stored keys.
+ */
+export async function rotateSigningKey(pool: Pool, keks: KeyRing, activationDelayMs: number): Promise<{ kid: string; removed: string[] }> {
+  await ensureSigningKey(pool, keks);
+  const kid = await createSigningKey(pool, keks);
+  const { rows } = await pool.query<{ kid: string }>(
+    `DELETE FROM signing_keys k
+      WHERE EXISTS (SELECT 1 FROM signing_keys newer WHERE newer.created_at > k.created_at AND newer.created_at < now() - make_interval(secs => $1))
+      RETURNING kid`,
+    // Until a newer key activates, the older one still signs: keep it a full token lifetime beyond that.
+    [MAX_ACCESS_TOKEN_TTL_SECONDS + activationDelayMs / 1000 + 300],
+  );
+  return { kid, removed: rows.map((r) => r.kid) };
 }

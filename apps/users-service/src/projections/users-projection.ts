@@ -187,21 +187,29 @@ export async function project(client: pg.PoolClient, stored: StoredEvent, lookAl
   }
 }
 
+/** How far a rebuild is: events projected so far, of how many. */
+export type RebuildProgress = (done: number, total: number) => void;
+
 /**
  * Drop the projection and replay every event into it, in one transaction: readers see old or new,
  * never half. Look-alike usernames accepted before skeletons existed are grandfathered, not fatal.
  */
-export async function rebuildUsersProjection(client: PoolClient, batchSize = 1000): Promise<number> {
+export async function rebuildUsersProjection(client: PoolClient, opts: { batchSize?: number; onProgress?: RebuildProgress } = {}): Promise<number> {
+  const batchSize = opts.batchSize ?? 1000;
   await client.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
   await client.query('DELETE FROM users');
+  const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM events');
+  const total = Number(rows[0]!.n);
   let position = 0n;
   let count = 0;
+  opts.onProgress?.(0, total);
   for (;;) {
     const batch = await readAll(client, position, batchSize);
     if (!batch.length) break;
     for (const stored of batch) await project(client, stored, 'grandfather');
     count += batch.length;
     position = batch[batch.length - 1]!.globalPosition;
+    opts.onProgress?.(count, Math.max(total, count));
   }
   return count;
 }

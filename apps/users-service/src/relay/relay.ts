@@ -20,7 +20,7 @@ export interface RelayOptions {
   beforePublish?: (event: PublishedUserEvent) => Promise<void>;
 }
 
-interface OutboxRow {
+export interface OutboxRow {
   global_position: string;
   transaction_id: string;
   event_id: string;
@@ -33,6 +33,32 @@ interface OutboxRow {
 }
 
 const CHECKPOINT = 'jetstream';
+
+/** A place in the outbox's order: (transaction id, global position). */
+export interface OutboxPosition {
+  transaction_id: string;
+  global_position: string;
+}
+
+/** Before the first event. */
+export const OUTBOX_START: OutboxPosition = { transaction_id: '0', global_position: '0' };
+
+/**
+ * The next `limit` events after `from` in (transaction id, position) order, only below the oldest
+ * running transaction, so an event committed late is never passed over.
+ */
+export async function readOutbox(db: Pool | pg.Client, schema: string, from: OutboxPosition, limit: number): Promise<OutboxRow[]> {
+  const { rows } = await db.query<OutboxRow>(
+    `SELECT global_position, transaction_id::text, event_id, stream_id, stream_version, type, payload, metadata, recorded_at
+       FROM "${schema}".events
+      WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+        AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      ORDER BY transaction_id, global_position
+      LIMIT $3`,
+    [from.transaction_id, from.global_position, limit],
+  );
+  return rows;
+}
 
 /** The integration event for a stored event: ids and non-personal facts only, validated before it leaves. */
 export function toPublished(row: OutboxRow): PublishedUserEvent {
@@ -185,16 +211,8 @@ export class EventRelay {
       `SELECT transaction_id::text, global_position FROM "${schema}".relay_checkpoints WHERE name = $1`,
       [CHECKPOINT],
     );
-    const from = cp.rows[0] ?? { transaction_id: '0', global_position: '0' };
-    const { rows } = await pool.query<OutboxRow>(
-      `SELECT global_position, transaction_id::text, event_id, stream_id, stream_version, type, payload, metadata, recorded_at
-         FROM "${schema}".events
-        WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
-          AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-        ORDER BY transaction_id, global_position
-        LIMIT $3`,
-      [from.transaction_id, from.global_position, this.o.batchSize ?? 100],
-    );
+    const from = cp.rows[0] ?? OUTBOX_START;
+    const rows = await readOutbox(pool, schema, from, this.o.batchSize ?? 100);
     for (const row of rows) {
       const event = toPublished(row);
       await this.o.beforePublish?.(event);

@@ -1,0 +1,29 @@
+import { IdempotencyStore, serverSecret, type Logger, type Pool } from '@um/platform';
+import type { UsersDeps } from './application/deps.js';
+import type { UsersConfig } from './config.js';
+import { createPasswordPolicy } from './domain/password-policy.js';
+import { PasswordHasher } from './passwords.js';
+
+/** The use cases' dependencies from the configuration: the same for the service and its admin command line. */
+export async function createUsersDeps(config: UsersConfig, pool: Pool, log: Logger, revokeTokens: UsersDeps['revokeTokens']): Promise<UsersDeps> {
+  return {
+    pool,
+    hasher: new PasswordHasher(config.BCRYPT_COST),
+    passwordPolicy: createPasswordPolicy({ denylist: config.PASSWORD_DENYLIST === 'on' }),
+    revokeTokens,
+    clock: () => new Date(),
+    log,
+    emailConfirmation: { ttlSeconds: config.EMAIL_CONFIRMATION_TTL, resendIntervalSeconds: config.EMAIL_RESEND_INTERVAL },
+    registrationLimit: { perWindow: config.REGISTRATION_RATE_LIMIT, windowSeconds: config.REGISTRATION_RATE_WINDOW },
+    // No key-encryption key here: these secrets only key rate-limit counters and idempotency records, and live beside them.
+    rateLimitSecret: await serverSecret(pool, 'rate_limit', {}),
+    passwordReset: {
+      ttlSeconds: config.PASSWORD_RESET_TTL,
+      accountLimit: config.PASSWORD_RESET_ACCOUNT_LIMIT,
+      addressLimit: config.PASSWORD_RESET_ADDRESS_LIMIT,
+      windowSeconds: config.PASSWORD_RESET_WINDOW,
+    },
+    mfaIssuer: config.MFA_ISSUER,
+    idempotency: new IdempotencyStore(await serverSecret(pool, 'idempotency', {})),
+  };
+}
