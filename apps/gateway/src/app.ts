@@ -3,19 +3,21 @@ import express, { type ErrorRequestHandler } from 'express';
 import { openDirectory, type DirectorySettings } from './access/directory.js';
 import { policyFor } from './access/policy.js';
 import type { TokenVerifier } from './auth/verifier.js';
+import { mountDocs } from './http/docs-page.js';
 import { accessLog, captureResponseBody, type LogBodies } from './http/middleware/logging.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { fromHttpError, HttpProblem, sendProblem } from './http/problem.js';
 import { mountRoute } from './http/route.js';
 import { aliasMounts, buildRoutes } from './http/routes.js';
 import { shadowedFixedPaths } from './http/shadowed-paths.js';
-import { openApiDocument } from './openapi.js';
+import { openApiDocument } from './openapi/document.js';
+import type { HealthReply, ReadinessReply } from './http/service-replies.js';
 import { asyncApiDocument } from './asyncapi.js';
 import { requestMetrics } from './http/middleware/metrics.js';
 
 export interface Readiness {
   ok: boolean;
-  checks: Record<string, 'ok' | 'unavailable'>;
+  checks: ReadinessReply['checks'];
 }
 
 export interface GatewayDeps {
@@ -59,11 +61,11 @@ export function createApp(deps: GatewayDeps): express.Express {
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 100 }));
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok' } satisfies HealthReply);
   });
   app.get('/readyz', async (_req, res) => {
     const r = await deps.readiness();
-    res.status(r.ok ? 200 : 503).json({ status: r.ok ? 'ok' : 'unavailable', checks: r.checks });
+    res.status(r.ok ? 200 : 503).json({ status: r.ok ? 'ok' : 'unavailable', checks: r.checks } satisfies ReadinessReply);
   });
   const openapi = openApiDocument(routes);
   app.get('/openapi.json', (_req, res) => {
@@ -78,6 +80,7 @@ export function createApp(deps: GatewayDeps): express.Express {
     res.json(asyncapi);
   });
   app.get('/metrics', (_req, res) => writeMetrics(metrics, res));
+  mountDocs(app);
 
   const mounted = aliasMounts(routes, directory.profile);
   // A known path with another method: 405 and the methods it has.

@@ -13,9 +13,9 @@ export function readinessProbe(nc: NatsConnection, rpc: Pick<RpcClient, 'call'>)
         () => 'ok' as const,
         () => 'unavailable' as const,
       );
-    const nats = nc.isClosed() ? 'unavailable' : 'ok';
+    const nats: Readiness['checks']['nats'] = nc.isClosed() ? 'unavailable' : 'ok';
     const [users, auth] = nats === 'ok' ? await Promise.all([ask(Rpcs.users.health), ask(Rpcs.auth.health)]) : (['unavailable', 'unavailable'] as const);
-    const checks = { nats, users, auth } as Readiness['checks'];
+    const checks: Readiness['checks'] = { nats, users, auth };
     return { ok: Object.values(checks).every((c) => c === 'ok'), checks };
   };
 }

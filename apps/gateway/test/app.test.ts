@@ -5,6 +5,7 @@ import { base64url, exportSPKI, SignJWT } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { policy } from '../src/access/policy.js';
 import { aliases } from '../src/http/routes.js';
+import { DOCS_CSP } from '../src/http/docs-page.js';
 import {
   expectNoContent,
   expectProblem,
@@ -765,6 +766,12 @@ describe('POST /login', () => {
     expect(a.text).not.toContain('a.b.c');
   });
 
+  it('takes a form only where the API document says so: a form to POST /refresh is 415', async () => {
+    const a = await send('/refresh', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'refresh_token=abc' });
+    expectProblem(a, 415);
+    expect(h.rpc.calls).toEqual([]);
+  });
+
   it('refuses another grant type', async () => {
     const a = await send('/login', {
       method: 'POST',
@@ -1023,11 +1030,14 @@ describe('infrastructure endpoints', () => {
       '/auth/register',
       '/confirm-email',
       '/confirm-email/resend',
+      '/healthz',
       '/login',
       '/login/mfa',
       '/logout',
+      '/openapi.json',
       '/password/forgot',
       '/password/reset',
+      '/readyz',
       '/refresh',
       '/refresh_jwt',
       '/register',
@@ -1065,8 +1075,8 @@ describe('infrastructure endpoints', () => {
     expect(a.body.paths['/users'].post.responses['201']).toBeDefined();
     expect(a.body.paths['/logout'].post.responses['204']).toBeDefined();
     expect(a.body.paths['/users/{user_id}'].delete.responses['204']).toBeDefined();
-    expect(a.body.paths['/refresh'].post.security).toBeUndefined();
-    expect(a.body.paths['/.well-known/jwks.json'].get.security).toBeUndefined();
+    expect(a.body.paths['/refresh'].post.security).toEqual([]);
+    expect(a.body.paths['/.well-known/jwks.json'].get.security).toEqual([]);
     for (const [path, method] of [
       ['/logout', 'post'],
       ['/users', 'post'],
@@ -1088,7 +1098,7 @@ describe('infrastructure endpoints', () => {
     ]);
     expect(Object.keys(a.body.paths['/register'])).toEqual(['post']);
     expect(a.body.paths['/register'].post.responses['201']).toBeDefined();
-    expect(a.body.paths['/register'].post.security).toBeUndefined();
+    expect(a.body.paths['/register'].post.security).toEqual([]);
     expect(a.body.paths['/users'].get.security).toEqual([{ bearer: [] }]);
     expect(a.body.paths['/user_delete/{user_id}'].post.security).toEqual([{ bearer: [] }]);
     expect(a.body.paths['/user_delete/{user_id}'].post.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'user_id', in: 'path', required: true })]));
@@ -1140,6 +1150,7 @@ describe('security headers', () => {
     'GET /openapi.json': { method: 'GET', path: () => '/openapi.json', ok: 200, rpc: '' },
     'GET /asyncapi.json': { method: 'GET', path: () => '/asyncapi.json', ok: 200, rpc: '' },
     'GET /metrics': { method: 'GET', path: () => '/metrics', ok: 200, rpc: '' },
+    'GET /docs': { method: 'GET', path: () => '/docs', ok: 200, rpc: '' },
     'GET /.well-known/jwks.json': { method: 'GET', path: () => '/.well-known/jwks.json', ok: 200, rpc: 'auth.jwks' },
     'POST /register': { method: 'POST', path: () => '/register', body: validRegistration, ok: 201, rpc: 'users.register' },
     'POST /login': { method: 'POST', path: () => '/login', body: { username: 'alice_1', password: 'secret pass' }, ok: 200, rpc: 'auth.login' },
@@ -1164,12 +1175,15 @@ describe('security headers', () => {
     'GET /.well-known/jwks.json': 'public, max-age=300',
     'GET /openapi.json': 'public, max-age=300',
     'GET /asyncapi.json': 'public, max-age=300',
+    'GET /docs': 'public, max-age=300',
   };
+  /** The docs page runs scripts of its own origin; every other answer none at all. */
+  const policies: Record<string, string> = { 'GET /docs': DOCS_CSP };
 
-  function expectSecurityHeaders(a: Answer, cacheControl = 'no-store') {
+  function expectSecurityHeaders(a: Answer, cacheControl = 'no-store', csp = "default-src 'none'; frame-ancestors 'none'") {
     expect(a.headers.get('x-content-type-options')).toBe('nosniff');
     expect(a.headers.get('x-frame-options')).toBe('DENY');
-    expect(a.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    expect(a.headers.get('content-security-policy')).toBe(csp);
     expect(a.headers.get('referrer-policy')).toBe('no-referrer');
     expect(a.headers.get('cross-origin-resource-policy')).toBe('same-origin');
     expect(a.headers.get('cache-control')).toBe(cacheControl);
@@ -1192,16 +1206,16 @@ describe('security headers', () => {
     const self = newSub();
     const a = await requestOf(r, self, { token: await signToken(h.key, { sub: self, role: 'admin' }) });
     expect(a.status, a.text).toBe(r.ok);
-    expectSecurityHeaders(a, cacheable[_key]);
+    expectSecurityHeaders(a, cacheable[_key], policies[_key]);
   });
 
-  // (the liveness probe and the API document are answered by the gateway itself and cannot fail)
-  const canFail = Object.entries(everyRoute).filter(([k]) => !['GET /healthz', 'GET /openapi.json', 'GET /asyncapi.json', 'GET /metrics'].includes(k));
+  // (the liveness probe, the API documents, their page and the metrics are answered by the gateway itself and cannot fail)
+  const canFail = Object.entries(everyRoute).filter(([k]) => !['GET /healthz', 'GET /openapi.json', 'GET /asyncapi.json', 'GET /metrics', 'GET /docs'].includes(k));
   it.each(canFail)('%s: on its error answer', async (_key, r) => {
     h.rpc.reply = () => {
       throw new AppError('unavailable', 'test.down', 'The service is not available');
     };
-    h.readiness.value = { ok: false, checks: { nats: 'unavailable' } };
+    h.readiness.value = { ok: false, checks: { nats: 'unavailable', users: 'unavailable', auth: 'unavailable' } };
     const self = newSub();
     const a = await requestOf(r, self, { token: await signToken(h.key, { sub: self, role: 'admin' }) });
     expect(a.status, a.text).toBeGreaterThanOrEqual(400);

@@ -329,9 +329,9 @@ describe('PATCH /users/{id}', () => {
   });
 
   it.each([
-    ['an unknown field', { fio: 'X', nickname: 'x' }, ['(body)']],
-    ['a role (not changeable here)', { role: 'admin' }, ['(body)']],
-    ['a password (not changeable here)', { password: 'new password 1' }, ['(body)']],
+    ['an unknown field', { fio: 'X', nickname: 'x' }, ['nickname']],
+    ['a role (not changeable here)', { role: 'admin' }, ['(body)', 'role']],
+    ['a password (not changeable here)', { password: 'new password 1' }, ['(body)', 'password']],
     ['an empty body', {}, ['(body)']],
     ['an invalid email', { email: 'not-an-email' }, ['email']],
     ['a too short username', { username: 'abc' }, ['username']],
@@ -350,6 +350,16 @@ describe('PATCH /users/{id}', () => {
     const me = await caller();
     const a = await send(`/users/${me.id}`, { method: 'PATCH', json: { email: 'not-an-email' }, token: me.token });
     expect(a.body.errors).toEqual([{ field: 'email', message: 'must be a valid email address' }]);
+  });
+
+  it('unknown fields are each named, with a detail that says so', async () => {
+    const me = await caller();
+    const a = await send(`/users/${me.id}`, { method: 'PATCH', json: { fio: 'X', nickname: 'x', shoe_size: 42 }, token: me.token });
+    expect(a.body.errors).toEqual([
+      { field: 'nickname', message: 'is not a known field' },
+      { field: 'shoe_size', message: 'is not a known field' },
+    ]);
+    expect(a.body.detail).toBe('Invalid input: nickname is not a known field; shoe_size is not a known field');
   });
 
   it('an empty body says what may be changed', async () => {
@@ -710,7 +720,7 @@ describe('aliases', () => {
 
   it.each([
     ['an empty body', {}, ['(body)']],
-    ['an unknown field', { fio: 'X', role: 'admin' }, ['(body)']],
+    ['an unknown field', { fio: 'X', role: 'admin' }, ['role']],
     ['an invalid email', { email: 'nope' }, ['email']],
   ])('PUT /users with %s → 422, not forwarded', async (_label, json, fields) => {
     const me = await caller();

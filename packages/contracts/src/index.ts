@@ -11,3 +11,4 @@ export * from './users/published.js';
 export * from './users/profile-schema.js';
 export * from './users/profile.js';
 export * from './users/old-shapes.js';
+export * from './rpc-errors.js';

@@ -47,12 +47,16 @@ export class AppError extends Error {
 export function fieldErrors(error: z.ZodError, prefix?: string): FieldError[] {
   const seen = new Set<string>();
   const out: FieldError[] = [];
-  for (const issue of error.issues) {
-    const path = issue.path.map(String).join('.') || prefix || '(body)';
-    if (seen.has(path)) continue;
+  const add = (path: string, message: string) => {
+    if (seen.has(path)) return;
     seen.add(path);
-    const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
     out.push({ field: path, message });
+  };
+  for (const issue of error.issues) {
+    const path = issue.path.map(String).join('.');
+    // An unknown key is named itself, so a client sees which of its fields is not one.
+    if (issue.code === 'unrecognized_keys') for (const key of issue.keys) add(path ? `${path}.${key}` : key, 'is not a known field');
+    else add(path || prefix || '(body)', issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message);
   }
   return out;
 }

@@ -30,6 +30,7 @@ const expected: Record<RouteKey, Row> = {
   'GET /openapi.json': open,
   'GET /asyncapi.json': open,
   'GET /metrics': open,
+  'GET /docs': open,
   'GET /.well-known/jwks.json': open,
   'POST /register': open,
   'POST /auth/register': open,
@@ -152,7 +153,7 @@ describe('authorize', () => {
 });
 
 describe('routes and policy agree', () => {
-  const infrastructure = ['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'GET /asyncapi.json', 'GET /metrics'];
+  const infrastructure = ['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'GET /asyncapi.json', 'GET /metrics', 'GET /docs'];
 
   it('every route has a policy entry', () => {
     const missing = routes.map((r) => r.route).filter((r) => !(r in policy));

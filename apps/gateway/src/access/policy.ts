@@ -36,6 +36,7 @@ export function policyFor(directory: 'all' | 'admins') {
     'GET /openapi.json': Public,
     'GET /asyncapi.json': Public,
     'GET /metrics': Public,
+    'GET /docs': Public,
     'GET /.well-known/jwks.json': Public,
     'POST /register': Public,
     'POST /auth/register': Public,

@@ -6,6 +6,7 @@ import type { DirectorySettings } from '../access/directory.js';
 import { authorize, type Policy, type Principal, type RouteKey } from '../access/policy.js';
 import type { TokenVerifier } from '../auth/verifier.js';
 import { HttpProblem, sendProblem } from './problem.js';
+import type { ReplyHeader } from './reply-headers.js';
 
 export interface RouteContext {
   requestId: string;
@@ -38,6 +39,10 @@ export interface RouteDef<B extends Schema | undefined = Schema | undefined, Q e
   body?: B;
   /** The body may be left out (no Content-Type, nothing sent): it is then validated as `{}`. */
   optionalBody?: boolean;
+  /** The body may also come as an HTML form (`application/x-www-form-urlencoded`); elsewhere a form is 415. */
+  form?: boolean;
+  /** Headers the success answer carries besides X-Request-Id, by name, for the API document. */
+  replyHeaders?: Record<string, ReplyHeader>;
   query?: Q;
   /** Path parameters that fail this schema name nothing that exists: 404. */
   params?: P;
@@ -130,7 +135,8 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
       const query = def.query ? def.query.safeParse(req.query) : undefined;
       if (query && !query.success) throw invalidArgument('http.invalid_query', query.error);
       if (def.body && req.body === undefined && def.optionalBody && !req.headers['content-type'] && !Number(req.headers['content-length'] ?? 0)) req.body = {};
-      if (def.body && req.body === undefined) throw new HttpProblem(415, 'http.unsupported_media_type', 'Send the body as application/json');
+      if (def.body && (req.body === undefined || (!def.form && req.is('application/x-www-form-urlencoded'))))
+        throw new HttpProblem(415, 'http.unsupported_media_type', 'Send the body as application/json');
       if (def.body && (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)))
         throw new AppError('bad_request', 'http.body_not_object', 'The request body must be a JSON object');
       const body = def.body ? def.body.safeParse(req.body) : undefined;

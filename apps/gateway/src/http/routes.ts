@@ -28,6 +28,7 @@ import { checkSearchFilters, shownTo } from '../access/directory.js';
 import type { RouteKey } from '../access/policy.js';
 import { deviceCookie, readDeviceCookie } from './device-cookie.js';
 import { oldNamesFor, type OldNames } from './old-names.js';
+import { replyHeaders } from './reply-headers.js';
 import { defineRoute, type Mount, type RouteContext, type RouteDef, type RouteResult } from './route.js';
 
 /**
@@ -55,6 +56,9 @@ export function pageResult(req: Request, page: Omit<UserPage, 'items'> & { items
   };
 }
 
+/** The headers `pageResult` sets, for the API document. */
+const pageHeaders = { 'X-Total-Count': replyHeaders.totalCount, 'X-Total-Count-Exact': replyHeaders.totalCountExact, Link: replyHeaders.link };
+
 const noStore = { 'Cache-Control': 'no-store' };
 
 /** A page of users as the caller may see them (see access/directory.ts). */
@@ -79,6 +83,8 @@ const loginRoute = (route: 'POST /login' | 'POST /auth/login', summary: string, 
     route,
     summary,
     body: LoginBody,
+    form: true,
+    replyHeaders: { 'Set-Cookie': replyHeaders.deviceCookie },
     rpc: Rpcs.auth.login,
     reply: LoginReply,
     handle: async ({ body: { by_email, ...body } }, ctx) => {
@@ -106,6 +112,7 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
       route: 'POST /register',
       summary: 'Register a user',
       body: profile.RegisterUser,
+      form: true,
       rpc: Rpcs.users.register,
       reply: profile.User,
       handle: async ({ body }, ctx) => {
@@ -118,6 +125,7 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
       route: 'POST /auth/register',
       summary: 'Register as spec 001 does: `{name, phone, email, password, image_url}`; `name` is fio, the username is derived from the email',
       body: old.Register001,
+      form: true,
       rpc: Rpcs.users.register,
       handle: async ({ body }, ctx) => {
         const user = await ctx.call(Rpcs.users.register, { ...body, client_ip: clientIp(ctx.req) });
@@ -130,6 +138,7 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
       route: 'POST /login/mfa',
       summary: 'Finish a login that answered 401 `mfa_required`: its ticket and a TOTP or recovery code, for tokens',
       body: LoginMfa,
+      replyHeaders: { 'Set-Cookie': replyHeaders.deviceCookie },
       rpc: Rpcs.auth.loginMfa,
       reply: LoginReply,
       handle: async ({ body }, ctx) => {
@@ -219,6 +228,7 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
       route: 'GET /users',
       summary: 'List users ordered by id',
       query: ListUsers,
+      replyHeaders: pageHeaders,
       rpc: Rpcs.users.list,
       reply: z.array(UserAsShown),
       handle: async ({ query }, ctx) => pageResult(ctx.req, shownPage(ctx, await ctx.call(Rpcs.users.list, query)), query),
@@ -239,6 +249,7 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
       route: 'GET /users/search',
       summary: 'Search users: username, email, fio (substring), birthday (exact), tags (all of)',
       query: profile.SearchUsers,
+      replyHeaders: pageHeaders,
       rpc: Rpcs.users.search,
       reply: z.array(UserAsShown),
       handle: async ({ query }, ctx) => {

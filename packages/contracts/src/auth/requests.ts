@@ -1,15 +1,21 @@
 import { z } from 'zod';
-import { hasNoControlChars, Password, text } from '../users/fields.js';
+import { hasNoControlChars, NO_CONTROLS, NO_NUL, Password, text } from '../users/fields.js';
 import { Role, User } from '../users/user.js';
 import { UserIdString, UserIdValue } from '../users/user-id.js';
 
 /** `POST /login` body (JSON or OAuth2 password form), and the `auth.login` request. */
 export const Login = z.object({
-  username: text('is required').trim().min(1, 'is required').max(254, 'must be at most 254 characters').refine(hasNoControlChars, 'must not contain control characters'),
+  username: text('is required')
+    .trim()
+    .min(1, 'is required')
+    .max(254, 'must be at most 254 characters')
+    .refine(hasNoControlChars, 'must not contain control characters')
+    .meta({ pattern: NO_CONTROLS }),
   password: text('is required')
     .min(1, 'is required')
     .max(1024, 'must be at most 1024 characters')
-    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters'),
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
+    .meta({ pattern: NO_NUL }),
   grant_type: z.literal('password', { error: 'must be "password"' }).optional(),
 });
 export type Login = z.infer<typeof Login>;
@@ -56,7 +62,7 @@ export type LoginRpcReply = z.infer<typeof LoginRpcReply>;
 /** `POST /login/mfa` body: the ticket from the `mfa_required` answer and a TOTP or recovery code. */
 export const LoginMfa = z.object({
   ticket: text('is required').min(1, 'is required').max(200, 'is too long'),
-  code: text('is required').trim().min(1, 'is required').max(32, 'is too long').refine(hasNoControlChars, 'must not contain control characters'),
+  code: text('is required').trim().min(1, 'is required').max(32, 'is too long').refine(hasNoControlChars, 'must not contain control characters').meta({ pattern: NO_CONTROLS }),
 });
 /** `auth.login_mfa`: the body plus the client's address and device cookie, as for `auth.login`. */
 export const LoginMfaRequest = LoginMfa.extend({ client_ip: z.string().max(64).optional(), device_token: z.string().max(200).optional() });
@@ -66,7 +72,7 @@ export const PasswordResetResult = z.object({ status: z.literal('reset'), sessio
 
 /** `DELETE /users/me/mfa/totp` body: a current code, or `{}` within the reauthentication window after a login. */
 export const DisableTotpBody = z.object({
-  code: text().trim().min(1, 'is required').max(32, 'is too long').refine(hasNoControlChars, 'must not contain control characters').optional(),
+  code: text().trim().min(1, 'is required').max(32, 'is too long').refine(hasNoControlChars, 'must not contain control characters').meta({ pattern: NO_CONTROLS }).optional(),
 });
 /** `auth.disable_totp`: the body plus who is asking and from which session. */
 export const DisableTotp = DisableTotpBody.extend({ user_id: UserIdValue, session_id: z.uuid() });
@@ -83,7 +89,8 @@ export const ChangePasswordBody = z.object({
   current_password: text('is required')
     .min(1, 'is required')
     .max(1024, 'is too long')
-    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters'),
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
+    .meta({ pattern: NO_NUL }),
   new_password: Password,
 });
 /**

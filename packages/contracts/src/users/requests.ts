@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Birthday, DateString, Email, Fio, hasNoControlChars, Password, Tags, text, Username } from './fields.js';
+import { Birthday, DateString, Email, Fio, hasNoControlChars, NO_CONTROLS, Password, Tags, text, Username } from './fields.js';
 import { Role, User } from './user.js';
 import { UserIdValue } from './user-id.js';
 
@@ -101,7 +101,12 @@ export const PageQuery = z.object({
 export const ListUsers = PageQuery;
 export type ListUsers = z.infer<typeof ListUsers>;
 
-const Needle = text().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').refine(hasNoControlChars, 'must not contain control characters');
+const Needle = text()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .refine(hasNoControlChars, 'must not contain control characters')
+  .meta({ pattern: NO_CONTROLS });
 
 /** `GET /users/search` query, and the `users.search` request. Every filter is optional; all given ones must match. */
 export const SearchUsers = PageQuery.extend({
@@ -200,7 +205,12 @@ export const Health = z.object({ service: z.string(), status: z.literal('ok') })
 
 export { Role, User };
 
-const LoginName = text('is required').trim().min(1, 'is required').max(254, 'must be at most 254 characters').refine(hasNoControlChars, 'must not contain control characters');
+const LoginName = text('is required')
+  .trim()
+  .min(1, 'is required')
+  .max(254, 'must be at most 254 characters')
+  .refine(hasNoControlChars, 'must not contain control characters')
+  .meta({ pattern: NO_CONTROLS });
 
 /** `POST /password/forgot` body: the account's email address or its username. */
 export const ForgotPasswordBody = z
@@ -233,7 +243,12 @@ export const ResetPassword = ResetPasswordBody;
 export const PasswordResetDone = z.object({ user_id: UserIdValue });
 
 /** A six-digit TOTP code, or a recovery code (`xxxxx-xxxxx`), as typed. */
-export const SecondFactorCode = text('is required').trim().min(1, 'is required').max(32, 'is too long').refine(hasNoControlChars, 'must not contain control characters');
+export const SecondFactorCode = text('is required')
+  .trim()
+  .min(1, 'is required')
+  .max(32, 'is too long')
+  .refine(hasNoControlChars, 'must not contain control characters')
+  .meta({ pattern: NO_CONTROLS });
 
 /** `POST /users/me/mfa/totp` reply: what an authenticator app needs; nothing is active until confirmed. */
 export const TotpEnrolment = z.object({

@@ -16,21 +16,25 @@ export const UserConfig = z.looseObject({
 export type UserConfig = z.infer<typeof UserConfig>;
 
 /** The user object as every reply shows it. Never carries a password or its hash. */
-export const User = z.object({
-  id: UserIdValue,
-  username: z.string(),
-  email: z.string(),
-  config: UserConfig,
-  role: Role,
-  email_verified: z.boolean(),
-  created_at: z.iso.datetime({ offset: true }),
-  updated_at: z.iso.datetime({ offset: true }),
-});
+export const User = z
+  .object({
+    id: UserIdValue,
+    username: z.string(),
+    email: z.string(),
+    config: UserConfig,
+    role: Role,
+    email_verified: z.boolean(),
+    created_at: z.iso.datetime({ offset: true }),
+    updated_at: z.iso.datetime({ offset: true }),
+  })
+  .meta({ id: 'User' });
 export type User = z.infer<typeof User>;
 
 /**
  * A user as another non-admin sees them when the directory shows public fields only
  * (`USER_DIRECTORY_FIELDS=public`): without the email and the birthday.
  */
-export const PublicUser = User.omit({ email: true }).extend({ config: UserConfig.omit({ birthday: true }) });
+export const PublicUser = User.omit({ email: true })
+  .extend({ config: UserConfig.omit({ birthday: true }) })
+  .meta({ id: 'PublicUser' });
 export type PublicUser = z.infer<typeof PublicUser>;
