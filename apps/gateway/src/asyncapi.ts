@@ -3,8 +3,18 @@ import { z } from 'zod';
 
 /** A zod contract as the JSON Schema (draft-07, which AsyncAPI schemas extend) of what goes on the wire. */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-07', io, unrepresentable: 'any' }) as Record<string, unknown>;
-  return rest;
+  const { $schema: _dialect, definitions = {}, ...rest } = z.toJSONSchema(schema, { target: 'draft-07', io, unrepresentable: 'any' }) as Record<string, unknown>;
+  // Contracts with an id (`User`) come out as `#/definitions/…` references, which would point at
+  // the root of the AsyncAPI document: every message carries its schemas inline instead.
+  return inlineDefinitions(rest, definitions as Record<string, unknown>) as Record<string, unknown>;
+}
+
+function inlineDefinitions(node: unknown, definitions: Record<string, unknown>): unknown {
+  if (Array.isArray(node)) return node.map((n) => inlineDefinitions(n, definitions));
+  if (!node || typeof node !== 'object') return node;
+  const { $ref, ...rest } = node as Record<string, unknown>;
+  if (typeof $ref === 'string' && $ref.startsWith('#/definitions/')) return inlineDefinitions(definitions[$ref.slice('#/definitions/'.length)], definitions);
+  return Object.fromEntries(Object.entries({ ...($ref === undefined ? {} : { $ref }), ...rest }).map(([k, v]) => [k, inlineDefinitions(v, definitions)]));
 }
 
 const header = (description: string) => ({ type: 'string', description });
@@ -16,6 +26,7 @@ const RpcHeaders = {
     [Headers.requestId]: header('Correlates the call with the HTTP request and every log line it caused'),
     [Headers.actorId]: header('The user on whose behalf the call is made, when there is one'),
     [Headers.idempotencyKey]: header('On every write: a repeat with the same key (per caller and RPC, for 24 h) gets the first outcome'),
+    [Headers.progress]: header('The interval (ms) at which the caller wants signs of life (empty messages with this header) while the request is worked on'),
   },
 };
 

@@ -1002,7 +1002,9 @@ describe('infrastructure endpoints', () => {
   it('the OpenAPI document shows user ids as integers: in users, in paths, in history', async () => {
     const doc = (await send('/openapi.json')).body;
     const integerId = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER };
-    expect(doc.paths['/users/me'].get.responses['200'].content['application/json'].schema.properties.id).toMatchObject(integerId);
+    const me = doc.paths['/users/me'].get.responses['200'].content['application/json'].schema;
+    const user = me.$ref ? doc.components.schemas[me.$ref.split('/').pop()] : me;
+    expect(user.properties.id).toMatchObject(integerId);
     for (const [path, method] of [
       ['/users/{user_id}', 'get'],
       ['/users/{user_id}', 'patch'],

@@ -1,7 +1,7 @@
 import { Username } from '@um/contracts';
 import { describe, expect, it } from 'vitest';
 import { policy } from '../access/policy.js';
-import { aliases, routes } from '../http/routes.js';
+import { aliases, buildRoutes } from '../http/routes.js';
 import { openApiDocument, operationId } from './document.js';
 
 interface Operation {
@@ -12,7 +12,8 @@ interface Operation {
   responses: Record<string, { headers?: Record<string, { $ref: string }>; content?: Record<string, { schema: unknown }> }>;
 }
 
-const doc = openApiDocument() as {
+const routes = buildRoutes();
+const doc = openApiDocument(routes) as {
   servers: Array<{ url: string }>;
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, { properties: Record<string, unknown> }>; headers: Record<string, unknown> };
@@ -64,7 +65,7 @@ describe('the API document', () => {
     for (const path of ['/users', '/users/search']) {
       const ok = op('get', path).responses['200']!;
       expect(ok.content!['application/json']!.schema).toMatchObject({ type: 'array' });
-      expect(Object.keys(ok.headers!)).toEqual(['X-Request-Id', 'X-Total-Count', 'Link']);
+      expect(Object.keys(ok.headers!)).toEqual(['X-Request-Id', 'X-Total-Count', 'X-Total-Count-Exact', 'Link']);
     }
     expect(doc.components.headers['X-Total-Count']).toMatchObject({ required: true });
     expect(doc.components.headers.Link).toMatchObject({ required: false });
