@@ -21,7 +21,7 @@ export const SEED_PASSWORD = 'bench seed password 1';
 
 /** Postgres types of REGISTRATION_COLUMNS, for `unnest` of one array per column. */
 const COLUMN_TYPES = {
-  id: 'uuid',
+  id: 'bigint',
   username: 'text',
   username_key: 'text',
   email: 'text',
@@ -35,26 +35,32 @@ const COLUMN_TYPES = {
   username_skeleton: 'text',
 };
 
-/** The events, keys, projection rows and credentials of people `from`..`to`-1, registered at `t0 + i` ms. */
-function buildBatch(from, to, t0, passwordHash) {
-  const keys = { ids: [], keys: [] };
+/**
+ * The events, keys, projection rows and credentials of people `from`..`to`-1, registered at `t0 + i`
+ * ms. Each gets a stream (UUIDv7, the internal key) and the id `firstId + i` (as `user_ids` would
+ * give it in registration order; the identity is moved past them at the end).
+ */
+function buildBatch(from, to, t0, firstId, passwordHash) {
+  const keys = { ids: [], keys: [], userIds: [] };
   const events = { ids: [], streams: [], types: [], payloads: [], recorded: [] };
   const rows = REGISTRATION_COLUMNS.map(() => []);
   const metadata = JSON.stringify({ request_id: 'bench-seed', actor_id: null });
   for (let i = from; i < to; i++) {
     const p = person(i);
     const at = t0 + i;
-    const userId = uuidv7(at);
+    const stream = uuidv7(at);
+    const userId = firstId + i;
     const decided = decide({ type: 'RegisterUser', data: { user_id: userId, ...p, role: 'user' } }, fold([]));
     if (!Array.isArray(decided) || decided.length !== 1) throw new Error(`the decider refused seed user ${i}: ${JSON.stringify(decided)}`);
     const [event] = decided;
     const key = newDataKey();
-    keys.ids.push(userId);
+    keys.ids.push(stream);
     keys.keys.push(key);
+    keys.userIds.push(userId);
     events.ids.push(uuidv7(at));
-    events.streams.push(userId);
+    events.streams.push(stream);
     events.types.push(event.type);
-    events.payloads.push(JSON.stringify(sealPayload(event.data, key, userId)));
+    events.payloads.push(JSON.stringify(sealPayload(event.data, key, stream)));
     events.recorded.push(new Date(at));
     registrationRow(event.data, new Date(at), 1).forEach((v, c) => rows[c].push(v));
   }
@@ -63,6 +69,7 @@ function buildBatch(from, to, t0, passwordHash) {
 
 async function writeBatch(client, b) {
   await client.query('BEGIN');
+  await client.query('INSERT INTO user_ids (id, stream_id) SELECT * FROM unnest($1::bigint[], $2::uuid[])', [b.keys.userIds, b.keys.ids]);
   await client.query('INSERT INTO user_keys (user_id, data_key) SELECT * FROM unnest($1::uuid[], $2::bytea[])', [b.keys.ids, b.keys.keys]);
   await client.query(
     `INSERT INTO events (event_id, stream_id, stream_version, type, payload, metadata, recorded_at)
@@ -74,7 +81,7 @@ async function writeBatch(client, b) {
      SELECT * FROM unnest(${REGISTRATION_COLUMNS.map((c, i) => `$${i + 1}::${COLUMN_TYPES[c]}[]`).join(', ')})`,
     b.rows,
   );
-  await client.query('INSERT INTO credentials (user_id, password_hash) SELECT u, $2 FROM unnest($1::uuid[]) AS u', [b.keys.ids, b.passwordHash]);
+  await client.query('INSERT INTO credentials (user_id, password_hash) SELECT u, $2 FROM unnest($1::bigint[]) AS u', [b.keys.userIds, b.passwordHash]);
   await client.query('COMMIT');
 }
 
@@ -89,10 +96,13 @@ export async function seedSystem({ url, schema, n, bcryptCost, batch = 5000, onP
   await client.connect();
   try {
     const t0 = Date.now() - n - 60_000;
+    const firstId = Number((await client.query('SELECT COALESCE(max(id), 0) + 1 AS id FROM user_ids')).rows[0].id);
     for (let from = 0; from < n; from += batch) {
-      await writeBatch(client, buildBatch(from, Math.min(n, from + batch), t0, passwordHash));
+      await writeBatch(client, buildBatch(from, Math.min(n, from + batch), t0, firstId, passwordHash));
       onProgress(Math.min(n, from + batch));
     }
+    // Registrations after the seed take the ids after it.
+    await client.query(`ALTER TABLE user_ids ALTER COLUMN id RESTART WITH ${firstId + n}`);
     await client.query(
       `INSERT INTO relay_checkpoints (name, transaction_id, global_position, updated_at)
        SELECT 'jetstream', transaction_id, global_position, now() FROM events ORDER BY transaction_id DESC, global_position DESC LIMIT 1
