@@ -6,7 +6,7 @@ import { AppError, invalidArgument, parseJson, toAppError } from './errors.js';
 import type { IdempotencyStore, IdempotentCall } from './idempotency.js';
 import type { Logger } from './logger.js';
 import { rpcDurations, throttleRefusals, type Histogram, type Registry } from './metrics.js';
-import { ProgressRequester, sendProgress } from './rpc-progress.js';
+import { ProgressRequester, sendProgress, SilenceError } from './rpc-progress.js';
 import { RetryPolicy } from './rpc-retry.js';
 
 export type { NatsConnection, Subscription };
@@ -260,7 +260,7 @@ export class RpcClient {
             await this.sleep(pause);
             continue;
           }
-        } else if (err.id === 'rpc.timeout' && ++timeouts < policy.options.attempts && elapsed < total - 1) continue;
+        } else if (e instanceof SilenceError && ++timeouts < policy.options.attempts && elapsed < total - 1) continue;
         throw err;
       }
     }

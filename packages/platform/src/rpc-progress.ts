@@ -36,6 +36,9 @@ export function sendProgress(msg: Msg): () => void {
   return () => clearInterval(timer);
 }
 
+/** An attempt ended because its responder fell silent (as opposed to the call's deadline passing). */
+export class SilenceError extends TimeoutError {}
+
 export interface AttemptOptions {
   /** The attempt ends with a timeout after this long whatever happens (the rest of the call's deadline). */
   timeoutMs: number;
@@ -65,7 +68,7 @@ export class ProgressRequester {
     this.prefix = createInbox((nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
   }
 
-  /** One attempt: the answer, or TimeoutError (silence or timeout) or NoRespondersError. */
+  /** One attempt: the answer, or SilenceError (the responder fell silent), TimeoutError (the deadline) or NoRespondersError. */
   attempt(subject: string, payload: string, h: MsgHdrs, o: AttemptOptions): Promise<Msg> {
     this.sub ??= this.nc.subscribe(`${this.prefix}.*`, {
       callback: (err, msg) => {
@@ -85,9 +88,10 @@ export class ProgressRequester {
         if ('msg' in outcome) resolve(outcome.msg);
         else reject(outcome.err);
       };
+      // A silence only ends the attempt before the deadline would; otherwise the deadline does.
       const arm = () => {
         clearTimeout(silence);
-        silence = setTimeout(() => finish({ err: new TimeoutError() }), Math.min(o.silenceMs, o.timeoutMs));
+        if (o.silenceMs < o.timeoutMs) silence = setTimeout(() => finish({ err: new SilenceError() }), o.silenceMs);
       };
       const deadline = setTimeout(() => finish({ err: new TimeoutError() }), o.timeoutMs);
       this.waiting.set(token, (msg) => {
