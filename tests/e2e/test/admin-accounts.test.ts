@@ -83,7 +83,7 @@ describe('admin create-admin', () => {
     expect(created).toMatchObject({ username: input.username, email: input.email, role: 'admin', config: { fio: input.fio, birthday: '1970-01-01', tags: ['ops', 'oncall'] } });
     const session = await login(input.username, input.password);
     expect(session.status).toBe(200);
-    expect(decodeJwt(session.body.access_token)).toMatchObject({ sub: created.id, role: 'admin' });
+    expect(decodeJwt(session.body.access_token)).toMatchObject({ sub: String(created.id), role: 'admin' });
     // an admin's privilege, checked by the services against their own data
     expect((await http(sys.url, 'GET', '/users', { token: session.body.access_token })).status).toBe(200);
     expect(run.stdout).not.toContain(input.password);
@@ -180,7 +180,7 @@ describe('admin export-user', () => {
   });
 
   it('answers unknown and malformed ids with clear errors and exit codes 3 and 2', async () => {
-    const unknown = await runAdmin(['export-user', '01900000-0000-7000-8000-000000000001'], sys.env);
+    const unknown = await runAdmin(['export-user', '999999999'], sys.env);
     expect(unknown.code).toBe(3);
     expect(unknown.stderr).toMatch(/User not found/);
     const malformed = await runAdmin(['export-user', 'bob'], sys.env);

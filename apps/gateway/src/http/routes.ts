@@ -270,6 +270,7 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
         'Change your own profile as spec 003 does (`{password, email}` and any profile field). A password change needs a session opened by a login within REAUTH_WINDOW (else 401: log in again); it is made first',
       body: old.Update003,
       rpc: Rpcs.users.update,
+      reply: z.object({ data: UserAsShown }).describe("Spec 003's envelope: the user, also with `registration_date`"),
       alsoRpc: Rpcs.auth.changePassword,
       handle: async ({ body }, ctx) => {
         const p = ctx.principal!;

@@ -21,12 +21,13 @@ export const Login = z.object({
 export type Login = z.infer<typeof Login>;
 
 /**
- * `POST /login` body: `username` (which may be an email), or `email` as spec 001's clients send it;
- * one of the two.
+ * `POST /login` body: `username` (which may be an email), or `email` as spec 001's clients send it.
+ * With both (a client posting its whole registration object, as `POST /login` always allowed), the
+ * username is the login name.
  */
 export const LoginBody = Login.extend({ username: Login.shape.username.optional(), email: Login.shape.username.optional() })
-  .refine((b) => (b.username === undefined) !== (b.email === undefined), { message: 'give username (or email), not both', path: ['username'] })
-  .transform(({ email, username, ...rest }) => ({ ...rest, username: (username ?? email)!, by_email: email !== undefined }));
+  .refine((b) => b.username !== undefined || b.email !== undefined, { message: 'is required (or email)', path: ['username'] })
+  .transform(({ email, username, ...rest }) => ({ ...rest, username: (username ?? email)!, by_email: username === undefined }));
 
 /** `auth.login`: the HTTP body plus what the gateway knows about the client (its address, its device cookie). */
 export const LoginRequest = Login.extend({ client_ip: z.string().max(64).optional(), device_token: z.string().max(200).optional() });
