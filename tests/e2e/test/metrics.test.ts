@@ -79,9 +79,9 @@ describe('metrics of the whole system', () => {
     const idLabels = registered.map((r) => new RegExp(`[{,](?!le=)[a-z_]+="${r.body.id}"`));
     for (const [app, text] of Object.entries(after)) {
       for (const p of personal) expect(text, `${app} shows ${p}`).not.toContain(p);
-      const ours = text
+      const ours = (text as string)
         .split('\n')
-        .filter((line) => line.startsWith('um_'))
+        .filter((line: string) => line.startsWith('um_'))
         .join('\n');
       for (const id of idLabels) expect(ours, `${app} labels ${id}`).not.toMatch(id);
     }
