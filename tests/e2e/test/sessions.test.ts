@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { testInfra } from '@um/testkit';
 import { decodeProtectedHeader } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAdmin } from './admin-cli.js';
 import { http, newUser, System, type Reply } from './harness.js';
 
 let sys: System;
@@ -149,11 +148,7 @@ describe('sessions', () => {
   it('rotates signing keys: new tokens use the new key, old tokens stay valid until they expire', async () => {
     const { input, session } = await signUp();
     const oldKid = decodeProtectedHeader(session.access_token).kid;
-    const script = fileURLToPath(new URL('../../../apps/auth-service/dist/rotate-keys.js', import.meta.url));
-    const code = await new Promise<number | null>((resolve) =>
-      spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', ...sys.env }, stdio: 'ignore' }).on('exit', resolve),
-    );
-    expect(code).toBe(0);
+    expect((await runAdmin(['rotate-keys'], sys.env)).code).toBe(0);
 
     let newKid = oldKid;
     let fresh = session;
