@@ -85,6 +85,15 @@ export class IdempotencyStore {
     call.recorded = true;
   }
 
+  /**
+   * The successful reply of a write, recorded (`record`) when the call carried a key; returns the
+   * reply. What a write's transaction calls last, so the write and its answer commit together.
+   */
+  async answer<T>(db: Db, call: IdempotentCall | undefined, reply: T): Promise<T> {
+    if (call) await this.record(db, call, { ok: true, data: reply });
+    return reply;
+  }
+
   /** Record an outcome outside any write (an error, or a write without its own transaction); the first record wins. */
   async recordAfter(pool: Pool, call: IdempotentCall, reply: RecordedReply): Promise<void> {
     await this.insert(pool, call, reply);

@@ -46,17 +46,6 @@ async function tokensFor(deps: AuthDeps, subject: TokenSubject, sessionId: strin
   };
 }
 
-/**
- * The reply of a write, recorded with the request's idempotency key inside the write's own
- * transaction: the session and the record of its answer commit together or not at all, so a
- * repeat of the request (the gateway's retry, or a client's after a 504) gets these same tokens
- * and never opens a second session or rotates twice.
- */
-async function answered<T>(deps: AuthDeps, client: PoolClient, ctx: RpcContext, reply: T): Promise<T> {
-  if (ctx.idempotency) await deps.idempotency.record(client, ctx.idempotency, { ok: true, data: reply });
-  return reply;
-}
-
 /** Only a refused password counts as a failed attempt; an unreachable users-service counts nothing. */
 const isWrongPassword = (err: unknown) => err instanceof AppError && err.code === 'unauthenticated';
 
@@ -87,10 +76,15 @@ export async function login(deps: AuthDeps, req: LoginRequest, ctx: RpcContext):
     ctx.log.info({ user_id: user.id }, 'password accepted; second factor required');
     return { status: 'mfa_required', mfa_ticket: ticket, expires_in: deps.mfaTicketTtlSeconds };
   }
+  // The session and the record of its answer under the idempotency key commit together: a repeat of
+  // the request gets these same tokens and never opens a second session.
   const { sessionId, reply } = await withTransaction(deps.pool, async (client) => {
     const opened = await openSession(deps, client, user.id, verifiedAt);
     const tokens = await tokensFor(deps, subject, opened.sessionId, opened.refreshToken);
-    return { sessionId: opened.sessionId, reply: await answered(deps, client, ctx, { ...tokens, user, device_token: issueDeviceToken(deps.deviceSecret, user.id, deviceId) }) };
+    return {
+      sessionId: opened.sessionId,
+      reply: await deps.idempotency.answer(client, ctx.idempotency, { ...tokens, user, device_token: issueDeviceToken(deps.deviceSecret, user.id, deviceId) }),
+    };
   });
   ctx.log.info({ user_id: user.id, session_id: sessionId, known_device: deviceId !== undefined }, 'login succeeded');
   return reply;
@@ -136,7 +130,7 @@ export async function loginMfa(
     const tokens = await tokensFor(deps, subject, opened.sessionId, opened.refreshToken);
     return {
       sessionId: opened.sessionId,
-      reply: await answered(deps, client, ctx, { ...tokens, user, device_token: issueDeviceToken(deps.deviceSecret, found.user_id, deviceId) }),
+      reply: await deps.idempotency.answer(client, ctx.idempotency, { ...tokens, user, device_token: issueDeviceToken(deps.deviceSecret, found.user_id, deviceId) }),
     };
   });
   ctx.log.info({ user_id: found.user_id, session_id: sessionId }, 'login succeeded with a second factor');
@@ -213,7 +207,7 @@ export async function refresh(deps: AuthDeps, token: string, ctx: RpcContext): P
       const live = await liveSuccessor(deps, client, token, row, now);
       if (live) {
         await client.query('UPDATE sessions SET last_used_at = $2 WHERE id = $1', [row.session_id, now]);
-        return { ok: true, tokens: await answered(deps, client, ctx, await tokensFor(deps, subject, row.session_id, live)) };
+        return { ok: true, tokens: await deps.idempotency.answer(client, ctx.idempotency, await tokensFor(deps, subject, row.session_id, live)) };
       }
       await client.query("UPDATE sessions SET revoked_at = $2, revoked_reason = 'refresh_token_reuse' WHERE id = $1", [row.session_id, now]);
       return { ok: false, revoke: row.session_id, reason: 'reuse detected: session revoked' };
@@ -223,7 +217,7 @@ export async function refresh(deps: AuthDeps, token: string, ctx: RpcContext): P
     await client.query('UPDATE refresh_tokens SET spent_at = $2, successor_enc = $3 WHERE token_hash = $1', [hash, now, sealSuccessor(token, next)]);
     await client.query('INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)', [nextHash, row.session_id, now, row.session_expires]);
     await client.query('UPDATE sessions SET last_used_at = $2 WHERE id = $1', [row.session_id, now]);
-    return { ok: true, tokens: await answered(deps, client, ctx, await tokensFor(deps, subject, row.session_id, next)) };
+    return { ok: true, tokens: await deps.idempotency.answer(client, ctx.idempotency, await tokensFor(deps, subject, row.session_id, next)) };
   });
   if (!outcome.ok) {
     if (outcome.revoke) await deps.revokeSessions([outcome.revoke]);

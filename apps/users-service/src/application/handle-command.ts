@@ -48,7 +48,7 @@ export async function handleCommand<P, R>(deps: UsersDeps, target: CommandTarget
         const answer = await hooks.after(client, stored, prepared);
         // The outcome commits with the write or not at all: a repeat of the request with the same
         // key (the caller's retry after a lost reply) is answered from here and never acts twice.
-        if (meta.idempotency) await deps.idempotency.record(client, meta.idempotency, { ok: true, data: hooks.reply ? hooks.reply(answer) : answer });
+        await deps.idempotency.answer(client, meta.idempotency, hooks.reply ? hooks.reply(answer) : answer);
         return answer;
       });
     } catch (e) {
