@@ -1,12 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Rpcs, type LoginRpcReply, type LoginTokens, type Rpc, type User } from '@um/contracts';
-import { AppError, createLogger, createPool, IdempotencyStore, migrate, serverSecret } from '@um/platform';
+import { AppError, createLogger, createPool, IdempotencyStore, migrate, serverSecret, sha256 } from '@um/platform';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthDeps } from '../src/application/deps.js';
 import { issueDeviceToken } from '../src/application/devices.js';
-import { hashToken } from '../src/application/tokens.js';
 import { login, loginMfa, markPasswordChanged, refresh } from '../src/application/sessions.js';
 import { eraseUser } from '../src/consumers/user-erasure.js';
 import { ensureSigningKey, loadKeySet } from '../src/keys/key-store.js';
@@ -276,7 +275,7 @@ describe('second-factor codes are throttled like passwords', () => {
       },
     });
     const ticket = `ticket-${randomUUID()}`;
-    await pool.query("INSERT INTO mfa_tickets (ticket_hash, user_id, verified_at, expires_at) VALUES ($1, $2, now(), now() + interval '5 minutes')", [hashToken(ticket), u.id]);
+    await pool.query("INSERT INTO mfa_tickets (ticket_hash, user_id, verified_at, expires_at) VALUES ($1, $2, now(), now() + interval '5 minutes')", [sha256(ticket), u.id]);
     const second = (code: string) =>
       loginMfa(d, { ticket, code }, ctx).then(
         () => 'ok',

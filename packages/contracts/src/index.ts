@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './subjects.js';
 export * from './rpc.js';
 export * from './users/fields.js';
+export * from './users/identity-key.js';
 export * from './users/user.js';
 export * from './users/user-id.js';
 export * from './users/requests.js';

@@ -1,10 +1,10 @@
 import { Rpcs, type LoginRequest, type LoginRpcReply, type LoginTokens, type SessionTokens, type TokenSubject } from '@um/contracts';
-import { AppError, uuidv7, withTransaction, type PoolClient, type RpcContext } from '@um/platform';
+import { AppError, sha256, uuidv7, withTransaction, type PoolClient, type RpcContext } from '@um/platform';
 import type { AuthDeps } from './deps.js';
 import { issueDeviceToken, readDeviceToken } from './devices.js';
 import { resolveLegacyUsers } from './legacy-users.js';
 import { loginKeys, secondFactorKey, throttled } from './throttle.js';
-import { hashToken, issueAccessToken, newRefreshToken, openSuccessor, sealSuccessor } from './tokens.js';
+import { issueAccessToken, newRefreshToken, openSuccessor, sealSuccessor } from './tokens.js';
 import { randomBytes } from 'node:crypto';
 
 const invalidRefresh = () => new AppError('unauthenticated', 'auth.refresh_invalid', 'The refresh token is invalid, expired or revoked');
@@ -67,7 +67,7 @@ export async function login(deps: AuthDeps, req: LoginRequest, ctx: RpcContext):
   if (subject.mfa) {
     const ticket = randomBytes(32).toString('base64url');
     await deps.pool.query('INSERT INTO mfa_tickets (ticket_hash, user_id, verified_at, device_id, expires_at) VALUES ($1, $2, $3, $4, $5)', [
-      hashToken(ticket),
+      sha256(ticket),
       user.id,
       verifiedAt,
       deviceId ?? null,
@@ -105,7 +105,7 @@ export async function loginMfa(
   ctx: RpcContext,
 ): Promise<LoginTokens> {
   const meta = { requestId: ctx.requestId };
-  const ticketHash = hashToken(req.ticket);
+  const ticketHash = sha256(req.ticket);
   const { rows } = await deps.pool.query<{ user_id: string; device_id: string | null }>(
     'SELECT user_id, device_id FROM mfa_tickets WHERE ticket_hash = $1 AND used_at IS NULL AND expires_at > $2',
     [ticketHash, deps.clock()],
@@ -171,7 +171,7 @@ interface TokenRow {
  * live token back instead; later, it is RFC 9700 reuse and revokes the whole session.
  */
 export async function refresh(deps: AuthDeps, token: string, ctx: RpcContext): Promise<SessionTokens> {
-  const hash = hashToken(token);
+  const hash = sha256(token);
   // The user first (their current role, and whether they still exist): if users-service cannot
   // answer, nothing is spent and the client can simply retry with the same token.
   const owner = await sessionOwner(deps, hash, ctx);
@@ -242,7 +242,7 @@ async function liveSuccessor(deps: AuthDeps, client: PoolClient, spent: string, 
     if (now.getTime() - current.spent_at.getTime() > graceMs || !current.successor_enc) return undefined;
     const next = openSuccessor(token, current.successor_enc);
     if (!next) return undefined;
-    const { rows } = await client.query<TokenRow>('SELECT session_id, spent_at, expires_at, successor_enc FROM refresh_tokens WHERE token_hash = $1', [hashToken(next)]);
+    const { rows } = await client.query<TokenRow>('SELECT session_id, spent_at, expires_at, successor_enc FROM refresh_tokens WHERE token_hash = $1', [sha256(next)]);
     if (!rows[0] || rows[0].session_id !== row.session_id) return undefined;
     [token, current] = [next, rows[0]];
   }

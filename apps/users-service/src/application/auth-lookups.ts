@@ -1,7 +1,6 @@
-import type { TokenSubject } from '@um/contracts';
+import { identityKey, type TokenSubject } from '@um/contracts';
 import { AppError } from '@um/platform';
 import type pg from 'pg';
-import { emailKey, usernameKey } from '../projections/users-projection.js';
 
 /**
  * What an access token says about its user, read from one row: the role and the version of the
@@ -28,11 +27,11 @@ export async function tokenSubject(db: pg.Pool, userId: number): Promise<TokenSu
 export async function resolveLogin(db: pg.Pool, login: string): Promise<{ subject: string; user_id: number | null }> {
   const name = login.trim();
   const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE username_key = $1 OR email_key = $2 ORDER BY (username_key = $1) DESC LIMIT 1', [
-    usernameKey(name),
-    emailKey(name),
+    identityKey(name),
+    identityKey(name),
   ]);
   const id = rows[0] ? Number(rows[0].id) : null;
-  return { subject: id ? `user:${id}` : `name:${usernameKey(name)}`, user_id: id };
+  return { subject: id ? `user:${id}` : `name:${identityKey(name)}`, user_id: id };
 }
 
 /**

@@ -1,5 +1,4 @@
-import type { RegisterUser } from '@um/contracts';
-import { emailKey, usernameKey } from '../projections/users-projection.js';
+import { identityKey, type RegisterUser } from '@um/contracts';
 import type { UsersDeps } from './deps.js';
 import { registerUser } from './register-user.js';
 
@@ -21,7 +20,7 @@ export async function ensureAdmin(deps: UsersDeps, admin: Pick<RegisterUser, 'us
     }
     const { rows } = await deps.pool.query<{ by_username: boolean; by_email: boolean }>(
       'SELECT username_key = $1 AS by_username, email_key = $2 AS by_email FROM users WHERE username_key = $1 OR email_key = $2',
-      [usernameKey(admin.username), emailKey(admin.email)],
+      [identityKey(admin.username), identityKey(admin.email)],
     );
     if (rows.length) {
       const taken = [...new Set(rows.flatMap((r) => [...(r.by_username ? ['username'] : []), ...(r.by_email ? ['email'] : [])]))];

@@ -1,7 +1,7 @@
-import type { User, VerifyCredentials } from '@um/contracts';
+import { identityKey, type User, type VerifyCredentials } from '@um/contracts';
 import { AppError } from '@um/platform';
 import { assertPasswordAcceptable } from '../domain/password-policy.js';
-import { emailKey, findWithPasswordHash, toUser, usernameKey } from '../projections/users-projection.js';
+import { findWithPasswordHash, toUser } from '../projections/users-projection.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
 import { getUser } from './queries.js';
@@ -9,7 +9,10 @@ import { getUser } from './queries.js';
 /** Check a password where its hash lives; the hash never leaves this service. Unknown user and wrong password fail alike. */
 export async function verifyCredentials(deps: UsersDeps, req: VerifyCredentials): Promise<User> {
   const login = req.username.trim();
-  const row = await findWithPasswordHash(deps.pool, 'u.username_key = $1 OR u.email_key = $2 ORDER BY (u.username_key = $1) DESC LIMIT 1', [usernameKey(login), emailKey(login)]);
+  const row = await findWithPasswordHash(deps.pool, 'u.username_key = $1 OR u.email_key = $2 ORDER BY (u.username_key = $1) DESC LIMIT 1', [
+    identityKey(login),
+    identityKey(login),
+  ]);
   const ok = await deps.hasher.verify(req.password, row?.password_hash);
   if (!row || !ok) throw new AppError('unauthenticated', 'auth.invalid_credentials', 'Invalid username or password');
   return toUser(row);

@@ -1,12 +1,8 @@
-import type { User, UserEvent } from '@um/contracts';
-import { AppError, type PoolClient } from '@um/platform';
+import { identityKey, type User, type UserEvent } from '@um/contracts';
+import { AppError, violatedUniqueConstraint, type PoolClient } from '@um/platform';
 import type pg from 'pg';
 import { usernameSkeleton } from '../domain/username-skeleton.js';
 import { readAll, type StoredEvent } from '../event-store/event-store.js';
-
-/** Case-insensitive identity of a username or email: what uniqueness is checked on. */
-export const usernameKey = (username: string) => username.normalize('NFKC').toLowerCase();
-export const emailKey = (email: string) => email.normalize('NFKC').toLowerCase();
 
 export interface UserRow {
   /** bigint: pg reads it as a string. */
@@ -57,8 +53,8 @@ export function takenError(fields: Array<'username' | 'email' | 'lookalike'>, ca
 
 /** A unique-index violation on username or email, as the 409 naming the field. */
 function uniqueViolation(e: unknown): unknown {
-  const field = UNIQUE_FIELD[(e as { constraint?: string }).constraint ?? ''];
-  if ((e as { code?: string }).code !== '23505' || !field) return e;
+  const field = UNIQUE_FIELD[violatedUniqueConstraint(e) ?? ''];
+  if (!field) return e;
   return takenError([field], e);
 }
 
@@ -72,8 +68,8 @@ export async function assertNotTaken(db: pg.Pool | pg.PoolClient, wanted: { user
             bool_or(username_skeleton = $4 AND username_key <> $1) AS lookalike_taken
        FROM users WHERE (username_key = $1 OR email_key = $2 OR username_skeleton = $4) AND ($3::bigint IS NULL OR id <> $3)`,
     [
-      wanted.username ? usernameKey(wanted.username) : null,
-      wanted.email ? emailKey(wanted.email) : null,
+      wanted.username ? identityKey(wanted.username) : null,
+      wanted.email ? identityKey(wanted.email) : null,
       exceptId ?? null,
       wanted.username ? usernameSkeleton(wanted.username) : null,
     ],
@@ -130,9 +126,9 @@ export function registrationRow(d: Registered, recordedAt: Date, streamVersion: 
   return [
     d.user_id,
     d.username,
-    usernameKey(d.username),
+    identityKey(d.username),
     d.email,
-    emailKey(d.email),
+    identityKey(d.email),
     JSON.stringify({ ...d.attributes, fio: d.fio, birthday: d.birthday, tags: d.tags }),
     d.role,
     false,
@@ -177,9 +173,9 @@ export async function project(client: pg.PoolClient, stored: StoredEvent, lookAl
           [
             event.data.user_id,
             to<string>('username'),
-            c.username ? usernameKey(c.username.to as string) : null,
+            c.username ? identityKey(c.username.to as string) : null,
             to<string>('email'),
-            c.email ? emailKey(c.email.to as string) : null,
+            c.email ? identityKey(c.email.to as string) : null,
             // Everything but the row's own columns lives in config: fio, birthday, tags and the declared attributes.
             JSON.stringify(
               Object.fromEntries(
