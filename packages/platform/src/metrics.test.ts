@@ -3,15 +3,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Rpcs, type User } from '@um/contracts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { metricValue, scrape } from '@um/testkit';
+import { metricValue, scrape, testInfra } from '@um/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createMetricsRegistry, startMetricsServer, type Registry } from './metrics.js';
 import { RpcClient, serveRpc } from './nats.js';
 
-const NATS_URL = process.env.NATS_URL;
-if (!NATS_URL) throw new Error('metrics.test.ts needs a NATS server: set NATS_URL, e.g. NATS_URL=nats://127.0.0.1:4222');
+const NATS_URL = testInfra().natsUrl;
 
 const silent = createLogger('platform-metrics-test', 'silent');
 const EMAIL = 'metrics.person@example.com';

@@ -3,14 +3,14 @@ import { inspect } from 'node:util';
 import { Headers, rpcSubject, Rpcs, type User } from '@um/contracts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { headers as natsHeaders } from '@nats-io/nats-core';
+import { testInfra } from '@um/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from './errors.js';
 import { createLogger } from './logger.js';
 import { RpcClient, serveRpc, type RpcContext } from './nats.js';
 import { DEFAULT_RETRY, RetryPolicy } from './rpc-retry.js';
 
-const NATS_URL = process.env.NATS_URL;
-if (!NATS_URL) throw new Error('nats.test.ts needs a NATS server: set NATS_URL, e.g. NATS_URL=nats://127.0.0.1:4222');
+const NATS_URL = testInfra().natsUrl;
 
 const silent = createLogger('platform-nats-test', 'silent');
 /** Every test gets its own namespace, so subjects never collide with other tests or runs. */

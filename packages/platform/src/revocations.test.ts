@@ -2,6 +2,7 @@ import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { Buckets, bucketName, MAX_ACCESS_TOKEN_TTL_SECONDS, revocationKey } from '@um/contracts';
 import type { KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { testInfra } from '@um/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from './logger.js';
 import { ALL_VERSIONS, openRevocations, RevocationCache, revokeSessionTokens, revokeUserTokens } from './revocations.js';
@@ -9,8 +10,7 @@ import { ALL_VERSIONS, openRevocations, RevocationCache, revokeSessionTokens, re
 /** A user id of its own for each test (ids are positive integers). */
 const newUserId = () => randomInt(1, 2 ** 47);
 
-const NATS_URL = process.env.NATS_URL;
-if (!NATS_URL) throw new Error('revocations.test.ts needs a NATS server: set NATS_URL, e.g. NATS_URL=nats://127.0.0.1:4222');
+const NATS_URL = testInfra().natsUrl;
 
 const silent = createLogger('platform-revocations-test', 'silent');
 const freshNamespace = () => `t${randomBytes(6).toString('hex')}`;
