@@ -7,6 +7,7 @@ export * from './users/user.js';
 export * from './users/user-id.js';
 export * from './users/requests.js';
 export * from './users/events.js';
+export * from './users/events-stream.js';
 export * from './auth/requests.js';
 export * from './users/published.js';
 export * from './users/profile-schema.js';
