@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './error-ids.js';
 export * from './subjects.js';
 export * from './rpc.js';
 export * from './users/fields.js';

@@ -147,7 +147,7 @@ describe('serveRpc + RpcClient', () => {
   it('delivers field errors and retry hints of an AppError', async () => {
     const namespace = freshNamespace();
     serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async () => {
-      throw new AppError('resource_exhausted', 'users.get.rate', 'Too many requests', [{ field: 'user_id', message: 'slow down' }], { retryAfterSeconds: 30 });
+      throw new AppError('resource_exhausted', 'users.reset_rate_limited', 'Too many requests', [{ field: 'user_id', message: 'slow down' }], { retryAfterSeconds: 30 });
     });
     await nc.flush();
     const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: newId() }, { requestId: 'r' }));

@@ -44,7 +44,7 @@ export function takenError(fields: Array<'username' | 'email' | 'lookalike'>, ca
   const named = fields.map((f) => (f === 'lookalike' ? 'username' : f));
   return new AppError(
     'already_exists',
-    fields[0] === 'lookalike' ? 'users.username_lookalike' : `users.${fields[0]}_taken`,
+    fields[0] === 'lookalike' ? 'users.username_lookalike' : `users.${fields[0]!}_taken`,
     `A user with this ${named.join(' and ')} already exists`,
     fields.map((f) => (f === 'lookalike' ? { field: 'username', message: 'is too similar to an existing username' } : { field: f, message: 'is already taken' })),
     { cause },
