@@ -432,9 +432,9 @@ describe('service errors map to HTTP', () => {
     ['not_found', () => new AppError('not_found', 'users.not_found', 'No such user'), 404],
     ['unavailable', () => new AppError('unavailable', 'rpc.no_responders', 'The users service is not available'), 503],
     ['timeout', () => new AppError('timeout', 'rpc.timeout', 'The users service did not answer in time'), 504],
-    ['permission_denied', () => new AppError('permission_denied', 'users.denied', 'Not allowed'), 403],
+    ['permission_denied', () => new AppError('permission_denied', 'access.forbidden', 'Not allowed'), 403],
     ['bad_request', () => new AppError('bad_request', 'rpc.payload_not_json', 'Request payload is not JSON'), 400],
-    ['unauthenticated', () => new AppError('unauthenticated', 'auth.bad_credentials', 'Wrong username or password'), 401],
+    ['unauthenticated', () => new AppError('unauthenticated', 'auth.invalid_credentials', 'Wrong username or password'), 401],
   ];
 
   it.each(cases)('%s → %i with the service message as detail', async (code, error, status) => {
@@ -463,7 +463,7 @@ describe('service errors map to HTTP', () => {
 
   it('resource_exhausted → 429 with Retry-After', async () => {
     h.rpc.reply = () => {
-      throw new AppError('resource_exhausted', 'users.rate_limited', 'Try again later', undefined, { retryAfterSeconds: 30 });
+      throw new AppError('resource_exhausted', 'users.registration_rate_limited', 'Try again later', undefined, { retryAfterSeconds: 30 });
     };
     const a = await postJson('/register', validRegistration);
     expectProblem(a, 429, 'resource_exhausted');
@@ -472,13 +472,13 @@ describe('service errors map to HTTP', () => {
 
   it('an internal AppError → 500 without its message', async () => {
     h.rpc.reply = () => {
-      throw new AppError('internal', 'users.db', 'secret internal detail', undefined, { cause: new Error('pg: password authentication failed') });
+      throw new AppError('internal', 'internal.unexpected', 'secret internal detail', undefined, { cause: new Error('pg: password authentication failed') });
     };
     const a = await postJson('/register', validRegistration);
     expectProblem(a, 500, 'internal');
     expect(a.text).not.toContain('secret internal detail');
     expect(a.text).not.toContain('password authentication');
-    expect(a.text).not.toContain('users.db');
+    expect(a.text).not.toContain('internal.unexpected');
     expect(a.body.detail).toMatch(/request id/);
   });
 
@@ -785,7 +785,7 @@ describe('POST /login', () => {
 
   it('bad credentials from auth-service → 401', async () => {
     h.rpc.reply = () => {
-      throw new AppError('unauthenticated', 'auth.bad_credentials', 'Wrong username or password');
+      throw new AppError('unauthenticated', 'auth.invalid_credentials', 'Wrong username or password');
     };
     const a = await postJson('/login', { username: 'alice', password: 'wrong' });
     expectProblem(a, 401, 'unauthenticated');
@@ -1215,7 +1215,7 @@ describe('security headers', () => {
   const canFail = Object.entries(everyRoute).filter(([k]) => !['GET /healthz', 'GET /openapi.json', 'GET /asyncapi.json', 'GET /metrics', 'GET /docs'].includes(k));
   it.each(canFail)('%s: on its error answer', async (_key, r) => {
     h.rpc.reply = () => {
-      throw new AppError('unavailable', 'test.down', 'The service is not available');
+      throw new AppError('unavailable', 'rpc.no_responders', 'The service is not available');
     };
     h.readiness.value = { ok: false, checks: { nats: 'unavailable', users: 'unavailable', auth: 'unavailable' } };
     const self = newSub();

@@ -144,7 +144,7 @@ describe('POST /refresh', () => {
 
   it('a spent or unknown refresh token (auth-service says unauthenticated) → 401', async () => {
     h.rpc.reply = () => {
-      throw new AppError('unauthenticated', 'auth.refresh_reused', 'The refresh token is no longer valid');
+      throw new AppError('unauthenticated', 'auth.refresh_invalid', 'The refresh token is no longer valid');
     };
     const a = await postJson('/refresh', { refresh_token: 'spent' });
     expectProblem(a, 401, 'unauthenticated');
@@ -442,7 +442,7 @@ describe('PUT /users/me/password', () => {
   it('a wrong current password (auth-service refuses) is passed on', async () => {
     const me = await caller();
     h.rpc.reply = () => {
-      throw new AppError('permission_denied', 'auth.wrong_password', 'The current password is wrong');
+      throw new AppError('permission_denied', 'access.forbidden', 'The current password is wrong');
     };
     const a = await send('/users/me/password', { method: 'PUT', json: body, token: me.token });
     expectProblem(a, 403, 'permission_denied');
