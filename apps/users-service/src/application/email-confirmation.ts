@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { EmailConfirmationIssued, User } from '@um/contracts';
 import { AppError } from '@um/platform';
-import { emailKey } from '../projections/users-projection.js';
+import { emailKey } from '../read-model/identity-keys.js';
+import { userByEmail } from '../read-model/users-repository.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
 import { getUser } from './queries.js';
@@ -16,12 +17,9 @@ const invalidLink = () => new AppError('bad_request', 'users.confirmation_invali
  * of the address, so a link sent to a former address cannot confirm a new one.
  */
 export async function issueEmailConfirmation(deps: UsersDeps, email: string): Promise<EmailConfirmationIssued> {
-  const { rows } = await deps.pool.query<{ id: string; email: string; email_verified: boolean }>('SELECT id, email, email_verified FROM users WHERE email_key = $1', [
-    emailKey(email),
-  ]);
-  const user = rows[0];
+  const user = await userByEmail(deps.pool, email);
   if (!user) throw new AppError('not_found', 'users.not_found', 'User not found');
-  if (user.email_verified) return { status: 'already_verified', user_id: Number(user.id) };
+  if (user.email_verified) return { status: 'already_verified', user_id: user.id };
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(deps.clock().getTime() + deps.emailConfirmation.ttlSeconds * 1000);
   await deps.pool.query('INSERT INTO email_confirmations (token_hash, user_id, email_hash, expires_at) VALUES ($1, $2, $3, $4)', [
@@ -30,7 +28,7 @@ export async function issueEmailConfirmation(deps: UsersDeps, email: string): Pr
     sha256(emailKey(user.email)),
     expiresAt,
   ]);
-  return { status: 'issued', user_id: Number(user.id), token, expires_at: expiresAt.toISOString() };
+  return { status: 'issued', user_id: user.id, token, expires_at: expiresAt.toISOString() };
 }
 
 /** Spend a token and mark the address verified, in one transaction. */

@@ -1,5 +1,5 @@
 import type { RegisterUser } from '@um/contracts';
-import { emailKey, usernameKey } from '../projections/users-projection.js';
+import { emailKey, usernameKey } from '../read-model/identity-keys.js';
 import type { UsersDeps } from './deps.js';
 import { registerUser } from './register-user.js';
 

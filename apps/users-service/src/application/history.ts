@@ -1,7 +1,7 @@
 import type { History, Role } from '@um/contracts';
 import { isUserIdString } from '@um/contracts';
 import { AppError, withTransaction, type PoolClient } from '@um/platform';
-import { readStream, streamOf, type StoredEvent } from '../event-store/event-store.js';
+import { readEvent, readStream, streamOf, type StoredEvent } from '../event-store/event-store.js';
 import { requireAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 
@@ -96,9 +96,7 @@ function toEntry(stored: StoredEvent, changes: Changes | undefined, actors: Map<
 
 /** The old and new address of one profile update, for mail-service's notice to the old address. */
 export async function emailChange(deps: UsersDeps, eventId: string): Promise<{ user_id: number; old_email: string; new_email: string }> {
-  const { rows } = await deps.pool.query<{ stream_id: string }>('SELECT stream_id FROM events WHERE event_id = $1', [eventId]);
-  const streamId = rows[0]?.stream_id;
-  const stored = streamId ? (await readStream(deps.pool, streamId)).find((e) => e.eventId === eventId) : undefined;
+  const stored = await readEvent(deps.pool, eventId);
   const update = stored?.event?.type === 'UserProfileUpdated' ? stored.event : undefined;
   const change = update?.data.changes.email;
   if (!update || !change) throw new AppError('not_found', 'users.email_change_not_found', 'No such email change');

@@ -1,6 +1,6 @@
 import type { Role, UpdateUser, User } from '@um/contracts';
 import { invalidArgument } from '@um/platform';
-import { assertNotTaken } from '../projections/users-projection.js';
+import { assertNotTaken } from '../read-model/taken-names.js';
 import { keepAnAdmin, lockAdmins, requireAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
