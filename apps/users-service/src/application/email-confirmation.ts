@@ -55,22 +55,12 @@ export async function confirmEmail(deps: UsersDeps, token: string, meta: CallerM
 
 /** Ask for another confirmation email; at most one per resend interval. */
 export async function requestEmailConfirmation(deps: UsersDeps, userId: number, meta: CallerMeta): Promise<{ status: 'accepted' }> {
-  return handleCommand(deps, { userId }, { type: 'RequestEmailConfirmation', data: { user_id: userId } }, meta, {
-    prepare: async (client) => {
-      // An already confirmed address is refused by decide (409); the rate limit is for real resends.
-      const verified = await client.query<{ email_verified: boolean }>('SELECT email_verified FROM users WHERE id = $1', [userId]);
-      if (verified.rows[0]?.email_verified) return;
-      const { rows } = await client.query<{ last: Date | null }>(
-        "SELECT max(e.recorded_at) AS last FROM events e JOIN user_ids m ON m.stream_id = e.stream_id WHERE m.id = $1 AND e.type IN ('UserRegistered', 'EmailConfirmationRequested')",
-        [userId],
-      );
-      const last = rows[0]?.last;
-      const wait = last ? Math.ceil((last.getTime() + deps.emailConfirmation.resendIntervalSeconds * 1000 - deps.clock().getTime()) / 1000) : 0;
-      if (wait > 0)
-        throw new AppError('resource_exhausted', 'users.confirmation_rate_limited', `A confirmation email was sent recently; try again in ${wait} s`, undefined, {
-          retryAfterSeconds: wait,
-        });
-    },
-    after: async () => ({ status: 'accepted' as const }),
+  // The time is read once the stream is locked: a request that committed first is seen.
+  const command = () => ({
+    type: 'RequestEmailConfirmation' as const,
+    data: { user_id: userId },
+    now: deps.clock(),
+    resendIntervalSeconds: deps.emailConfirmation.resendIntervalSeconds,
   });
+  return handleCommand(deps, { userId }, command, meta, { after: async () => ({ status: 'accepted' as const }) });
 }

@@ -1,6 +1,7 @@
-import type { History, Role } from '@um/contracts';
+import type { History, UserEvent } from '@um/contracts';
 import { isUserIdString } from '@um/contracts';
 import { AppError, withTransaction, type PoolClient } from '@um/platform';
+import { evolve, initialState, type UserState } from '../domain/user.js';
 import { readEvent, readStream, streamOf, type StoredEvent } from '../event-store/event-store.js';
 import { requireAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
@@ -24,47 +25,42 @@ export async function userHistory(deps: UsersDeps, userId: number, meta: CallerM
   const tombstone = stream.find((e) => e.type === 'UserDeleted');
   if (tombstone) return [entry(tombstone, undefined)];
 
-  let role: Role | undefined;
-  let verified = false;
+  // Each entry's "from" is the state the events before it folded to.
+  let state: UserState = initialState;
   const entries = stream.map((stored) => {
     const e = stored.event!;
-    let changes: Changes | undefined;
-    switch (e.type) {
-      case 'UserRegistered': {
-        const { user_id: _id, attributes, ...builtIn } = e.data;
-        changes = Object.fromEntries(
-          Object.entries({ ...attributes, ...builtIn })
-            .filter(([, v]) => v !== undefined)
-            .map(([k, v]) => [k, { from: null, to: v }]),
-        );
-        role = e.data.role;
-        break;
-      }
-      case 'UserProfileUpdated':
-        changes = e.data.changes;
-        if (e.data.changes.email && verified) {
-          changes = { ...changes, email_verified: { from: true, to: false } };
-          verified = false;
-        }
-        break;
-      case 'UserRoleChanged':
-        changes = { role: { from: role ?? null, to: e.data.role } };
-        role = e.data.role;
-        break;
-      case 'EmailConfirmed':
-        changes = { email_verified: { from: false, to: true } };
-        verified = true;
-        break;
-      case 'MfaEnabled':
-        changes = { mfa: { from: false, to: true } };
-        break;
-      case 'MfaDisabled':
-        changes = { mfa: { from: true, to: false } };
-        break;
-    }
-    return entry(stored, changes);
+    const before = state;
+    state = evolve(state, e, stored.recordedAt);
+    return entry(stored, changesOf(e, before));
   });
   return entries.reverse();
+}
+
+/** What one event changed, field by field, given the state before it; undefined for events that change no shown field. */
+function changesOf(e: UserEvent, before: UserState): Changes | undefined {
+  const active = before.status === 'active' ? before : undefined;
+  switch (e.type) {
+    case 'UserRegistered': {
+      const { user_id: _id, attributes, ...builtIn } = e.data;
+      return Object.fromEntries(
+        Object.entries({ ...attributes, ...builtIn })
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, { from: null, to: v }]),
+      );
+    }
+    case 'UserProfileUpdated':
+      return e.data.changes.email && active?.emailVerified ? { ...e.data.changes, email_verified: { from: true, to: false } } : e.data.changes;
+    case 'UserRoleChanged':
+      return { role: { from: active?.role ?? null, to: e.data.role } };
+    case 'EmailConfirmed':
+      return { email_verified: { from: false, to: true } };
+    case 'MfaEnabled':
+      return { mfa: { from: false, to: true } };
+    case 'MfaDisabled':
+      return { mfa: { from: true, to: false } };
+    default:
+      return undefined;
+  }
 }
 
 /**
