@@ -2,7 +2,7 @@ import type { History, UserEvent } from '@um/contracts';
 import { isUserIdString } from '@um/contracts';
 import { AppError, withTransaction, type PoolClient } from '@um/platform';
 import { evolve, initialState, type UserState } from '../domain/user.js';
-import { readEvent, readStream, streamOf, type StoredEvent } from '../event-store/event-store.js';
+import { readEvent, readStream, streamOf, userIdsOfStreams, type StoredEvent } from '../event-store/event-store.js';
 import { requireAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 
@@ -71,10 +71,7 @@ async function actorIds(client: PoolClient, events: StoredEvent[]): Promise<Map<
   const raw = [...new Set(events.map((e) => e.metadata.actor_id).filter((a): a is string => typeof a === 'string'))];
   const ids = new Map<string, number>(raw.filter(isUserIdString).map((a) => [a, Number(a)]));
   const legacy = raw.filter((a) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(a));
-  if (legacy.length) {
-    const { rows } = await client.query<{ stream_id: string; id: string }>('SELECT stream_id, id FROM user_ids WHERE stream_id = ANY($1::uuid[])', [legacy]);
-    for (const r of rows) ids.set(r.stream_id, Number(r.id));
-  }
+  if (legacy.length) for (const [streamId, id] of await userIdsOfStreams(client, legacy)) ids.set(streamId, id);
   return ids;
 }
 

@@ -102,6 +102,12 @@ export async function countEvents(db: Queryable): Promise<number> {
   return Number(rows[0]!.n);
 }
 
+/** The user ids recorded for these streams, by stream. */
+export async function userIdsOfStreams(db: Queryable, streamIds: string[]): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ stream_id: string; id: string }>('SELECT stream_id, id FROM user_ids WHERE stream_id = ANY($1::uuid[])', [streamIds]);
+  return new Map(rows.map((r) => [r.stream_id, Number(r.id)]));
+}
+
 /** The stream that holds a user's events, by the user's id (deleted users too); undefined for an id never given. */
 export async function streamOf(db: Queryable, userId: number): Promise<string | undefined> {
   const { rows } = await db.query<{ stream_id: string }>('SELECT stream_id FROM user_ids WHERE id = $1', [userId]);

@@ -90,3 +90,18 @@ export async function countAdminsExcept(db: Queryable, id: number): Promise<numb
   const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND id <> $1", [id]);
   return rows[0]!.n;
 }
+
+/** Whether any user is an admin. */
+export async function anyAdmin(db: Queryable): Promise<boolean> {
+  const { rowCount } = await db.query("SELECT 1 FROM users WHERE role = 'admin' LIMIT 1");
+  return (rowCount ?? 0) > 0;
+}
+
+/** Which of this username and email (ignoring case) users hold already. */
+export async function heldNames(db: Queryable, wanted: { username: string; email: string }): Promise<Array<'username' | 'email'>> {
+  const { rows } = await db.query<{ by_username: boolean; by_email: boolean }>(
+    'SELECT username_key = $1 AS by_username, email_key = $2 AS by_email FROM users WHERE username_key = $1 OR email_key = $2',
+    [usernameKey(wanted.username), emailKey(wanted.email)],
+  );
+  return [...new Set(rows.flatMap((r) => [...(r.by_username ? (['username'] as const) : []), ...(r.by_email ? (['email'] as const) : [])]))];
+}
