@@ -9,14 +9,14 @@ import { legacyUserIds, tokenSubject } from '../src/application/auth-lookups.js'
 import { deleteUser } from '../src/application/delete-user.js';
 import type { UsersDeps } from '../src/application/deps.js';
 import { userHistory } from '../src/application/history.js';
-import { verifyCredentials } from '../src/application/passwords.js';
+import { verifyCredentials } from '../src/application/credentials.js';
 import { getUser, listUsers } from '../src/application/queries.js';
 import { registerUser } from '../src/application/register-user.js';
 import { setRole } from '../src/application/update-user.js';
 import { createPasswordPolicy } from '../src/domain/password-policy.js';
 import { readAll } from '../src/event-store/event-store.js';
 import { newDataKey, sealPayload } from '../src/event-store/pii-codec.js';
-import { PasswordHasher } from '../src/passwords.js';
+import { PasswordHasher } from '../src/password-hasher.js';
 import { rebuildUsersProjection } from '../src/projections/users-projection.js';
 import { toPublished } from '../src/relay/relay.js';
 import { MIGRATIONS_DIR } from '../src/service.js';

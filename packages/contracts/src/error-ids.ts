@@ -91,20 +91,26 @@ export const ERROR_IDS = {
 
 type Registered = typeof ERROR_IDS;
 
+/** Why users-service's decision refuses a command. */
+type CommandRejection = 'not_found' | 'already_exists' | 'resource_exhausted';
+
 /**
  * Ids built at the throw site, one per RPC or command: `<rpc>.invalid` (the request failed its
  * schema), `<rpc>.unexpected` and `<rpc>.idempotency` (an internal failure while answering it), and
- * `users.<Command>.<reason>` (the decision refused a command: not found or already exists).
+ * `users.<Command>.<reason>` (the decision refused a command: not found, already exists or too soon).
  */
 type FamilyErrors =
   | [code: 'invalid_argument', id: `${string}.invalid`]
   | [code: 'internal', id: `${string}.unexpected` | `${string}.idempotency`]
-  | [code: 'not_found' | 'already_exists', id: `users.${string}.${'not_found' | 'already_exists'}`];
+  | [code: CommandRejection, id: `users.${string}.${CommandRejection}`];
 
 /** An error's code and id, as `AppError` takes them: a registered id with its own code, or one of a family. */
 export type ErrorCodeAndId = { [I in keyof Registered]: [code: Registered[I], id: I] }[keyof Registered] | FamilyErrors;
 
 export type ErrorId = ErrorCodeAndId[1];
+
+/** A registered id with the registry's code, as `new AppError(...registeredError(id), message)` takes them: for an id chosen at run time. */
+export const registeredError = (id: keyof Registered): ErrorCodeAndId => [ERROR_IDS[id], id] as ErrorCodeAndId;
 
 /** The ids an error of kind `C` may have. */
 export type ErrorIdOf<C extends ErrorCode> = ErrorCodeAndId extends infer T ? (T extends [infer K, infer I] ? (C extends K ? I : never) : never) : never;
@@ -115,5 +121,6 @@ export function errorCodeOf(id: ErrorId): ErrorCode {
   if (id.endsWith('.invalid')) return 'invalid_argument';
   if (id.endsWith('.not_found')) return 'not_found';
   if (id.endsWith('.already_exists')) return 'already_exists';
+  if (id.endsWith('.resource_exhausted')) return 'resource_exhausted';
   return 'internal';
 }

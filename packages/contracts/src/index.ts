@@ -10,6 +10,8 @@ export * from './users/requests.js';
 export * from './users/events.js';
 export * from './users/events-stream.js';
 export * from './auth/requests.js';
+export * from './auth/tokens.js';
+export * from './auth/revocations.js';
 export * from './users/published.js';
 export * from './users/profile-schema.js';
 export * from './users/profile.js';

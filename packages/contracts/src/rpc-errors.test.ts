@@ -44,5 +44,6 @@ describe('errorCodeOf', () => {
     expect(errorCodeOf('auth.login.idempotency')).toBe('internal');
     expect(errorCodeOf('users.DeleteUser.not_found')).toBe('not_found');
     expect(errorCodeOf('users.ConfirmEmail.already_exists')).toBe('already_exists');
+    expect(errorCodeOf('users.RequestEmailConfirmation.resource_exhausted')).toBe('resource_exhausted');
   });
 });
