@@ -1,3 +1,4 @@
+/** The other ways in, from older clients: POST /user_delete/{id} and the aliases (POST /auth/register, POST /auth/login, POST /refresh_jwt, GET /user, PUT and DELETE /users, PUT /users/{id}), each acting as its route. */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { replyByRpc } from './route-requests.js';

@@ -1,3 +1,4 @@
+/** Every protected route and alias refuses a missing, forged or wrong-role token, and forwards a valid one. */
 import { randomUUID } from 'node:crypto';
 import { TOKEN } from '@um/contracts';
 import { base64url, exportSPKI, SignJWT } from 'jose';

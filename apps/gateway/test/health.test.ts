@@ -1,3 +1,4 @@
+/** Liveness and readiness (GET /healthz, GET /readyz), and nothing that names the framework. */
 import { describe, expect, it } from 'vitest';
 import { expectProblem, requester, useGateway } from './support.js';
 

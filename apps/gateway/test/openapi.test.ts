@@ -1,3 +1,4 @@
+/** The OpenAPI document the gateway serves (GET /openapi.json). */
 import { describe, expect, it } from 'vitest';
 import { requester, useGateway } from './support.js';
 

@@ -1,3 +1,4 @@
+/** Path ids: positive integers up to 2^53 - 1 in plain decimal; anything else names nothing (404). */
 import { describe, expect, it } from 'vitest';
 import { policy } from '../src/access/policy.js';
 import { aliases } from '../src/http/routes.js';

@@ -1,3 +1,4 @@
+/** Registration (POST /register) and email confirmation (GET /confirm-email, POST /confirm-email/resend). */
 import { describe, expect, it } from 'vitest';
 import { replyByRpc, validRegistration } from './route-requests.js';
 import { expectProblem, newSub, newUserId, requester, signToken, startGateway, useGateway, userReply } from './support.js';

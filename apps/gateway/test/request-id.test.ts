@@ -1,3 +1,4 @@
+/** X-Request-Id: echoed when valid, made otherwise, and forwarded to the services. */
 import { describe, expect, it } from 'vitest';
 import { validRegistration } from './route-requests.js';
 import { requester, useGateway, userReply } from './support.js';

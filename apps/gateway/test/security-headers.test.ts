@@ -1,3 +1,4 @@
+/** Security and cache headers on every route's success and error answers. */
 import { AppError } from '@um/platform';
 import { describe, expect, it } from 'vitest';
 import { policy } from '../src/access/policy.js';

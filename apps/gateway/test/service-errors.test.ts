@@ -1,3 +1,4 @@
+/** Service errors map to HTTP statuses and problem answers. */
 import { AppError } from '@um/platform';
 import { describe, expect, it } from 'vitest';
 import { validRegistration } from './route-requests.js';

@@ -1,3 +1,4 @@
+/** Sessions: login, refresh, logout, revoked sessions, password change and the JWKS that verifies their tokens. */
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@um/platform';
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,4 @@
+/** Lists of users: GET /users paging and GET /users/search. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { expectProblem, requester, signToken, useGateway, userReply } from './support.js';
 

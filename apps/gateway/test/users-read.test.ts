@@ -1,3 +1,4 @@
+/** Reading users: GET /users/me, GET /users/{id} and GET /users/{id}/history. */
 import { AppError } from '@um/platform';
 import { describe, expect, it } from 'vitest';
 import { expectProblem, MALFORMED_IDS, newUserId, requester, useGateway, userReply } from './support.js';

@@ -1,3 +1,4 @@
+/** Writing users: PATCH /users/{id}, PUT /users/{id}/role, DELETE /users/{id}, POST /users (admins create users). */
 import { AppError } from '@um/platform';
 import { describe, expect, it } from 'vitest';
 import { expectNoContent, expectProblem, fieldsOf, MALFORMED_IDS, newUserId, requester, useGateway } from './support.js';
