@@ -4,6 +4,7 @@ import { AppError, createLogger, createPool, IdempotencyStore, migrate, serverSe
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { changePassword, logout } from '../src/application/account.js';
 import type { AuthDeps } from '../src/application/deps.js';
 import { issueDeviceToken } from '../src/application/devices.js';
 import { hashToken } from '../src/application/tokens.js';
@@ -79,6 +80,18 @@ function fakeUsers(f: FakeUsers) {
         if (!u || u.password !== input.password) throw wrongPassword();
         const { password: _p, ...user } = u;
         return user;
+      }
+      case Rpcs.users.checkPasswordPolicy.name:
+        return { ok: true };
+      case Rpcs.users.verifyPassword.name: {
+        const u = f.users.find((x) => x.id === input.user_id);
+        if (!u || u.password !== input.password) throw new AppError('unauthenticated', 'users.wrong_password', 'The current password is wrong');
+        const { password: _p, ...user } = u;
+        return user;
+      }
+      case Rpcs.users.setPassword.name: {
+        f.users.find((x) => x.id === input.user_id)!.password = input.password;
+        return { ok: true };
       }
       case Rpcs.users.tokenSubject.name: {
         const u = f.users.find((x) => x.id === input.user_id);
@@ -444,6 +457,64 @@ describe('sessions and password changes', () => {
     const rotated = await refresh(d, session.refresh_token, ctx);
     expect(rotated.refresh_token).not.toBe(session.refresh_token);
     expect(d.revoked).toEqual([]);
+  });
+});
+
+describe('ending sessions', () => {
+  const sessionOf = (accessToken: string) => decodeJwt(accessToken).sid as string;
+  const revokedReasons = async (ids: string[]) =>
+    Object.fromEntries(
+      (await pool.query<{ id: string; revoked_reason: string | null }>('SELECT id, revoked_reason FROM sessions WHERE id = ANY($1)', [ids])).rows.map((r) => [
+        r.id,
+        r.revoked_reason,
+      ]),
+    );
+
+  it("logout ends the caller's session only: its revocation is recorded and published, the other session refreshes on", async () => {
+    const u = account();
+    const d = deps({ users: [u], versions: new Map() });
+    const [mine, other] = [(await attempt(d, u.username, u.password)).reply!, (await attempt(d, u.username, u.password)).reply!];
+    const [mineId, otherId] = [sessionOf(mine.access_token), sessionOf(other.access_token)];
+    await expect(logout(d, { user_id: u.id, session_id: mineId, all: false })).resolves.toEqual({ sessions_ended: 1 });
+    expect(d.revoked).toEqual([mineId]);
+    expect(await revokedReasons([mineId, otherId])).toEqual({ [mineId]: 'logout', [otherId]: null });
+    await expect(refresh(d, mine.refresh_token, ctx)).rejects.toMatchObject({ id: 'auth.refresh_invalid' });
+    await expect(refresh(d, other.refresh_token, ctx)).resolves.toMatchObject({ token_type: 'bearer' });
+    // A second logout of the same session ends nothing more, and still refuses its tokens everywhere.
+    await expect(logout(d, { user_id: u.id, session_id: mineId, all: false })).resolves.toEqual({ sessions_ended: 0 });
+    expect(d.revoked).toEqual([mineId, mineId]);
+  });
+
+  it("logout of all sessions ends every session of the caller and no one else's", async () => {
+    const [u, stranger] = [account(), account()];
+    const d = deps({ users: [u, stranger], versions: new Map() });
+    const sessions = [(await attempt(d, u.username, u.password)).reply!, (await attempt(d, u.username, u.password)).reply!];
+    const strangers = (await attempt(d, stranger.username, stranger.password)).reply!;
+    const ids = sessions.map((t) => sessionOf(t.access_token));
+    await expect(logout(d, { user_id: u.id, session_id: ids[0]!, all: true })).resolves.toEqual({ sessions_ended: 2 });
+    expect([...d.revoked].sort()).toEqual([...ids].sort());
+    expect(await revokedReasons(ids)).toEqual({ [ids[0]!]: 'logout_all', [ids[1]!]: 'logout_all' });
+    for (const t of sessions) await expect(refresh(d, t.refresh_token, ctx)).rejects.toMatchObject({ id: 'auth.refresh_invalid' });
+    await expect(refresh(d, strangers.refresh_token, ctx)).resolves.toMatchObject({ token_type: 'bearer' });
+  });
+
+  it("a password change ends the user's other sessions and keeps the caller's", async () => {
+    const u = account();
+    const d = deps({ users: [u], versions: new Map() });
+    const [mine, other] = [(await attempt(d, u.username, u.password)).reply!, (await attempt(d, u.username, u.password)).reply!];
+    const [mineId, otherId] = [sessionOf(mine.access_token), sessionOf(other.access_token)];
+    const oldPassword = u.password;
+    await expect(changePassword(d, { user_id: u.id, session_id: mineId, current_password: oldPassword, new_password: 'a new passphrase' }, ctx)).resolves.toEqual({
+      status: 'changed',
+      sessions_ended: 1,
+    });
+    expect(d.revoked).toEqual([otherId]);
+    expect(await revokedReasons([mineId, otherId])).toEqual({ [mineId]: null, [otherId]: 'password_changed' });
+    await expect(refresh(d, other.refresh_token, ctx)).rejects.toMatchObject({ id: 'auth.refresh_invalid' });
+    await expect(refresh(d, mine.refresh_token, ctx)).resolves.toMatchObject({ token_type: 'bearer' });
+    // The old password opens nothing any more; the new one does.
+    expect((await attempt(d, u.username, oldPassword)).outcome).toBe('unauthenticated');
+    expect((await attempt(d, u.username, 'a new passphrase')).outcome).toBe('ok');
   });
 });
 

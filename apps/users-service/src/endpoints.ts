@@ -2,7 +2,7 @@ import { Rpcs } from '@um/contracts';
 import { endpointFor, serveEndpoints, type Endpoint, type NatsConnection, type Registry, type RpcServer } from '@um/platform';
 import { deleteUser } from './application/delete-user.js';
 import { emailChange, userHistory } from './application/history.js';
-import { checkPasswordPolicy, setPassword, verifyCredentials, verifyPassword } from './application/passwords.js';
+import { checkPasswordPolicy, setPassword, verifyCredentials, verifyPassword } from './application/credentials.js';
 import { setRole, updateUser } from './application/update-user.js';
 import { confirmEmail, issueEmailConfirmation, requestEmailConfirmation } from './application/email-confirmation.js';
 import { legacyUserIds, resolveLogin, tokenSubject } from './application/auth-lookups.js';

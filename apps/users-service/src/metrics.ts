@@ -1,5 +1,5 @@
 import { Gauge, type Pool, type Registry } from '@um/platform';
-import type { PasswordHasher } from './passwords.js';
+import type { PasswordHasher } from './password-hasher.js';
 import { relayLag } from './relay/relay-lag.js';
 
 /**

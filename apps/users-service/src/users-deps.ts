@@ -3,7 +3,7 @@ import { IdempotencyStore, loadProfile, serverSecret, type Logger, type Pool } f
 import type { UsersDeps } from './application/deps.js';
 import type { UsersConfig } from './config.js';
 import { createPasswordPolicy } from './domain/password-policy.js';
-import { PasswordHasher } from './passwords.js';
+import { PasswordHasher } from './password-hasher.js';
 
 /** The use cases' dependencies from the configuration: the same for the service and its admin command line. */
 export async function createUsersDeps(

@@ -129,4 +129,28 @@ describe('email confirmation', () => {
     );
     expect(rows[0].n).toBe(1);
   });
+
+  it('counts the interval from the last request to the second: 429 users.confirmation_rate_limited with Retry-After before, a new link exactly at it', async () => {
+    const t0 = new Date('2030-01-01T00:00:00.000Z');
+    const at = (ms: number) => ({ ...fx.deps, clock: () => new Date(t0.getTime() + ms) });
+    const user = await registerUser(at(0), RegisterUser.parse(newUser()), meta);
+    const limited = await rejection(requestEmailConfirmation(at(59_500), user.id, meta));
+    expect(limited.toBody()).toMatchObject({
+      code: 'resource_exhausted',
+      id: 'users.confirmation_rate_limited',
+      message: 'A confirmation email was sent recently; try again in 1 s',
+    });
+    expect(limited.retryAfterSeconds).toBe(1);
+    expect(await requestEmailConfirmation(at(60_000), user.id, meta)).toEqual({ status: 'accepted' });
+    // The interval starts again from that request, not from the registration.
+    expect((await rejection(requestEmailConfirmation(at(100_000), user.id, meta))).retryAfterSeconds).toBe(20);
+  });
+
+  it('refuses a new link for a confirmed address with 409, whatever the interval', async () => {
+    const user = await register();
+    const issued = await issueEmailConfirmation(fx.deps, user.email);
+    if (issued.status !== 'issued') throw new Error('expected a token');
+    await confirmEmail(fx.deps, issued.token, meta);
+    expect((await rejection(requestEmailConfirmation(fx.deps, user.id, meta))).code).toBe('already_exists');
+  });
 });

@@ -1,7 +1,7 @@
 import { RegisterUser, UpdateUser } from '@um/contracts';
 import { AppError, withTransaction } from '@um/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkPasswordPolicy, setPassword, verifyCredentials } from '../src/application/passwords.js';
+import { checkPasswordPolicy, setPassword, verifyCredentials } from '../src/application/credentials.js';
 import { registerUser } from '../src/application/register-user.js';
 import { updateUser } from '../src/application/update-user.js';
 import { loadConfig } from '../src/config.js';

@@ -1,8 +1,8 @@
 import { RegisterUser } from '@um/contracts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { registerUser } from '../src/application/register-user.js';
-import { verifyCredentials } from '../src/application/passwords.js';
-import { PasswordHasher } from '../src/passwords.js';
+import { verifyCredentials } from '../src/application/credentials.js';
+import { PasswordHasher } from '../src/password-hasher.js';
 import { meta, newUser, usersFixture } from './setup.js';
 
 let fx: Awaited<ReturnType<typeof usersFixture>>;

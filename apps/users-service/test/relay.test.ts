@@ -8,7 +8,7 @@ import { deleteUser } from '../src/application/delete-user.js';
 import { registerUser } from '../src/application/register-user.js';
 import { appendToStream, assignUserId, lockStream } from '../src/event-store/event-store.js';
 import { setRole } from '../src/application/update-user.js';
-import { EventRelay, type Publish } from '../src/relay/relay.js';
+import { EventRelay, type Publish, type RelayOptions } from '../src/relay/relay.js';
 import { revokeFor } from '../src/relay/revocations.js';
 import { meta, newUser, silentLog, usersFixture } from './setup.js';
 import { uuidv7 } from '@um/platform';
@@ -37,8 +37,31 @@ const realPublish: Publish = async (subject, payload, eventId) => {
   await js.publish(subject, payload, { msgID: eventId, timeout: 5000 });
 };
 
-function relay(publish: Publish = realPublish, pollMs = 100) {
-  return new EventRelay({ pool: fx.pool, databaseUrl: fx.databaseUrl, schema: fx.schema, namespace, publish, log: silentLog, pollMs });
+/** What a relay's observer saw: whether it leads now, how many terms it led, how many events it published. */
+interface Seen {
+  leading: boolean;
+  terms: number;
+  published: number;
+}
+
+/** A relay and what its observer sees of it. */
+function watched(o: Partial<RelayOptions> = {}): { r: EventRelay; seen: Seen } {
+  const seen: Seen = { leading: false, terms: 0, published: 0 };
+  const observer = {
+    leadership: (leading: boolean) => {
+      seen.leading = leading;
+      if (leading) seen.terms++;
+    },
+    published: () => void seen.published++,
+  };
+  return {
+    r: new EventRelay({ pool: fx.pool, databaseUrl: fx.databaseUrl, schema: fx.schema, namespace, publish: realPublish, log: silentLog, pollMs: 100, ...o, observer }),
+    seen,
+  };
+}
+
+function relay(publish: Publish = realPublish, pollMs = 100): EventRelay {
+  return watched({ publish, pollMs }).r;
 }
 
 /** Every message in the stream, in stream order. */
@@ -101,13 +124,7 @@ describe('outbox relay', () => {
     await deleteUser(fx.deps, gone.id, meta);
     const revoked: Array<[number, number]> = [];
     let failures = 2;
-    const r = new EventRelay({
-      pool: fx.pool,
-      databaseUrl: fx.databaseUrl,
-      schema: fx.schema,
-      namespace,
-      publish: realPublish,
-      log: silentLog,
+    const { r } = watched({
       pollMs: 50,
       beforePublish: (event) =>
         revokeFor(event, async (id, below) => {
@@ -159,34 +176,33 @@ describe('outbox relay', () => {
   });
 
   it('runs on one replica at a time, and another takes over when it stops', async () => {
-    const a = relay();
-    const b = relay();
+    const [{ r: a, seen: sa }, { r: b, seen: sb }] = [watched(), watched()];
     a.start();
-    await eventually(async () => a.isLeader, 5000);
+    await eventually(async () => sa.leading, 5000);
     b.start();
     for (let i = 0; i < 5; i++) await registerUser(fx.deps, RegisterUser.parse(newUser()), meta);
     const expected = await eventIds();
     await eventually(async () => (await streamEvents()).length === expected.length, 10_000);
-    expect(b.isLeader).toBe(false);
-    expect(b.published).toBe(0);
-    expect(a.published).toBeGreaterThanOrEqual(5);
+    expect(sb.leading).toBe(false);
+    expect(sb.published).toBe(0);
+    expect(sa.published).toBeGreaterThanOrEqual(5);
 
     await a.stop();
-    await eventually(async () => b.isLeader, 10_000);
+    expect(sa.leading).toBe(false);
+    await eventually(async () => sb.leading, 10_000);
     await registerUser(fx.deps, RegisterUser.parse(newUser()), meta);
-    await eventually(async () => b.published === 1, 10_000);
+    await eventually(async () => sb.published === 1, 10_000);
     await b.stop();
     expect((await streamEvents()).map((e) => e.event_id)).toEqual(await eventIds());
   });
 
   it('steps down when its lock connection dies, and exactly one relay leads afterwards', async () => {
-    const a = relay();
-    const b = relay();
+    const [{ r: a, seen: sa }, { r: b, seen: sb }] = [watched(), watched()];
     a.start();
-    await eventually(async () => a.isLeader, 5000);
+    await eventually(async () => sa.leading, 5000);
     b.start();
     await new Promise((r) => setTimeout(r, 300));
-    expect(b.isLeader).toBe(false);
+    expect(sb.leading).toBe(false);
     // Kill the leader's connection from the server side, as a network failure or a reaper would.
     const { rows: killed } = await fx.pool.query(
       `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted
@@ -195,28 +211,31 @@ describe('outbox relay', () => {
     );
     expect(killed).toHaveLength(1);
     // A new term starts (either relay may win the lock), and never two leaders at once.
-    await eventually(async () => a.terms + b.terms === 2 && a.isLeader !== b.isLeader, 10_000);
-    const before = a.published + b.published;
+    await eventually(async () => sa.terms + sb.terms === 2 && sa.leading !== sb.leading, 10_000);
+    const before = sa.published + sb.published;
     await registerUser(fx.deps, RegisterUser.parse(newUser()), meta);
-    for (let i = 0; i < 20 && a.published + b.published === before; i++) {
-      expect(a.isLeader && b.isLeader).toBe(false);
+    for (let i = 0; i < 20 && sa.published + sb.published === before; i++) {
+      expect(sa.leading && sb.leading).toBe(false);
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(a.published + b.published).toBe(before + 1);
+    expect(sa.published + sb.published).toBe(before + 1);
     await Promise.all([a.stop(), b.stop()]);
     expect((await streamEvents()).map((e) => e.event_id)).toEqual(await eventIds());
   });
 
   it('keeps the backlog while publishing fails and drains it afterwards, nothing missing', async () => {
     let failing = true;
-    const r = relay(async (subject, payload, id) => {
-      if (failing) throw new Error('NATS is down');
-      await realPublish(subject, payload, id);
-    }, 50);
+    const { r, seen } = watched({
+      publish: async (subject, payload, id) => {
+        if (failing) throw new Error('NATS is down');
+        await realPublish(subject, payload, id);
+      },
+      pollMs: 50,
+    });
     r.start();
     for (let i = 0; i < 3; i++) await registerUser(fx.deps, RegisterUser.parse(newUser()), meta);
     await new Promise((res) => setTimeout(res, 300));
-    expect(r.published).toBe(0);
+    expect(seen.published).toBe(0);
     failing = false;
     const expected = await eventIds();
     await eventually(async () => (await streamEvents()).length === expected.length, 15_000);
@@ -226,9 +245,9 @@ describe('outbox relay', () => {
 
   it('relies on JetStream de-duplication when it republishes after a crash', async () => {
     await fx.pool.query('DELETE FROM relay_checkpoints');
-    const r = relay();
+    const { r, seen } = watched();
     await drain(r);
-    expect(r.published).toBe((await eventIds()).length);
+    expect(seen.published).toBe((await eventIds()).length);
     expect((await streamEvents()).map((e) => e.event_id)).toEqual(await eventIds());
   });
 });

@@ -4,7 +4,7 @@ import { AppError, createLogger, createPool, IdempotencyStore, migrate, type Poo
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import type { UsersDeps } from '../src/application/deps.js';
 import { createPasswordPolicy } from '../src/domain/password-policy.js';
-import { PasswordHasher } from '../src/passwords.js';
+import { PasswordHasher } from '../src/password-hasher.js';
 import { streamOf } from '../src/event-store/event-store.js';
 import { MIGRATIONS_DIR } from '../src/service.js';
 

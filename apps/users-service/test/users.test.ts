@@ -5,7 +5,7 @@ import { deleteUser } from '../src/application/delete-user.js';
 import { ensureAdmin } from '../src/application/ensure-admin.js';
 import { getUser, listUsers, searchUsers } from '../src/application/queries.js';
 import { registerUser } from '../src/application/register-user.js';
-import { verifyCredentials } from '../src/application/passwords.js';
+import { verifyCredentials } from '../src/application/credentials.js';
 import { setRole } from '../src/application/update-user.js';
 import { rebuildUsersProjection } from '../src/projections/users-projection.js';
 import { as, meta, newUser, rejection, usersFixture } from './setup.js';

@@ -7,6 +7,8 @@ export * from './users/user-id.js';
 export * from './users/requests.js';
 export * from './users/events.js';
 export * from './auth/requests.js';
+export * from './auth/tokens.js';
+export * from './auth/revocations.js';
 export * from './users/published.js';
 export * from './users/profile-schema.js';
 export * from './users/profile.js';

@@ -1,5 +1,7 @@
 import { Rpcs } from '@um/contracts';
 import { AppError, type RpcContext } from '@um/platform';
+import { isRecentLogin } from '../domain/session-rules.js';
+import { liveSessionOpenedAt } from '../repository/sessions.js';
 import type { AuthDeps } from './deps.js';
 import { endSessions, markPasswordChanged } from './sessions.js';
 import { passwordCheckKey, secondFactorKey, throttled } from './throttle.js';
@@ -15,11 +17,8 @@ export async function logout(deps: AuthDeps, req: { user_id: number; session_id:
  * window (`REAUTH_WINDOW`), as GoTrue's reauthentication: a stolen access token alone is not enough.
  */
 async function requireRecentLogin(deps: AuthDeps, req: { user_id: number; session_id: string }, instead: string): Promise<void> {
-  const { rows } = await deps.pool.query<{ fresh: boolean }>(
-    `SELECT created_at > $3::timestamptz - make_interval(secs => $4) AS fresh FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL`,
-    [req.session_id, req.user_id, deps.clock(), deps.reauthWindowSeconds],
-  );
-  if (!rows[0]?.fresh)
+  const openedAt = await liveSessionOpenedAt(deps.pool, req.session_id, req.user_id);
+  if (!openedAt || !isRecentLogin(openedAt, deps.clock(), deps.reauthWindowSeconds))
     throw new AppError(
       'unauthenticated',
       'auth.reauthentication_required',

@@ -1,5 +1,22 @@
 import { Rpcs, type LoginRequest, type LoginRpcReply, type LoginTokens, type SessionTokens, type TokenSubject } from '@um/contracts';
 import { AppError, uuidv7, withTransaction, type PoolClient, type RpcContext } from '@um/platform';
+import { MAX_SUCCESSOR_HOPS, refreshDecision, successorStep } from '../domain/refresh-rotation.js';
+import { mayOpenSession, sessionExpiresAt, sessionsToRefuse } from '../domain/session-rules.js';
+import { findUsableMfaTicket, insertMfaTicket, spendMfaTicket } from '../repository/mfa-tickets.js';
+import {
+  findTokenSession,
+  insertRefreshToken,
+  insertSession,
+  lockRefreshToken,
+  lockSessionsValidAfter,
+  readRefreshToken,
+  revokeSession,
+  revokeUserSessions,
+  setSessionsValidAfter,
+  spendRefreshToken,
+  touchSession,
+  type RefreshTokenRow,
+} from '../repository/sessions.js';
 import type { AuthDeps } from './deps.js';
 import { issueDeviceToken, readDeviceToken } from './devices.js';
 import { resolveLegacyUsers } from './legacy-users.js';
@@ -15,25 +32,19 @@ const invalidRefresh = () => new AppError('unauthenticated', 'auth.refresh_inval
  * session the change was meant to end. The row lock orders this against `markPasswordChanged`.
  */
 async function openSession(deps: AuthDeps, client: PoolClient, userId: number, verifiedAt: Date): Promise<{ sessionId: string; refreshToken: string }> {
-  await client.query(`INSERT INTO user_security (user_id, sessions_valid_after) VALUES ($1, 'epoch') ON CONFLICT (user_id) DO NOTHING`, [userId]);
-  const { rows } = await client.query<{ sessions_valid_after: Date }>('SELECT sessions_valid_after FROM user_security WHERE user_id = $1 FOR SHARE', [userId]);
-  if (rows[0]!.sessions_valid_after > verifiedAt) throw new AppError('unauthenticated', 'auth.invalid_credentials', 'Invalid username or password');
+  if (!mayOpenSession(await lockSessionsValidAfter(client, userId), verifiedAt)) throw new AppError('unauthenticated', 'auth.invalid_credentials', 'Invalid username or password');
   const now = deps.clock();
   const sessionId = uuidv7(now.getTime());
-  const expires = new Date(now.getTime() + deps.refreshTokenTtl * 1000);
-  await client.query('INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $3, $4)', [sessionId, userId, now, expires]);
+  const expiresAt = sessionExpiresAt(now, deps.refreshTokenTtl);
+  await insertSession(client, { id: sessionId, userId, createdAt: now, expiresAt });
   const { token, hash } = newRefreshToken();
-  await client.query('INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)', [hash, sessionId, now, expires]);
+  await insertRefreshToken(client, { hash, sessionId, createdAt: now, expiresAt });
   return { sessionId, refreshToken: token };
 }
 
 /** From now on no session may be opened from a password check made before this instant. */
 export async function markPasswordChanged(deps: AuthDeps, userId: number): Promise<void> {
-  await deps.pool.query(
-    `INSERT INTO user_security (user_id, sessions_valid_after) VALUES ($1, $2)
-     ON CONFLICT (user_id) DO UPDATE SET sessions_valid_after = EXCLUDED.sessions_valid_after`,
-    [userId, deps.clock()],
-  );
+  await setSessionsValidAfter(deps.pool, userId, deps.clock());
 }
 
 /** Tokens for a session, with the role and authorization version read right before signing. */
@@ -66,13 +77,13 @@ export async function login(deps: AuthDeps, req: LoginRequest, ctx: RpcContext):
   const subject = await deps.rpc.call(Rpcs.users.tokenSubject, { user_id: user.id }, meta);
   if (subject.mfa) {
     const ticket = randomBytes(32).toString('base64url');
-    await deps.pool.query('INSERT INTO mfa_tickets (ticket_hash, user_id, verified_at, device_id, expires_at) VALUES ($1, $2, $3, $4, $5)', [
-      hashToken(ticket),
-      user.id,
+    await insertMfaTicket(deps.pool, {
+      hash: hashToken(ticket),
+      userId: user.id,
       verifiedAt,
-      deviceId ?? null,
-      new Date(deps.clock().getTime() + deps.mfaTicketTtlSeconds * 1000),
-    ]);
+      deviceId,
+      expiresAt: new Date(deps.clock().getTime() + deps.mfaTicketTtlSeconds * 1000),
+    });
     ctx.log.info({ user_id: user.id }, 'password accepted; second factor required');
     return { status: 'mfa_required', mfa_ticket: ticket, expires_in: deps.mfaTicketTtlSeconds };
   }
@@ -106,11 +117,7 @@ export async function loginMfa(
 ): Promise<LoginTokens> {
   const meta = { requestId: ctx.requestId };
   const ticketHash = hashToken(req.ticket);
-  const { rows } = await deps.pool.query<{ user_id: string; device_id: string | null }>(
-    'SELECT user_id, device_id FROM mfa_tickets WHERE ticket_hash = $1 AND used_at IS NULL AND expires_at > $2',
-    [ticketHash, deps.clock()],
-  );
-  const found = rows[0] && { ...rows[0], user_id: Number(rows[0].user_id) };
+  const found = await findUsableMfaTicket(deps.pool, ticketHash, deps.clock());
   if (!found) throw invalidTicket();
   await throttled(deps, [secondFactorKey(deps, found.user_id)], () => deps.rpc.call(Rpcs.users.verifySecondFactor, { user_id: found.user_id, code: req.code }, meta), isWrongCode);
   const [subject, user] = await Promise.all([
@@ -121,12 +128,9 @@ export async function loginMfa(
   const deviceId = found.device_id ?? (device && device.userId === found.user_id ? device.id : undefined);
   const { sessionId, reply } = await withTransaction(deps.pool, async (client) => {
     // Spent here, once: of two completions racing with two good codes, one wins.
-    const spent = await client.query<{ verified_at: Date }>(
-      'UPDATE mfa_tickets SET used_at = $2 WHERE ticket_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING verified_at',
-      [ticketHash, deps.clock()],
-    );
-    if (!spent.rows[0]) throw invalidTicket();
-    const opened = await openSession(deps, client, found.user_id, spent.rows[0].verified_at);
+    const verifiedAt = await spendMfaTicket(client, ticketHash, deps.clock());
+    if (!verifiedAt) throw invalidTicket();
+    const opened = await openSession(deps, client, found.user_id, verifiedAt);
     const tokens = await tokensFor(deps, subject, opened.sessionId, opened.refreshToken);
     return {
       sessionId: opened.sessionId,
@@ -144,24 +148,12 @@ type RefreshOutcome = { ok: true; tokens: SessionTokens } | { ok: false; revoke?
  * user by UUID until its id is learnt: learnt here at the latest, before anything is signed.
  */
 async function sessionOwner(deps: AuthDeps, hash: Buffer, ctx: RpcContext): Promise<{ user_id: number; session_id: string } | undefined> {
-  const read = () =>
-    deps.pool.query<{ user_id: string | null; legacy_user_id: string | null; session_id: string }>(
-      'SELECT s.user_id, s.legacy_user_id, s.id AS session_id FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.token_hash = $1',
-      [hash],
-    );
-  let row = (await read()).rows[0];
+  let row = await findTokenSession(deps.pool, hash);
   if (row && row.user_id === null && row.legacy_user_id) {
     await resolveLegacyUsers(deps, ctx.requestId, [row.legacy_user_id]);
-    row = (await read()).rows[0];
+    row = await findTokenSession(deps.pool, hash);
   }
   return row?.user_id ? { user_id: Number(row.user_id), session_id: row.session_id } : undefined;
-}
-
-interface TokenRow {
-  session_id: string;
-  spent_at: Date | null;
-  expires_at: Date;
-  successor_enc: Buffer | null;
 }
 
 /**
@@ -189,35 +181,39 @@ export async function refresh(deps: AuthDeps, token: string, ctx: RpcContext): P
 
   const outcome = await withTransaction<RefreshOutcome>(deps.pool, async (client) => {
     const now = deps.clock();
-    const { rows } = await client.query<TokenRow & { revoked_at: Date | null; session_expires: Date; session_created: Date }>(
-      `SELECT t.session_id, t.spent_at, t.expires_at, t.successor_enc, s.revoked_at, s.expires_at AS session_expires, s.created_at AS session_created
-         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
-        WHERE t.token_hash = $1 FOR UPDATE OF s, t`,
-      [hash],
-    );
-    const row = rows[0];
-    if (!row || row.revoked_at) return { ok: false, reason: 'unknown or revoked' };
-    if (row.session_expires <= now) return { ok: false, reason: 'expired' };
-    // A password reset ends every older session, even when ending them right away was interrupted.
-    if (subject.password_reset_at && row.session_created <= new Date(subject.password_reset_at)) {
-      await client.query("UPDATE sessions SET revoked_at = $2, revoked_reason = 'password_reset' WHERE id = $1 AND revoked_at IS NULL", [row.session_id, now]);
-      return { ok: false, revoke: row.session_id, reason: 'session older than a password reset' };
-    }
-    if (row.spent_at) {
-      const live = await liveSuccessor(deps, client, token, row, now);
-      if (live) {
-        await client.query('UPDATE sessions SET last_used_at = $2 WHERE id = $1', [row.session_id, now]);
-        return { ok: true, tokens: await deps.idempotency.answer(client, ctx.idempotency, await tokensFor(deps, subject, row.session_id, live)) };
+    const row = await lockRefreshToken(client, hash);
+    const presented = row && {
+      spent_at: row.spent_at,
+      expires_at: row.expires_at,
+      has_successor: row.successor_enc !== null,
+      session_revoked_at: row.revoked_at,
+      session_expires_at: row.session_expires,
+      session_created_at: row.session_created,
+    };
+    const decision = refreshDecision(presented, subject.password_reset_at ? new Date(subject.password_reset_at) : undefined, now);
+    switch (decision.kind) {
+      case 'refuse':
+        return { ok: false, reason: decision.reason };
+      case 'end_session':
+        await revokeSession(client, row!.session_id, now, 'password_reset');
+        return { ok: false, revoke: row!.session_id, reason: 'session older than a password reset' };
+      case 'reused': {
+        const live = await liveSuccessor(deps, client, token, row!, now);
+        if (live) {
+          await touchSession(client, row!.session_id, now);
+          return { ok: true, tokens: await deps.idempotency.answer(client, ctx.idempotency, await tokensFor(deps, subject, row!.session_id, live)) };
+        }
+        await revokeSession(client, row!.session_id, now, 'refresh_token_reuse');
+        return { ok: false, revoke: row!.session_id, reason: 'reuse detected: session revoked' };
       }
-      await client.query("UPDATE sessions SET revoked_at = $2, revoked_reason = 'refresh_token_reuse' WHERE id = $1", [row.session_id, now]);
-      return { ok: false, revoke: row.session_id, reason: 'reuse detected: session revoked' };
+      case 'rotate': {
+        const { token: next, hash: nextHash } = newRefreshToken();
+        await spendRefreshToken(client, hash, now, sealSuccessor(token, next));
+        await insertRefreshToken(client, { hash: nextHash, sessionId: row!.session_id, createdAt: now, expiresAt: row!.session_expires });
+        await touchSession(client, row!.session_id, now);
+        return { ok: true, tokens: await deps.idempotency.answer(client, ctx.idempotency, await tokensFor(deps, subject, row!.session_id, next)) };
+      }
     }
-    if (row.expires_at <= now) return { ok: false, reason: 'expired' };
-    const { token: next, hash: nextHash } = newRefreshToken();
-    await client.query('UPDATE refresh_tokens SET spent_at = $2, successor_enc = $3 WHERE token_hash = $1', [hash, now, sealSuccessor(token, next)]);
-    await client.query('INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)', [nextHash, row.session_id, now, row.session_expires]);
-    await client.query('UPDATE sessions SET last_used_at = $2 WHERE id = $1', [row.session_id, now]);
-    return { ok: true, tokens: await deps.idempotency.answer(client, ctx.idempotency, await tokensFor(deps, subject, row.session_id, next)) };
   });
   if (!outcome.ok) {
     if (outcome.revoke) await deps.revokeSessions([outcome.revoke]);
@@ -227,24 +223,21 @@ export async function refresh(deps: AuthDeps, token: string, ctx: RpcContext): P
   return outcome.tokens;
 }
 
-/** Longest chain of rotations followed from one spent token (each hop within the reuse interval). */
-const MAX_SUCCESSOR_HOPS = 20;
-
 /**
  * The session's live refresh token, reached from a spent one through successors sealed under each
  * spent token, provided every hop was spent within the reuse interval; else undefined (reuse).
  */
-async function liveSuccessor(deps: AuthDeps, client: PoolClient, spent: string, row: TokenRow, now: Date): Promise<string | undefined> {
-  const graceMs = deps.refreshReuseIntervalSeconds * 1000;
+async function liveSuccessor(deps: AuthDeps, client: PoolClient, spent: string, row: RefreshTokenRow, now: Date): Promise<string | undefined> {
   let [token, current] = [spent, row];
   for (let hop = 0; hop < MAX_SUCCESSOR_HOPS; hop++) {
-    if (!current.spent_at) return current.expires_at > now ? token : undefined;
-    if (now.getTime() - current.spent_at.getTime() > graceMs || !current.successor_enc) return undefined;
-    const next = openSuccessor(token, current.successor_enc);
+    const step = successorStep({ ...current, has_successor: current.successor_enc !== null }, now, deps.refreshReuseIntervalSeconds);
+    if (step === 'live') return token;
+    if (step === 'reuse') return undefined;
+    const next = openSuccessor(token, current.successor_enc!);
     if (!next) return undefined;
-    const { rows } = await client.query<TokenRow>('SELECT session_id, spent_at, expires_at, successor_enc FROM refresh_tokens WHERE token_hash = $1', [hashToken(next)]);
-    if (!rows[0] || rows[0].session_id !== row.session_id) return undefined;
-    [token, current] = [next, rows[0]];
+    const found = await readRefreshToken(client, hashToken(next));
+    if (!found || found.session_id !== row.session_id) return undefined;
+    [token, current] = [next, found];
   }
   return undefined;
 }
@@ -254,14 +247,8 @@ async function liveSuccessor(deps: AuthDeps, client: PoolClient, spent: string, 
  * working at once and their access tokens are refused by every gateway within milliseconds.
  */
 export async function endSessions(deps: AuthDeps, userId: number, which: { only?: string; except?: string }, reason: string): Promise<number> {
-  const { rows } = await deps.pool.query<{ id: string }>(
-    `UPDATE sessions SET revoked_at = $2, revoked_reason = $3
-      WHERE user_id = $1 AND revoked_at IS NULL AND ($4::uuid IS NULL OR id = $4) AND ($5::uuid IS NULL OR id <> $5)
-      RETURNING id`,
-    [userId, deps.clock(), reason, which.only ?? null, which.except ?? null],
-  );
-  // The session of the caller is refused even when it was already revoked in the database.
-  const ids = [...new Set([...rows.map((r) => r.id), ...(which.only ? [which.only] : [])])];
+  const ended = await revokeUserSessions(deps.pool, userId, which, deps.clock(), reason);
+  const ids = sessionsToRefuse(ended, which.only);
   if (ids.length) await deps.revokeSessions(ids);
-  return rows.length;
+  return ended.length;
 }

@@ -200,7 +200,9 @@ export class UsersEventsConsumer {
       error.slice(0, 2000),
       m.info.deliveryCount,
     ]);
-    m.term(error.slice(0, 200));
+    // No reason with the term: NATS 2.9 does not understand `+TERM <reason>`, leaves the message
+    // unacknowledged and redelivers it after the ack wait (the reason is kept in dead_letters).
+    m.term();
     this.d.metrics?.deadLetters.inc();
     this.d.log.error({ seq: m.seq, subject: m.subject, error }, 'message can never be processed: terminated and kept in dead_letters');
   }

@@ -11,20 +11,12 @@ export interface ConfirmationMailDeps {
   publicUrl: string;
 }
 
-let configured: ConfirmationMailDeps | undefined;
-
-/** Set the dependencies `sendEmailConfirmation(email)` uses when called without them (done once at start). */
-export function configureConfirmationMail(deps: ConfirmationMailDeps): void {
-  configured = deps;
-}
-
 /**
  * Send the address a link that confirms it. Resolves once the SMTP server accepted the message
  * ('sent'), or at once when the address is already confirmed ('already_verified'). Rejects when the
  * account is gone (AppError not_found) or on any delivery failure, so the caller can retry.
  */
-export async function sendEmailConfirmation(email: string, deps: ConfirmationMailDeps | undefined = configured): Promise<'sent' | 'already_verified'> {
-  if (!deps) throw new Error('sendEmailConfirmation: call configureConfirmationMail() first');
+export async function sendEmailConfirmation(deps: ConfirmationMailDeps, email: string): Promise<'sent' | 'already_verified'> {
   const issued = await deps.issueToken(email);
   if (issued.status === 'already_verified') return 'already_verified';
   const link = `${deps.publicUrl}/confirm-email?token=${encodeURIComponent(issued.token)}`;
@@ -34,7 +26,6 @@ export async function sendEmailConfirmation(email: string, deps: ConfirmationMai
 }
 
 /** Tell a former address that the account now uses another one. */
-export async function sendEmailChangedNotice(oldEmail: string, newEmail: string, deps: ConfirmationMailDeps | undefined = configured): Promise<void> {
-  if (!deps) throw new Error('sendEmailChangedNotice: call configureConfirmationMail() first');
+export async function sendEmailChangedNotice(deps: ConfirmationMailDeps, oldEmail: string, newEmail: string): Promise<void> {
   await deps.transport.sendMail({ from: deps.from, to: oldEmail, ...emailChangedNotice(newEmail) });
 }

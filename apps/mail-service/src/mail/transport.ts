@@ -1,7 +1,20 @@
 import { clearChild, type Logger } from '@um/platform';
 import nodemailer from 'nodemailer';
 
-export type MailTransport = ReturnType<typeof nodemailer.createTransport>;
+/** One email as mail-service writes it. */
+export interface MailMessage {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+}
+
+/** Where emails go: SMTP, the log, or a test's fake. `sendMail` resolves once the message was accepted. */
+export interface MailTransport {
+  sendMail(message: MailMessage): Promise<unknown>;
+  close(): void;
+}
 
 /**
  * SMTP when `SMTP_URL` is set. Otherwise nothing leaves the machine: each message is rendered and

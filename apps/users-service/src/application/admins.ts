@@ -1,5 +1,6 @@
 import { isUserIdString } from '@um/contracts';
 import { AppError, type PoolClient } from '@um/platform';
+import { roleOf } from '../read-model/users-repository.js';
 import type { CallerMeta } from './deps.js';
 
 /**
@@ -9,22 +10,13 @@ import type { CallerMeta } from './deps.js';
  */
 const ADMINS_LOCK = "hashtextextended('users.admins', 0)";
 
-/** Take the admins lock exclusively (role changes, deletions) for the rest of the transaction. */
+/**
+ * Take the admins lock exclusively (role changes, deletions) for the rest of the transaction. The
+ * count of other admins the decider's last-admin rule gets is read under it, so two admins demoting
+ * each other at once cannot both succeed.
+ */
 export async function lockAdmins(client: PoolClient): Promise<void> {
   await client.query(`SELECT pg_advisory_xact_lock(${ADMINS_LOCK})`);
-}
-
-/**
- * Refuse to leave the system without an admin. Call with the admins lock held exclusively, so two
- * admins demoting each other at once cannot both succeed.
- */
-export async function keepAnAdmin(client: PoolClient, userId: number, action: string): Promise<void> {
-  const { rows } = await client.query<{ target_is_admin: boolean; others: number }>(
-    `SELECT bool_or(id = $1) AS target_is_admin, count(*) FILTER (WHERE id <> $1)::int AS others FROM users WHERE role = 'admin'`,
-    [userId],
-  );
-  if (rows[0]?.target_is_admin && rows[0].others === 0)
-    throw new AppError('already_exists', 'users.last_admin', `The last admin cannot be ${action}; make another user an admin first`);
 }
 
 /**
@@ -40,6 +32,5 @@ export async function requireAdmin(client: PoolClient, meta: CallerMeta, opts: {
   if (!opts.exclusive) await client.query(`SELECT pg_advisory_xact_lock_shared(${ADMINS_LOCK})`);
   // The header is a decimal id; anything else names nobody (and is not an admin).
   if (!isUserIdString(meta.actorId)) throw new AppError('permission_denied', 'users.actor_not_admin', 'You are not allowed to do this');
-  const { rows } = await client.query<{ role: string }>('SELECT role FROM users WHERE id = $1', [meta.actorId]);
-  if (rows[0]?.role !== 'admin') throw new AppError('permission_denied', 'users.actor_not_admin', 'You are not allowed to do this');
+  if ((await roleOf(client, Number(meta.actorId))) !== 'admin') throw new AppError('permission_denied', 'users.actor_not_admin', 'You are not allowed to do this');
 }

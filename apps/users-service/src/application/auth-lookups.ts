@@ -1,7 +1,9 @@
 import type { TokenSubject } from '@um/contracts';
 import { AppError } from '@um/platform';
 import type pg from 'pg';
-import { emailKey, usernameKey } from '../projections/users-projection.js';
+import { lastRecordedAt } from '../event-store/event-store.js';
+import { usernameKey } from '../read-model/identity-keys.js';
+import { userIdByLogin } from '../read-model/users-repository.js';
 
 /**
  * What an access token says about its user, read from one row: the role and the version of the
@@ -9,16 +11,15 @@ import { emailKey, usernameKey } from '../projections/users-projection.js';
  * it, so a token signed from a read that raced the change is refused however late it is signed.
  */
 export async function tokenSubject(db: pg.Pool, userId: number): Promise<TokenSubject> {
-  const { rows } = await db.query<{ id: string; role: TokenSubject['role']; version: number; mfa: boolean; reset_at: Date | null }>(
-    `SELECT u.id, u.role, u.version,
-            EXISTS (SELECT 1 FROM mfa_totp m WHERE m.user_id = u.id AND m.confirmed_at IS NOT NULL) AS mfa,
-            (SELECT max(e.recorded_at) FROM events e JOIN user_ids s ON s.stream_id = e.stream_id WHERE s.id = u.id AND e.type = 'PasswordReset') AS reset_at
+  const { rows } = await db.query<{ id: string; role: TokenSubject['role']; version: number; mfa: boolean }>(
+    `SELECT u.id, u.role, u.version, EXISTS (SELECT 1 FROM mfa_totp m WHERE m.user_id = u.id AND m.confirmed_at IS NOT NULL) AS mfa
        FROM users u WHERE u.id = $1`,
     [userId],
   );
   const row = rows[0];
   if (!row) throw new AppError('not_found', 'users.not_found', 'User not found');
-  return { user_id: Number(row.id), role: row.role, authz_version: row.version, mfa: row.mfa, password_reset_at: row.reset_at?.toISOString() ?? null };
+  const resetAt = await lastRecordedAt(db, userId, 'PasswordReset');
+  return { user_id: Number(row.id), role: row.role, authz_version: row.version, mfa: row.mfa, password_reset_at: resetAt?.toISOString() ?? null };
 }
 
 /**
@@ -27,11 +28,7 @@ export async function tokenSubject(db: pg.Pool, userId: number): Promise<TokenSu
  */
 export async function resolveLogin(db: pg.Pool, login: string): Promise<{ subject: string; user_id: number | null }> {
   const name = login.trim();
-  const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE username_key = $1 OR email_key = $2 ORDER BY (username_key = $1) DESC LIMIT 1', [
-    usernameKey(name),
-    emailKey(name),
-  ]);
-  const id = rows[0] ? Number(rows[0].id) : null;
+  const id = (await userIdByLogin(db, name)) ?? null;
   return { subject: id ? `user:${id}` : `name:${usernameKey(name)}`, user_id: id };
 }
 

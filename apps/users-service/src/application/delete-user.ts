@@ -1,7 +1,8 @@
 import type { User } from '@um/contracts';
 import { ALL_VERSIONS } from '@um/platform';
 import { shredStream, streamOf } from '../event-store/event-store.js';
-import { keepAnAdmin, lockAdmins, requireAdmin } from './admins.js';
+import { countAdminsExcept } from '../read-model/users-repository.js';
+import { lockAdmins, requireAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
 import { eraseMfa } from './mfa.js';
@@ -16,15 +17,16 @@ import { forgetAccountLimits } from './rate-limit.js';
  * the tombstone, should this process die in between).
  */
 export async function deleteUser(deps: UsersDeps, userId: number, meta: CallerMeta): Promise<User> {
-  const user = await handleCommand(deps, { userId }, { type: 'DeleteUser', data: { user_id: userId } }, meta, {
+  const command = (_: number, prepared: { others: number }) => ({ type: 'DeleteUser' as const, data: { user_id: userId }, otherAdmins: prepared.others });
+  const user = await handleCommand(deps, { userId }, command, meta, {
     prepare: async (client) => {
       await lockAdmins(client);
       await requireAdmin(client, meta, { self: userId, exclusive: true });
       const found = await getUser(client, userId, true);
-      await keepAnAdmin(client, userId, 'deleted');
-      return found;
+      // Read under the admins lock: the decider keeps the last admin.
+      return { found, others: await countAdminsExcept(client, userId) };
     },
-    after: async (client, _stored, found) => {
+    after: async (client, _stored, { found }) => {
       // Erase personal data: the key (so stored events become unreadable), credentials, tokens.
       const streamId = await streamOf(client, userId);
       if (streamId) await shredStream(client, streamId);

@@ -1,7 +1,7 @@
 import type { Profile } from '@um/contracts';
 import type { IdempotencyStore, IdempotentCall, Logger, Pool } from '@um/platform';
 import type { PasswordPolicy } from '../domain/password-policy.js';
-import type { PasswordHasher } from '../passwords.js';
+import type { PasswordHasher } from '../password-hasher.js';
 import type { Paging } from './queries.js';
 
 /** Everything a use case may touch, passed in (tests swap any of it). */

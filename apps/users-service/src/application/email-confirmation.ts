@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { EmailConfirmationIssued, User } from '@um/contracts';
 import { AppError } from '@um/platform';
-import { emailKey } from '../projections/users-projection.js';
+import { emailKey } from '../read-model/identity-keys.js';
+import { userByEmail } from '../read-model/users-repository.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
 import { getUser } from './queries.js';
@@ -16,12 +17,9 @@ const invalidLink = () => new AppError('bad_request', 'users.confirmation_invali
  * of the address, so a link sent to a former address cannot confirm a new one.
  */
 export async function issueEmailConfirmation(deps: UsersDeps, email: string): Promise<EmailConfirmationIssued> {
-  const { rows } = await deps.pool.query<{ id: string; email: string; email_verified: boolean }>('SELECT id, email, email_verified FROM users WHERE email_key = $1', [
-    emailKey(email),
-  ]);
-  const user = rows[0];
+  const user = await userByEmail(deps.pool, email);
   if (!user) throw new AppError('not_found', 'users.not_found', 'User not found');
-  if (user.email_verified) return { status: 'already_verified', user_id: Number(user.id) };
+  if (user.email_verified) return { status: 'already_verified', user_id: user.id };
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(deps.clock().getTime() + deps.emailConfirmation.ttlSeconds * 1000);
   await deps.pool.query('INSERT INTO email_confirmations (token_hash, user_id, email_hash, expires_at) VALUES ($1, $2, $3, $4)', [
@@ -30,7 +28,7 @@ export async function issueEmailConfirmation(deps: UsersDeps, email: string): Pr
     sha256(emailKey(user.email)),
     expiresAt,
   ]);
-  return { status: 'issued', user_id: Number(user.id), token, expires_at: expiresAt.toISOString() };
+  return { status: 'issued', user_id: user.id, token, expires_at: expiresAt.toISOString() };
 }
 
 /** Spend a token and mark the address verified, in one transaction. */
@@ -57,22 +55,12 @@ export async function confirmEmail(deps: UsersDeps, token: string, meta: CallerM
 
 /** Ask for another confirmation email; at most one per resend interval. */
 export async function requestEmailConfirmation(deps: UsersDeps, userId: number, meta: CallerMeta): Promise<{ status: 'accepted' }> {
-  return handleCommand(deps, { userId }, { type: 'RequestEmailConfirmation', data: { user_id: userId } }, meta, {
-    prepare: async (client) => {
-      // An already confirmed address is refused by decide (409); the rate limit is for real resends.
-      const verified = await client.query<{ email_verified: boolean }>('SELECT email_verified FROM users WHERE id = $1', [userId]);
-      if (verified.rows[0]?.email_verified) return;
-      const { rows } = await client.query<{ last: Date | null }>(
-        "SELECT max(e.recorded_at) AS last FROM events e JOIN user_ids m ON m.stream_id = e.stream_id WHERE m.id = $1 AND e.type IN ('UserRegistered', 'EmailConfirmationRequested')",
-        [userId],
-      );
-      const last = rows[0]?.last;
-      const wait = last ? Math.ceil((last.getTime() + deps.emailConfirmation.resendIntervalSeconds * 1000 - deps.clock().getTime()) / 1000) : 0;
-      if (wait > 0)
-        throw new AppError('resource_exhausted', 'users.confirmation_rate_limited', `A confirmation email was sent recently; try again in ${wait} s`, undefined, {
-          retryAfterSeconds: wait,
-        });
-    },
-    after: async () => ({ status: 'accepted' as const }),
+  // The time is read once the stream is locked: a request that committed first is seen.
+  const command = () => ({
+    type: 'RequestEmailConfirmation' as const,
+    data: { user_id: userId },
+    now: deps.clock(),
+    resendIntervalSeconds: deps.emailConfirmation.resendIntervalSeconds,
   });
+  return handleCommand(deps, { userId }, command, meta, { after: async () => ({ status: 'accepted' as const }) });
 }

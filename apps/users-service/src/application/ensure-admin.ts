@@ -1,5 +1,5 @@
 import type { RegisterUser } from '@um/contracts';
-import { emailKey, usernameKey } from '../projections/users-projection.js';
+import { anyAdmin, heldNames } from '../read-model/users-repository.js';
 import type { UsersDeps } from './deps.js';
 import { registerUser } from './register-user.js';
 
@@ -14,17 +14,12 @@ export async function ensureAdmin(deps: UsersDeps, admin: Pick<RegisterUser, 'us
   const lock = await deps.pool.connect();
   try {
     await lock.query("SELECT pg_advisory_lock(hashtextextended('users.bootstrap_admin', 0))");
-    const admins = await deps.pool.query("SELECT 1 FROM users WHERE role = 'admin' LIMIT 1");
-    if (admins.rowCount) {
+    if (await anyAdmin(deps.pool)) {
       deps.log.info('an admin exists: ADMIN_USERNAME / ADMIN_EMAIL / ADMIN_PASSWORD are not used');
       return 'admin_exists';
     }
-    const { rows } = await deps.pool.query<{ by_username: boolean; by_email: boolean }>(
-      'SELECT username_key = $1 AS by_username, email_key = $2 AS by_email FROM users WHERE username_key = $1 OR email_key = $2',
-      [usernameKey(admin.username), emailKey(admin.email)],
-    );
-    if (rows.length) {
-      const taken = [...new Set(rows.flatMap((r) => [...(r.by_username ? ['username'] : []), ...(r.by_email ? ['email'] : [])]))];
+    const taken = await heldNames(deps.pool, admin);
+    if (taken.length) {
       deps.log.warn(
         { taken },
         'no admin exists, but an existing account holds ADMIN_USERNAME or ADMIN_EMAIL: it is not promoted and no admin is created; choose another name or promote an account through the API',

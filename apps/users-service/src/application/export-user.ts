@@ -1,7 +1,7 @@
 import type { User } from '@um/contracts';
 import { AppError } from '@um/platform';
 import { readStream, streamOf } from '../event-store/event-store.js';
-import { toUser, USER_COLUMNS, type UserRow } from '../projections/users-projection.js';
+import { userById } from '../read-model/users-repository.js';
 import type { UsersDeps } from './deps.js';
 
 /** A link sent by email, as held: when, until when, whether used. Never the token or its hash. */
@@ -48,7 +48,7 @@ export async function exportUserData(deps: UsersDeps, userId: number): Promise<U
   const stream = streamId ? await readStream(db, streamId) : [];
   if (!stream.length) throw new AppError('not_found', 'users.not_found', 'User not found');
   const [user, credentials, totp, codes, confirmations, resets] = await Promise.all([
-    db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [userId]),
+    userById(db, userId),
     db.query<{ updated_at: Date }>('SELECT updated_at FROM credentials WHERE user_id = $1', [userId]),
     db.query<{ confirmed_at: Date | null }>('SELECT confirmed_at FROM mfa_totp WHERE user_id = $1', [userId]),
     db.query<{ n: number }>('SELECT count(*)::int AS n FROM mfa_recovery_codes WHERE user_id = $1 AND used_at IS NULL', [userId]),
@@ -62,7 +62,7 @@ export async function exportUserData(deps: UsersDeps, userId: number): Promise<U
   ]);
   const enabledAt = totp.rows[0]?.confirmed_at ?? null;
   return {
-    user: user.rows[0] ? toUser(user.rows[0]) : null,
+    user: user ?? null,
     events: stream.map((e) => ({
       event_id: e.eventId,
       type: e.type,

@@ -1,7 +1,8 @@
-import type { History, Role } from '@um/contracts';
+import type { History, UserEvent } from '@um/contracts';
 import { isUserIdString } from '@um/contracts';
 import { AppError, withTransaction, type PoolClient } from '@um/platform';
-import { readStream, streamOf, type StoredEvent } from '../event-store/event-store.js';
+import { evolve, initialState, type UserState } from '../domain/user.js';
+import { readEvent, readStream, streamOf, userIdsOfStreams, type StoredEvent } from '../event-store/event-store.js';
 import { requireAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 
@@ -24,47 +25,42 @@ export async function userHistory(deps: UsersDeps, userId: number, meta: CallerM
   const tombstone = stream.find((e) => e.type === 'UserDeleted');
   if (tombstone) return [entry(tombstone, undefined)];
 
-  let role: Role | undefined;
-  let verified = false;
+  // Each entry's "from" is the state the events before it folded to.
+  let state: UserState = initialState;
   const entries = stream.map((stored) => {
     const e = stored.event!;
-    let changes: Changes | undefined;
-    switch (e.type) {
-      case 'UserRegistered': {
-        const { user_id: _id, attributes, ...builtIn } = e.data;
-        changes = Object.fromEntries(
-          Object.entries({ ...attributes, ...builtIn })
-            .filter(([, v]) => v !== undefined)
-            .map(([k, v]) => [k, { from: null, to: v }]),
-        );
-        role = e.data.role;
-        break;
-      }
-      case 'UserProfileUpdated':
-        changes = e.data.changes;
-        if (e.data.changes.email && verified) {
-          changes = { ...changes, email_verified: { from: true, to: false } };
-          verified = false;
-        }
-        break;
-      case 'UserRoleChanged':
-        changes = { role: { from: role ?? null, to: e.data.role } };
-        role = e.data.role;
-        break;
-      case 'EmailConfirmed':
-        changes = { email_verified: { from: false, to: true } };
-        verified = true;
-        break;
-      case 'MfaEnabled':
-        changes = { mfa: { from: false, to: true } };
-        break;
-      case 'MfaDisabled':
-        changes = { mfa: { from: true, to: false } };
-        break;
-    }
-    return entry(stored, changes);
+    const before = state;
+    state = evolve(state, e, stored.recordedAt);
+    return entry(stored, changesOf(e, before));
   });
   return entries.reverse();
+}
+
+/** What one event changed, field by field, given the state before it; undefined for events that change no shown field. */
+function changesOf(e: UserEvent, before: UserState): Changes | undefined {
+  const active = before.status === 'active' ? before : undefined;
+  switch (e.type) {
+    case 'UserRegistered': {
+      const { user_id: _id, attributes, ...builtIn } = e.data;
+      return Object.fromEntries(
+        Object.entries({ ...attributes, ...builtIn })
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, { from: null, to: v }]),
+      );
+    }
+    case 'UserProfileUpdated':
+      return e.data.changes.email && active?.emailVerified ? { ...e.data.changes, email_verified: { from: true, to: false } } : e.data.changes;
+    case 'UserRoleChanged':
+      return { role: { from: active?.role ?? null, to: e.data.role } };
+    case 'EmailConfirmed':
+      return { email_verified: { from: false, to: true } };
+    case 'MfaEnabled':
+      return { mfa: { from: false, to: true } };
+    case 'MfaDisabled':
+      return { mfa: { from: true, to: false } };
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -75,10 +71,7 @@ async function actorIds(client: PoolClient, events: StoredEvent[]): Promise<Map<
   const raw = [...new Set(events.map((e) => e.metadata.actor_id).filter((a): a is string => typeof a === 'string'))];
   const ids = new Map<string, number>(raw.filter(isUserIdString).map((a) => [a, Number(a)]));
   const legacy = raw.filter((a) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(a));
-  if (legacy.length) {
-    const { rows } = await client.query<{ stream_id: string; id: string }>('SELECT stream_id, id FROM user_ids WHERE stream_id = ANY($1::uuid[])', [legacy]);
-    for (const r of rows) ids.set(r.stream_id, Number(r.id));
-  }
+  if (legacy.length) for (const [streamId, id] of await userIdsOfStreams(client, legacy)) ids.set(streamId, id);
   return ids;
 }
 
@@ -96,9 +89,7 @@ function toEntry(stored: StoredEvent, changes: Changes | undefined, actors: Map<
 
 /** The old and new address of one profile update, for mail-service's notice to the old address. */
 export async function emailChange(deps: UsersDeps, eventId: string): Promise<{ user_id: number; old_email: string; new_email: string }> {
-  const { rows } = await deps.pool.query<{ stream_id: string }>('SELECT stream_id FROM events WHERE event_id = $1', [eventId]);
-  const streamId = rows[0]?.stream_id;
-  const stored = streamId ? (await readStream(deps.pool, streamId)).find((e) => e.eventId === eventId) : undefined;
+  const stored = await readEvent(deps.pool, eventId);
   const update = stored?.event?.type === 'UserProfileUpdated' ? stored.event : undefined;
   const change = update?.data.changes.email;
   if (!update || !change) throw new AppError('not_found', 'users.email_change_not_found', 'No such email change');

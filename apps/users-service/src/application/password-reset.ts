@@ -2,6 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { PasswordResetIssued } from '@um/contracts';
 import { AppError } from '@um/platform';
 import { assertPasswordAcceptable } from '../domain/password-policy.js';
+import { hasLaterEvent, readEvent } from '../event-store/event-store.js';
+import { userById } from '../read-model/users-repository.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { resolveLogin } from './auth-lookups.js';
 import { handleCommand } from './handle-command.js';
@@ -57,23 +59,20 @@ export async function requestPasswordReset(deps: UsersDeps, req: { login: string
  * deletes the user's unused links, so a new request invalidates the previous link.
  */
 export async function issuePasswordReset(deps: UsersDeps, eventId: string): Promise<PasswordResetIssued> {
-  const { rows } = await deps.pool.query<{ user_id: string; latest: boolean; email: string | null }>(
-    `SELECT m.id AS user_id, u.email,
-            NOT EXISTS (SELECT 1 FROM events l WHERE l.stream_id = e.stream_id AND l.type = 'PasswordResetRequested' AND l.stream_version > e.stream_version) AS latest
-       FROM events e JOIN user_ids m ON m.stream_id = e.stream_id LEFT JOIN users u ON u.id = m.id
-      WHERE e.event_id = $1 AND e.type = 'PasswordResetRequested'`,
-    [eventId],
-  );
-  const row = rows[0];
-  if (!row) throw new AppError('not_found', 'users.reset_request_not_found', 'No such password reset request');
-  if (!row.latest || !row.email) return { status: 'superseded' };
+  const request = await readEvent(deps.pool, eventId);
+  if (request?.type !== 'PasswordResetRequested') throw new AppError('not_found', 'users.reset_request_not_found', 'No such password reset request');
+  // An erased request belongs to a deleted user: no one to send a link to.
+  if (!request.event || (await hasLaterEvent(deps.pool, request.streamId, 'PasswordResetRequested', request.streamVersion))) return { status: 'superseded' };
+  const userId = request.event.data.user_id;
+  const email = (await userById(deps.pool, userId))?.email;
+  if (!email) return { status: 'superseded' };
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(deps.clock().getTime() + deps.passwordReset.ttlSeconds * 1000);
   const client = await deps.pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query('DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL', [row.user_id]);
-    await client.query('INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, $3)', [sha256(token), row.user_id, expiresAt]);
+    await client.query('DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL', [userId]);
+    await client.query('INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, $3)', [sha256(token), userId, expiresAt]);
     await client.query('COMMIT');
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -81,7 +80,7 @@ export async function issuePasswordReset(deps: UsersDeps, eventId: string): Prom
   } finally {
     client.release();
   }
-  return { status: 'issued', user_id: Number(row.user_id), email: row.email, token, expires_at: expiresAt.toISOString() };
+  return { status: 'issued', user_id: userId, email, token, expires_at: expiresAt.toISOString() };
 }
 
 /**

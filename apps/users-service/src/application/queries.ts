@@ -1,7 +1,7 @@
 import { filterKind, type ListUsers, type Profile, type SearchUsersRequest, type User, type UserPage } from '@um/contracts';
 import { AppError, invalidArgument } from '@um/platform';
 import type pg from 'pg';
-import { toUser, USER_COLUMNS, type UserRow } from '../projections/users-projection.js';
+import { toUser, USER_COLUMNS, userById, type UserRow } from '../read-model/users-repository.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -10,9 +10,9 @@ type Queryable = pg.Pool | pg.PoolClient;
 export const likeLiteral = (s: string) => `%${s.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export async function getUser(db: Queryable, id: number, forUpdate = false): Promise<User> {
-  const { rows } = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
-  if (!rows[0]) throw new AppError('not_found', 'users.not_found', 'User not found');
-  return toUser(rows[0]);
+  const user = await userById(db, id, { forUpdate });
+  if (!user) throw new AppError('not_found', 'users.not_found', 'User not found');
+  return user;
 }
 
 /** Page sizes and counting: MAX_PAGE_SIZE, and how many matches are counted exactly (EXACT_COUNT_LIMIT). */

@@ -2,7 +2,7 @@ import type { RegisterUserRequest, User } from '@um/contracts';
 import { AppError, invalidArgument, uuidv7 } from '@um/platform';
 import { usernameCandidates } from '../domain/derived-username.js';
 import { assertPasswordAcceptable } from '../domain/password-policy.js';
-import { assertNotTaken } from '../projections/users-projection.js';
+import { assertNotTaken } from '../read-model/taken-names.js';
 import { requireAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';

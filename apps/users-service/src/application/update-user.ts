@@ -1,7 +1,8 @@
 import type { Role, UpdateUser, User } from '@um/contracts';
 import { invalidArgument } from '@um/platform';
-import { assertNotTaken } from '../projections/users-projection.js';
-import { keepAnAdmin, lockAdmins, requireAdmin } from './admins.js';
+import { assertNotTaken } from '../read-model/taken-names.js';
+import { countAdminsExcept } from '../read-model/users-repository.js';
+import { lockAdmins, requireAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
 import { revokeAfterCommit } from './revoke-tokens.js';
@@ -28,11 +29,13 @@ export async function updateUser(deps: UsersDeps, req: UpdateUser, meta: CallerM
  * change every token below its version is refused, including ones a racing refresh signs later.
  */
 export async function setRole(deps: UsersDeps, userId: number, role: Role, meta: CallerMeta): Promise<User> {
-  const { user, version } = await handleCommand(deps, { userId }, { type: 'ChangeRole', data: { user_id: userId, role } }, meta, {
+  const command = (_: number, others: number) => ({ type: 'ChangeRole' as const, data: { user_id: userId, role }, otherAdmins: others });
+  const { user, version } = await handleCommand(deps, { userId }, command, meta, {
     prepare: async (client) => {
       await lockAdmins(client);
       await requireAdmin(client, meta, { exclusive: true });
-      if (role !== 'admin') await keepAnAdmin(client, userId, 'demoted');
+      // Read under the admins lock: the decider keeps the last admin.
+      return countAdminsExcept(client, userId);
     },
     after: async (client, stored) => ({ user: await getUser(client, userId), version: stored.at(-1)?.streamVersion }),
     reply: (result) => result.user,

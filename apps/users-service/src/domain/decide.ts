@@ -16,9 +16,11 @@ export type UserCommand =
         attributes?: Record<string, unknown>;
       };
     }
-  | { type: 'DeleteUser'; data: { user_id: number } }
-  | { type: 'ChangeRole'; data: { user_id: number; role: Role } }
-  | { type: 'RequestEmailConfirmation'; data: { user_id: number } }
+  /** `otherAdmins`: how many admins there are besides this user, read under the admins lock. */
+  | { type: 'DeleteUser'; data: { user_id: number }; otherAdmins: number }
+  | { type: 'ChangeRole'; data: { user_id: number; role: Role }; otherAdmins: number }
+  /** At most one confirmation email per `resendIntervalSeconds`, as of `now`. */
+  | { type: 'RequestEmailConfirmation'; data: { user_id: number }; now: Date; resendIntervalSeconds: number }
   | { type: 'ConfirmEmail'; data: { user_id: number } }
   | { type: 'UpdateProfile'; data: { user_id: number; changes: Partial<Profile> } }
   | { type: 'ChangePassword'; data: { user_id: number } }
@@ -29,28 +31,53 @@ export type UserCommand =
 
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-/** Why a command cannot be applied; the application layer maps these to AppErrors. */
-export type Rejection = { reason: 'already_exists' | 'not_found'; message: string };
+/**
+ * Why a command cannot be applied; the application layer maps these to AppErrors. `id` names a
+ * rule's own error (`users.<id>`); without it the error is named for the command and the reason.
+ */
+export type Rejection = { reason: 'already_exists' | 'not_found' | 'resource_exhausted'; message: string; id?: string; retryAfterSeconds?: number };
 
 const notFound: Rejection = { reason: 'not_found', message: 'User not found' };
 
-/** Pure decision: the events a command produces in a state, or why it is refused. Invariants across users (unique names) are the projection's unique indexes. */
+/** The system keeps at least one admin: the last one cannot lose the role. */
+const lastAdmin = (state: Extract<UserState, { status: 'active' }>, otherAdmins: number, action: 'demoted' | 'deleted'): Rejection | undefined =>
+  state.role === 'admin' && otherAdmins === 0
+    ? { reason: 'already_exists', id: 'last_admin', message: `The last admin cannot be ${action}; make another user an admin first` }
+    : undefined;
+
+/** Seconds until another confirmation email may be sent; 0 when one may be sent now. */
+const confirmationWait = (requestedAt: Date, now: Date, intervalSeconds: number) => Math.max(0, Math.ceil((requestedAt.getTime() + intervalSeconds * 1000 - now.getTime()) / 1000));
+
+/**
+ * Pure decision: the events a command produces in a state, or why it is refused. Invariants across
+ * users come in two ways: unique names are the projection's unique indexes; the count of other
+ * admins is read by the application under the admins lock and carried in the command.
+ */
 export function decide(command: UserCommand, state: UserState): UserEvent[] | Rejection {
   switch (command.type) {
     case 'RegisterUser':
       if (state.status !== 'none') return { reason: 'already_exists', message: 'A user with this id already exists' };
       return [{ type: 'UserRegistered', data: command.data }];
     case 'DeleteUser':
-      if (state.status !== 'active') return { reason: 'not_found', message: 'User not found' };
-      return [{ type: 'UserDeleted', data: { user_id: state.id } }];
+      if (state.status !== 'active') return notFound;
+      return lastAdmin(state, command.otherAdmins, 'deleted') ?? [{ type: 'UserDeleted', data: { user_id: state.id } }];
     case 'ChangeRole':
-      if (state.status !== 'active') return { reason: 'not_found', message: 'User not found' };
+      if (state.status !== 'active') return notFound;
       if (state.role === command.data.role) return [];
-      return [{ type: 'UserRoleChanged', data: { user_id: state.id, role: command.data.role } }];
-    case 'RequestEmailConfirmation':
+      return lastAdmin(state, command.otherAdmins, 'demoted') ?? [{ type: 'UserRoleChanged', data: { user_id: state.id, role: command.data.role } }];
+    case 'RequestEmailConfirmation': {
       if (state.status !== 'active') return notFound;
       if (state.emailVerified) return { reason: 'already_exists', message: 'The email address is already confirmed' };
+      const wait = confirmationWait(state.confirmationRequestedAt, command.now, command.resendIntervalSeconds);
+      if (wait > 0)
+        return {
+          reason: 'resource_exhausted',
+          id: 'confirmation_rate_limited',
+          message: `A confirmation email was sent recently; try again in ${wait} s`,
+          retryAfterSeconds: wait,
+        };
       return [{ type: 'EmailConfirmationRequested', data: { user_id: state.id } }];
+    }
     case 'ConfirmEmail':
       if (state.status !== 'active') return notFound;
       // Confirming twice is harmless: nothing new happens.

@@ -12,15 +12,41 @@ export interface Profile {
 
 /** What a decision about one user needs to know, folded from that user's events. */
 export type UserState =
-  { status: 'none' } | { status: 'active'; id: number; role: Role; emailVerified: boolean; profile: Profile; mfa: boolean } | { status: 'deleted'; id: number };
+  | { status: 'none' }
+  | {
+      status: 'active';
+      id: number;
+      role: Role;
+      emailVerified: boolean;
+      profile: Profile;
+      mfa: boolean;
+      /** When a confirmation email was last asked for: the registration sends the first. */
+      confirmationRequestedAt: Date;
+    }
+  | { status: 'deleted'; id: number };
+
+/** An event as stored: with the time it was recorded; undefined where its personal data was erased. */
+export interface RecordedEvent {
+  event: UserEvent | undefined;
+  recordedAt: Date;
+}
 
 export const initialState: UserState = { status: 'none' };
 
-export function evolve(state: UserState, event: UserEvent): UserState {
+/** The state after one event, recorded at `recordedAt`. */
+export function evolve(state: UserState, event: UserEvent, recordedAt: Date): UserState {
   switch (event.type) {
     case 'UserRegistered': {
       const { user_id, role, username, email, fio, birthday, tags, attributes } = event.data;
-      return { status: 'active', id: user_id, role, emailVerified: false, profile: { ...attributes, username, email, fio, birthday, tags }, mfa: false };
+      return {
+        status: 'active',
+        id: user_id,
+        role,
+        emailVerified: false,
+        profile: { ...attributes, username, email, fio, birthday, tags },
+        mfa: false,
+        confirmationRequestedAt: recordedAt,
+      };
     }
     case 'UserRoleChanged':
       return state.status === 'active' ? { ...state, role: event.data.role } : state;
@@ -37,6 +63,7 @@ export function evolve(state: UserState, event: UserEvent): UserState {
     case 'MfaDisabled':
       return state.status === 'active' ? { ...state, mfa: false } : state;
     case 'EmailConfirmationRequested':
+      return state.status === 'active' ? { ...state, confirmationRequestedAt: recordedAt } : state;
     case 'PasswordChanged':
     case 'PasswordResetRequested':
     case 'PasswordReset':
@@ -47,4 +74,4 @@ export function evolve(state: UserState, event: UserEvent): UserState {
 }
 
 /** Fold a stream; erased events (undefined) only ever precede the user's deletion and carry nothing to fold. */
-export const fold = (events: Array<UserEvent | undefined>): UserState => events.reduce<UserState>((state, e) => (e ? evolve(state, e) : state), initialState);
+export const fold = (events: RecordedEvent[]): UserState => events.reduce<UserState>((state, e) => (e.event ? evolve(state, e.event, e.recordedAt) : state), initialState);

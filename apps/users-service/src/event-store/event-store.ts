@@ -71,6 +71,43 @@ export async function readAll(db: Queryable, afterPosition: bigint, limit: numbe
   return rows.map(toStored);
 }
 
+/** One event by its id; undefined for an id never stored. */
+export async function readEvent(db: Queryable, eventId: string): Promise<StoredEvent | undefined> {
+  const { rows } = await db.query<EventRow>(`${SELECT} WHERE e.event_id = $1`, [eventId]);
+  return rows[0] && toStored(rows[0]);
+}
+
+/** Whether the stream holds an event of this type after `afterVersion`. */
+export async function hasLaterEvent(db: Queryable, streamId: string, type: UserEvent['type'], afterVersion: number): Promise<boolean> {
+  const { rows } = await db.query<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM events WHERE stream_id = $1 AND type = $2 AND stream_version > $3) AS found', [
+    streamId,
+    type,
+    afterVersion,
+  ]);
+  return rows[0]!.found;
+}
+
+/** When the user's latest event of this type was recorded; null when the stream holds none. */
+export async function lastRecordedAt(db: Queryable, userId: number, type: UserEvent['type']): Promise<Date | null> {
+  const { rows } = await db.query<{ last: Date | null }>(
+    'SELECT max(e.recorded_at) AS last FROM events e JOIN user_ids s ON s.stream_id = e.stream_id WHERE s.id = $1 AND e.type = $2',
+    [userId, type],
+  );
+  return rows[0]?.last ?? null;
+}
+
+/** How many events are stored. */
+export async function countEvents(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM events');
+  return Number(rows[0]!.n);
+}
+
+/** The user ids recorded for these streams, by stream. */
+export async function userIdsOfStreams(db: Queryable, streamIds: string[]): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ stream_id: string; id: string }>('SELECT stream_id, id FROM user_ids WHERE stream_id = ANY($1::uuid[])', [streamIds]);
+  return new Map(rows.map((r) => [r.stream_id, Number(r.id)]));
+}
+
 /** The stream that holds a user's events, by the user's id (deleted users too); undefined for an id never given. */
 export async function streamOf(db: Queryable, userId: number): Promise<string | undefined> {
   const { rows } = await db.query<{ stream_id: string }>('SELECT stream_id FROM user_ids WHERE id = $1', [userId]);

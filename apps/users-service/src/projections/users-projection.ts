@@ -1,99 +1,10 @@
-import type { User, UserEvent } from '@um/contracts';
-import { AppError, type PoolClient } from '@um/platform';
+import type { UserEvent } from '@um/contracts';
+import type { PoolClient } from '@um/platform';
 import type pg from 'pg';
 import { usernameSkeleton } from '../domain/username-skeleton.js';
-import { readAll, type StoredEvent } from '../event-store/event-store.js';
-
-/** Case-insensitive identity of a username or email: what uniqueness is checked on. */
-export const usernameKey = (username: string) => username.normalize('NFKC').toLowerCase();
-export const emailKey = (email: string) => email.normalize('NFKC').toLowerCase();
-
-export interface UserRow {
-  /** bigint: pg reads it as a string. */
-  id: string;
-  username: string;
-  email: string;
-  /** fio, birthday, tags and the declared attributes; a cleared attribute is stored as null. */
-  config: { tags: string[] } & Record<string, unknown>;
-  role: 'user' | 'admin';
-  email_verified: boolean;
-  created_at: Date;
-  updated_at: Date;
-}
-
-export const USER_COLUMNS = 'id, username, email, config, role, email_verified, created_at, updated_at';
-
-export function toUser(row: UserRow): User {
-  return {
-    id: Number(row.id),
-    username: row.username,
-    email: row.email,
-    // Cleared attributes (null) are left out: the user simply has none.
-    config: { ...Object.fromEntries(Object.entries(row.config).filter(([, v]) => v !== null)), tags: row.config.tags },
-    role: row.role,
-    email_verified: row.email_verified,
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at.toISOString(),
-  };
-}
-
-const UNIQUE_FIELD: Record<string, 'username' | 'email' | 'lookalike'> = {
-  users_username_key_uniq: 'username',
-  users_email_key_uniq: 'email',
-  users_username_skeleton_uniq: 'lookalike',
-};
-
-/** The 409 for taken usernames or emails, naming each field; `lookalike`: the username looks like a taken one. */
-export function takenError(fields: Array<'username' | 'email' | 'lookalike'>, cause?: unknown): AppError {
-  const named = fields.map((f) => (f === 'lookalike' ? 'username' : f));
-  return new AppError(
-    'already_exists',
-    fields[0] === 'lookalike' ? 'users.username_lookalike' : `users.${fields[0]}_taken`,
-    `A user with this ${named.join(' and ')} already exists`,
-    fields.map((f) => (f === 'lookalike' ? { field: 'username', message: 'is too similar to an existing username' } : { field: f, message: 'is already taken' })),
-    { cause },
-  );
-}
-
-/** A unique-index violation on username or email, as the 409 naming the field. */
-function uniqueViolation(e: unknown): unknown {
-  const field = UNIQUE_FIELD[(e as { constraint?: string }).constraint ?? ''];
-  if ((e as { code?: string }).code !== '23505' || !field) return e;
-  return takenError([field], e);
-}
-
-/**
- * Refuse a username or email another user holds (ignoring case), before any costly work. The unique
- * indexes still decide the races that slip past this look-up.
- */
-export async function assertNotTaken(db: pg.Pool | pg.PoolClient, wanted: { username?: string | undefined; email?: string | undefined }, exceptId?: number): Promise<void> {
-  const { rows } = await db.query<{ username_taken: boolean; email_taken: boolean; lookalike_taken: boolean }>(
-    `SELECT bool_or(username_key = $1) AS username_taken, bool_or(email_key = $2) AS email_taken,
-            bool_or(username_skeleton = $4 AND username_key <> $1) AS lookalike_taken
-       FROM users WHERE (username_key = $1 OR email_key = $2 OR username_skeleton = $4) AND ($3::bigint IS NULL OR id <> $3)`,
-    [
-      wanted.username ? usernameKey(wanted.username) : null,
-      wanted.email ? emailKey(wanted.email) : null,
-      exceptId ?? null,
-      wanted.username ? usernameSkeleton(wanted.username) : null,
-    ],
-  );
-  // An exact match says more than a look-alike: name the username once.
-  const taken = (['username', 'lookalike', 'email'] as const).filter((f) => rows[0]?.[`${f}_taken`] && !(f === 'lookalike' && rows[0]?.username_taken));
-  if (taken.length) throw takenError(taken);
-}
-
-/** The user row and its password hash, for password checks only (the hash never leaves this service). */
-export async function findWithPasswordHash(db: pg.Pool | pg.PoolClient, where: string, params: unknown[]): Promise<(UserRow & { password_hash: string }) | undefined> {
-  const { rows } = await db.query<UserRow & { password_hash: string }>(
-    `SELECT ${USER_COLUMNS.split(', ')
-      .map((c) => `u.${c}`)
-      .join(', ')}, c.password_hash
-       FROM users u JOIN credentials c ON c.user_id = u.id WHERE ${where}`,
-    params,
-  );
-  return rows[0];
-}
+import { countEvents, readAll, type StoredEvent } from '../event-store/event-store.js';
+import { emailKey, usernameKey } from '../read-model/identity-keys.js';
+import { uniqueViolation } from '../read-model/taken-names.js';
 
 /**
  * How a username's skeleton is written. `refuse` (live appends): a look-alike of a taken name
@@ -235,8 +146,7 @@ export async function rebuildUsersProjection(client: PoolClient, opts: { batchSi
   const batchSize = opts.batchSize ?? 1000;
   await client.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
   await client.query('DELETE FROM users');
-  const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM events');
-  const total = Number(rows[0]!.n);
+  const total = await countEvents(client);
   let position = 0n;
   let count = 0;
   opts.onProgress?.(0, total);

@@ -2,6 +2,7 @@ import { PublishedUserEvent, usersEventSubject, type EventMetadata } from '@um/c
 import type { Logger, Pool } from '@um/platform';
 import pg from 'pg';
 import { upcastUserId } from '../event-store/event-store.js';
+import { RelayLock } from './relay-lock.js';
 
 /** Publish one event; resolves once the stream has stored it (or knew it already, by id). */
 export type Publish = (subject: string, payload: string, eventId: string) => Promise<void>;
@@ -19,6 +20,16 @@ export interface RelayOptions {
   prepare?: () => Promise<void>;
   /** Side effects an event must have had before it counts as published (token revocations); a failure retries the event. */
   beforePublish?: (event: PublishedUserEvent) => Promise<void>;
+  /** Told what the relay does, as it does it (metrics, tests). */
+  observer?: RelayObserver;
+}
+
+/** What a relay reports as it goes. */
+export interface RelayObserver {
+  /** This replica became the active relay (`true`: a new term) or stopped being it (`false`). */
+  leadership?: (leading: boolean) => void;
+  /** An event went out (the stream stored it) and the checkpoint moved past it. */
+  published?: (event: PublishedUserEvent) => void;
 }
 
 export interface OutboxRow {
@@ -92,17 +103,30 @@ export function toPublished(row: OutboxRow): PublishedUserEvent {
  */
 export class EventRelay {
   private running = false;
-  private client: pg.Client | undefined;
+  private readonly lock: RelayLock;
+  /** Holding the lock and listening for new events. */
+  private leading = false;
   private wake: (() => void) | undefined;
   private woken = false;
   private loop: Promise<void> | undefined;
-  /** Events this instance has published (for tests and metrics). */
-  published = 0;
-  isLeader = false;
-  /** Times this instance became the leader. */
-  terms = 0;
 
-  constructor(private readonly o: RelayOptions) {}
+  constructor(private readonly o: RelayOptions) {
+    this.lock = new RelayLock({
+      databaseUrl: o.databaseUrl,
+      name: `${o.schema}.relay`,
+      applicationName: `relay:${o.schema}`,
+      // Losing the lock's connection means we are no longer the leader.
+      onLost: () => {
+        if (this.leading) this.o.log.warn('relay: lost the leader connection');
+        this.stepDown();
+        this.wake?.();
+      },
+      onNotification: () => {
+        this.woken = true;
+        this.wake?.();
+      },
+    });
+  }
 
   start(): void {
     if (this.running) return;
@@ -138,8 +162,8 @@ export class EventRelay {
     let backoff = this.o.pollMs;
     while (this.running) {
       try {
-        if (!this.isLeader) await this.lead();
-        if (!this.isLeader) {
+        if (!this.leading) await this.lead();
+        if (!this.leading) {
           await this.sleep(Math.max(this.o.pollMs, 1000));
           continue;
         }
@@ -149,61 +173,28 @@ export class EventRelay {
         await this.sleep(this.o.pollMs);
       } catch (err) {
         this.o.log.warn({ err: String(err), retry_ms: backoff }, 'relay: publishing paused');
-        if (this.client && !(await this.alive())) await this.resign();
+        if (!(await this.lock.connectionAlive())) this.stepDown();
         await this.sleep(backoff);
         backoff = Math.min(backoff * 2, 10_000);
       }
     }
-    await this.resign();
+    this.stepDown();
+    await this.lock.release();
   }
 
   /** Try to become the one active relay for this schema. */
   private async lead(): Promise<void> {
-    if (!this.client) {
-      // Keepalives: a leader whose host vanished must lose the lock in minutes, not hours.
-      const client = new pg.Client({
-        connectionString: this.o.databaseUrl,
-        keepAlive: true,
-        keepAliveInitialDelayMillis: 10_000,
-        application_name: `relay:${this.o.schema}`.slice(0, 63),
-      });
-      // The lock lives and dies with this connection: losing it means we are no longer the leader.
-      const lost = () => {
-        if (this.client !== client) return;
-        this.client = undefined;
-        if (this.isLeader) this.o.log.warn('relay: lost the leader connection');
-        this.isLeader = false;
-        this.wake?.();
-      };
-      client.on('error', lost);
-      client.on('end', lost);
-      client.on('notification', () => {
-        this.woken = true;
-        this.wake?.();
-      });
-      await client.connect();
-      this.client = client;
-    }
-    const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [`${this.o.schema}.relay`]);
-    if (!rows[0]!.ok) return;
-    await this.client.query(`LISTEN "${this.o.schema}_events"`);
-    this.isLeader = true;
-    this.terms++;
+    if (!(await this.lock.tryAcquire())) return;
+    await this.lock.connection!.query(`LISTEN "${this.o.schema}_events"`);
+    this.leading = true;
+    this.o.observer?.leadership?.(true);
     this.o.log.info('relay: active on this replica');
   }
 
-  private async alive(): Promise<boolean> {
-    return this.client!.query('SELECT 1').then(
-      () => true,
-      () => false,
-    );
-  }
-
-  private async resign(): Promise<void> {
-    const client = this.client;
-    this.client = undefined;
-    this.isLeader = false;
-    await client?.end().catch(() => undefined);
+  private stepDown(): void {
+    if (!this.leading) return;
+    this.leading = false;
+    this.o.observer?.leadership?.(false);
   }
 
   /**
@@ -213,7 +204,8 @@ export class EventRelay {
    */
   async pass(): Promise<number> {
     const { schema } = this.o;
-    const pool: Pool | pg.Client = this.isLeader && this.client ? this.client : this.o.pool;
+    const leaderConnection = this.leading ? this.lock.connection : undefined;
+    const pool: Pool | pg.Client = leaderConnection ?? this.o.pool;
     const cp = await pool.query<{ transaction_id: string; global_position: string }>(
       `SELECT transaction_id::text, global_position FROM "${schema}".relay_checkpoints WHERE name = $1`,
       [CHECKPOINT],
@@ -229,7 +221,7 @@ export class EventRelay {
          ON CONFLICT (name) DO UPDATE SET transaction_id = EXCLUDED.transaction_id, global_position = EXCLUDED.global_position, updated_at = now()`,
         [CHECKPOINT, row.transaction_id, row.global_position],
       );
-      this.published++;
+      this.o.observer?.published?.(event);
     }
     return rows.length;
   }

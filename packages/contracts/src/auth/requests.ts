@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { hasNoControlChars, NO_CONTROLS, NO_NUL, Password, text } from '../users/fields.js';
-import { Role, User } from '../users/user.js';
-import { UserIdString, UserIdValue } from '../users/user-id.js';
+import { User } from '../users/user.js';
+import { UserIdValue } from '../users/user-id.js';
 
 /** `POST /login` body (JSON or OAuth2 password form), and the `auth.login` request. */
 export const Login = z.object({
@@ -106,47 +106,3 @@ export const PasswordChangeResult = z.object({ status: z.literal('changed'), ses
 export const PublicJwk = z.looseObject({ kid: z.string(), kty: z.string(), alg: z.string(), use: z.literal('sig').optional() });
 export const Jwks = z.object({ keys: z.array(PublicJwk) });
 export type Jwks = z.infer<typeof Jwks>;
-
-/** Values pinned by both the signer and every verifier. */
-export const TOKEN = {
-  issuer: 'user-management/auth-service',
-  audience: 'user-management/api',
-  /** RFC 9068 access-token type; a verifier refuses any other `typ`. */
-  type: 'at+jwt',
-  algorithm: 'EdDSA',
-} as const;
-
-/** Claims of an access token beyond the registered ones. */
-export const AccessClaims = z.object({
-  /** The user's id as a decimal string (RFC 7519 makes `sub` a string); parsed to the number. */
-  sub: UserIdString,
-  role: Role,
-  /** Session (refresh-token family) the token belongs to. */
-  sid: z.uuid(),
-  /** Issued-at with millisecond precision (RFC 7519 allows fractional NumericDate), so revocations are exact. */
-  iat: z.number(),
-  /**
-   * The user's authorization version when the role in this token was read (users-service's stream
-   * version). A role change or deletion refuses every token below the version it created, whenever
-   * the token was signed. Absent in tokens from before versions existed: counts as 0.
-   */
-  ver: z.number().int().nonnegative().default(0),
-  exp: z.number().int(),
-  jti: z.string(),
-});
-export type AccessClaims = z.infer<typeof AccessClaims>;
-
-/**
- * Revocation records in the revocations bucket. `user.<id>`: the user's tokens whose `ver` is below
- * `below_version` are refused (role change; deletion refuses every version); `revoked_before` (ms,
- * tokens issued before it) is the older form, still honoured. `session.<id>`: every token of that
- * session is refused.
- */
-export const UserRevocation = z
-  .object({ below_version: z.number().int().nonnegative().optional(), revoked_before: z.number().int().optional() })
-  .refine((r) => r.below_version !== undefined || r.revoked_before !== undefined, 'names a version or an instant');
-export type UserRevocation = z.infer<typeof UserRevocation>;
-export const SessionRevocation = z.object({ revoked_at: z.number().int() });
-export const revocationKey = { user: (id: number) => `user.${id}`, session: (id: string) => `session.${id}` } as const;
-/** Longest an access token may live; revocation records are kept this long. */
-export const MAX_ACCESS_TOKEN_TTL_SECONDS = 24 * 3600;

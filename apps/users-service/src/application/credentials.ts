@@ -1,7 +1,7 @@
 import type { User, VerifyCredentials } from '@um/contracts';
 import { AppError } from '@um/platform';
 import { assertPasswordAcceptable } from '../domain/password-policy.js';
-import { emailKey, findWithPasswordHash, toUser, usernameKey } from '../projections/users-projection.js';
+import { userWithPasswordHashById, userWithPasswordHashByLogin } from '../read-model/users-repository.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
 import { getUser } from './queries.js';
@@ -9,18 +9,18 @@ import { getUser } from './queries.js';
 /** Check a password where its hash lives; the hash never leaves this service. Unknown user and wrong password fail alike. */
 export async function verifyCredentials(deps: UsersDeps, req: VerifyCredentials): Promise<User> {
   const login = req.username.trim();
-  const row = await findWithPasswordHash(deps.pool, 'u.username_key = $1 OR u.email_key = $2 ORDER BY (u.username_key = $1) DESC LIMIT 1', [usernameKey(login), emailKey(login)]);
-  const ok = await deps.hasher.verify(req.password, row?.password_hash);
-  if (!row || !ok) throw new AppError('unauthenticated', 'auth.invalid_credentials', 'Invalid username or password');
-  return toUser(row);
+  const found = await userWithPasswordHashByLogin(deps.pool, login);
+  const ok = await deps.hasher.verify(req.password, found?.passwordHash);
+  if (!found || !ok) throw new AppError('unauthenticated', 'auth.invalid_credentials', 'Invalid username or password');
+  return found.user;
 }
 
 /** Check a user's current password by id (before a password change). */
 export async function verifyPassword(deps: UsersDeps, userId: number, password: string): Promise<User> {
-  const row = await findWithPasswordHash(deps.pool, 'u.id = $1', [userId]);
-  const ok = await deps.hasher.verify(password, row?.password_hash);
-  if (!row || !ok) throw new AppError('invalid_argument', 'users.wrong_password', 'The current password is wrong', [{ field: 'current_password', message: 'is wrong' }]);
-  return toUser(row);
+  const found = await userWithPasswordHashById(deps.pool, userId);
+  const ok = await deps.hasher.verify(password, found?.passwordHash);
+  if (!found || !ok) throw new AppError('invalid_argument', 'users.wrong_password', 'The current password is wrong', [{ field: 'current_password', message: 'is wrong' }]);
+  return found.user;
 }
 
 /**
