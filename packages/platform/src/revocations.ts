@@ -88,7 +88,7 @@ export class RevocationCache {
    * started again from the beginning, which replays every entry. A start that has not loaded within
    * `followWaitMs` (placing the watch's consumer can hang during a failover) lets a later check try again.
    */
-  static async start(kv: KV, log: Logger, checkEveryMs = 2_000, followWaitMs = 10_000): Promise<{ cache: RevocationCache; stop: () => void }> {
+  static async start(kv: KV, log: Logger, checkEveryMs = 2_000, followWaitMs = 5_000): Promise<{ cache: RevocationCache; stop: () => void }> {
     const cache = new RevocationCache(log);
     await cache.follow(kv);
     const sweep = setInterval(() => cache.prune(), 10 * 60_000);
