@@ -90,7 +90,13 @@ export const captureResponseBody: RequestHandler = (_req, res, next) => {
   next();
 };
 
-const loggedPath = (req: IncomingMessage & { originalUrl?: string }, mode: LogBodies) => redactUrl(req.originalUrl ?? req.url ?? '', mode);
+/** Each request's logged path, made once: the request logger's bindings and the summary line both show it. */
+const loggedPaths = new WeakMap<IncomingMessage, string>();
+function loggedPath(req: IncomingMessage & { originalUrl?: string }, mode: LogBodies): string {
+  let path = loggedPaths.get(req);
+  if (path === undefined) loggedPaths.set(req, (path = redactUrl(req.originalUrl ?? req.url ?? '', mode)));
+  return path;
+}
 
 /** An Error as `Name: message`; anything else (a zod issue list, a reply body) in full rather than `[object Object]`. */
 const describeCause = (cause: unknown) => (cause instanceof Error ? String(cause) : inspect(cause, { depth: 4, breakLength: Infinity }));
