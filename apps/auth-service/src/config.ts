@@ -1,20 +1,16 @@
-import { AccessTokenTtl, BaseEnv, DatabaseEnv, DurationSeconds, parseConfig, SchemaName, decodeKek, toKek, type KeyRing } from '@um/platform';
+import { AccessTokenTtl, BaseEnv, DatabaseEnv, DurationSeconds, optionalEnv, parseConfig, SchemaName, decodeKek, toKek, type KeyRing } from '@um/platform';
 import { z } from 'zod';
 
 /** A key-encryption key: 32 bytes as base64 or hex. The message never echoes the value. */
-const KekText = z.preprocess(
-  (v) => (v === '' ? undefined : v),
-  z
-    .string()
-    .transform((s, ctx) => {
-      const key = decodeKek(s);
-      if (typeof key === 'string') {
-        ctx.addIssue({ code: 'custom', message: key });
-        return z.NEVER;
-      }
-      return toKek(key);
-    })
-    .optional(),
+const KekText = optionalEnv(
+  z.string().transform((s, ctx) => {
+    const key = decodeKek(s);
+    if (typeof key === 'string') {
+      ctx.addIssue({ code: 'custom', message: key });
+      return z.NEVER;
+    }
+    return toKek(key);
+  }),
 );
 
 export const AuthEnv = BaseEnv.extend(DatabaseEnv.shape)
@@ -39,7 +35,7 @@ export const AuthEnv = BaseEnv.extend(DatabaseEnv.shape)
     /** How often replicas look for a rotated signing key. */
     KEY_REFRESH_MS: z.coerce.number().int().min(100).default(30_000),
     /** A new key signs only this long after it was created (default: two refreshes and 5 s). */
-    KEY_ACTIVATION_DELAY_MS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).optional()),
+    KEY_ACTIVATION_DELAY_MS: optionalEnv(z.coerce.number().int().min(0)),
     /** Key-encryption key sealing the private signing keys at rest (AES-256-GCM). Unset: keys stay in clear, with a warning. */
     SIGNING_KEY_KEK: KekText,
     /** The KEK being rotated away from: keys sealed under it are resealed under SIGNING_KEY_KEK at start. */

@@ -1,13 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Rpcs, type LoginRpcReply, type LoginTokens, type Rpc, type User } from '@um/contracts';
-import { AppError, createLogger, createPool, IdempotencyStore, migrate, serverSecret } from '@um/platform';
+import { AppError, createLogger, createPool, IdempotencyStore, migrate, serverSecret, sha256 } from '@um/platform';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changePassword, logout } from '../src/application/account.js';
 import type { AuthDeps } from '../src/application/deps.js';
 import { issueDeviceToken } from '../src/application/devices.js';
-import { hashToken } from '../src/application/tokens.js';
 import { login, loginMfa, markPasswordChanged, refresh } from '../src/application/sessions.js';
 import { eraseUser } from '../src/consumers/user-erasure.js';
 import { ensureSigningKey, loadKeySet } from '../src/keys/key-store.js';
@@ -85,7 +84,7 @@ function fakeUsers(f: FakeUsers) {
         return { ok: true };
       case Rpcs.users.verifyPassword.name: {
         const u = f.users.find((x) => x.id === input.user_id);
-        if (!u || u.password !== input.password) throw new AppError('unauthenticated', 'users.wrong_password', 'The current password is wrong');
+        if (!u || u.password !== input.password) throw new AppError('invalid_argument', 'users.wrong_password', 'The current password is wrong');
         const { password: _p, ...user } = u;
         return user;
       }
@@ -289,7 +288,7 @@ describe('second-factor codes are throttled like passwords', () => {
       },
     });
     const ticket = `ticket-${randomUUID()}`;
-    await pool.query("INSERT INTO mfa_tickets (ticket_hash, user_id, verified_at, expires_at) VALUES ($1, $2, now(), now() + interval '5 minutes')", [hashToken(ticket), u.id]);
+    await pool.query("INSERT INTO mfa_tickets (ticket_hash, user_id, verified_at, expires_at) VALUES ($1, $2, now(), now() + interval '5 minutes')", [sha256(ticket), u.id]);
     const second = (code: string) =>
       loginMfa(d, { ticket, code }, ctx).then(
         () => 'ok',

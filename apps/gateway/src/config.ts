@@ -1,4 +1,4 @@
-import { AccessTokenTtl, BaseEnv, parseConfig, ProfileEnv } from '@um/platform';
+import { AccessTokenTtl, BaseEnv, optionalEnv, parseConfig, ProfileEnv } from '@um/platform';
 import { z } from 'zod';
 
 export const GatewayEnv = BaseEnv.extend(ProfileEnv.shape).extend({
@@ -6,7 +6,7 @@ export const GatewayEnv = BaseEnv.extend(ProfileEnv.shape).extend({
   /** Address the gateway listens on. */
   HOST: z.string().min(1).default('0.0.0.0'),
   /** Express `trust proxy`: set when behind a load balancer so client addresses are right. */
-  TRUST_PROXY: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+  TRUST_PROXY: optionalEnv(z.string()),
   /** auth-service's access-token lifetime (same variable, same value): tokens living longer are refused. */
   ACCESS_TOKEN_TTL: AccessTokenTtl,
   /** Request and response bodies in the access log: personal fields masked, as sent, or none at all. */

@@ -140,7 +140,7 @@ describe('access log', () => {
 
   it('logs a failed JSON login (warn) without the password', async () => {
     h.rpc.reply = () => {
-      throw new AppError('unauthenticated', 'auth.bad_credentials', 'Wrong username or password');
+      throw new AppError('unauthenticated', 'auth.invalid_credentials', 'Wrong username or password');
     };
     const r = await call('/login', {
       method: 'POST',
@@ -148,12 +148,12 @@ describe('access log', () => {
       body: JSON.stringify({ username: 'alice_1', password: JSON_PASSWORD }),
     });
     expect(r.status).toBe(401);
-    expect(r.line).toMatchObject({ level: 40, res: { status: 401 }, error_id: 'auth.bad_credentials', request_body: { password: '[REDACTED]' } });
+    expect(r.line).toMatchObject({ level: 40, res: { status: 401 }, error_id: 'auth.invalid_credentials', request_body: { password: '[REDACTED]' } });
   });
 
   it('logs a second-factor login without the one-time code or the ticket', async () => {
     h.rpc.reply = () => {
-      throw new AppError('unauthenticated', 'auth.mfa_code_invalid', 'The code is wrong');
+      throw new AppError('unauthenticated', 'users.mfa_code_invalid', 'The code is wrong');
     };
     const r = await call('/login/mfa', {
       method: 'POST',

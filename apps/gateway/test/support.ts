@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { TOKEN, type Jwks, type Rpc } from '@um/contracts';
 import { AppError, createLogger, type CallMeta, type Logger } from '@um/platform';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { DirectorySettings } from '../src/access/directory.js';
 import { createApp, type Readiness } from '../src/app.js';
 import { TokenVerifier } from '../src/auth/verifier.js';
@@ -176,6 +176,49 @@ export async function startGateway(
   };
 }
 
+/**
+ * The gateway a test file shares: started before its tests, closed after them, and before each test
+ * the fake RPC client, the fake revocations and readiness are back to their defaults. What it returns
+ * stands for that gateway (it reads through to it once started).
+ */
+export function useGateway(): Harness {
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    h = await startGateway();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  beforeEach(() => {
+    started().rpc.reset();
+    started().revocations.reset();
+    started().readiness.value = { ok: true, checks: { nats: 'ok', users: 'ok', auth: 'ok' } };
+  });
+  const started = () => {
+    if (!h) throw new Error('the gateway is not started yet: use it inside a test or a hook');
+    return h;
+  };
+  return {
+    get url() {
+      return started().url;
+    },
+    get key() {
+      return started().key;
+    },
+    get rpc() {
+      return started().rpc;
+    },
+    get revocations() {
+      return started().revocations;
+    },
+    get readiness() {
+      return started().readiness;
+    },
+    jwksFetches: () => started().jwksFetches(),
+    close: () => started().close(),
+  };
+}
+
 /** A user object as users-service answers it. */
 export function userReply(id: number = newUserId(), over: Partial<Record<string, unknown>> = {}) {
   return {
@@ -257,6 +300,12 @@ export function expectProblem(a: Answer, status: number, code?: string) {
   expect(a.body.request_id).toBe(a.headers.get('x-request-id'));
   if (code) expect(a.body.code).toBe(code);
 }
+
+/** The fields a 422's `errors` name, sorted. */
+export const fieldsOf = (a: Answer) => (a.body.errors as { field: string }[]).map((e) => e.field).sort();
+
+/** Path ids that name no user: not a whole number from 1 to 2^53 - 1 in plain decimal. */
+export const MALFORMED_IDS = ['not-an-id', '0', '-1', '0123', '+12', '1.5', '1e3', '0x1f', randomUUID(), '9007199254740992', '99999999999999999999', "1'%20OR%20'1'='1"];
 
 /** A 204: no body at all, and nothing that announces one. */
 export function expectNoContent(a: Answer) {

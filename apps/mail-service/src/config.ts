@@ -1,12 +1,10 @@
-import { BaseEnv, DatabaseEnv, parseConfig, SchemaName } from '@um/platform';
+import { BaseEnv, DatabaseEnv, optionalEnv, parseConfig, SchemaName } from '@um/platform';
 import { z } from 'zod';
-
-const optional = <T extends z.ZodType>(s: T) => z.preprocess((v) => (v === '' ? undefined : v), s.optional());
 
 export const MailEnv = BaseEnv.extend(DatabaseEnv.shape).extend({
   MAIL_DB_SCHEMA: SchemaName.default('mail_service'),
   /** `smtp://user:pass@host:587` (or smtps://). Unset: messages are written to the log instead. */
-  SMTP_URL: optional(z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')),
+  SMTP_URL: optionalEnv(z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')),
   MAIL_FROM: z.string().min(3).default('User Management <no-reply@localhost>'),
   /** Where links in emails point: the gateway as users reach it. */
   PUBLIC_URL: z

@@ -43,7 +43,7 @@ const rpc = {
     if (r.name === Rpcs.users.get.name) return { id: input.user_id, username: `user_${input.user_id}`, email: emailOf(input.user_id), email_verified: false, role: 'user' };
     if (r.name === Rpcs.users.issueEmailConfirmation.name)
       return { status: 'issued', user_id: Number(input.email.match(/\d+/)[0]), token: `token-for-${input.email}`, expires_at: new Date(Date.now() + 86_400_000).toISOString() };
-    throw new AppError('internal', 'test.unexpected_rpc', `unexpected rpc ${r.name}`);
+    throw new AppError('internal', 'internal.unexpected', `unexpected rpc ${r.name}`);
   }) as never,
 };
 

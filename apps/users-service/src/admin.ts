@@ -1,17 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { RegisterUser, User } from '@um/contracts';
-import {
-  connectNats,
-  createPool,
-  ensureUsersStream,
-  jetStreamOf,
-  migrate,
-  openRevocations,
-  revokeUserTokens,
-  withTransaction,
-  type Logger,
-  type NatsConnection,
-} from '@um/platform';
+import { usersEventsStream, type RegisterUser, type User } from '@um/contracts';
+import { connectNats, createPool, ensureStream, jetStreamOf, migrate, openRevocations, revokeUserTokens, withTransaction, type Logger, type NatsConnection } from '@um/platform';
 import type { CallerMeta, UsersDeps } from './application/deps.js';
 import { deleteUser } from './application/delete-user.js';
 import { exportUserData, type UsersServiceData } from './application/export-user.js';
@@ -75,7 +64,7 @@ export async function openUsersAdmin(config: UsersConfig, log: Logger, nats: Nat
     async replay(onProgress?: (done: number, total: number) => void): Promise<number> {
       if (!nc) throw new Error('replay needs NATS');
       const { js, jsm } = await jetStreamOf(nc);
-      await ensureUsersStream(jsm, config.NATS_NAMESPACE, config.JETSTREAM_REPLICAS);
+      await ensureStream(jsm, usersEventsStream(config.NATS_NAMESPACE), config.JETSTREAM_REPLICAS);
       return replayEvents({
         pool,
         schema: config.USERS_DB_SCHEMA,

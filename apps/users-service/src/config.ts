@@ -1,9 +1,7 @@
 import { Email, Password, Username } from '@um/contracts';
-import { BaseEnv, DatabaseEnv, DurationSeconds, parseConfig, ProfileEnv, SchemaName } from '@um/platform';
+import { BaseEnv, DatabaseEnv, DurationSeconds, optionalEnv, parseConfig, ProfileEnv, SchemaName } from '@um/platform';
 import { z } from 'zod';
 import { createPasswordPolicy, passwordProblem } from './domain/password-policy.js';
-
-const optional = <T extends z.ZodType>(s: T) => z.preprocess((v) => (v === '' ? undefined : v), s.optional());
 
 export const UsersEnv = BaseEnv.extend(DatabaseEnv.shape)
   .extend(ProfileEnv.shape)
@@ -39,9 +37,9 @@ export const UsersEnv = BaseEnv.extend(DatabaseEnv.shape)
     RELAY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
     /** `off` stops refusing the ~49,000 most common passwords; the blank and name rules stay. */
     PASSWORD_DENYLIST: z.enum(['on', 'off'], { error: 'must be "on" or "off"' }).default('on'),
-    ADMIN_USERNAME: optional(Username),
-    ADMIN_EMAIL: optional(Email),
-    ADMIN_PASSWORD: optional(Password),
+    ADMIN_USERNAME: optionalEnv(Username),
+    ADMIN_EMAIL: optionalEnv(Email),
+    ADMIN_PASSWORD: optionalEnv(Password),
   })
   .superRefine((env, ctx) => {
     const admin = [env.ADMIN_USERNAME, env.ADMIN_EMAIL, env.ADMIN_PASSWORD];

@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url';
+import { usersEventsStream } from '@um/contracts';
 import {
   connectNats,
   createLogger,
   createPool,
   createMetricsRegistry,
   startMetricsServer,
-  ensureUsersStream,
+  ensureStream,
   jetStreamOf,
   migrate,
   openRevocations,
@@ -55,7 +56,7 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
     log,
     pollMs: config.RELAY_POLL_MS,
     prepare: async () => {
-      if (!streamReady) await ensureUsersStream(jsm, config.NATS_NAMESPACE, config.JETSTREAM_REPLICAS);
+      if (!streamReady) await ensureStream(jsm, usersEventsStream(config.NATS_NAMESPACE), config.JETSTREAM_REPLICAS);
       streamReady = true;
     },
     // The durable half of token revocation: whatever happened to the fast path after the commit.

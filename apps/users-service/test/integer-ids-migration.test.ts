@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildProfile, RegisterUser } from '@um/contracts';
+import { buildProfile, identityKey, RegisterUser } from '@um/contracts';
 import { createPool, IdempotencyStore, migrate, serverSecret, uuidv7, withTransaction, type Pool } from '@um/platform';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,6 @@ import { readAll } from '../src/event-store/event-store.js';
 import { newDataKey, sealPayload } from '../src/event-store/pii-codec.js';
 import { PasswordHasher } from '../src/password-hasher.js';
 import { rebuildUsersProjection } from '../src/projections/users-projection.js';
-import { emailKey, usernameKey } from '../src/read-model/identity-keys.js';
 import { toPublished } from '../src/relay/relay.js';
 import { MIGRATIONS_DIR } from '../src/service.js';
 import { as, meta, newUser, rejection, silentLog } from './setup.js';
@@ -78,7 +77,7 @@ async function legacyRegister(at: Date, role: 'user' | 'admin' = 'user'): Promis
   await pool.query(
     `INSERT INTO users (id, username, username_key, email, email_key, config, role, email_verified, created_at, updated_at, version, username_skeleton)
      VALUES ($1, $2, $3, $4, $5, $6, $7, false, $8, $8, 1, NULL)`,
-    [u.stream, username, usernameKey(username), email, emailKey(email), JSON.stringify({ fio, birthday, tags }), role, at],
+    [u.stream, username, identityKey(username), email, identityKey(email), JSON.stringify({ fio, birthday, tags }), role, at],
   );
   await pool.query('INSERT INTO credentials (user_id, password_hash) VALUES ($1, $2)', [u.stream, await hasher.hash(password)]);
   return u;

@@ -1,6 +1,6 @@
-import { PublishedUserEvent, RegisterUser, streamName, Streams } from '@um/contracts';
+import { PublishedUserEvent, RegisterUser, streamName, Streams, usersEventsStream } from '@um/contracts';
 import { connect } from '@nats-io/transport-node';
-import { ensureUsersStream, jetStreamOf, type JetStreamClient, type JetStreamManager } from '@um/platform';
+import { ensureStream, jetStreamOf, type JetStreamClient, type JetStreamManager } from '@um/platform';
 import { testInfra, uniqueId, eventually } from '@um/testkit';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ beforeAll(async () => {
   nc = await connect({ servers: testInfra().natsUrl });
   ({ js, jsm } = await jetStreamOf(nc));
   namespace = uniqueId('relay');
-  stream = await ensureUsersStream(jsm, namespace, 1);
+  stream = await ensureStream(jsm, usersEventsStream(namespace), 1);
 });
 afterAll(async () => {
   await jsm?.streams.delete(streamName(namespace, Streams.usersEvents)).catch(() => undefined);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AccessTokenTtl, BaseEnv, ConfigError, DatabaseEnv, DurationSeconds, parseConfig, SchemaName } from './config.js';
+import { AccessTokenTtl, BaseEnv, ConfigError, DatabaseEnv, DurationSeconds, optionalEnv, parseConfig, SchemaName } from './config.js';
 
 /** The ConfigError thrown for `env`; fails the test when parsing succeeds or throws something else. */
 function configError(schema: Parameters<typeof parseConfig>[0], env: NodeJS.ProcessEnv): ConfigError {
@@ -196,5 +196,15 @@ describe('NATS connection settings', () => {
     const err = configError(BaseEnv, env);
     expect(err.message).toContain(`  ${name}: ${message}`);
     expect(err.message).not.toMatch(/secret-|SUAEXAMPLESEED/);
+  });
+});
+
+describe('optionalEnv', () => {
+  const Port = optionalEnv(z.coerce.number().int().min(1));
+  it('reads an empty value as unset, and checks any other', () => {
+    expect(Port.parse('')).toBeUndefined();
+    expect(Port.parse(undefined)).toBeUndefined();
+    expect(Port.parse('8080')).toBe(8080);
+    expect(Port.safeParse('0').success).toBe(false);
   });
 });

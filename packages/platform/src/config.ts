@@ -4,22 +4,19 @@ import { z } from 'zod';
 
 export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
-const unsetIfEmpty = (v: unknown) => (v === '' ? undefined : v);
-const optionalString = z.preprocess(unsetIfEmpty, z.string().optional());
+/** An optional variable: set but empty (`FOO=` in an env file) counts as unset. */
+export const optionalEnv = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+const optionalString = optionalEnv(z.string());
 /** A path the process can read now: a missing credentials file fails at boot, not at the first reconnect. */
-const readableFile = z.preprocess(
-  unsetIfEmpty,
-  z
-    .string()
-    .refine((path) => {
-      try {
-        accessSync(path, constants.R_OK);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'must be the path of a readable file')
-    .optional(),
+const readableFile = optionalEnv(
+  z.string().refine((path) => {
+    try {
+      accessSync(path, constants.R_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be the path of a readable file'),
 );
 
 /**
@@ -46,16 +43,16 @@ export type NatsConnectionConfig = z.infer<typeof NatsConnectionEnv> & { NATS_UR
 export const BaseEnv = z
   .object({
     NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
-    NATS_NAMESPACE: z.preprocess((v) => (v === '' ? undefined : v), Namespace.optional()),
+    NATS_NAMESPACE: optionalEnv(Namespace),
     LOG_LEVEL: LogLevel.default('info'),
     RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     /** Attempts of a call safe to repeat within RPC_TIMEOUT_MS; an attempt ends when its responder falls silent (rpc-progress.ts). */
     RPC_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
     /** How long "no responders" (no replica of the service up) is retried before the call fails as unavailable. */
     RPC_UNAVAILABLE_RETRY_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
-    HEALTH_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(65535).optional()),
+    HEALTH_PORT: optionalEnv(z.coerce.number().int().min(1).max(65535)),
     /** When set, Prometheus metrics are served at `/metrics` on this port (`0` picks a free one). */
-    METRICS_PORT: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional()),
+    METRICS_PORT: optionalEnv(z.coerce.number().int().min(0).max(65535)),
     /**
      * Copies JetStream keeps of the users event stream and the revocation bucket when this process
      * creates them: 1 on a single server, 3 on a three-node cluster (survives losing one node).

@@ -3,12 +3,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { testInfra } from '@um/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, migrate, withTransaction, type Pool } from './db.js';
 import { createLogger } from './logger.js';
 
-const DATABASE_URL = process.env.DATABASE_URL;
-if (!DATABASE_URL) throw new Error('db.test.ts needs PostgreSQL: set DATABASE_URL, e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/test');
+const DATABASE_URL = testInfra().databaseUrl;
 
 const schemas: string[] = [];
 const dirs: string[] = [];

@@ -1,20 +1,24 @@
-import type { ErrorBody, ErrorCode, FieldError } from '@um/contracts';
+import type { ErrorBody, ErrorCode, ErrorCodeAndId, ErrorId, ErrorIdOf, FieldError } from '@um/contracts';
 import type { z } from 'zod';
 
+type AppErrorOptions = { cause?: unknown; retryAfterSeconds?: number; extensions?: Record<string, unknown> };
+
 /**
- * The one error type of the system. `id` names the throw site (stable, greppable);
- * `message` is safe to show a client; internals go to `cause`, which only logs see.
+ * The one error type of the system. `id` names the throw site (stable, greppable), one of the
+ * registry's (`ERROR_IDS`) with its code; `message` is safe to show a client; internals go to
+ * `cause`, which only logs see.
  */
 export class AppError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    readonly id: string,
-    message: string,
-    readonly fields?: FieldError[],
-    options?: { cause?: unknown; retryAfterSeconds?: number; extensions?: Record<string, unknown> },
-  ) {
+  readonly code: ErrorCode;
+  readonly id: ErrorId;
+  readonly fields: FieldError[] | undefined;
+
+  constructor(...[code, id, message, fields, options]: [...ErrorCodeAndId, message: string, fields?: FieldError[], options?: AppErrorOptions]) {
     super(message, options);
     this.name = 'AppError';
+    this.code = code;
+    this.id = id;
+    this.fields = fields;
     this.retryAfterSeconds = options?.retryAfterSeconds;
     this.extensions = options?.extensions;
   }
@@ -39,7 +43,8 @@ export class AppError extends Error {
   }
 
   static fromBody(body: ErrorBody): AppError {
-    return new AppError(body.code, body.id, body.message, body.fields, { retryAfterSeconds: body.retry_after_seconds });
+    // The reply of one of our own services: its id is one of the registry's.
+    return new AppError(...([body.code, body.id] as ErrorCodeAndId), body.message, body.fields, { retryAfterSeconds: body.retry_after_seconds });
   }
 }
 
@@ -61,13 +66,13 @@ export function fieldErrors(error: z.ZodError, prefix?: string): FieldError[] {
   return out;
 }
 
-export function invalidArgument(id: string, error: z.ZodError): AppError {
+export function invalidArgument(id: ErrorIdOf<'invalid_argument'>, error: z.ZodError): AppError {
   const fields = fieldErrors(error);
   return new AppError('invalid_argument', id, `Invalid input: ${fields.map((f) => `${f.field} ${f.message}`).join('; ')}`, fields);
 }
 
 /** Wrap anything thrown into an AppError; unknown errors become `internal` with the original kept as cause. */
-export function toAppError(err: unknown, id = 'internal.unexpected'): AppError {
+export function toAppError(err: unknown, id: ErrorIdOf<'internal'> = 'internal.unexpected'): AppError {
   if (err instanceof AppError) return err;
   return new AppError('internal', id, 'Internal error', undefined, { cause: err });
 }

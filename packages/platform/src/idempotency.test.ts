@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { testInfra } from '@um/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, withTransaction, type Pool } from './db.js';
 import { AppError } from './errors.js';
 import { canonicalJson, IdempotencyStore } from './idempotency.js';
 import { serverSecret } from './server-secret.js';
 
-const DATABASE_URL = process.env.DATABASE_URL;
-if (!DATABASE_URL) throw new Error('idempotency.test.ts needs PostgreSQL: set DATABASE_URL');
+const DATABASE_URL = testInfra().databaseUrl;
 
 // The same tables the services' migrations create.
 const DDL = `

@@ -1,4 +1,4 @@
-import { Streams, streamName, usersEventWildcard } from '@um/contracts';
+import { streamName } from '@um/contracts';
 import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import {
   AckPolicy,
@@ -18,26 +18,28 @@ import { isFailover, throughFailover } from './jetstream-failover.js';
 export { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 export type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, PubAck } from '@nats-io/jetstream';
 
-/** Published copies of events are kept this long (they carry ids, never personal data). */
-export const USERS_EVENTS_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
-/** A republished event id within this window is dropped by the server (the relay's backstop). */
-export const USERS_EVENTS_DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
+/** A stream of events: its (namespaced) name, subjects, how long messages are kept and the window duplicates are dropped in. */
+export interface StreamSpec {
+  name: string;
+  subjects: string[];
+  maxAgeMs: number;
+  duplicateWindowMs: number;
+}
 
 /**
- * The users event stream: file storage, subjects `[ns.]um.evt.users.>`, `replicas` copies (on a
- * JetStream cluster). Safe to call from every replica. An existing stream keeps the replicas it was
- * created with.
+ * Make sure `spec`'s stream exists: file storage, limits retention, `replicas` copies (on a JetStream
+ * cluster). Safe to call from every replica. An existing stream keeps the settings it was created with.
  */
-export async function ensureUsersStream(jsm: JetStreamManager, namespace: string | undefined, replicas: number): Promise<string> {
-  const name = streamName(namespace, Streams.usersEvents);
+export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec, replicas: number): Promise<string> {
+  const { name } = spec;
   const config = {
     name,
-    subjects: [usersEventWildcard(namespace)],
+    subjects: spec.subjects,
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.Old,
-    max_age: nanos(USERS_EVENTS_MAX_AGE_MS),
-    duplicate_window: nanos(USERS_EVENTS_DUPLICATE_WINDOW_MS),
+    max_age: nanos(spec.maxAgeMs),
+    duplicate_window: nanos(spec.duplicateWindowMs),
     num_replicas: replicas,
   };
   await throughFailover(async () => {
@@ -65,6 +67,8 @@ export async function jetStreamOf(nc: NatsConnection): Promise<{ js: JetStreamCl
 export interface DurableConsumerOptions {
   js: JetStreamClient;
   jsm: JetStreamManager;
+  /** The stream consumed, created when missing. */
+  stream: StreamSpec;
   namespace: string | undefined;
   /** Copies of the stream when this call creates it (`JETSTREAM_REPLICAS`); the consumer follows the stream. */
   replicas: number;
@@ -79,16 +83,16 @@ export interface DurableConsumerOptions {
 }
 
 /**
- * A durable pull consumer of the users events: explicit acks, from the start of the stream, unlimited
+ * A durable pull consumer of a stream: explicit acks, from the start of the stream, unlimited
  * redeliveries. `handle` runs for one message at a time and settles it (ack, nak or term); whatever
  * it throws is passed to `onError` and the message is left to redeliver.
  */
-export async function consumeUsersEvents(
+export async function consumeDurable(
   o: DurableConsumerOptions,
   handle: (m: JsMsg) => Promise<void>,
   onError: (err: unknown, m: JsMsg) => void,
 ): Promise<{ stream: string; durable: string; stop: () => Promise<void> }> {
-  const stream = await ensureUsersStream(o.jsm, o.namespace, o.replicas);
+  const stream = await ensureStream(o.jsm, o.stream, o.replicas);
   const durable = streamName(o.namespace, o.durable);
   await o.jsm.consumers.add(stream, {
     durable_name: durable,

@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { ConfigError } from './config.js';
+import { sha256 } from './sha256.js';
 import { z } from 'zod';
 
 /**
@@ -50,7 +51,7 @@ export class SealedSecretError extends ConfigError {
 }
 
 /** The id stored beside every secret a KEK sealed: the first 8 bytes of its SHA-256, in hex. Reveals nothing usable. */
-export const kekId = (key: Uint8Array): string => createHash('sha256').update(key).digest('hex').slice(0, 16);
+export const kekId = (key: Uint8Array): string => sha256(key).toString('hex').slice(0, 16);
 
 export function toKek(key: Buffer): Kek {
   if (key.length !== KEK_BYTES) throw new RangeError(`a KEK must be exactly ${KEK_BYTES} bytes`);

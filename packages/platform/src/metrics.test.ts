@@ -3,15 +3,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Rpcs, type User } from '@um/contracts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { metricValue, scrape } from '@um/testkit';
+import { metricValue, scrape, testInfra } from '@um/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createMetricsRegistry, startMetricsServer, type Registry } from './metrics.js';
 import { RpcClient, serveRpc } from './nats.js';
 
-const NATS_URL = process.env.NATS_URL;
-if (!NATS_URL) throw new Error('metrics.test.ts needs a NATS server: set NATS_URL, e.g. NATS_URL=nats://127.0.0.1:4222');
+const NATS_URL = testInfra().natsUrl;
 
 const silent = createLogger('platform-metrics-test', 'silent');
 const EMAIL = 'metrics.person@example.com';
@@ -65,7 +64,7 @@ describe('RPC durations and throttle refusals', () => {
     const namespace = `t${randomBytes(6).toString('hex')}`;
     let refuse = false;
     const sub = serveRpc(nc, { namespace, service: 'users', log: silent, metrics: registry }, Rpcs.users.get, async (req) => {
-      if (refuse) throw new AppError('resource_exhausted', 'users.test_throttled', `Too many requests for ${EMAIL}`, undefined, { retryAfterSeconds: 1 });
+      if (refuse) throw new AppError('resource_exhausted', 'users.registration_rate_limited', `Too many requests for ${EMAIL}`, undefined, { retryAfterSeconds: 1 });
       return user(req.user_id);
     });
     await nc.flush();
@@ -84,9 +83,9 @@ describe('RPC durations and throttle refusals', () => {
     refuse = true;
     await expect(client.call(Rpcs.users.get, { user_id: id }, { requestId: 'r2' })).rejects.toMatchObject({ code: 'resource_exhausted' });
     const afterRefusal = await scrape(url);
-    expect(metricValue(afterRefusal, 'um_throttle_refusals_total', { rpc: 'users.get', reason: 'users.test_throttled' }) - metricValue(afterOk, 'um_throttle_refusals_total')).toBe(
-      1,
-    );
+    expect(
+      metricValue(afterRefusal, 'um_throttle_refusals_total', { rpc: 'users.get', reason: 'users.registration_rate_limited' }) - metricValue(afterOk, 'um_throttle_refusals_total'),
+    ).toBe(1);
     expect(count(afterRefusal, 'server', 'resource_exhausted')).toBe(1);
     expect(count(afterRefusal, 'client', 'resource_exhausted')).toBe(1);
 

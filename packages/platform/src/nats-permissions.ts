@@ -12,7 +12,7 @@ export interface ServicePermissions {
 
 const API = '$JS.API';
 
-/** Make sure a stream exists (`ensureUsersStream`, `Kvm.create`): look it up, create it when missing. */
+/** Make sure a stream exists (`ensureStream`, `Kvm.create`): look it up, create it when missing. */
 const ensureStream = (stream: string) => [`${API}.STREAM.INFO.${stream}`, `${API}.STREAM.CREATE.${stream}`];
 
 /**

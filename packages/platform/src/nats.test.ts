@@ -3,14 +3,14 @@ import { inspect } from 'node:util';
 import { Headers, rpcSubject, Rpcs, type User } from '@um/contracts';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { headers as natsHeaders } from '@nats-io/nats-core';
+import { testInfra } from '@um/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from './errors.js';
 import { createLogger } from './logger.js';
 import { RpcClient, serveRpc, type RpcContext } from './nats.js';
 import { DEFAULT_RETRY, RetryPolicy } from './rpc-retry.js';
 
-const NATS_URL = process.env.NATS_URL;
-if (!NATS_URL) throw new Error('nats.test.ts needs a NATS server: set NATS_URL, e.g. NATS_URL=nats://127.0.0.1:4222');
+const NATS_URL = testInfra().natsUrl;
 
 const silent = createLogger('platform-nats-test', 'silent');
 /** Every test gets its own namespace, so subjects never collide with other tests or runs. */
@@ -147,7 +147,7 @@ describe('serveRpc + RpcClient', () => {
   it('delivers field errors and retry hints of an AppError', async () => {
     const namespace = freshNamespace();
     serveRpc(nc, { namespace, service: 'users', log: silent }, Rpcs.users.get, async () => {
-      throw new AppError('resource_exhausted', 'users.get.rate', 'Too many requests', [{ field: 'user_id', message: 'slow down' }], { retryAfterSeconds: 30 });
+      throw new AppError('resource_exhausted', 'users.reset_rate_limited', 'Too many requests', [{ field: 'user_id', message: 'slow down' }], { retryAfterSeconds: 30 });
     });
     await nc.flush();
     const err = await callError(new RpcClient(nc2, namespace, 2_000).call(Rpcs.users.get, { user_id: newId() }, { requestId: 'r' }));

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { buildProfile, parseProfileSchema, ProfileSchemaError, type Profile } from '@um/contracts';
 import { z } from 'zod';
-import { ConfigError } from './config.js';
+import { ConfigError, optionalEnv } from './config.js';
 
 /** `PROFILE_SCHEMA`: path of the profile schema file (JSON); unset, only the built-in attributes exist. */
 export const ProfileEnv = z.object({
-  PROFILE_SCHEMA: z.preprocess((v) => (v === '' ? undefined : v), z.string().optional()),
+  PROFILE_SCHEMA: optionalEnv(z.string()),
 });
 
 /**

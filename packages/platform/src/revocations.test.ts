@@ -2,6 +2,7 @@ import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { Buckets, bucketName, MAX_ACCESS_TOKEN_TTL_SECONDS, revocationKey } from '@um/contracts';
 import type { KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { testInfra } from '@um/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from './logger.js';
 import { ALL_VERSIONS, openRevocations, RevocationCache, revokeSessionTokens, revokeUserTokens } from './revocations.js';
@@ -9,8 +10,7 @@ import { ALL_VERSIONS, openRevocations, RevocationCache, revokeSessionTokens, re
 /** A user id of its own for each test (ids are positive integers). */
 const newUserId = () => randomInt(1, 2 ** 47);
 
-const NATS_URL = process.env.NATS_URL;
-if (!NATS_URL) throw new Error('revocations.test.ts needs a NATS server: set NATS_URL, e.g. NATS_URL=nats://127.0.0.1:4222');
+const NATS_URL = testInfra().natsUrl;
 
 const silent = createLogger('platform-revocations-test', 'silent');
 const freshNamespace = () => `t${randomBytes(6).toString('hex')}`;
@@ -276,5 +276,44 @@ describe('RevocationCache.prune', () => {
     lastSeq = 2;
     expect(await within(2_000, () => cache.isRevoked(newUserId(), 0, after))).toBeLessThan(2_000);
     expect(watches).toHaveLength(0);
+  });
+  it('starts another watch when starting one hangs (its consumer cannot be placed during a failover)', async () => {
+    const [before, after] = [randomUUID(), randomUUID()];
+    const entry = (revision: number, session: string, delta: number) => ({
+      key: `session.${session}`,
+      revision,
+      delta,
+      operation: 'PUT',
+      string: () => JSON.stringify({ revoked_at: Date.now() }),
+    });
+    let stopped = 0;
+    const watchOf = (entries: ReturnType<typeof entry>[]) => ({
+      stop: () => void stopped++,
+      async *[Symbol.asyncIterator]() {
+        yield* entries;
+        await new Promise(() => undefined);
+      },
+    });
+    let lastSeq = 1;
+    let releaseHung!: () => void;
+    const hung = new Promise<ReturnType<typeof watchOf>>((resolve) => (releaseHung = () => resolve(watchOf([]))));
+    const watches: Array<() => Promise<ReturnType<typeof watchOf>>> = [
+      async () => watchOf([entry(1, before, 0)]),
+      () => hung,
+      async () => watchOf([entry(1, before, 1), entry(2, after, 0)]),
+    ];
+    const kv = { status: async () => ({ values: lastSeq, streamInfo: { state: { last_seq: lastSeq } } }), watch: () => watches.shift()!() } as unknown as KV;
+    const { cache, stop } = await RevocationCache.start(kv, silent, 50, 300);
+    stops.push(stop);
+    lastSeq = 2;
+    // The second watch never comes back; a check after the wait starts a third.
+    expect(await within(3_000, () => cache.isRevoked(newUserId(), 0, after))).toBeLessThan(3_000);
+    expect(watches).toHaveLength(0);
+    // The hung watch, arriving late, is stopped and never replaces the live one.
+    const stoppedBefore = stopped;
+    releaseHung();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(stopped).toBe(stoppedBefore + 1);
+    expect(cache.isRevoked(newUserId(), 0, after)).toBe(true);
   });
 });

@@ -78,14 +78,17 @@ export class RevocationCache {
   /** Stream sequence of the newest entry the watch delivered. */
   private lastRevision = 0;
   private watch: { stop(): void } | undefined;
+  /** Counts the watches started: a watch that comes back after a newer one was started is stopped unused. */
+  private generation = 0;
 
   /**
    * Resolves once every entry already stored has been loaded, so nothing revoked slips through after a restart.
    * Every `checkEveryMs` the bucket's last sequence is compared with the watch's: a watch that fell
    * behind and stayed behind for a whole interval (its consumer lived on a NATS node that died) is
-   * started again from the beginning, which replays every entry.
+   * started again from the beginning, which replays every entry. A start that has not loaded within
+   * `followWaitMs` (placing the watch's consumer can hang during a failover) lets a later check try again.
    */
-  static async start(kv: KV, log: Logger, checkEveryMs = 2_000): Promise<{ cache: RevocationCache; stop: () => void }> {
+  static async start(kv: KV, log: Logger, checkEveryMs = 2_000, followWaitMs = 10_000): Promise<{ cache: RevocationCache; stop: () => void }> {
     const cache = new RevocationCache(log);
     await cache.follow(kv);
     const sweep = setInterval(() => cache.prune(), 10 * 60_000);
@@ -104,7 +107,10 @@ export class RevocationCache {
           else if (!cache.stopped) {
             log.warn({ bucket_seq: last, watch_seq: cache.lastRevision }, 'revocation watch stalled; watching again');
             behindAt = undefined;
-            await cache.follow(kv);
+            // Creating the watch can hang while the bucket fails over (the library keeps trying to
+            // place its consumer): a later check must still be able to start another one.
+            const started = await Promise.race([cache.follow(kv).then(() => true), new Promise<false>((r) => setTimeout(r, followWaitMs, false).unref())]);
+            if (!started) log.warn({ wait_ms: followWaitMs }, 'revocation watch did not load in time; the next checks try again');
           }
         })
         // The bucket is failing over: the next check looks again.
@@ -125,8 +131,13 @@ export class RevocationCache {
 
   /** (Re)start the watch from the first entry; resolves once what the bucket holds is loaded, or after 5 s. */
   private async follow(kv: KV): Promise<void> {
+    const generation = ++this.generation;
     const status = await throughFailover(() => kv.status());
     const watch = await throughFailover(() => kv.watch());
+    if (generation !== this.generation || this.stopped) {
+      watch.stop();
+      return;
+    }
     this.watch?.stop();
     this.watch = watch;
     let markLoaded!: () => void;

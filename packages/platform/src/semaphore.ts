@@ -1,27 +1,23 @@
-/** Bounds how many async jobs run at once; the rest wait in FIFO order. */
+import pLimit, { type LimitFunction } from 'p-limit';
+
+/**
+ * Bounds how many async jobs run at once; the rest wait in FIFO order. A finishing job hands its
+ * slot straight to the next waiter (p-limit), so a newcomer cannot barge in and exceed the limit.
+ */
 export class Semaphore {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly limiter: LimitFunction;
 
   constructor(readonly limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError('limit must be a positive integer');
+    this.limiter = pLimit(limit);
   }
 
-  async run<T>(job: () => Promise<T>): Promise<T> {
-    // A waiter is handed the slot of the job that finishes (`active` stays counted), so a
-    // newcomer arriving before the waiter resumes cannot barge in and exceed the limit.
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    try {
-      return await job();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
+  run<T>(job: () => Promise<T>): Promise<T> {
+    return this.limiter(job);
   }
 
+  /** Jobs waiting for a slot (the queue-length metric). */
   get pending(): number {
-    return this.waiting.length;
+    return this.limiter.pendingCount;
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { inject, vi } from 'vitest';
 
 export interface TestInfra {
   databaseUrl: string;
@@ -26,20 +26,15 @@ export async function dropSchemas(databaseUrl: string, ...schemas: string[]): Pr
   }
 }
 
-/** Poll `check` until it returns a truthy value or the deadline passes. */
+const NOT_YET = new Error('no value yet');
+
+/** Poll `check` until it returns a truthy value or the deadline passes (vi.waitFor, which also retries on a throw). */
 export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 5_000, stepMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${lastError instanceof Error ? String(lastError) : inspect(lastError)}` : ''}`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
+  const truthy = async () => (await check()) || Promise.reject(NOT_YET);
+  return vi.waitFor(truthy, { timeout: timeoutMs, interval: stepMs }).catch((last: unknown) => {
+    const why = last === NOT_YET ? '' : `: ${last instanceof Error ? String(last) : inspect(last)}`;
+    throw new Error(`condition not met within ${timeoutMs} ms${why}`);
+  });
 }
+
 export * from './metrics.js';

@@ -6,7 +6,7 @@ import { http, newUser, System } from './harness.js';
  * `{data: {username, email, registration_date}}`, DELETE /users (204), GET /users/{id} and
  * GET /users with `registration_date`. A password change needs a recent login (REAUTH_WINDOW).
  */
-const WINDOW_S = 6;
+const WINDOW_S = 3;
 let sys: System;
 
 beforeAll(async () => {

@@ -13,8 +13,8 @@ describe('when services are missing or slow', () => {
   it('answers 503 after a brief retry (a replica may be restarting) when nobody serves the call, and readyz says so', async () => {
     const sys = new System({ RPC_TIMEOUT_MS: '3000', RPC_UNAVAILABLE_RETRY_MS: '500' });
     systems.push(sys);
-    const gw = sys.spawn('gateway');
-    await gw.ready();
+    const gw = await sys.spawn('gateway');
+    await gw.live();
     const res = await http(gw.url, 'POST', '/register', { body: newUser() });
     expect(res.status).toBe(503);
     expect(res.ms).toBeGreaterThanOrEqual(300);
@@ -31,8 +31,8 @@ describe('when services are missing or slow', () => {
     const nc = await connect({ servers: testInfra().natsUrl });
     // A responder that takes the request and never answers.
     const sub = nc.subscribe(rpcSubject(sys.namespace, Rpcs.users.register.name), { callback: () => undefined });
-    const gw = sys.spawn('gateway');
-    await gw.ready();
+    const gw = await sys.spawn('gateway');
+    await gw.live();
     const res = await http(gw.url, 'POST', '/register', { body: newUser() });
     expect(res.status).toBe(504);
     expect(res.ms).toBeGreaterThanOrEqual(650);
@@ -56,7 +56,7 @@ describe('process lifecycle', () => {
       { app: 'mail-service' as const, env: { SMTP_URL: 'http://mail' }, name: 'SMTP_URL' },
     ];
     for (const c of cases) {
-      const p = spawnApp(c.app, { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, ...c.env });
+      const p = await spawnApp(c.app, { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, ...c.env });
       const started = Date.now();
       expect(await p.waitExit()).toBe(1);
       expect(Date.now() - started).toBeLessThan(5000);

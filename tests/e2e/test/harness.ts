@@ -6,28 +6,27 @@ import { Buckets, bucketName, streamName, Streams } from '@um/contracts';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
+import { freePort } from './free-port.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export type App = 'gateway' | 'users-service' | 'auth-service' | 'mail-service';
 
-const READY: Record<App, RegExp> = {
-  gateway: /gateway listening on (http:\/\/\S+?)"/,
-  'users-service': /users-service ready/,
-  'auth-service': /auth-service ready/,
-  'mail-service': /mail-service ready/,
-};
-
 /** One real process of one app, with its output kept for assertions. */
 export class Proc {
   readonly lines: string[] = [];
-  url = '';
+  /** Once `ready()` (or the gateway's `live()`) has seen it answer: it serves requests. */
+  serving = false;
   private exited: Promise<number | null>;
 
   constructor(
     readonly name: string,
     readonly app: App,
     readonly child: ChildProcess,
+    /** The gateway's API (`''` for a service). */
+    readonly url: string,
+    /** Where the process says whether it is ready: the gateway's `/readyz`, a service's health port (`HEALTH_PORT`). */
+    private readonly readinessUrl: string,
   ) {
     for (const s of [child.stdout!, child.stderr!]) createInterface({ input: s }).on('line', (l) => this.lines.push(l));
     this.exited = once(child, 'exit').then(([code]) => code as number | null);
@@ -48,18 +47,33 @@ export class Proc {
     });
   }
 
-  async ready(timeoutMs = 20_000): Promise<void> {
+  /**
+   * Until the process answers ready: the gateway's `/readyz` (NATS and both services answer it), a
+   * service's health port (NATS connected, its database reachable).
+   */
+  ready(timeoutMs = 20_000): Promise<void> {
+    return this.answers200(this.readinessUrl, 'ready', timeoutMs);
+  }
+
+  /** Until the gateway serves at all (`/healthz`), whether or not the services it needs are there. */
+  live(timeoutMs = 20_000): Promise<void> {
+    if (this.app !== 'gateway') throw new Error(`live() is the gateway's; ${this.name} has ready()`);
+    return this.answers200(`${this.url}/healthz`, 'live', timeoutMs);
+  }
+
+  private async answers200(url: string, what: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const line = this.lines.find((l) => READY[this.app].test(l));
-      if (line) {
-        this.url = READY[this.app].exec(line)?.[1] ?? '';
+      if (this.child.exitCode !== null) throw new Error(`${this.name} exited (${this.child.exitCode}):\n${this.output}`);
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+      await res?.body?.cancel();
+      if (res?.status === 200) {
+        this.serving = true;
         return;
       }
-      if (this.child.exitCode !== null) throw new Error(`${this.name} exited (${this.child.exitCode}):\n${this.output}`);
       await new Promise((r) => setTimeout(r, 25));
     }
-    throw new Error(`${this.name} not ready within ${timeoutMs} ms:\n${this.output}`);
+    throw new Error(`${this.name} not ${what} within ${timeoutMs} ms (${url}):\n${this.output}`);
   }
 
   /** SIGTERM, and the exit code it ended with and how long it took. */
@@ -80,12 +94,22 @@ export class Proc {
   }
 }
 
-export function spawnApp(app: App, env: Record<string, string>, name: string = app): Proc {
+/**
+ * Start one app. The gateway gets a port of its own unless `PORT` names one; a service gets a health
+ * port (`HEALTH_PORT`) of its own unless set, so each process can be asked whether it is ready.
+ */
+export async function spawnApp(app: App, env: Record<string, string>, name: string = app): Promise<Proc> {
+  const own = async (given: string | undefined) => (given && given !== '0' ? given : String(await freePort()));
+  const ports = app === 'gateway' ? { PORT: await own(env.PORT) } : { HEALTH_PORT: await own(env.HEALTH_PORT) };
   const child = spawn(process.execPath, [`${ROOT}apps/${app}/dist/main.js`], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', ...env, ...ports },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return new Proc(name, app, child);
+  if ('PORT' in ports) {
+    const url = `http://127.0.0.1:${ports.PORT}`;
+    return new Proc(name, app, child, url, `${url}/readyz`);
+  }
+  return new Proc(name, app, child, '', `http://127.0.0.1:${ports.HEALTH_PORT}/`);
 }
 
 export interface SystemOptions {
@@ -130,16 +154,16 @@ export class System {
     const sys = new System(opts.env);
     const starting: Proc[] = [];
     const env = (app: App) => opts.appEnv?.[app] ?? {};
-    for (let i = 0; i < (opts.users ?? 1); i++) starting.push(sys.spawn('users-service', env('users-service'), `users-${i + 1}`));
-    for (let i = 0; i < (opts.auth ?? 1); i++) starting.push(sys.spawn('auth-service', env('auth-service'), `auth-${i + 1}`));
-    for (let i = 0; i < (opts.mail ?? 0); i++) starting.push(sys.spawn('mail-service', env('mail-service'), `mail-${i + 1}`));
-    for (let i = 0; i < (opts.gateways ?? 1); i++) starting.push(sys.spawn('gateway', env('gateway'), `gateway-${i + 1}`));
+    for (let i = 0; i < (opts.users ?? 1); i++) starting.push(await sys.spawn('users-service', env('users-service'), `users-${i + 1}`));
+    for (let i = 0; i < (opts.auth ?? 1); i++) starting.push(await sys.spawn('auth-service', env('auth-service'), `auth-${i + 1}`));
+    for (let i = 0; i < (opts.mail ?? 0); i++) starting.push(await sys.spawn('mail-service', env('mail-service'), `mail-${i + 1}`));
+    for (let i = 0; i < (opts.gateways ?? 1); i++) starting.push(await sys.spawn('gateway', env('gateway'), `gateway-${i + 1}`));
     await Promise.all(starting.map((p) => p.ready()));
     return sys;
   }
 
-  spawn(app: App, env: Record<string, string> = {}, name?: string): Proc {
-    const p = spawnApp(app, { ...this.env, ...env }, name);
+  async spawn(app: App, env: Record<string, string> = {}, name?: string): Promise<Proc> {
+    const p = await spawnApp(app, { ...this.env, ...env }, name);
     this.procs.push(p);
     return p;
   }

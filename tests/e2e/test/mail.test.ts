@@ -113,7 +113,7 @@ describe('confirmation emails', () => {
     const users = await registerMany(sys, 5);
     await new Promise((r) => setTimeout(r, 500));
     expect(users.every((u) => smtp.to(u.email).length === 0)).toBe(true);
-    const mail = sys.spawn('mail-service');
+    const mail = await sys.spawn('mail-service');
     await mail.ready();
     await expectOneEmailEach(users);
   });
@@ -136,7 +136,7 @@ describe('confirmation emails', () => {
     const victim = sys.procs.find((p) => p.app === 'users-service')!;
     await victim.kill();
     await burst;
-    const restarted = sys.spawn('users-service', {}, 'users-restarted');
+    const restarted = await sys.spawn('users-service', {}, 'users-restarted');
     await restarted.ready();
 
     const stream = streamName(sys.namespace, Streams.usersEvents);

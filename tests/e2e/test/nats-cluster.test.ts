@@ -111,7 +111,7 @@ it('loses no event, sends one email each and keeps refusing logged-out tokens wh
   // Revocations still enforced: every logged-out token is refused by the running gateway (its
   // revocation watch lost its consumer with the node: it notices within two checks, 2 s apart, and
   // watches again) and by one started after the node died (it loads them from the surviving copies).
-  const late = sys.spawn('gateway', {}, 'gateway-late');
+  const late = await sys.spawn('gateway', {}, 'gateway-late');
   await late.ready();
   for (const url of [sys.url, late.url]) {
     const accepted = async () => {

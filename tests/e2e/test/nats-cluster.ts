@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { eventually } from '@um/testkit';
-import { freePort, NATS_BIN } from './private-nats.js';
+import { freePort } from './free-port.js';
+import { NATS_BIN } from './private-nats.js';
 
 export interface NatsNode {
   name: string;

@@ -12,7 +12,8 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { eventually } from '@um/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, newUser, spawnApp, System } from './harness.js';
-import { freePort, NATS_BIN } from './private-nats.js';
+import { freePort } from './free-port.js';
+import { NATS_BIN } from './private-nats.js';
 import { SmtpSink } from './smtp.js';
 
 const CONFIG = fileURLToPath(new URL('../../../deploy/nats/nats-server.conf', import.meta.url));
@@ -62,11 +63,14 @@ async function violationsDuring(nc: NatsConnection, act: () => Promise<void>): P
 beforeAll(async () => {
   if (!NATS_BIN) throw new Error('This test runs its own NATS server: install nats-server (on PATH or /usr/sbin) or set NATS_SERVER_BIN');
   const port = await freePort();
+  const monitorPort = await freePort();
   url = `nats://127.0.0.1:${port}`;
   const env = { ...process.env, ...Object.fromEntries(Services.map((s) => [natsPasswordVariable(s), passwords[s]])) };
-  natsProc = spawn(NATS_BIN, ['-c', CONFIG, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  natsProc = spawn(NATS_BIN, ['-c', CONFIG, '-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-js', '-sd', storeDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   for (const s of [natsProc.stdout!, natsProc.stderr!]) createInterface({ input: s }).on('line', (l) => natsLog.push(l));
-  await eventually(async () => natsLog.some((l) => l.includes('Server is ready')) || (natsProc!.exitCode !== null && Promise.reject(new Error(natsLog.join('\n')))), 10_000);
+  // Ready once its monitoring port's /healthz answers 200 (JetStream included).
+  const healthy = async () => (await fetch(`http://127.0.0.1:${monitorPort}/healthz`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined))?.status === 200;
+  await eventually(async () => (await healthy()) || (natsProc!.exitCode !== null && Promise.reject(new Error(natsLog.join('\n')))), 10_000);
 
   smtp = new SmtpSink();
   const smtpUrl = await smtp.start();
@@ -105,7 +109,7 @@ describe('NATS with the deployment permission config', () => {
     ['NATS_USER/NATS_PASSWORD', () => ({ NATS_USER: 'gateway', NATS_PASSWORD: 'wrong-password-xyz' })],
     ['credentials in NATS_URL', () => ({ NATS_URL: url.replace('//', '//gateway:wrong-password-xyz@') })],
   ])('a service started with refused credentials (%s) stops at once, saying so without the password', async (_how, creds) => {
-    const p = spawnApp('gateway', { ...sys.env, ...creds(), PORT: '0' }, 'gateway-bad-creds');
+    const p = await spawnApp('gateway', { ...sys.env, ...creds(), PORT: '0' }, 'gateway-bad-creds');
     const code = await Promise.race([p.waitExit(), new Promise((r) => setTimeout(() => r('still running'), 20_000))]);
     if (code === 'still running') await p.kill();
     expect(code).toBe(1);

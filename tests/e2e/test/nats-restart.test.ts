@@ -9,7 +9,8 @@ import { eventually, testInfra } from '@um/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { http, newUser, System } from './harness.js';
-import { freePort, NATS_BIN } from './private-nats.js';
+import { freePort } from './free-port.js';
+import { NATS_BIN } from './private-nats.js';
 import { SmtpSink } from './smtp.js';
 
 let natsProc: ChildProcess | undefined;

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { eventually } from '@um/testkit';
 import { afterEach, expect, it } from 'vitest';
 import { System } from './harness.js';
-import { freePort } from './private-nats.js';
+import { freePort } from './free-port.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 

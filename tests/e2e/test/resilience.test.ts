@@ -242,7 +242,7 @@ describe('rolling SIGTERM restart of every replica under load', () => {
     async function send(method: string, path: string, body: unknown, key: string): Promise<Reply> {
       let lastErr: unknown;
       for (let tries = 0; tries < 6; tries++) {
-        const live = sys.gateways().filter((g) => g.url);
+        const live = sys.gateways().filter((g) => g.serving);
         const gw = live[turn++ % live.length]!;
         try {
           return await http(gw.url, method, path, { body, headers: { 'idempotency-key': key } });
@@ -269,7 +269,7 @@ describe('rolling SIGTERM restart of every replica under load', () => {
       const old = sys.procs.find((p) => p.name === name)!;
       const before = outcomes.length;
       stops.push({ name, ...(await old.stop()) });
-      const fresh: Proc = sys.spawn(old.app, {}, `${name}-new`);
+      const fresh: Proc = await sys.spawn(old.app, {}, `${name}-new`);
       await fresh.ready();
       // let the load reach the new replica before the next one goes
       await eventually(async () => outcomes.length > before + 20, 20_000);

@@ -157,7 +157,7 @@ describe('the running system', () => {
 
     const old = sys.gateways()[0]!;
     await old.stop();
-    const fresh = sys.spawn('gateway', {}, 'gateway-restarted');
+    const fresh = await sys.spawn('gateway', {}, 'gateway-restarted');
     await fresh.ready();
     expect((await http(fresh.url, 'GET', '/users?limit=1', { token: carol.token })).status).toBe(401);
   });

@@ -34,7 +34,7 @@ describe('the bootstrap admin never promotes a stranger', () => {
     // The next start, with the same environment.
     const old = sys.procs.find((p) => p.app === 'users-service')!;
     await old.stop();
-    const restarted = sys.spawn('users-service', {}, 'users-restarted');
+    const restarted = await sys.spawn('users-service', {}, 'users-restarted');
     await restarted.ready();
     expect(restarted.output).not.toMatch(/promoted/);
 

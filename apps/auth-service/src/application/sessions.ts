@@ -1,5 +1,5 @@
 import { Rpcs, type LoginRequest, type LoginRpcReply, type LoginTokens, type SessionTokens, type TokenSubject } from '@um/contracts';
-import { AppError, uuidv7, withTransaction, type PoolClient, type RpcContext } from '@um/platform';
+import { AppError, sha256, uuidv7, withTransaction, type PoolClient, type RpcContext } from '@um/platform';
 import { MAX_SUCCESSOR_HOPS, refreshDecision, successorStep } from '../domain/refresh-rotation.js';
 import { mayOpenSession, sessionExpiresAt, sessionsToRefuse } from '../domain/session-rules.js';
 import { findUsableMfaTicket, insertMfaTicket, spendMfaTicket } from '../repository/mfa-tickets.js';
@@ -21,7 +21,7 @@ import type { AuthDeps } from './deps.js';
 import { issueDeviceToken, readDeviceToken } from './devices.js';
 import { resolveLegacyUsers } from './legacy-users.js';
 import { loginKeys, secondFactorKey, throttled } from './throttle.js';
-import { hashToken, issueAccessToken, newRefreshToken, openSuccessor, sealSuccessor } from './tokens.js';
+import { issueAccessToken, newRefreshToken, openSuccessor, sealSuccessor } from './tokens.js';
 import { randomBytes } from 'node:crypto';
 
 const invalidRefresh = () => new AppError('unauthenticated', 'auth.refresh_invalid', 'The refresh token is invalid, expired or revoked');
@@ -78,7 +78,7 @@ export async function login(deps: AuthDeps, req: LoginRequest, ctx: RpcContext):
   if (subject.mfa) {
     const ticket = randomBytes(32).toString('base64url');
     await insertMfaTicket(deps.pool, {
-      hash: hashToken(ticket),
+      hash: sha256(ticket),
       userId: user.id,
       verifiedAt,
       deviceId,
@@ -116,7 +116,7 @@ export async function loginMfa(
   ctx: RpcContext,
 ): Promise<LoginTokens> {
   const meta = { requestId: ctx.requestId };
-  const ticketHash = hashToken(req.ticket);
+  const ticketHash = sha256(req.ticket);
   const found = await findUsableMfaTicket(deps.pool, ticketHash, deps.clock());
   if (!found) throw invalidTicket();
   await throttled(deps, [secondFactorKey(deps, found.user_id)], () => deps.rpc.call(Rpcs.users.verifySecondFactor, { user_id: found.user_id, code: req.code }, meta), isWrongCode);
@@ -163,7 +163,7 @@ async function sessionOwner(deps: AuthDeps, hash: Buffer, ctx: RpcContext): Prom
  * live token back instead; later, it is RFC 9700 reuse and revokes the whole session.
  */
 export async function refresh(deps: AuthDeps, token: string, ctx: RpcContext): Promise<SessionTokens> {
-  const hash = hashToken(token);
+  const hash = sha256(token);
   // The user first (their current role, and whether they still exist): if users-service cannot
   // answer, nothing is spent and the client can simply retry with the same token.
   const owner = await sessionOwner(deps, hash, ctx);
@@ -235,7 +235,7 @@ async function liveSuccessor(deps: AuthDeps, client: PoolClient, spent: string, 
     if (step === 'reuse') return undefined;
     const next = openSuccessor(token, current.successor_enc!);
     if (!next) return undefined;
-    const found = await readRefreshToken(client, hashToken(next));
+    const found = await readRefreshToken(client, sha256(next));
     if (!found || found.session_id !== row.session_id) return undefined;
     [token, current] = [next, found];
   }

@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { TOKEN, type TokenSubject } from '@um/contracts';
+import { sha256 } from '@um/platform';
 import { SignJWT } from 'jose';
 import type { SigningKey } from '../keys/key-store.js';
 
@@ -27,19 +28,17 @@ export async function issueAccessToken(key: SigningKey, subject: TokenSubject, s
 /** An opaque refresh token (256 random bits) and the hash that is all we keep of it. */
 export function newRefreshToken(): { token: string; hash: Buffer } {
   const token = randomBytes(32).toString('base64url');
-  return { token, hash: hashToken(token) };
+  return { token, hash: sha256(token) };
 }
 
-export const hashToken = (token: string) => createHash('sha256').update(token).digest();
-
 /** The key that seals a spent token's successor: derived from the spent token, which only its holder has. */
-const successorKey = (spent: string) => createHash('sha256').update(`um-refresh-successor|${spent}`).digest();
+const successorKey = (spent: string) => sha256(`um-refresh-successor|${spent}`);
 
 /** The successor of a spent refresh token, readable only with the spent token (AES-256-GCM, bound to its hash). */
 export function sealSuccessor(spent: string, successor: string): Buffer {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', successorKey(spent), iv);
-  cipher.setAAD(hashToken(spent));
+  cipher.setAAD(sha256(spent));
   const body = Buffer.concat([cipher.update(successor, 'utf8'), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), body]);
 }
@@ -47,7 +46,7 @@ export function sealSuccessor(spent: string, successor: string): Buffer {
 export function openSuccessor(spent: string, sealed: Buffer): string | undefined {
   try {
     const decipher = createDecipheriv('aes-256-gcm', successorKey(spent), sealed.subarray(0, 12));
-    decipher.setAAD(hashToken(spent));
+    decipher.setAAD(sha256(spent));
     decipher.setAuthTag(sealed.subarray(12, 28));
     return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]).toString('utf8');
   } catch {

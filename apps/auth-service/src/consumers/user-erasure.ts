@@ -1,5 +1,5 @@
-import { Consumers, PublishedUserEvent, usersEventSubject } from '@um/contracts';
-import { consumeUsersEvents, parseJson, type JetStreamClient, type JetStreamManager, type JsMsg, type Logger, type Pool, type PoolClient } from '@um/platform';
+import { Consumers, PublishedUserEvent, usersEventsStream, usersEventSubject } from '@um/contracts';
+import { consumeDurable, parseJson, type JetStreamClient, type JetStreamManager, type JsMsg, type Logger, type Pool, type PoolClient } from '@um/platform';
 
 export interface UserErasureDeps {
   js: JetStreamClient;
@@ -30,8 +30,15 @@ export class UserErasureConsumer {
   constructor(private readonly d: UserErasureDeps) {}
 
   async start(): Promise<void> {
-    const { stop } = await consumeUsersEvents(
-      { ...this.d, durable: Consumers.auth, filterSubject: usersEventSubject(this.d.namespace, 'UserDeleted'), ackWaitMs: 30_000, maxMessages: 50 },
+    const { stop } = await consumeDurable(
+      {
+        ...this.d,
+        stream: usersEventsStream(this.d.namespace),
+        durable: Consumers.auth,
+        filterSubject: usersEventSubject(this.d.namespace, 'UserDeleted'),
+        ackWaitMs: 30_000,
+        maxMessages: 50,
+      },
       (m) => this.handle(m),
       (err, m) => this.d.log.error({ err, seq: m.seq }, 'unexpected error handling a message'),
     );

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '@um/contracts';
+import type { ErrorCode, ErrorId, ErrorIdOf } from '@um/contracts';
 import { AppError } from '@um/platform';
 import type { Response } from 'express';
 
@@ -34,7 +34,7 @@ export const TITLES: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
-const INVALID_TOKEN_IDS = new Set([
+const INVALID_TOKEN_IDS = new Set<ErrorId>([
   'auth.token_invalid',
   'auth.token_expired',
   'auth.token_revoked',
@@ -49,7 +49,7 @@ const INVALID_TOKEN_IDS = new Set([
 export class HttpProblem extends AppError {
   constructor(
     readonly status: number,
-    id: string,
+    id: ErrorIdOf<'bad_request'>,
     message: string,
   ) {
     super('bad_request', id, message);

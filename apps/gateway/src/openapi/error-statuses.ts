@@ -1,4 +1,4 @@
-import { rpcErrors, type ErrorCode } from '@um/contracts';
+import { rpcErrorCodes, type ErrorCode } from '@um/contracts';
 import { policyFor, type Rule } from '../access/policy.js';
 import { HTTP_STATUS } from '../http/problem.js';
 import type { RouteDef } from '../http/route.js';
@@ -27,7 +27,7 @@ export function errorStatuses(def: RouteDef, method: string): number[] {
   const rules = [policyFor('all')[def.route], policyFor('admins')[def.route]];
   if (rules.some((r) => r.kind !== 'public')) code('unauthenticated');
   if (rules.some(refusable)) code('permission_denied');
-  const owned = rpcErrors[def.rpc.name];
+  const owned = rpcErrorCodes(def.rpc.name);
   if (!owned) throw new Error(`${def.route}: the errors of ${def.rpc.name} are not listed in the contracts' rpcErrors`);
   for (const c of owned) code(c);
   return [...statuses].sort((a, b) => a - b);

@@ -1,6 +1,6 @@
-import { Consumers, PublishedUserEvent, Rpcs, usersEventWildcard } from '@um/contracts';
+import { Consumers, PublishedUserEvent, Rpcs, usersEventsStream, usersEventWildcard } from '@um/contracts';
 import type { ConsumerMetrics } from './consumer-metrics.js';
-import { AppError, consumeUsersEvents, parseJson, type JetStreamClient, type JetStreamManager, type JsMsg, type Logger, type Pool, type RpcClient } from '@um/platform';
+import { AppError, consumeDurable, parseJson, type JetStreamClient, type JetStreamManager, type JsMsg, type Logger, type Pool, type RpcClient } from '@um/platform';
 
 /** The event types that end in a confirmation email. */
 const SENDS_CONFIRMATION = new Set(['UserRegistered', 'EmailConfirmationRequested']);
@@ -60,8 +60,8 @@ export class UsersEventsConsumer {
   constructor(private readonly d: UsersEventsDeps) {}
 
   async start(): Promise<void> {
-    const { stream, durable, stop } = await consumeUsersEvents(
-      { ...this.d, durable: Consumers.mail, filterSubject: usersEventWildcard(this.d.namespace), ackWaitMs: 60_000, maxMessages: 20 },
+    const { stream, durable, stop } = await consumeDurable(
+      { ...this.d, stream: usersEventsStream(this.d.namespace), durable: Consumers.mail, filterSubject: usersEventWildcard(this.d.namespace), ackWaitMs: 60_000, maxMessages: 20 },
       (m) => this.handle(m),
       (err, m) => this.d.log.error({ err, seq: m.seq }, 'unexpected error handling a message'),
     );

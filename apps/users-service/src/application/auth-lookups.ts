@@ -1,8 +1,7 @@
-import type { TokenSubject } from '@um/contracts';
+import { identityKey, type TokenSubject } from '@um/contracts';
 import { AppError } from '@um/platform';
 import type pg from 'pg';
 import { lastRecordedAt } from '../event-store/event-store.js';
-import { usernameKey } from '../read-model/identity-keys.js';
 import { userIdByLogin } from '../read-model/users-repository.js';
 
 /**
@@ -29,7 +28,7 @@ export async function tokenSubject(db: pg.Pool, userId: number): Promise<TokenSu
 export async function resolveLogin(db: pg.Pool, login: string): Promise<{ subject: string; user_id: number | null }> {
   const name = login.trim();
   const id = (await userIdByLogin(db, name)) ?? null;
-  return { subject: id ? `user:${id}` : `name:${usernameKey(name)}`, user_id: id };
+  return { subject: id ? `user:${id}` : `name:${identityKey(name)}`, user_id: id };
 }
 
 /**

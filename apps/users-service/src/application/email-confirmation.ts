@@ -1,13 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
-import type { EmailConfirmationIssued, User } from '@um/contracts';
-import { AppError } from '@um/platform';
-import { emailKey } from '../read-model/identity-keys.js';
+import { randomBytes } from 'node:crypto';
+import { identityKey, type EmailConfirmationIssued, type User } from '@um/contracts';
+import { AppError, sha256 } from '@um/platform';
 import { userByEmail } from '../read-model/users-repository.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
 import { getUser } from './queries.js';
-
-const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
 /** One answer for unknown, used and expired links: a link reveals nothing about why it fails. */
 const invalidLink = () => new AppError('bad_request', 'users.confirmation_invalid', 'This confirmation link is invalid, already used or expired');
@@ -25,7 +22,7 @@ export async function issueEmailConfirmation(deps: UsersDeps, email: string): Pr
   await deps.pool.query('INSERT INTO email_confirmations (token_hash, user_id, email_hash, expires_at) VALUES ($1, $2, $3, $4)', [
     sha256(token),
     user.id,
-    sha256(emailKey(user.email)),
+    sha256(identityKey(user.email)),
     expiresAt,
   ]);
   return { status: 'issued', user_id: user.id, token, expires_at: expiresAt.toISOString() };
@@ -46,7 +43,7 @@ export async function confirmEmail(deps: UsersDeps, token: string, meta: CallerM
         [tokenHash, deps.clock()],
       );
       const t = found[0];
-      if (!t || !t.valid || !t.current_email || !t.email_hash.equals(sha256(emailKey(t.current_email)))) throw invalidLink();
+      if (!t || !t.valid || !t.current_email || !t.email_hash.equals(sha256(identityKey(t.current_email)))) throw invalidLink();
       await client.query('UPDATE email_confirmations SET used_at = $2 WHERE token_hash = $1', [tokenHash, deps.clock()]);
     },
     after: (client) => getUser(client, userId),

@@ -1,3 +1,4 @@
+import { registeredError } from '@um/contracts';
 import { AppError, withTransaction, type PoolClient } from '@um/platform';
 import { decide, isRejection, type Rejection, type UserCommand } from '../domain/decide.js';
 import { fold } from '../domain/user.js';
@@ -26,14 +27,11 @@ export type CommandTarget = { userId: number } | { newStream: string };
 type CommandOf<P> = UserCommand | ((userId: number, prepared: P) => UserCommand);
 
 /** A rejection as the error the caller gets. */
-const rejectionError = (command: UserCommand, r: Rejection) =>
-  new AppError(
-    r.reason,
-    `users.${r.id ?? `${command.type}.${r.reason}`}`,
-    r.message,
-    undefined,
-    r.retryAfterSeconds === undefined ? undefined : { retryAfterSeconds: r.retryAfterSeconds },
-  );
+const rejectionError = (command: UserCommand, r: Rejection) => {
+  const options = r.retryAfterSeconds === undefined ? undefined : { retryAfterSeconds: r.retryAfterSeconds };
+  if (r.id) return new AppError(...registeredError(`users.${r.id}`), r.message, undefined, options);
+  return new AppError(r.reason, `users.${command.type}.${r.reason}`, r.message, undefined, options);
+};
 
 /**
  * The write path of every command: load the stream, decide, append, project, commit, all in one

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { TotpEnrolment } from '@um/contracts';
-import { AppError, withTransaction, type PoolClient } from '@um/platform';
+import { AppError, sha256, withTransaction, type PoolClient } from '@um/platform';
 import QRCode from 'qrcode';
 import { acceptTotp, newRecoveryCodes, newTotpSecret, normaliseRecoveryCode, totpUri } from '../domain/totp.js';
 import { openSecret, sealSecret } from '../event-store/pii-codec.js';
@@ -9,7 +8,6 @@ import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
 import { getUser } from './queries.js';
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest();
 const PURPOSE = 'totp';
 
 const wrongCode = () => new AppError('unauthenticated', 'users.mfa_code_invalid', 'The code is wrong, expired or already used');

@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { PasswordResetIssued } from '@um/contracts';
-import { AppError } from '@um/platform';
+import { AppError, sha256 } from '@um/platform';
 import { assertPasswordAcceptable } from '../domain/password-policy.js';
 import { hasLaterEvent, readEvent } from '../event-store/event-store.js';
 import { userById } from '../read-model/users-repository.js';
@@ -10,8 +10,6 @@ import { handleCommand } from './handle-command.js';
 import { revokeAfterCommit } from './revoke-tokens.js';
 import { getUser } from './queries.js';
 import { hit, limitKey } from './rate-limit.js';
-
-const sha256 = (s: string) => createHash('sha256').update(s).digest();
 
 /** One answer for unknown, used and expired links (and a link of an erased user): it reveals nothing. */
 const invalidLink = () => new AppError('bad_request', 'users.reset_link_invalid', 'This password reset link is invalid, already used or expired');

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import type { ErrorIdOf } from '@um/contracts';
 import { AppError } from '@um/platform';
 import type pg from 'pg';
 
@@ -18,7 +19,7 @@ export async function hit(
   limit: number,
   windowSeconds: number,
   now: Date,
-  refusal: { id: string; what: string } = { id: 'users.registration_rate_limited', what: 'Too many registrations from this address' },
+  refusal: { id: ErrorIdOf<'resource_exhausted'>; what: string } = { id: 'users.registration_rate_limited', what: 'Too many registrations from this address' },
 ): Promise<void> {
   const { rows } = await db.query<{ count: number; window_start: Date }>(
     `INSERT INTO rate_limits (key, window_start, count) VALUES ($1, $2, 1)

@@ -35,7 +35,12 @@ const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringi
  * Why a command cannot be applied; the application layer maps these to AppErrors. `id` names a
  * rule's own error (`users.<id>`); without it the error is named for the command and the reason.
  */
-export type Rejection = { reason: 'already_exists' | 'not_found' | 'resource_exhausted'; message: string; id?: string; retryAfterSeconds?: number };
+export type Rejection = {
+  reason: 'already_exists' | 'not_found' | 'resource_exhausted';
+  message: string;
+  id?: 'last_admin' | 'confirmation_rate_limited';
+  retryAfterSeconds?: number;
+};
 
 const notFound: Rejection = { reason: 'not_found', message: 'User not found' };
 

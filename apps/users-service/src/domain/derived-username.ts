@@ -1,4 +1,4 @@
-import { USERNAME_MAX, USERNAME_MIN, Username } from '@um/contracts';
+import { identityKey, USERNAME_MAX, USERNAME_MIN, Username } from '@um/contracts';
 
 const BASE_MAX = 30;
 const FALLBACK = 'user';
@@ -11,7 +11,7 @@ const FALLBACK = 'user';
  */
 export function usernameBase(email: string): string {
   const at = email.lastIndexOf('@');
-  const local = (at > 0 ? email.slice(0, at) : email).normalize('NFKC').toLowerCase();
+  const local = identityKey(at > 0 ? email.slice(0, at) : email);
   let base = Array.from(local.replace(/[^\p{L}\p{M}\p{Nd}_.-]/gu, '_'))
     .slice(0, BASE_MAX)
     .join('');

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { identityKey } from '@um/contracts';
 import { AppError } from '@um/platform';
 
 /** The common passwords to refuse, or none (`PASSWORD_DENYLIST=off`); the other rules always apply. */
@@ -18,7 +19,6 @@ export interface PasswordOwner {
  */
 export const EMAIL_LOCAL_MIN = 4;
 
-const fold = (s: string) => s.normalize('NFKC').toLowerCase();
 const BLANK = /^[\s\p{Default_Ignorable_Code_Point}]*$/u;
 
 let common: ReadonlySet<string> | undefined;
@@ -42,9 +42,9 @@ export const createPasswordPolicy = (opts: { denylist: boolean }): PasswordPolic
 /** The rule a password breaks, as a field message, or `undefined` when it is acceptable. */
 export function passwordProblem(policy: PasswordPolicy, password: string, owner: PasswordOwner): string | undefined {
   if (BLANK.test(password)) return 'must not be blank';
-  const folded = fold(password);
-  if (folded.includes(fold(owner.username.trim()))) return 'must not contain the username';
-  const local = fold(owner.email.trim()).split('@')[0] ?? '';
+  const folded = identityKey(password);
+  if (folded.includes(identityKey(owner.username.trim()))) return 'must not contain the username';
+  const local = identityKey(owner.email.trim()).split('@')[0] ?? '';
   if (local.length >= EMAIL_LOCAL_MIN && folded.includes(local)) return 'must not contain the email address (the part before "@")';
   if (policy.common?.has(folded.trim())) return 'is one of the most common passwords';
   return undefined;

@@ -1,5 +1,5 @@
 import { UserEvent, type EventMetadata } from '@um/contracts';
-import { AppError, uuidv7, type PoolClient } from '@um/platform';
+import { AppError, uuidv7, violatedUniqueConstraint, type PoolClient } from '@um/platform';
 import type pg from 'pg';
 import { newDataKey, openPayload, sealPayload } from './pii-codec.js';
 
@@ -165,7 +165,7 @@ export async function appendToStream(
       );
       stored.push({ globalPosition: BigInt(rows[0]!.global_position), eventId, streamId, streamVersion: version, type: event.type, event, metadata, recordedAt });
     } catch (e) {
-      if ((e as { code?: string; constraint?: string }).code === '23505' && (e as { constraint?: string }).constraint === 'events_stream_id_stream_version_key')
+      if (violatedUniqueConstraint(e) === 'events_stream_id_stream_version_key')
         throw new AppError('already_exists', 'events.version_conflict', 'The user was changed concurrently; try again', undefined, { cause: e });
       throw e;
     }

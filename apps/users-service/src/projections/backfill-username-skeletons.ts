@@ -1,4 +1,4 @@
-import type { Logger, Pool } from '@um/platform';
+import { violatedUniqueConstraint, type Logger, type Pool } from '@um/platform';
 import { usernameSkeleton } from '../domain/username-skeleton.js';
 
 interface Row {
@@ -42,7 +42,7 @@ async function fillBatch(pool: Pool, log: Logger, rows: Row[]): Promise<number> 
     );
     return rowCount ?? 0;
   } catch (e) {
-    if ((e as { code?: string }).code !== '23505') throw e;
+    if (violatedUniqueConstraint(e) === undefined) throw e;
   }
   let filled = 0;
   for (const [i, row] of rows.entries()) {
@@ -50,7 +50,7 @@ async function fillBatch(pool: Pool, log: Logger, rows: Row[]): Promise<number> 
       const { rowCount } = await pool.query('UPDATE users SET username_skeleton = $2 WHERE id = $1 AND username_skeleton IS NULL', [row.id, skeletons[i]]);
       filled += rowCount ?? 0;
     } catch (e) {
-      if ((e as { code?: string }).code !== '23505') throw e;
+      if (violatedUniqueConstraint(e) === undefined) throw e;
       // The username itself is personal data: the id is enough to find the pair.
       log.warn({ user_id: row.id }, "username looks like an older account's: grandfathered without a skeleton");
     }

@@ -1,9 +1,8 @@
-import type { UserEvent } from '@um/contracts';
+import { identityKey, type UserEvent } from '@um/contracts';
 import type { PoolClient } from '@um/platform';
 import type pg from 'pg';
 import { usernameSkeleton } from '../domain/username-skeleton.js';
 import { countEvents, readAll, type StoredEvent } from '../event-store/event-store.js';
-import { emailKey, usernameKey } from '../read-model/identity-keys.js';
 import { uniqueViolation } from '../read-model/taken-names.js';
 
 /**
@@ -41,9 +40,9 @@ export function registrationRow(d: Registered, recordedAt: Date, streamVersion: 
   return [
     d.user_id,
     d.username,
-    usernameKey(d.username),
+    identityKey(d.username),
     d.email,
-    emailKey(d.email),
+    identityKey(d.email),
     JSON.stringify({ ...d.attributes, fio: d.fio, birthday: d.birthday, tags: d.tags }),
     d.role,
     false,
@@ -88,9 +87,9 @@ export async function project(client: pg.PoolClient, stored: StoredEvent, lookAl
           [
             event.data.user_id,
             to<string>('username'),
-            c.username ? usernameKey(c.username.to as string) : null,
+            c.username ? identityKey(c.username.to as string) : null,
             to<string>('email'),
-            c.email ? emailKey(c.email.to as string) : null,
+            c.email ? identityKey(c.email.to as string) : null,
             // Everything but the row's own columns lives in config: fio, birthday, tags and the declared attributes.
             JSON.stringify(
               Object.fromEntries(

@@ -1,7 +1,7 @@
-import { AppError } from '@um/platform';
+import { identityKey } from '@um/contracts';
+import { AppError, violatedUniqueConstraint } from '@um/platform';
 import type pg from 'pg';
 import { usernameSkeleton } from '../domain/username-skeleton.js';
-import { emailKey, usernameKey } from './identity-keys.js';
 
 type TakenField = 'username' | 'email' | 'lookalike';
 
@@ -16,7 +16,7 @@ export function takenError(fields: TakenField[], cause?: unknown): AppError {
   const named = fields.map((f) => (f === 'lookalike' ? 'username' : f));
   return new AppError(
     'already_exists',
-    fields[0] === 'lookalike' ? 'users.username_lookalike' : `users.${fields[0]}_taken`,
+    fields[0] === 'lookalike' ? 'users.username_lookalike' : `users.${fields[0]!}_taken`,
     `A user with this ${named.join(' and ')} already exists`,
     fields.map((f) => (f === 'lookalike' ? { field: 'username', message: 'is too similar to an existing username' } : { field: f, message: 'is already taken' })),
     { cause },
@@ -25,8 +25,8 @@ export function takenError(fields: TakenField[], cause?: unknown): AppError {
 
 /** A unique-index violation on username or email, as the 409 naming the field; any other error as it is. */
 export function uniqueViolation(e: unknown): unknown {
-  const field = UNIQUE_FIELD[(e as { constraint?: string }).constraint ?? ''];
-  if ((e as { code?: string }).code !== '23505' || !field) return e;
+  const field = UNIQUE_FIELD[violatedUniqueConstraint(e) ?? ''];
+  if (!field) return e;
   return takenError([field], e);
 }
 
@@ -40,8 +40,8 @@ export async function assertNotTaken(db: pg.Pool | pg.PoolClient, wanted: { user
             bool_or(username_skeleton = $4 AND username_key <> $1) AS lookalike_taken
        FROM users WHERE (username_key = $1 OR email_key = $2 OR username_skeleton = $4) AND ($3::bigint IS NULL OR id <> $3)`,
     [
-      wanted.username ? usernameKey(wanted.username) : null,
-      wanted.email ? emailKey(wanted.email) : null,
+      wanted.username ? identityKey(wanted.username) : null,
+      wanted.email ? identityKey(wanted.email) : null,
       exceptId ?? null,
       wanted.username ? usernameSkeleton(wanted.username) : null,
     ],

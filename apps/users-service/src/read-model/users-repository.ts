@@ -1,6 +1,5 @@
-import type { Role, User } from '@um/contracts';
+import { identityKey, type Role, type User } from '@um/contracts';
 import type pg from 'pg';
-import { emailKey, usernameKey } from './identity-keys.js';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -45,15 +44,15 @@ export async function userById(db: Queryable, id: number, opts: { forUpdate?: bo
 
 /** The user holding this email address (ignoring case). */
 export async function userByEmail(db: Queryable, email: string): Promise<User | undefined> {
-  const { rows } = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE email_key = $1`, [emailKey(email)]);
+  const { rows } = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE email_key = $1`, [identityKey(email)]);
   return rows[0] && toUser(rows[0]);
 }
 
 /** The id of the user a login name stands for: the username, else the email (ignoring case); a username wins over another user's email. */
 export async function userIdByLogin(db: Queryable, login: string): Promise<number | undefined> {
   const { rows } = await db.query<{ id: string }>('SELECT id FROM users WHERE username_key = $1 OR email_key = $2 ORDER BY (username_key = $1) DESC LIMIT 1', [
-    usernameKey(login),
-    emailKey(login),
+    identityKey(login),
+    identityKey(login),
   ]);
   return rows[0] ? Number(rows[0].id) : undefined;
 }
@@ -67,8 +66,8 @@ const withHash = (row: (UserRow & { password_hash: string }) | undefined): UserW
 /** The user a login name stands for (as `userIdByLogin`), with the password hash. */
 export async function userWithPasswordHashByLogin(db: Queryable, login: string): Promise<UserWithPasswordHash | undefined> {
   const { rows } = await db.query<UserRow & { password_hash: string }>(`${WITH_HASH} WHERE u.username_key = $1 OR u.email_key = $2 ORDER BY (u.username_key = $1) DESC LIMIT 1`, [
-    usernameKey(login),
-    emailKey(login),
+    identityKey(login),
+    identityKey(login),
   ]);
   return withHash(rows[0]);
 }
@@ -101,7 +100,7 @@ export async function anyAdmin(db: Queryable): Promise<boolean> {
 export async function heldNames(db: Queryable, wanted: { username: string; email: string }): Promise<Array<'username' | 'email'>> {
   const { rows } = await db.query<{ by_username: boolean; by_email: boolean }>(
     'SELECT username_key = $1 AS by_username, email_key = $2 AS by_email FROM users WHERE username_key = $1 OR email_key = $2',
-    [usernameKey(wanted.username), emailKey(wanted.email)],
+    [identityKey(wanted.username), identityKey(wanted.email)],
   );
   return [...new Set(rows.flatMap((r) => [...(r.by_username ? (['username'] as const) : []), ...(r.by_email ? (['email'] as const) : [])]))];
 }
