@@ -25,13 +25,23 @@ const PERSONAL_KEYS: Array<[RegExp, Masker]> = [
   [/^(birthday|birth_?date|date_of_birth|dob)$/, maskDate],
 ];
 
+/**
+ * Answers for the keys seen so far: every log line asks for each of its keys, and they are mostly
+ * the same few dozen. Bounded, since keys can come from what clients send.
+ */
+const maskers = new Map<string, Masker | undefined>();
+const MAX_REMEMBERED_KEYS = 1_000;
+
 /** How the value under `key` is masked, or undefined when the key is not personal. */
 export function personalMasker(key: string): Masker | undefined {
+  if (maskers.has(key)) return maskers.get(key);
   const norm = key
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .replace(/-/g, '_')
     .toLowerCase();
-  return PERSONAL_KEYS.find(([re]) => re.test(norm))?.[1];
+  const masker = PERSONAL_KEYS.find(([re]) => re.test(norm))?.[1];
+  if (maskers.size < MAX_REMEMBERED_KEYS) maskers.set(key, masker);
+  return masker;
 }
 
 const EMAIL_IN_TEXT = /[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}/g;

@@ -21,11 +21,12 @@ export const MAX_PROGRESS_MESSAGES = 2_000;
 export function sendProgress(msg: Msg): () => void {
   const interval = Number(msg.headers?.get(H.progress));
   if (!msg.reply || !Number.isInteger(interval) || interval < MIN_INTERVAL_MS || interval > MAX_INTERVAL_MS) return () => undefined;
-  const h = headers();
-  h.set(H.progress, '1');
+  // Made at the first sign of life: most requests are answered before one is due.
+  let h: MsgHdrs | undefined;
   let sent = 0;
   const timer = setInterval(() => {
     if (++sent > MAX_PROGRESS_MESSAGES) return clearInterval(timer);
+    if (!h) (h = headers()).set(H.progress, '1');
     try {
       msg.respond(undefined, { headers: h });
     } catch {

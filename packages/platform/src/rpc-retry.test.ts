@@ -12,6 +12,20 @@ describe('LatencyWindow', () => {
     expect(w.quantile(0.5)).toBe(1000);
     expect(new LatencyWindow(4).quantile(0.99)).toBeUndefined();
   });
+
+  it('keeps its quantiles those of a sort of the last `size` samples as samples come and go, repeats included', () => {
+    const w = new LatencyWindow(16);
+    const all: number[] = [];
+    let seed = 7;
+    for (let i = 0; i < 500; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const ms = seed % 23; // few distinct values: many repeats to remove and insert among
+      w.add(ms);
+      all.push(ms);
+      const last = all.slice(-16).sort((a, b) => a - b);
+      for (const q of [0.01, 0.5, 0.9, 0.99, 1]) expect(w.quantile(q)).toBe(last[Math.min(last.length - 1, Math.ceil(q * last.length) - 1)]);
+    }
+  });
 });
 
 describe('RetryPolicy.silenceTimeout', () => {

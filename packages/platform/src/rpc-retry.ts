@@ -40,19 +40,27 @@ export const DEFAULT_RETRY: RetryOptions = {
   unavailableBackoffMs: 50,
 };
 
-/** The last `size` durations of one subject, and their quantiles. */
+/**
+ * The last `size` durations of one subject, and their quantiles. The window is kept sorted as
+ * samples come and go (a binary search and a shift of at most `size` numbers), so a quantile asked
+ * for on every call costs no copy and no sort.
+ */
 export class LatencyWindow {
+  /** In arrival order: a ring once full, `next` is the oldest. */
   private readonly samples: number[] = [];
   private next = 0;
-  private sorted: number[] | undefined;
+  private readonly sorted: number[] = [];
 
   constructor(private readonly size: number) {}
 
   add(ms: number): void {
     if (this.samples.length < this.size) this.samples.push(ms);
-    else this.samples[this.next] = ms;
+    else {
+      this.sorted.splice(lowerBound(this.sorted, this.samples[this.next]!), 1);
+      this.samples[this.next] = ms;
+    }
     this.next = (this.next + 1) % this.size;
-    this.sorted = undefined;
+    this.sorted.splice(lowerBound(this.sorted, ms), 0, ms);
   }
 
   get count(): number {
@@ -61,10 +69,20 @@ export class LatencyWindow {
 
   /** The q-quantile (nearest rank), or undefined with no samples. */
   quantile(q: number): number | undefined {
-    if (!this.samples.length) return undefined;
-    this.sorted ??= [...this.samples].sort((a, b) => a - b);
+    if (!this.sorted.length) return undefined;
     return this.sorted[Math.min(this.sorted.length - 1, Math.ceil(q * this.sorted.length) - 1)];
   }
+}
+
+/** The first index of ascending `xs` whose value is not below `x`. */
+function lowerBound(xs: number[], x: number): number {
+  let [lo, hi] = [0, xs.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export class RetryPolicy {

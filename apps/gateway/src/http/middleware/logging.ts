@@ -3,7 +3,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import { maskInText, maskPersonal, personalMasker, redactSecrets, type Logger } from '@um/platform';
 import type { RequestHandler, Response } from 'express';
-import { pinoHttp } from 'pino-http';
 
 const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 const MAX_LOGGED_BODY = 4096;
@@ -90,8 +89,6 @@ export const captureResponseBody: RequestHandler = (_req, res, next) => {
   next();
 };
 
-const loggedPath = (req: IncomingMessage & { originalUrl?: string }, mode: LogBodies) => redactUrl(req.originalUrl ?? req.url ?? '', mode);
-
 /** An Error as `Name: message`; anything else (a zod issue list, a reply body) in full rather than `[object Object]`. */
 const describeCause = (cause: unknown) => (cause instanceof Error ? String(cause) : inspect(cause, { depth: 4, breakLength: Infinity }));
 
@@ -112,33 +109,45 @@ function outcome(req: IncomingMessage, res: ServerResponse, mode: LogBodies): Re
   };
 }
 
+/** The level of a request's line: errors for 5xx and failed responses, warnings for 4xx. */
+const levelOf = (res: ServerResponse, err: Error | undefined) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info');
+
 /**
  * One JSON line per request: method, path, status, duration, bodies (redacted, masked as `mode`
- * says, truncated), request id (taken from X-Request-Id or made, and echoed) and user id.
+ * says, truncated), request id (taken from X-Request-Id or made, and echoed) and user id. Written
+ * when the response finishes, closes or fails, whichever comes first; a 5xx or a failed response
+ * also names the error (`err`). One child logger per request carries the request's id and summary.
  */
 export function accessLog(logger: Logger, mode: LogBodies = 'masked'): RequestHandler {
-  /** `GET /users?limit=1 200`, with secret query values redacted and personal ones masked. */
-  const summary = (req: IncomingMessage, res: ServerResponse) => `${req.method} ${loggedPath(req, mode)} ${res.statusCode}`;
-  return pinoHttp({
-    logger,
-    quietReqLogger: true,
-    wrapSerializers: false,
-    genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-      res.setHeader('X-Request-Id', id);
-      return id;
+  const log = logger.child(
+    {},
+    {
+      serializers: {
+        res: (res: ServerResponse) => ({ status: res.statusCode }),
+        err: (err: Error) => ({ type: err.name, message: err.message }),
+      },
     },
-    customAttributeKeys: { reqId: 'request_id', responseTime: 'duration_ms' },
-    serializers: {
-      req: (req: IncomingMessage & { originalUrl?: string }) => ({ method: req.method, path: loggedPath(req, mode) }),
-      res: (res: ServerResponse) => ({ status: res.statusCode }),
-      err: (err: Error) => ({ type: err.name, message: err.message }),
-    },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-    customSuccessMessage: summary,
-    customErrorMessage: summary,
-    customSuccessObject: (req, res, val: object) => ({ ...val, ...outcome(req, res, mode) }),
-    customErrorObject: (req, res, _err, val: object) => ({ ...val, ...outcome(req, res, mode) }),
-  });
+  );
+  return (req, res, next) => {
+    const started = Date.now();
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    // The URL with secret query values redacted and personal ones masked, as `GET /users?limit=1 200` shows it too.
+    const path = redactUrl(req.originalUrl ?? req.url ?? '', mode);
+    const requestLog = log.child({ request_id: requestId, req: { method: req.method, path } });
+    const done = (err?: Error) => {
+      res.removeListener('close', done);
+      res.removeListener('finish', done);
+      res.removeListener('error', done);
+      const duration_ms = Date.now() - started;
+      const failed = err ?? (res.statusCode >= 500 ? new Error(`failed with status code ${res.statusCode}`) : undefined);
+      const fields = failed ? { res, err: failed, duration_ms } : { res, duration_ms };
+      requestLog[levelOf(res, err)]({ ...fields, ...outcome(req, res, mode) }, `${req.method} ${path} ${res.statusCode}`);
+    };
+    res.on('close', done);
+    res.on('finish', done);
+    res.on('error', done);
+    next();
+  };
 }
