@@ -247,6 +247,32 @@ describe('login throttling counts failed password checks only', () => {
       expect((await attempt(d, victim.username, victim.password, { device_token: token })).outcome).toBe('resource_exhausted');
   });
 
+  it('after the free attempts each failure doubles the delay (1, 2, 4 s) up to the cap, and a right password waits it out too', async () => {
+    const u = account();
+    let now = Date.now();
+    const d = deps(
+      { users: [u], versions: new Map() },
+      { clock: () => new Date(now), throttle: { freeAttempts: 5, addressFreeAttempts: 100, accountMaxDelaySeconds: 4, addressMaxDelaySeconds: 900, windowSeconds: 900 } },
+    );
+    for (let i = 0; i < 5; i++) expect((await attempt(d, u.username, 'wrong')).outcome).toBe('unauthenticated');
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const refused = await attempt(d, u.username, u.password);
+      expect(refused.outcome).toBe('resource_exhausted');
+      delays.push(refused.error!.retryAfterSeconds!);
+      // One second short of the delay: still refused.
+      now += (delays.at(-1)! - 1) * 1000;
+      expect((await attempt(d, u.username, u.password)).outcome).toBe('resource_exhausted');
+      now += 1000;
+      expect((await attempt(d, u.username, 'wrong')).outcome).toBe('unauthenticated');
+    }
+    const last = await attempt(d, u.username, u.password);
+    delays.push(last.error!.retryAfterSeconds!);
+    expect(delays).toEqual([1, 2, 4, 4, 4]);
+    now += 4000;
+    expect((await attempt(d, u.username, u.password)).outcome).toBe('ok');
+  });
+
   it('keeps working after a great many failures (no overflow), with the delay at its cap', async () => {
     const u = account();
     const d = deps({ users: [u], versions: new Map() });

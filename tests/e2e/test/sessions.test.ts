@@ -195,27 +195,10 @@ describe('login throttling', () => {
     for (let i = 0; i < 5; i++) expect((await attempt(input.username, 'wrong password!', '192.0.2.1')).status).toBe(401);
     const blocked = await attempt(input.username, input.password, '192.0.2.2');
     expect(blocked.status).toBe(429);
-    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    // A stranger keeps failing from many addresses, each time the delay has passed: doubling, the
-    // delay would reach 4 s after the seventh failure; it stays capped (2 s here).
-    let failures = 5;
-    let i = 0;
-    const stranger = () => attempt(input.username, 'wrong password!', `198.51.100.${i++}`);
-    while (failures < 7) {
-      expect(i, 'the stranger never got past the delay').toBeLessThan(20);
-      const r = await stranger();
-      expect([401, 429]).toContain(r.status);
-      if (r.status === 401) failures++;
-      else {
-        const wait = Number(r.headers.get('retry-after'));
-        expect(wait).toBeLessThanOrEqual(2);
-        await new Promise((res) => setTimeout(res, wait * 1000 + 100));
-      }
-    }
-    const capped = await stranger();
-    expect(capped.status).toBe(429);
-    expect(Number(capped.headers.get('retry-after'))).toBe(2);
-    await new Promise((r) => setTimeout(r, 2100));
+    expect(Number(blocked.headers.get('retry-after'))).toBe(1);
+    // The doubling schedule and its cap are auth-service's tests (a fake clock there); here, the
+    // owner waits out the delay the header names and is let in from another address.
+    await new Promise((r) => setTimeout(r, 1_100));
     expect((await attempt(input.username, input.password, '203.0.113.9')).status).toBe(200);
   });
 
