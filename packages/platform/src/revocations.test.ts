@@ -248,23 +248,25 @@ describe('RevocationCache.prune', () => {
     expect(cache.isRevoked(newUserId(), 0, session)).toBe(false);
   });
 
+  /** A session revocation as a watch delivers it. */
+  const entry = (revision: number, session: string, delta: number) => ({
+    key: `session.${session}`,
+    revision,
+    delta,
+    operation: 'PUT',
+    string: () => JSON.stringify({ revoked_at: Date.now() }),
+  });
+  /** A watch that delivers `entries` and then never another one, like one whose consumer is gone. */
+  const stalledWatch = (entries: ReturnType<typeof entry>[], onStop: () => void = () => undefined) => ({
+    stop: onStop,
+    async *[Symbol.asyncIterator]() {
+      yield* entries;
+      await new Promise(() => undefined);
+    },
+  });
+
   it('starts watching again when its watch stalls behind the bucket (its consumer died with a NATS node)', async () => {
     const [before, after] = [randomUUID(), randomUUID()];
-    const entry = (revision: number, session: string, delta: number) => ({
-      key: `session.${session}`,
-      revision,
-      delta,
-      operation: 'PUT',
-      string: () => JSON.stringify({ revoked_at: Date.now() }),
-    });
-    /** A watch that delivers `entries` and then never another one, like one whose consumer is gone. */
-    const stalledWatch = (entries: ReturnType<typeof entry>[]) => ({
-      stop: () => undefined,
-      async *[Symbol.asyncIterator]() {
-        yield* entries;
-        await new Promise(() => undefined);
-      },
-    });
     let lastSeq = 1;
     const watches = [stalledWatch([entry(1, before, 0)]), stalledWatch([entry(1, before, 1), entry(2, after, 0)])];
     // A stand-in for the bucket: its status and its watches are all the cache uses.
@@ -277,23 +279,11 @@ describe('RevocationCache.prune', () => {
     expect(await within(2_000, () => cache.isRevoked(newUserId(), 0, after))).toBeLessThan(2_000);
     expect(watches).toHaveLength(0);
   });
+
   it('starts another watch when starting one hangs (its consumer cannot be placed during a failover)', async () => {
     const [before, after] = [randomUUID(), randomUUID()];
-    const entry = (revision: number, session: string, delta: number) => ({
-      key: `session.${session}`,
-      revision,
-      delta,
-      operation: 'PUT',
-      string: () => JSON.stringify({ revoked_at: Date.now() }),
-    });
     let stopped = 0;
-    const watchOf = (entries: ReturnType<typeof entry>[]) => ({
-      stop: () => void stopped++,
-      async *[Symbol.asyncIterator]() {
-        yield* entries;
-        await new Promise(() => undefined);
-      },
-    });
+    const watchOf = (entries: ReturnType<typeof entry>[]) => stalledWatch(entries, () => void stopped++);
     let lastSeq = 1;
     let releaseHung!: () => void;
     const hung = new Promise<ReturnType<typeof watchOf>>((resolve) => (releaseHung = () => resolve(watchOf([]))));
