@@ -159,9 +159,13 @@ async function main() {
   // The cursor of the page starting at the i-th seeded user is the sort key of the one before it.
   const ids = new pg.Client({ connectionString: url, options: '-c search_path=bench_users' });
   await ids.connect();
-  const seededIds = (await ids.query(`SELECT id FROM users WHERE username <> $1 ORDER BY id`, [reader.username])).rows.map((r) => r.id);
+  // `id` is a bigint column, which pg returns as a string: the cursor carries the number.
+  const seededIds = (await ids.query(`SELECT id FROM users WHERE username <> $1 ORDER BY id`, [reader.username])).rows.map((r) => Number(r.id));
   await ids.end();
   const cursors = seededIds.map((_, i) => (i === 0 ? '' : encodeCursor(seededIds[i - 1])));
+  // A workload of refused requests measures nothing: check a cursor page answers before measuring.
+  const probe = await json(`/users?limit=20&cursor=${cursors[Math.min(1, cursors.length - 1)] ?? ''}`, undefined, token);
+  if (probe.status !== 200) throw new Error(`a cursor page answered ${probe.status}: ${JSON.stringify(probe.body)}`);
   const workloads = [];
   for (const mix of settings.mixes) {
     log(`workload ${mix}`);
@@ -221,6 +225,10 @@ async function main() {
   writeFileSync(`${resultsDir}latest.png`, chartPng(result));
   if (!argv.includes('--no-readme')) updateReadme(`${root}README.md`, table);
   console.log(`\n${table}`);
+  if (errors.length) {
+    console.error(`requests failed during the run (${errors.join('; ')}): those ratios do not count`);
+    process.exitCode = 1;
+  }
 }
 
 try {
