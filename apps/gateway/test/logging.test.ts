@@ -1,5 +1,6 @@
-import { AppError, createLogger } from '@um/platform';
+import { AppError } from '@um/platform';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { capturedLogger } from './captured-log.js';
 import { historyEntry, newUserId, signToken, startGateway, userReply, type Harness } from './support.js';
 
 const LOGIN_USER = userReply();
@@ -15,15 +16,7 @@ const ISSUED_DEVICE = 'd1.DeViCeDeViCeDeViCeDeVi.1.devicemac';
 const issued = () => ({ access_token: ISSUED_TOKEN, token_type: 'bearer', expires_in: 900, refresh_token: ISSUED_REFRESH, user: LOGIN_USER, device_token: ISSUED_DEVICE });
 
 /** Every line the real production logger (createLogger) would have written, captured instead of printed. */
-const output: string[] = [];
-const log = createLogger('gateway', 'info', {
-  hooks: {
-    streamWrite: (line: string) => {
-      output.push(line);
-      return '';
-    },
-  },
-});
+const { log, output } = capturedLogger();
 
 let h: Harness;
 beforeAll(async () => {
@@ -387,12 +380,8 @@ describe('access log', () => {
 
 /** A gateway of its own with `mode`, its logger writing into the returned lines. */
 async function gatewayLogging(mode: 'full' | 'off') {
-  const out: string[] = [];
-  const logger = createLogger('gateway', 'info', {
-    // as main.ts does: full means this process masks nothing
-    personalData: mode === 'full' ? 'clear' : 'masked',
-    hooks: { streamWrite: (line: string) => (out.push(line), '') },
-  });
+  // as main.ts does: full means this process masks nothing
+  const { log: logger, output: out } = capturedLogger(mode === 'full' ? 'clear' : 'masked');
   const g = await startGateway(logger, { logBodies: mode });
   const lineOf = async (requestId: string) => {
     const deadline = Date.now() + 2_000;

@@ -1,19 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import { createLogger } from '@um/platform';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessLog, captureResponseBody } from './logging.js';
+import { accessLog, captureResponseBody } from '../src/http/middleware/logging.js';
+import { capturedLogger } from './captured-log.js';
 
 /** The access log of answers the gateway's routes do not give in its other tests: 5xx of its own making, and a response cut off mid-way. */
-const output: string[] = [];
-const log = createLogger('gateway', 'info', {
-  hooks: {
-    streamWrite: (line: string) => {
-      output.push(line);
-      return '';
-    },
-  },
-});
+const { log, output } = capturedLogger();
 
 const app = express();
 app.use(accessLog(log));
