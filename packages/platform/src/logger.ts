@@ -1,24 +1,14 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { maskPersonal } from './personal-data.js';
+import { rememberAnswers } from './remember-answers.js';
 
 export type { Logger };
 
 /** Keys whose values never reach a log line, at any depth we log. */
 export const SECRET_KEY = /(^|[_-])(password|passwd|secret|token|authorization|cookie|hash|private[_-]?key|api[_-]?key|jwt|ticket|recovery[_-]?codes)$|^otpauth[_-]?uri$/i;
 
-/** Answers for the keys seen so far (every logged body asks for each of its keys); bounded, since keys can come from clients. */
-const secretKeys = new Map<string, boolean>();
-const MAX_REMEMBERED_KEYS = 1_000;
-
-/** `newPassword`, `new_password`, `x-api-key` and `X-Api-Key` alike. */
-export function isSecretKey(key: string): boolean {
-  let secret = secretKeys.get(key);
-  if (secret === undefined) {
-    secret = SECRET_KEY.test(key.replace(/([a-z0-9])([A-Z])/g, '$1_$2'));
-    if (secretKeys.size < MAX_REMEMBERED_KEYS) secretKeys.set(key, secret);
-  }
-  return secret;
-}
+/** `newPassword`, `new_password`, `x-api-key` and `X-Api-Key` alike; remembered per key, since every logged body asks for each of its keys. */
+export const isSecretKey = rememberAnswers((key) => SECRET_KEY.test(key.replace(/([a-z0-9])([A-Z])/g, '$1_$2')));
 
 /** Deep copy of `value` with secret-looking keys replaced; long strings and big arrays are cut. */
 export function redactSecrets(value: unknown, depth = 0): unknown {

@@ -1,3 +1,5 @@
+import { rememberAnswers } from './remember-answers.js';
+
 /**
  * Masking of personal data for logs: a log line outlives the user it mentions (an erased user must
  * not live on in it), so by default a log keeps the shape of what happened and only a hint of who.
@@ -25,24 +27,14 @@ const PERSONAL_KEYS: Array<[RegExp, Masker]> = [
   [/^(birthday|birth_?date|date_of_birth|dob)$/, maskDate],
 ];
 
-/**
- * Answers for the keys seen so far: every log line asks for each of its keys, and they are mostly
- * the same few dozen. Bounded, since keys can come from what clients send.
- */
-const maskers = new Map<string, Masker | undefined>();
-const MAX_REMEMBERED_KEYS = 1_000;
-
-/** How the value under `key` is masked, or undefined when the key is not personal. */
-export function personalMasker(key: string): Masker | undefined {
-  if (maskers.has(key)) return maskers.get(key);
+/** How the value under `key` is masked, or undefined when the key is not personal; remembered per key, since every log line asks for each of its keys. */
+export const personalMasker = rememberAnswers((key): Masker | undefined => {
   const norm = key
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .replace(/-/g, '_')
     .toLowerCase();
-  const masker = PERSONAL_KEYS.find(([re]) => re.test(norm))?.[1];
-  if (maskers.size < MAX_REMEMBERED_KEYS) maskers.set(key, masker);
-  return masker;
-}
+  return PERSONAL_KEYS.find(([re]) => re.test(norm))?.[1];
+});
 
 const EMAIL_IN_TEXT = /[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}/g;
 /** Postgres constraint details name the duplicate value: `Key (email)=(alice@example.com) already exists.` */
