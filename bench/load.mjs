@@ -1,9 +1,9 @@
 // Side-by-side load (the shared kit's bench.mjs as a module): one workload against the system and the
 // baseline, alternated (A B A B …) so machine noise hits both; per run req/s, latency, and the CPU
 // time each watched process spent per request.
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { person } from './data.mjs';
+import { paced } from './paced.mjs';
 
 /**
  * The kit's workloads. `selective`: lookups matching a handful of rows; `broad`: one tag pair (~10%
@@ -26,18 +26,8 @@ export function pathsFor(mix, n, cursors) {
   };
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-export function cpuSeconds(pid) {
-  try {
-    const fields = (/\) (.*)$/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8').trim())?.[1] ?? '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
 async function once({ url, token, next, seconds, conn, rate, watch }) {
-  const before = Object.fromEntries(Object.entries(watch).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const before = Object.fromEntries(Object.entries(watch).map(([name, read]) => [name, read()]));
   const res = await autocannon({
     url,
     connections: conn,
@@ -47,7 +37,7 @@ async function once({ url, token, next, seconds, conn, rate, watch }) {
     requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: next() }) }],
   });
   const total = res.requests.total || 1;
-  const cpuMsPerRequest = Object.fromEntries(Object.entries(watch).map(([name, pid]) => [name, ((cpuSeconds(pid) - before[name]) * 1000) / total]));
+  const cpuMsPerRequest = Object.fromEntries(Object.entries(watch).map(([name, read]) => [name, ((read() - before[name]) * 1000) / total]));
   return {
     rps: res.requests.average,
     p50: res.latency.p50,
@@ -68,15 +58,17 @@ function summarise(runs) {
     rps: Math.round(median(runs.map((r) => r.rps))),
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
+    ...(runs[0].rate === undefined ? {} : { rate: runs[0].rate }),
     non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
     errors: runs.reduce((a, r) => a + r.errors, 0),
+    timeouts: runs.reduce((a, r) => a + (r.timeouts ?? 0), 0),
     cpuMsPerRequest: cpu,
     runs,
   };
 }
 
 /**
- * One workload on both sides, `rounds` times each, alternated. `system`/`baseline`: `{ url, token?, watch: { name: pid } }`.
+ * One workload on both sides, `rounds` times each, alternated. `system`/`baseline`: `{ url, token?, watch: { name: () => cpuSeconds } }`.
  * Same request sequence on both sides.
  */
 export async function sideBySide({ mix, n, seconds, conn, rounds, rate, system, baseline, cursors }) {
@@ -89,4 +81,20 @@ export async function sideBySide({ mix, n, seconds, conn, rounds, rate, system, 
       runs[side].push(await once({ ...target, next: pathsFor(mix, n, side === 'system' ? cursors : undefined), seconds, conn, rate }));
   const [s, b] = [summarise(runs.system), summarise(runs.baseline)];
   return { mix, system: s, baseline: b, ratio: Math.round((s.rps / b.rps) * 100) / 100 };
+}
+
+/**
+ * The same at a fixed `rate` on both sides (paced.mjs: open loop, latency from when each request was
+ * due): what a request costs when the server is not saturated.
+ */
+export async function pacedSideBySide({ mix, n, seconds, rounds, rate, system, baseline, cursors }) {
+  const runs = { system: [], baseline: [] };
+  for (let r = 0; r < rounds; r++)
+    for (const [side, target] of [
+      ['system', system],
+      ['baseline', baseline],
+    ])
+      runs[side].push(await paced({ ...target, next: pathsFor(mix, n, side === 'system' ? cursors : undefined), seconds, rate }));
+  const [s, b] = [summarise(runs.system), summarise(runs.baseline)];
+  return { mix, rate, system: s, baseline: b, p50Difference: Math.round((s.p50 - b.p50) * 10) / 10 };
 }

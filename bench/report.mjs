@@ -2,6 +2,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const ms = (v) => `${v} ms`;
+/** CPU ms per request as `name 0.12`, in the order given, for the names measured. */
+const cpuOf = (side, names) =>
+  names
+    .filter((k) => side.cpuMsPerRequest[k] !== undefined)
+    .map((k) => `${k} ${side.cpuMsPerRequest[k]}`)
+    .join(', ');
+const SYSTEM = ['gateway', 'users-service', 'nats', 'postgres'];
+const BASELINE = ['baseline', 'postgres'];
 
 export function markdown(result) {
   const lines = [
@@ -9,14 +17,28 @@ export function markdown(result) {
       `Machine: ${result.machine.cpu} × ${result.machine.cores}, ${result.machine.memGb} GB, Node ${result.machine.node}; ` +
       `load average ${result.machine.loadBefore} before, ${result.machine.loadAfter} after (the machine is shared: compare the ratios, not the absolute figures). ${result.finishedAt}.`,
     '',
-    '| workload | this system | baseline | ratio | system CPU ms/request (gateway, users-service) | baseline CPU ms/request |',
+    '| workload | this system | baseline | ratio | system CPU ms/request | baseline CPU ms/request |',
     '|---|---|---|---|---|---|',
     ...result.workloads.map(
       (w) =>
         `| ${w.mix} | ${w.system.rps} req/s, p50 ${ms(w.system.p50)}, p99 ${ms(w.system.p99)} | ${w.baseline.rps} req/s, p50 ${ms(w.baseline.p50)}, p99 ${ms(w.baseline.p99)} | **${w.ratio}×** | ` +
-        `${w.system.cpuMsPerRequest.gateway}, ${w.system.cpuMsPerRequest['users-service']} | ${w.baseline.cpuMsPerRequest.baseline} |`,
+        `${cpuOf(w.system, SYSTEM)} | ${cpuOf(w.baseline, BASELINE)} |`,
     ),
     '',
+    ...(result.paced?.length
+      ? [
+          'At a fixed rate, half of what the system reached above (open loop: latency from when each request was due), the same rate on both sides:',
+          '',
+          '| workload | rate | this system | baseline | p50 difference |',
+          '|---|---|---|---|---|',
+          ...result.paced.map(
+            (p) =>
+              `| ${p.mix} | ${p.rate} req/s | p50 ${ms(p.system.p50)}, p99 ${ms(p.system.p99)} | p50 ${ms(p.baseline.p50)}, p99 ${ms(p.baseline.p99)}` +
+              `${p.baseline.timeouts ? ` (${p.baseline.timeouts} unanswered in 10 s: it cannot keep this rate)` : ''} | ${p.p50Difference > 0 ? '+' : ''}${ms(p.p50Difference)} |`,
+          ),
+          '',
+        ]
+      : []),
     `Seeding: the system in ${result.seed.systemSeconds} s (real decider, sealed events, projection rows; live indexes), the baseline in ${result.seed.baselineSeconds} s. ` +
       `Indexes as a fresh migration defines them: ${result.seed.indexes.same ? 'yes' : `**no** (${result.seed.indexes.differences.join('; ')})`}; ` +
       `GIN pending pages after the seed: ${result.seed.indexes.gin.map((g) => `${g.name} ${g.pending_pages}`).join(', ')}.`,
@@ -26,7 +48,15 @@ export function markdown(result) {
           `Writes at bcrypt cost ${result.writes.cost}: the bcrypt bound on this machine ${result.writes.bound}/s (one operation per core at a time); ` +
             `logins ${result.writes.login.rps}/s (**${result.writes.login.ratio}×**, p99 ${ms(result.writes.login.p99)}), ` +
             `registrations ${result.writes.register.rps}/s (**${result.writes.register.ratio}×**, p99 ${ms(result.writes.register.p99)}); ` +
-            `selective reads at 40 req/s: p99 ${ms(result.writes.reads.idle.p99)} idle, ${ms(result.writes.reads.duringLogins.p99)} during a login burst (**${result.writes.reads.p99Ratio}×**).`,
+            `selective reads at a paced 40 req/s: p99 ${ms(result.writes.reads.idle.p99)} idle, ${ms(result.writes.reads.duringLogins.p99)} during a login burst (**${result.writes.reads.p99Ratio}×**).`,
+          '',
+        ]
+      : []),
+    ...(result.freshness
+      ? [
+          `Search on the indexes as the seed and the writes left them, then rebuilt (REINDEX, ${result.freshness.reindexSeconds} s): ` +
+            `${result.freshness.queries} selective searches through users-service's query code, ${result.freshness.concurrency} at a time, ` +
+            `${ms(result.freshness.asLeft.meanMs)} against ${ms(result.freshness.rebuilt.meanMs)} a search (**${result.freshness.ratio}×**; p99 ${ms(result.freshness.asLeft.p99Ms)} against ${ms(result.freshness.rebuilt.p99Ms)}).`,
           '',
         ]
       : []),

@@ -2,13 +2,15 @@
 // `npm run bench [-- --users 1000000]`: the system (gateway → NATS → users-service → Postgres, as
 // `npm start` runs it, every request logged) side by side with the single-process Express + pg
 // baseline (baseline.mjs, the shared kit's), on identical data and indexes in a database of its own.
-// Writes bench/results/latest.{json,md,png} and puts the table and chart into the README.
-// Options: --users N (100000) --seconds S (10) --conn C (16) --rounds R (2) --mixes selective,broad,list
+// Writes bench/results/latest.{json,md,png} (and <N>-users.{json,md}) and puts the table and chart into the README.
+// Options: --users N (100000) --seconds S (10) --conn C (16) --rounds R (2) --mixes selective,broad,list,pages
+//          --paced selective,broad,pages: those mixes again at a fixed rate, half the system's maximum ('' for none)
 //          --bcrypt-cost K (4: the read workloads do not hash) --no-readme
 //          --writes: also logins and registrations at that cost against the bcrypt bound (use --bcrypt-cost 12)
-// Workload `pages` (in the default set): list pages reached by cursor on the system, by offset on the baseline.
+//          --no-freshness: skip the search timing on the indexes as left, then rebuilt (index-freshness.mjs)
+// Workload `pages`: list pages reached by cursor on the system, by offset on the baseline.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,7 +20,9 @@ import { MIGRATIONS_DIR } from '@um/users-service/dist/service.js';
 import pg from 'pg';
 import { chartPng } from './chart.mjs';
 import { checkIndexes } from './index-check.mjs';
-import { sideBySide } from './load.mjs';
+import { indexFreshness } from './index-freshness.mjs';
+import { pacedSideBySide, sideBySide } from './load.mjs';
+import { appPids, cpuSeconds, natsServerPid, postmasterPid, rssMb, treeCpuSeconds } from './processes.mjs';
 import { markdown, updateReadme } from './report.mjs';
 import { seedSystem } from './seed-system.mjs';
 import { writesWorkload } from './writes.mjs';
@@ -36,6 +40,7 @@ const settings = {
   conn: Number(opt('conn', 16)),
   rounds: Number(opt('rounds', 2)),
   mixes: opt('mixes', 'selective,broad,list,pages').split(','),
+  paced: opt('paced', 'selective,broad,pages').split(',').filter(Boolean),
   bcryptCost: Number(opt('bcrypt-cost', 4)),
 };
 const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -80,17 +85,6 @@ async function json(path, body, token) {
   });
   return { status: res.status, body: await res.json().catch(() => undefined), headers: res.headers };
 }
-
-/** The node processes `npm start` runs, by app name (their working directory is apps/<name>). */
-function appPids(parent) {
-  const out = {};
-  for (const pid of readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
-    const app = /apps\/([^/]+)$/.exec(readlinkSync(`/proc/${pid}/cwd`))?.[1];
-    if (app) out[app] = Number(pid);
-  }
-  return out;
-}
-const rssMb = (pid) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024);
 
 async function main() {
   const loadBefore = os
@@ -161,7 +155,14 @@ async function main() {
   await ids.connect();
   // `id` is a bigint column, which pg returns as a string: the cursor carries the number.
   const seededIds = (await ids.query(`SELECT id FROM users WHERE username <> $1 ORDER BY id`, [reader.username])).rows.map((r) => Number(r.id));
+  // Shared servers on this machine, watched on both sides (the runs alternate, so each side's share is its own).
+  const [nats, postmaster] = [natsServerPid(), await postmasterPid(ids)];
   await ids.end();
+  const cpu = (pid, read = cpuSeconds) => (pid ? () => read(pid) : undefined);
+  const shared = { nats: cpu(nats), postgres: cpu(postmaster, treeCpuSeconds) };
+  const watch = (own) => Object.fromEntries(Object.entries({ ...own, ...shared }).filter(([, read]) => read));
+  const systemSide = { url: `http://127.0.0.1:${systemPort}`, token, watch: watch({ gateway: cpu(pids.gateway), 'users-service': cpu(pids['users-service']) }) };
+  const baselineSide = { url: `http://127.0.0.1:${baselinePort}`, watch: watch({ baseline: cpu(baseline.pid) }) };
   const cursors = seededIds.map((_, i) => (i === 0 ? '' : encodeCursor(seededIds[i - 1])));
   // A workload of refused requests measures nothing: check a cursor page answers before measuring.
   const probe = await json(`/users?limit=20&cursor=${cursors[Math.min(1, cursors.length - 1)] ?? ''}`, undefined, token);
@@ -175,14 +176,25 @@ async function main() {
       seconds: settings.seconds,
       conn: settings.conn,
       rounds: settings.rounds,
-      system: { url: `http://127.0.0.1:${systemPort}`, token, watch: { gateway: pids.gateway, 'users-service': pids['users-service'] } },
-      baseline: { url: `http://127.0.0.1:${baselinePort}`, watch: { baseline: baseline.pid } },
+      system: systemSide,
+      baseline: baselineSide,
       cursors,
     });
     log(
       `${mix}: system ${w.system.rps} req/s p50 ${w.system.p50} p99 ${w.system.p99}; baseline ${w.baseline.rps} req/s p50 ${w.baseline.p50} p99 ${w.baseline.p99}; ratio ${w.ratio}`,
     );
     workloads.push(w);
+  }
+  // Latency when not saturated: each mix at half the rate the system reached, on both sides.
+  const paced = [];
+  for (const mix of settings.paced) {
+    const max = workloads.find((w) => w.mix === mix)?.system.rps;
+    if (!max) continue;
+    const rate = Math.max(1, Math.round(max / 2));
+    log(`workload ${mix} at ${rate} req/s`);
+    const p = await pacedSideBySide({ mix, n: settings.users, seconds: settings.seconds, rounds: settings.rounds, rate, system: systemSide, baseline: baselineSide, cursors });
+    log(`${mix} at ${rate} req/s: system p50 ${p.system.p50} p99 ${p.system.p99}; baseline p50 ${p.baseline.p50} p99 ${p.baseline.p99}`);
+    paced.push(p);
   }
 
   let writes;
@@ -194,9 +206,19 @@ async function main() {
     );
   }
 
+  let freshness;
+  if (!argv.includes('--no-freshness')) {
+    log('search on the indexes as left, then rebuilt');
+    freshness = await indexFreshness({ url, schema: 'bench_users', n: settings.users });
+    log(`as left ${freshness.asLeft.meanMs} ms, rebuilt ${freshness.rebuilt.meanMs} ms per search (${freshness.ratio}×); REINDEX took ${freshness.reindexSeconds} s`);
+  }
+
   const rss = Object.fromEntries([...Object.entries(pids).map(([app, pid]) => [app, rssMb(pid)]), ['baseline', rssMb(baseline.pid)]]);
-  const errors = workloads.flatMap((w) =>
-    ['system', 'baseline'].filter((s) => w[s].non2xx || w[s].errors).map((s) => `${w.mix} ${s}: ${w[s].non2xx} non-2xx, ${w[s].errors} errors`),
+  const errors = [...workloads, ...paced].flatMap((w) =>
+    // A baseline too slow for the paced rate times out: that is its result, not a failed run.
+    ['system', 'baseline']
+      .filter((s) => w[s].non2xx || w[s].errors || (s === 'system' && w[s].timeouts))
+      .map((s) => `${w.mix}${w.rate ? ` at ${w.rate} req/s` : ''} ${s}: ${w[s].non2xx} non-2xx, ${w[s].errors} errors, ${w[s].timeouts} timeouts`),
   );
   const result = {
     users: settings.users,
@@ -215,13 +237,18 @@ async function main() {
     finishedAt: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     seed: { systemSeconds: Math.round(systemSeconds), baselineSeconds: Math.round(baselineSeconds), indexes },
     workloads,
+    paced,
     ...(writes ? { writes } : {}),
+    ...(freshness ? { freshness } : {}),
     rssMb: rss,
     errors,
   };
   const table = markdown(result);
-  writeFileSync(`${resultsDir}latest.json`, `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(`${resultsDir}latest.md`, table);
+  // latest.* is the last run; <N>-users.* the last at that scale (the targets name 100k and 1M).
+  for (const name of ['latest', `${settings.users}-users`]) {
+    writeFileSync(`${resultsDir}${name}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(`${resultsDir}${name}.md`, table);
+  }
   writeFileSync(`${resultsDir}latest.png`, chartPng(result));
   if (!argv.includes('--no-readme')) updateReadme(`${root}README.md`, table);
   console.log(`\n${table}`);

@@ -7,6 +7,7 @@ import autocannon from 'autocannon';
 import bcrypt from 'bcrypt';
 import { person } from './data.mjs';
 import { pathsFor } from './load.mjs';
+import { paced } from './paced.mjs';
 import { SEED_PASSWORD } from './seed-system.mjs';
 
 /** bcrypt operations per second at `cost`, `availableParallelism()` at a time, for about `seconds`. */
@@ -62,16 +63,8 @@ export async function writesWorkload({ url, token, n, cost, seconds: given }) {
     };
   });
   const reads = async () => {
-    const next = pathsFor('selective', n);
-    const res = await autocannon({
-      url,
-      connections: 4,
-      duration: seconds,
-      overallRate: 40,
-      headers: { authorization: `Bearer ${token}` },
-      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: next() }) }],
-    });
-    return { rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99, non2xx: res.non2xx };
+    const { rps, p50, p99, non2xx } = await paced({ url, token, next: pathsFor('selective', n), rate: 40, seconds });
+    return { rps, p50, p99, non2xx };
   };
   const idle = await reads();
   let j = 0;

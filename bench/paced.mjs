@@ -1,0 +1,73 @@
+// Open-loop load at a fixed rate: request k is due at k / rate seconds and is sent then, whether or
+// not earlier ones have answered, and its latency counts from when it was due (so a server that falls
+// behind shows it, instead of the driver waiting politely: no coordinated omission). autocannon's
+// overallRate sends each connection's quota for a second in a burst at the start of that second, so
+// at a "fixed rate" it measures its own bursts; this is for latency at a given rate.
+import http from 'node:http';
+
+const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
+const round1 = (v) => Math.round(v * 10) / 10;
+
+/**
+ * `rate` requests per second for `seconds` to `url` (paths from `next()`), `token` as bearer.
+ * `watch`: `{ name: () => cpuSeconds }`, reported as CPU ms per request. A request unanswered after
+ * `timeoutMs` counts in `timeouts` (a server that cannot keep up with the rate), other failures in `errors`.
+ */
+export async function paced({ url, token, next, rate, seconds, watch = {}, timeoutMs = 10_000 }) {
+  const { hostname, port } = new URL(url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
+  const total = Math.max(1, Math.round(rate * seconds));
+  const interval = 1000 / rate;
+  const latencies = [];
+  let [non2xx, errors, timeouts, sent, done] = [0, 0, 0, 0, 0];
+  const before = Object.fromEntries(Object.entries(watch).map(([name, read]) => [name, read()]));
+  const started = performance.now();
+  await new Promise((resolve) => {
+    const finished = () => {
+      if (++done === total) resolve();
+    };
+    const send = (due) => {
+      const req = http.request({ agent, hostname, port, path: next(), headers }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          latencies.push(performance.now() - due);
+          if (res.statusCode < 200 || res.statusCode > 299) non2xx++;
+          finished();
+        });
+      });
+      let timedOut = false;
+      req.setTimeout(timeoutMs, () => {
+        timedOut = true;
+        req.destroy();
+      });
+      req.on('error', () => {
+        if (timedOut) timeouts++;
+        else errors++;
+        finished();
+      });
+      req.end();
+    };
+    const tick = () => {
+      const now = performance.now();
+      while (sent < total && started + sent * interval <= now) send(started + sent++ * interval);
+      if (sent < total) setTimeout(tick, Math.max(0, started + sent * interval - performance.now()));
+    };
+    tick();
+  });
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return {
+    rate,
+    rps: Math.round((latencies.length / elapsed) * 10) / 10,
+    p50: round1(quantile(latencies, 0.5)),
+    p99: round1(quantile(latencies, 0.99)),
+    max: round1(latencies.at(-1) ?? NaN),
+    non2xx,
+    errors,
+    timeouts,
+    requests: latencies.length,
+    cpuMsPerRequest: Object.fromEntries(Object.entries(watch).map(([name, read]) => [name, Math.round(((read() - before[name]) * 1e6) / total) / 1000])),
+  };
+}
