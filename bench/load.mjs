@@ -85,7 +85,7 @@ export async function sideBySide({ mix, n, seconds, conn, rounds, rate, system, 
 
 /**
  * The same at a fixed `rate` on both sides (paced.mjs: open loop, latency from when each request was
- * due): what a request costs when the server is not saturated.
+ * due): what a request costs when the server is not saturated. Without `baseline`, the system alone.
  */
 export async function pacedSideBySide({ mix, n, seconds, rounds, rate, system, baseline, cursors }) {
   const runs = { system: [], baseline: [] };
@@ -94,7 +94,8 @@ export async function pacedSideBySide({ mix, n, seconds, rounds, rate, system, b
       ['system', system],
       ['baseline', baseline],
     ])
-      runs[side].push(await paced({ ...target, next: pathsFor(mix, n, side === 'system' ? cursors : undefined), seconds, rate }));
-  const [s, b] = [summarise(runs.system), summarise(runs.baseline)];
-  return { mix, rate, system: s, baseline: b, p50Difference: Math.round((s.p50 - b.p50) * 10) / 10 };
+      if (target) runs[side].push(await paced({ ...target, next: pathsFor(mix, n, side === 'system' ? cursors : undefined), seconds, rate }));
+  const s = summarise(runs.system);
+  const b = baseline ? summarise(runs.baseline) : undefined;
+  return { mix, rate, system: s, baseline: b, ...(b ? { p50Difference: Math.round((s.p50 - b.p50) * 10) / 10 } : {}) };
 }

@@ -31,17 +31,20 @@ export async function paced({ url, token, next, rate, seconds, watch = {}, timeo
       const req = http.request({ agent, hostname, port, path: next(), headers }, (res) => {
         res.resume();
         res.on('end', () => {
+          clearTimeout(timer);
           latencies.push(performance.now() - due);
           if (res.statusCode < 200 || res.statusCode > 299) non2xx++;
           finished();
         });
       });
+      // From the moment it is sent, waiting for a socket included (the agent queues beyond maxSockets).
       let timedOut = false;
-      req.setTimeout(timeoutMs, () => {
+      const timer = setTimeout(() => {
         timedOut = true;
         req.destroy();
-      });
+      }, timeoutMs);
       req.on('error', () => {
+        clearTimeout(timer);
         if (timedOut) timeouts++;
         else errors++;
         finished();

@@ -33,8 +33,10 @@ export function markdown(result) {
           '|---|---|---|---|---|',
           ...result.paced.map(
             (p) =>
-              `| ${p.mix} | ${p.rate} req/s | p50 ${ms(p.system.p50)}, p99 ${ms(p.system.p99)} | p50 ${ms(p.baseline.p50)}, p99 ${ms(p.baseline.p99)}` +
-              `${p.baseline.timeouts ? ` (${p.baseline.timeouts} unanswered in 10 s: it cannot keep this rate)` : ''} | ${p.p50Difference > 0 ? '+' : ''}${ms(p.p50Difference)} |`,
+              `| ${p.mix} | ${p.rate} req/s | p50 ${ms(p.system.p50)}, p99 ${ms(p.system.p99)} | ` +
+              (p.baseline.unable
+                ? `not run: its maximum above was ${p.baseline.maxRps} req/s | — |`
+                : `p50 ${ms(p.baseline.p50)}, p99 ${ms(p.baseline.p99)}${p.baseline.timeouts ? ` (${p.baseline.timeouts} unanswered in 10 s)` : ''} | ${p.p50Difference > 0 ? '+' : ''}${ms(p.p50Difference)} |`),
           ),
           '',
         ]
