@@ -8,7 +8,8 @@ import { searchUsers } from '@um/users-service/dist/application/queries.js';
 import pg from 'pg';
 import { pathsFor } from './load.mjs';
 
-const PAGING = { maxPageSize: 1000, exactCountLimit: 10_000 };
+// users-service's defaults (MAX_PAGE_SIZE, EXACT_COUNT_LIMIT).
+const PAGING = { maxPageSize: 1000, exactCountLimit: 1000 };
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const round2 = (v) => Math.round(v * 100) / 100;
 

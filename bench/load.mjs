@@ -27,6 +27,8 @@ export function pathsFor(mix, n, cursors) {
 }
 
 async function once({ url, token, next, seconds, conn, rate, watch }) {
+  // What the previous run left running (a saturated baseline's queries outlive their requests) settles first.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
   const before = Object.fromEntries(Object.entries(watch).map(([name, read]) => [name, read()]));
   const res = await autocannon({
     url,

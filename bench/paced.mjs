@@ -2,7 +2,8 @@
 // not earlier ones have answered, and its latency counts from when it was due (so a server that falls
 // behind shows it, instead of the driver waiting politely: no coordinated omission). autocannon's
 // overallRate sends each connection's quota for a second in a burst at the start of that second, so
-// at a "fixed rate" it measures its own bursts; this is for latency at a given rate.
+// at a "fixed rate" it measures its own bursts; this is for latency at a given rate. Each run waits a
+// second for the machine to settle, then sends for warmupSeconds without counting, then measures.
 import http from 'node:http';
 
 const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
@@ -13,11 +14,15 @@ const round1 = (v) => Math.round(v * 10) / 10;
  * `watch`: `{ name: () => cpuSeconds }`, reported as CPU ms per request. A request unanswered after
  * `timeoutMs` counts in `timeouts` (a server that cannot keep up with the rate), other failures in `errors`.
  */
-export async function paced({ url, token, next, rate, seconds, watch = {}, timeoutMs = 10_000 }) {
+export async function paced({ url, token, next, rate, seconds, watch = {}, timeoutMs = 10_000, warmupSeconds = 2 }) {
+  // What the previous run left running (a saturated baseline's queries outlive its driver) settles first.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
   const { hostname, port } = new URL(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const headers = token ? { authorization: `Bearer ${token}` } : {};
-  const total = Math.max(1, Math.round(rate * seconds));
+  const total = Math.max(1, Math.round(rate * (warmupSeconds + seconds)));
+  // Requests due in the first warmupSeconds warm connections and caches up: sent, not counted.
+  const warm = Math.round(rate * warmupSeconds);
   const interval = 1000 / rate;
   const latencies = [];
   let [non2xx, errors, timeouts, sent, done] = [0, 0, 0, 0, 0];
@@ -27,12 +32,12 @@ export async function paced({ url, token, next, rate, seconds, watch = {}, timeo
     const finished = () => {
       if (++done === total) resolve();
     };
-    const send = (due) => {
+    const send = (due, counted) => {
       const req = http.request({ agent, hostname, port, path: next(), headers }, (res) => {
         res.resume();
         res.on('end', () => {
           clearTimeout(timer);
-          latencies.push(performance.now() - due);
+          if (counted) latencies.push(performance.now() - due);
           if (res.statusCode < 200 || res.statusCode > 299) non2xx++;
           finished();
         });
@@ -53,12 +58,12 @@ export async function paced({ url, token, next, rate, seconds, watch = {}, timeo
     };
     const tick = () => {
       const now = performance.now();
-      while (sent < total && started + sent * interval <= now) send(started + sent++ * interval);
+      while (sent < total && started + sent * interval <= now) send(started + sent * interval, sent++ >= warm);
       if (sent < total) setTimeout(tick, Math.max(0, started + sent * interval - performance.now()));
     };
     tick();
   });
-  const elapsed = (performance.now() - started) / 1000;
+  const elapsed = (performance.now() - started) / 1000 - warmupSeconds;
   agent.destroy();
   latencies.sort((a, b) => a - b);
   return {

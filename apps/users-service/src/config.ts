@@ -31,8 +31,11 @@ export const UsersEnv = BaseEnv.extend(DatabaseEnv.shape)
       .default('User Management'),
     /** Users in a page when the request gives no `limit` (an old client listing "all users"), and the most a `limit` may ask. */
     MAX_PAGE_SIZE: z.coerce.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(1000),
-    /** Matches counted exactly for X-Total-Count; beyond, the planner's estimate (flagged `X-Total-Count-Exact: false`). */
-    EXACT_COUNT_LIMIT: z.coerce.number().int().min(0, 'must not be negative').max(10_000_000).default(10_000),
+    /**
+     * Matches counted exactly for X-Total-Count; beyond, the planner's estimate (flagged `X-Total-Count-Exact: false`).
+     * Counting reads a row per match: the cost of a broad filter's page (README, Paging).
+     */
+    EXACT_COUNT_LIMIT: z.coerce.number().int().min(0, 'must not be negative').max(10_000_000).default(1_000),
     /** Relay: how often to look for events when no notification came. */
     RELAY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
     /** `off` stops refusing the ~49,000 most common passwords; the blank and name rules stay. */
