@@ -3,7 +3,7 @@
 // time each watched process spent per request.
 import autocannon from 'autocannon';
 import { person } from './data.mjs';
-import { paced } from './paced.mjs';
+import { paced, pause } from './paced.mjs';
 
 /**
  * The kit's workloads. `selective`: lookups matching a handful of rows; `broad`: one tag pair (~10%
@@ -26,9 +26,9 @@ export function pathsFor(mix, n, cursors) {
   };
 }
 
-async function once({ url, token, next, seconds, conn, rate, watch }) {
-  // What the previous run left running (a saturated baseline's queries outlive their requests) settles first.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+async function once({ url, token, next, seconds, conn, rate, watch, settle = pause }) {
+  // What the previous run left running (a saturated baseline's queries outlive their requests) finishes first.
+  await settle();
   const before = Object.fromEntries(Object.entries(watch).map(([name, read]) => [name, read()]));
   const res = await autocannon({
     url,

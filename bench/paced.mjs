@@ -2,9 +2,12 @@
 // not earlier ones have answered, and its latency counts from when it was due (so a server that falls
 // behind shows it, instead of the driver waiting politely: no coordinated omission). autocannon's
 // overallRate sends each connection's quota for a second in a burst at the start of that second, so
-// at a "fixed rate" it measures its own bursts; this is for latency at a given rate. Each run waits a
-// second for the machine to settle, then sends for warmupSeconds without counting, then measures.
+// at a "fixed rate" it measures its own bursts; this is for latency at a given rate. Each run waits
+// for the machine to settle (`settle`), then sends for warmupSeconds without counting, then measures.
 import http from 'node:http';
+
+/** The default `settle`: a second's pause (run.mjs waits for the database instead, settle.mjs). */
+export const pause = () => new Promise((resolve) => setTimeout(resolve, 1000));
 
 const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
 const round1 = (v) => Math.round(v * 10) / 10;
@@ -14,9 +17,9 @@ const round1 = (v) => Math.round(v * 10) / 10;
  * `watch`: `{ name: () => cpuSeconds }`, reported as CPU ms per request. A request unanswered after
  * `timeoutMs` counts in `timeouts` (a server that cannot keep up with the rate), other failures in `errors`.
  */
-export async function paced({ url, token, next, rate, seconds, watch = {}, timeoutMs = 10_000, warmupSeconds = 2 }) {
-  // What the previous run left running (a saturated baseline's queries outlive its driver) settles first.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+export async function paced({ url, token, next, rate, seconds, watch = {}, timeoutMs = 10_000, warmupSeconds = 2, settle = pause }) {
+  // What the previous run left running (a saturated baseline's queries outlive its driver) finishes first.
+  await settle();
   const { hostname, port } = new URL(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const headers = token ? { authorization: `Bearer ${token}` } : {};

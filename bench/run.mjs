@@ -25,6 +25,7 @@ import { pacedSideBySide, sideBySide } from './load.mjs';
 import { appPids, cpuSeconds, natsServerPid, postmasterPid, rssMb, treeCpuSeconds } from './processes.mjs';
 import { markdown, updateReadme } from './report.mjs';
 import { seedSystem } from './seed-system.mjs';
+import { settler } from './settle.mjs';
 import { writesWorkload } from './writes.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -164,8 +165,9 @@ async function main() {
   const cpu = (pid, read = cpuSeconds) => (pid ? () => read(pid) : undefined);
   const shared = { nats: cpu(nats), postgres: cpu(postmaster, treeCpuSeconds) };
   const watch = (own) => Object.fromEntries(Object.entries({ ...own, ...shared }).filter(([, read]) => read));
-  const systemSide = { url: `http://127.0.0.1:${systemPort}`, token, watch: watch({ gateway: cpu(pids.gateway), 'users-service': cpu(pids['users-service']) }) };
-  const baselineSide = { url: `http://127.0.0.1:${baselinePort}`, watch: watch({ baseline: cpu(baseline.pid) }) };
+  const settle = settler(url);
+  const systemSide = { url: `http://127.0.0.1:${systemPort}`, token, settle, watch: watch({ gateway: cpu(pids.gateway), 'users-service': cpu(pids['users-service']) }) };
+  const baselineSide = { url: `http://127.0.0.1:${baselinePort}`, settle, watch: watch({ baseline: cpu(baseline.pid) }) };
   const cursors = seededIds.map((_, i) => (i === 0 ? '' : encodeCursor(seededIds[i - 1])));
   // A workload of refused requests measures nothing: check a cursor page answers before measuring.
   const probe = await json(`/users?limit=20&cursor=${cursors[Math.min(1, cursors.length - 1)] ?? ''}`, undefined, token);
