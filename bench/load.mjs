@@ -45,7 +45,10 @@ async function once({ url, token, next, seconds, conn, rate, watch, settle = pau
     p50: res.latency.p50,
     p99: res.latency.p99,
     non2xx: res.non2xx,
-    errors: res.errors + res.timeouts,
+    // autocannon's `errors` include its `timeouts`: a server too slow to answer in 10 s (at 1M users,
+    // the baseline's offset pages) is that, not a failed run, and is reported as such.
+    errors: res.errors - res.timeouts,
+    timeouts: res.timeouts,
     requests: res.requests.total,
     cpuMsPerRequest,
   };

@@ -21,7 +21,7 @@ export function markdown(result) {
     '|---|---|---|---|---|---|',
     ...result.workloads.map(
       (w) =>
-        `| ${w.mix} | ${w.system.rps} req/s, p50 ${ms(w.system.p50)}, p99 ${ms(w.system.p99)} | ${w.baseline.rps} req/s, p50 ${ms(w.baseline.p50)}, p99 ${ms(w.baseline.p99)} | **${w.ratio}×** | ` +
+        `| ${w.mix} | ${w.system.rps} req/s, p50 ${ms(w.system.p50)}, p99 ${ms(w.system.p99)} | ${w.baseline.rps} req/s, p50 ${ms(w.baseline.p50)}, p99 ${ms(w.baseline.p99)}${w.baseline.timeouts ? ` (${w.baseline.timeouts} unanswered in 10 s)` : ''} | **${w.ratio}×** | ` +
         `${cpuOf(w.system, SYSTEM)} | ${cpuOf(w.baseline, BASELINE)} |`,
     ),
     '',

@@ -233,7 +233,7 @@ async function main() {
 
   const rss = Object.fromEntries([...Object.entries(pids).map(([app, pid]) => [app, rssMb(pid)]), ['baseline', rssMb(baseline.pid)]]);
   const errors = [...workloads, ...paced].flatMap((w) =>
-    // A baseline too slow for the paced rate times out: that is its result, not a failed run.
+    // A baseline too slow to answer within the driver's timeout: that is its result, not a failed run.
     ['system', 'baseline']
       .filter((s) => w[s].non2xx || w[s].errors || (s === 'system' && w[s].timeouts))
       .map((s) => `${w.mix}${w.rate ? ` at ${w.rate} req/s` : ''} ${s}: ${w[s].non2xx} non-2xx, ${w[s].errors} errors, ${w[s].timeouts} timeouts`),
