@@ -7,10 +7,10 @@ import { SearchUsersRequest } from '@um/contracts';
 import { searchUsers } from '@um/users-service/dist/application/queries.js';
 import pg from 'pg';
 import { pathsFor } from './load.mjs';
+import { quantile } from './paced.mjs';
 
 // users-service's defaults (MAX_PAGE_SIZE, EXACT_COUNT_LIMIT).
 const PAGING = { maxPageSize: 1000, exactCountLimit: 1000 };
-const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const round2 = (v) => Math.round(v * 100) / 100;
 
 /** `concurrency` searches at a time, each timed: `{ meanMs, p50Ms, p99Ms, perSecond }`. */

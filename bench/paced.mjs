@@ -9,7 +9,8 @@ import http from 'node:http';
 /** The default `settle`: a second's pause (run.mjs waits for the database instead, settle.mjs). */
 export const pause = () => new Promise((resolve) => setTimeout(resolve, 1000));
 
-const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
+/** The q-quantile of ascending `sorted` (NaN for none). */
+export const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
 const round1 = (v) => Math.round(v * 10) / 10;
 
 /**

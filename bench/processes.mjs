@@ -2,6 +2,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 
+/** The pids of a process's children. */
+const childrenOf = (pid) => readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+
 const statFields = (pid) => (/\) (.*)$/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8').trim())?.[1] ?? '').split(' ');
 
 /** CPU seconds (user + system) a process has used so far. */
@@ -22,7 +25,7 @@ export function treeCpuSeconds(pid) {
   try {
     const f = statFields(pid);
     let total = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
+    for (const child of childrenOf(pid)) {
       try {
         const c = statFields(child);
         total += Number(c[11]) + Number(c[12]);
@@ -39,7 +42,7 @@ export function treeCpuSeconds(pid) {
 /** The node processes `npm start` runs, by app name (their working directory is apps/<name>). */
 export function appPids(parent) {
   const out = {};
-  for (const pid of readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
+  for (const pid of childrenOf(parent)) {
     const app = /apps\/([^/]+)$/.exec(readlinkSync(`/proc/${pid}/cwd`))?.[1];
     if (app) out[app] = Number(pid);
   }
