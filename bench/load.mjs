@@ -4,6 +4,7 @@
 import autocannon from 'autocannon';
 import { person } from './data.mjs';
 import { paced, pause } from './paced.mjs';
+import { cpuMeter } from './processes.mjs';
 
 /**
  * The kit's workloads. `selective`: lookups matching a handful of rows; `broad`: one tag pair (~10%
@@ -26,20 +27,17 @@ export function pathsFor(mix, n, cursors) {
   };
 }
 
-async function once({ url, token, next, seconds, conn, rate, watch, settle = pause }) {
+async function once({ url, token, next, seconds, conn, watch, settle = pause }) {
   // What the previous run left running (a saturated baseline's queries outlive their requests) finishes first.
   await settle();
-  const before = Object.fromEntries(Object.entries(watch).map(([name, read]) => [name, read()]));
+  const cpu = cpuMeter(watch);
   const res = await autocannon({
     url,
     connections: conn,
     duration: seconds,
-    overallRate: rate,
     headers: token ? { authorization: `Bearer ${token}` } : {},
     requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: next() }) }],
   });
-  const total = res.requests.total || 1;
-  const cpuMsPerRequest = Object.fromEntries(Object.entries(watch).map(([name, read]) => [name, ((read() - before[name]) * 1000) / total]));
   return {
     rps: res.requests.average,
     p50: res.latency.p50,
@@ -50,7 +48,7 @@ async function once({ url, token, next, seconds, conn, rate, watch, settle = pau
     errors: res.errors - res.timeouts,
     timeouts: res.timeouts,
     requests: res.requests.total,
-    cpuMsPerRequest,
+    cpuMsPerRequest: cpu.perRequest(res.requests.total || 1),
   };
 }
 
@@ -63,27 +61,32 @@ function summarise(runs) {
     rps: Math.round(median(runs.map((r) => r.rps))),
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
-    ...(runs[0].rate === undefined ? {} : { rate: runs[0].rate }),
     non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
     errors: runs.reduce((a, r) => a + r.errors, 0),
-    timeouts: runs.reduce((a, r) => a + (r.timeouts ?? 0), 0),
+    timeouts: runs.reduce((a, r) => a + r.timeouts, 0),
     cpuMsPerRequest: cpu,
     runs,
   };
 }
 
-/**
- * One workload on both sides, `rounds` times each, alternated. `system`/`baseline`: `{ url, token?, watch: { name: () => cpuSeconds } }`.
- * Same request sequence on both sides.
- */
-export async function sideBySide({ mix, n, seconds, conn, rounds, rate, system, baseline, cursors }) {
+/** `run(side, target)` for system then baseline (a side without a target is skipped), `rounds` times: the runs by side. */
+async function alternated(rounds, system, baseline, run) {
   const runs = { system: [], baseline: [] };
   for (let r = 0; r < rounds; r++)
     for (const [side, target] of [
       ['system', system],
       ['baseline', baseline],
     ])
-      runs[side].push(await once({ ...target, next: pathsFor(mix, n, side === 'system' ? cursors : undefined), seconds, conn, rate }));
+      if (target) runs[side].push(await run(side, target));
+  return runs;
+}
+
+/**
+ * One workload on both sides, `rounds` times each, alternated. `system`/`baseline`: `{ url, token?, settle?, watch: { name: () => cpuSeconds } }`.
+ * Same request sequence on both sides.
+ */
+export async function sideBySide({ mix, n, seconds, conn, rounds, system, baseline, cursors }) {
+  const runs = await alternated(rounds, system, baseline, (side, target) => once({ ...target, next: pathsFor(mix, n, side === 'system' ? cursors : undefined), seconds, conn }));
   const [s, b] = [summarise(runs.system), summarise(runs.baseline)];
   return { mix, system: s, baseline: b, ratio: Math.round((s.rps / b.rps) * 100) / 100 };
 }
@@ -93,13 +96,7 @@ export async function sideBySide({ mix, n, seconds, conn, rounds, rate, system, 
  * due): what a request costs when the server is not saturated. Without `baseline`, the system alone.
  */
 export async function pacedSideBySide({ mix, n, seconds, rounds, rate, system, baseline, cursors }) {
-  const runs = { system: [], baseline: [] };
-  for (let r = 0; r < rounds; r++)
-    for (const [side, target] of [
-      ['system', system],
-      ['baseline', baseline],
-    ])
-      if (target) runs[side].push(await paced({ ...target, next: pathsFor(mix, n, side === 'system' ? cursors : undefined), seconds, rate }));
+  const runs = await alternated(rounds, system, baseline, (side, target) => paced({ ...target, next: pathsFor(mix, n, side === 'system' ? cursors : undefined), seconds, rate }));
   const s = summarise(runs.system);
   const b = baseline ? summarise(runs.baseline) : undefined;
   return { mix, rate, system: s, baseline: b, ...(b ? { p50Difference: Math.round((s.p50 - b.p50) * 10) / 10 } : {}) };

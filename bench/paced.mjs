@@ -5,6 +5,7 @@
 // at a "fixed rate" it measures its own bursts; this is for latency at a given rate. Each run waits
 // for the machine to settle (`settle`), then sends for warmupSeconds without counting, then measures.
 import http from 'node:http';
+import { cpuMeter } from './processes.mjs';
 
 /** The default `settle`: a second's pause (run.mjs waits for the database instead, settle.mjs). */
 export const pause = () => new Promise((resolve) => setTimeout(resolve, 1000));
@@ -30,7 +31,7 @@ export async function paced({ url, token, next, rate, seconds, watch = {}, timeo
   const interval = 1000 / rate;
   const latencies = [];
   let [non2xx, errors, timeouts, sent, done] = [0, 0, 0, 0, 0];
-  const before = Object.fromEntries(Object.entries(watch).map(([name, read]) => [name, read()]));
+  const cpu = cpuMeter(watch);
   const started = performance.now();
   await new Promise((resolve) => {
     const finished = () => {
@@ -80,6 +81,6 @@ export async function paced({ url, token, next, rate, seconds, watch = {}, timeo
     errors,
     timeouts,
     requests: latencies.length,
-    cpuMsPerRequest: Object.fromEntries(Object.entries(watch).map(([name, read]) => [name, Math.round(((read() - before[name]) * 1e6) / total) / 1000])),
+    cpuMsPerRequest: cpu.perRequest(total),
   };
 }

@@ -68,4 +68,10 @@ export async function postmasterPid(client) {
   }
 }
 
+/** Reads every `watch` entry (`{ name: () => cpuSeconds }`) now; `perRequest(n)` is then the CPU ms each used per request since. */
+export function cpuMeter(watch) {
+  const before = Object.fromEntries(Object.entries(watch).map(([name, read]) => [name, read()]));
+  return { perRequest: (n) => Object.fromEntries(Object.entries(watch).map(([name, read]) => [name, ((read() - before[name]) * 1000) / n])) };
+}
+
 export const rssMb = (pid) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024);
