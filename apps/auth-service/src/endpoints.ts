@@ -1,6 +1,6 @@
 import { Rpcs } from '@um/contracts';
 import { endpointFor, serveEndpoints, type Endpoint, type NatsConnection, type Registry, type RpcServer } from '@um/platform';
-import { changePassword, disableTotp, logout, resetPassword } from './application/account.js';
+import { cancelEmailChange, changePassword, disableTotp, logout, reauthenticate, resetPassword } from './application/account.js';
 import type { AuthDeps } from './application/deps.js';
 import { login, loginMfa, refresh } from './application/sessions.js';
 
@@ -15,6 +15,8 @@ export const authEndpoints: Endpoint<AuthDeps>[] = [
   endpoint(Rpcs.auth.loginMfa, (d) => (req, ctx) => loginMfa(d, req, ctx)),
   endpoint(Rpcs.auth.resetPassword, (d) => (req, ctx) => resetPassword(d, req, ctx)),
   endpoint(Rpcs.auth.disableTotp, (d) => (req, ctx) => disableTotp(d, req, ctx)),
+  endpoint(Rpcs.auth.reauthenticate, (d) => (req, ctx) => reauthenticate(d, req, ctx)),
+  endpoint(Rpcs.auth.cancelEmailChange, (d) => (req, ctx) => cancelEmailChange(d, req, ctx)),
   endpoint(Rpcs.auth.jwks, (d) => async () => d.jwks()),
   endpoint(Rpcs.auth.health, (d) => async () => {
     await d.pool.query('SELECT 1');

@@ -4,7 +4,7 @@ import { AppError, createLogger, createPool, IdempotencyStore, migrate, serverSe
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changePassword, logout } from '../src/application/account.js';
+import { cancelEmailChange, changePassword, logout, reauthenticate } from '../src/application/account.js';
 import type { AuthDeps } from '../src/application/deps.js';
 import { issueDeviceToken } from '../src/application/devices.js';
 import { login, loginMfa, markPasswordChanged, refresh } from '../src/application/sessions.js';
@@ -91,6 +91,10 @@ function fakeUsers(f: FakeUsers) {
       case Rpcs.users.setPassword.name: {
         f.users.find((x) => x.id === input.user_id)!.password = input.password;
         return { ok: true };
+      }
+      case Rpcs.users.cancelEmailChange.name: {
+        if (input.token !== 'cancel-link') throw new AppError('bad_request', 'users.email_change_link_invalid', 'This link is invalid, already used or expired');
+        return { user_id: f.users[0]!.id, reverted: true };
       }
       case Rpcs.users.tokenSubject.name: {
         const u = f.users.find((x) => x.id === input.user_id);
@@ -540,6 +544,55 @@ describe('ending sessions', () => {
     // The old password opens nothing any more; the new one does.
     expect((await attempt(d, u.username, oldPassword)).outcome).toBe('unauthenticated');
     expect((await attempt(d, u.username, 'a new passphrase')).outcome).toBe('ok');
+  });
+});
+
+describe('reauthentication before what hands over the account', () => {
+  const sessionOf = (accessToken: string) => decodeJwt(accessToken).sid as string;
+
+  it('a session from a sign-in within REAUTH_WINDOW is present; an older one needs the current password', async () => {
+    const u = account();
+    const d = deps({ users: [u], versions: new Map() });
+    const sid = sessionOf((await attempt(d, u.username, u.password)).reply!.access_token);
+    await expect(reauthenticate(d, { user_id: u.id, session_id: sid }, ctx)).resolves.toEqual({ status: 'ok' });
+    const later = deps({ users: [u], versions: new Map() }, { clock: () => new Date(Date.now() + 601_000) });
+    await expect(reauthenticate(later, { user_id: u.id, session_id: sid }, ctx)).rejects.toMatchObject({ id: 'auth.reauthentication_required', code: 'unauthenticated' });
+    await expect(reauthenticate(later, { user_id: u.id, session_id: sid, current_password: u.password }, ctx)).resolves.toEqual({ status: 'ok' });
+    await expect(reauthenticate(later, { user_id: u.id, session_id: sid, current_password: 'wrong' }, ctx)).rejects.toMatchObject({ id: 'users.wrong_password' });
+  });
+
+  it('a stolen token is no password oracle: wrong current passwords are throttled like logins', async () => {
+    const u = account();
+    const d = deps({ users: [u], versions: new Map() });
+    const sid = sessionOf((await attempt(d, u.username, u.password)).reply!.access_token);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 7; i++)
+      outcomes.push(
+        await reauthenticate(d, { user_id: u.id, session_id: sid, current_password: `guess ${i}` }, ctx).then(
+          () => 'ok',
+          (e: AppError) => e.id,
+        ),
+      );
+    expect(outcomes.slice(0, 5)).toEqual(Array(5).fill('users.wrong_password'));
+    expect(outcomes.slice(5)).toEqual(['auth.throttled', 'auth.throttled']);
+  });
+
+  it('a session that was ended is not present, whatever its age', async () => {
+    const u = account();
+    const d = deps({ users: [u], versions: new Map() });
+    const sid = sessionOf((await attempt(d, u.username, u.password)).reply!.access_token);
+    await logout(d, { user_id: u.id, session_id: sid, all: false });
+    await expect(reauthenticate(d, { user_id: u.id, session_id: sid }, ctx)).rejects.toMatchObject({ id: 'auth.reauthentication_required' });
+  });
+
+  it('cancelling an address change from the old address ends every session of the account', async () => {
+    const u = account();
+    const d = deps({ users: [u], versions: new Map() });
+    const sessions = [(await attempt(d, u.username, u.password)).reply!, (await attempt(d, u.username, u.password)).reply!];
+    await expect(cancelEmailChange(d, { token: 'other-link' }, ctx)).rejects.toMatchObject({ id: 'users.email_change_link_invalid' });
+    expect(d.revoked).toEqual([]);
+    await expect(cancelEmailChange(d, { token: 'cancel-link' }, ctx)).resolves.toEqual({ status: 'cancelled', sessions_ended: 2 });
+    for (const t of sessions) await expect(refresh(d, t.refresh_token, ctx)).rejects.toMatchObject({ id: 'auth.refresh_invalid' });
   });
 });
 

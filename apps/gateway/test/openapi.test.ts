@@ -39,6 +39,8 @@ describe('GET /openapi.json', () => {
       '/auth/register',
       '/confirm-email',
       '/confirm-email/resend',
+      '/email-change/cancel',
+      '/email-change/confirm',
       '/healthz',
       '/login',
       '/login/mfa',
@@ -100,6 +102,7 @@ describe('GET /openapi.json', () => {
       expect(a.body.paths[path][method].security, `${method} ${path}`).toEqual([{ bearer: [] }]);
     expect(Object.keys(a.body.paths['/users/{user_id}'].patch.requestBody.content['application/json'].schema.properties).sort()).toEqual([
       'birthday',
+      'current_password',
       'email',
       'fio',
       'tags',

@@ -38,6 +38,10 @@ export function replyByRpc(rpc: string, input: any): unknown {
       return { status: 'changed', sessions_ended: 2 };
     case 'auth.login_mfa':
       return loginRpcReply();
+    case 'users.confirm_email_change':
+      return { status: 'confirmed' };
+    case 'auth.cancel_email_change':
+      return { status: 'cancelled', sessions_ended: 2 };
     case 'auth.reset_password':
       return { status: 'reset', sessions_ended: 1 };
     case 'users.request_password_reset':

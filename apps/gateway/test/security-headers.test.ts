@@ -36,6 +36,8 @@ describe('security headers', () => {
     'POST /login/mfa': { method: 'POST', path: () => '/login/mfa', body: { ticket: 't', code: '123456' }, ok: 200, rpc: 'auth.login_mfa' },
     'POST /password/forgot': { method: 'POST', path: () => '/password/forgot', body: { email: 'a@example.com' }, ok: 202, rpc: 'users.request_password_reset' },
     'POST /password/reset': { method: 'POST', path: () => '/password/reset', body: { token: 't', password: 'a new password 1' }, ok: 200, rpc: 'auth.reset_password' },
+    'POST /email-change/confirm': { method: 'POST', path: () => '/email-change/confirm', body: { token: 't' }, ok: 200, rpc: 'users.confirm_email_change' },
+    'POST /email-change/cancel': { method: 'POST', path: () => '/email-change/cancel', body: { token: 't' }, ok: 200, rpc: 'auth.cancel_email_change' },
   };
   const everyRoute = { ...publicRequests, ...protectedRequests, ...aliasRequests };
   /** The explicitly public, cacheable answers; everything else is no-store. */

@@ -91,17 +91,28 @@ export class FakeRpc {
     throw new Error('no reply scripted');
   };
 
+  /**
+   * The presence checks (`auth.reauthenticate`) asked before what hands over the account, kept apart
+   * from `calls` and answered by `reauthentication`: present, unless a test sets a refusal, so tests
+   * of what such a route forwards need not script it.
+   */
+  readonly reauthentications: RecordedCall[] = [];
+  reauthentication: () => unknown = () => ({ status: 'ok' });
+
   call = async <R extends Rpc>(rpc: R, input: unknown, meta: CallMeta): Promise<never> => {
-    this.calls.push({ rpc: rpc.name, input: structuredClone(input), meta: { ...meta } });
+    const presence = rpc.name === 'auth.reauthenticate';
+    (presence ? this.reauthentications : this.calls).push({ rpc: rpc.name, input: structuredClone(input), meta: { ...meta } });
     const req = rpc.request.safeParse(input);
     if (!req.success) throw new Error(`the gateway sent ${rpc.name} an input its contract refuses: ${req.error.message}`);
-    const reply = rpc.reply.safeParse(await this.reply(rpc.name, input));
+    const reply = rpc.reply.safeParse(await (presence ? this.reauthentication() : this.reply(rpc.name, input)));
     if (!reply.success) throw new AppError('internal', 'rpc.bad_reply', 'Internal error', undefined, { cause: reply.error });
     return reply.data as never;
   };
 
   reset(): void {
     this.calls.length = 0;
+    this.reauthentications.length = 0;
+    this.reauthentication = () => ({ status: 'ok' });
     this.reply = () => {
       throw new Error('no reply scripted');
     };

@@ -2,6 +2,7 @@ import { Rpcs } from '@um/contracts';
 import type { JetStreamClient, JetStreamManager, Logger, Pool, Registry, RpcClient } from '@um/platform';
 import { registerConsumerMetrics } from './consumers/consumer-metrics.js';
 import { UsersEventsConsumer } from './consumers/users-events.js';
+import { sendAddressInUse, sendEmailChangeConfirmation, sendEmailChangeRequested } from './mail/send-email-change.js';
 import { sendEmailChangedNotice, sendEmailConfirmation } from './mail/send-email-confirmation.js';
 import { sendPasswordReset, sendPasswordResetNotice } from './mail/send-password-reset.js';
 import type { MailTransport } from './mail/transport.js';
@@ -39,7 +40,8 @@ export function createMailService(d: MailServiceDeps): { start: () => Promise<vo
     from: d.from,
     publicUrl: d.publicUrl,
   };
-  const resetMail = { transport: d.transport, from: d.from, publicUrl: d.publicUrl };
+  // Reset and address-change mails: links the user follows, nothing asked of users-service first.
+  const linkMail = { transport: d.transport, from: d.from, publicUrl: d.publicUrl };
   const consumer = new UsersEventsConsumer({
     js: d.js,
     jsm: d.jsm,
@@ -50,8 +52,11 @@ export function createMailService(d: MailServiceDeps): { start: () => Promise<vo
     log: d.log,
     sendEmailConfirmation: (email) => sendEmailConfirmation(confirmationMail, email),
     sendEmailChangedNotice: (oldEmail, newEmail) => sendEmailChangedNotice(confirmationMail, oldEmail, newEmail),
-    sendPasswordReset: (email, token, expiresAt) => sendPasswordReset(resetMail, email, token, expiresAt),
-    sendPasswordResetNotice: (email) => sendPasswordResetNotice(resetMail, email),
+    sendEmailChangeConfirmation: (newEmail, token, expiresAt) => sendEmailChangeConfirmation(linkMail, newEmail, token, expiresAt),
+    sendEmailChangeRequested: (oldEmail, newEmail, token, expiresAt) => sendEmailChangeRequested(linkMail, oldEmail, newEmail, token, expiresAt),
+    sendAddressInUse: (email) => sendAddressInUse(linkMail, email),
+    sendPasswordReset: (email, token, expiresAt) => sendPasswordReset(linkMail, email, token, expiresAt),
+    sendPasswordResetNotice: (email) => sendPasswordResetNotice(linkMail, email),
     retry: d.retry,
     metrics: registerConsumerMetrics(d.metrics, { jsm: d.jsm, namespace: d.namespace }),
   });

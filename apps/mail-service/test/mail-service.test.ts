@@ -36,11 +36,33 @@ const transport = {
   close: () => undefined,
 };
 
+/** The user of each address-change and reset request event sent. */
+const changes = new Map<string, number>();
+const taken = new Set<number>();
+const resets = new Map<string, number>();
+
 /** users-service as mail-service sees it: every user id N has the address user-N@example.org, unconfirmed. */
 const emailOf = (userId: number) => `user-${userId}@example.org`;
 const rpc = {
   call: (async (r: Rpc, input: any) => {
     if (r.name === Rpcs.users.get.name) return { id: input.user_id, username: `user_${input.user_id}`, email: emailOf(input.user_id), email_verified: false, role: 'user' };
+    // user N asks to move to new-N@example.org, which another account may hold (`taken`)
+    if (r.name === Rpcs.users.issueEmailChange.name) {
+      const userId = changes.get(input.event_id)!;
+      if (taken.has(userId)) return { status: 'taken', new_email: `new-${userId}@example.org` };
+      const later = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+      return {
+        status: 'issued',
+        user_id: userId,
+        old_email: emailOf(userId),
+        new_email: `new-${userId}@example.org`,
+        confirm_token: `confirm-${userId}`,
+        confirm_expires_at: later(1),
+        cancel_token: `cancel-${userId}`,
+        cancel_expires_at: later(14),
+      };
+    }
+    if (r.name === Rpcs.users.issuePasswordReset.name) return { status: 'unverified', user_id: resets.get(input.event_id)!, email: emailOf(resets.get(input.event_id)!) };
     if (r.name === Rpcs.users.issueEmailConfirmation.name)
       return { status: 'issued', user_id: Number(input.email.match(/\d+/)[0]), token: `token-for-${input.email}`, expires_at: new Date(Date.now() + 86_400_000).toISOString() };
     throw new AppError('internal', 'internal.unexpected', `unexpected rpc ${r.name}`);
@@ -149,5 +171,47 @@ describe("mail-service's users-events consumer", () => {
     expect(rows).toEqual([{ subject: usersEventSubject(namespace, 'UserRegistered'), payload: '{"not": "a users event"', deliveries: 1 }]);
     expect(await counter('um_mail_dead_letters_total')).toBe(before.dead + 1);
     expect(sent.length).toBe(before.sent);
+  });
+
+  const eventOf = (type: 'EmailChangeRequested' | 'PasswordResetRequested', userId: number): PublishedUserEvent =>
+    ({ ...registered(userId), type, data: { user_id: userId } }) as PublishedUserEvent;
+
+  it('an address change: the link that makes it to the new address, the one that cancels it to the current one', async () => {
+    const userId = ++lastUserId;
+    const event = eventOf('EmailChangeRequested', userId);
+    changes.set(event.event_id, userId);
+    await deliver(usersEventSubject(namespace, 'EmailChangeRequested'), JSON.stringify(event));
+    await eventually(async () => sentTo(`new-${userId}@example.org`).length === 1 && sentTo(emailOf(userId)).length === 1, 10_000);
+    await settled();
+    expect(sentTo(`new-${userId}@example.org`)[0]!.text).toContain(`https://app.example.net/email-change/confirm?token=confirm-${userId}`);
+    const notice = sentTo(emailOf(userId))[0]!;
+    expect(notice.subject).toBe('Your email address is about to change');
+    expect(notice.text).toContain(`https://app.example.net/email-change/cancel?token=cancel-${userId}`);
+    expect(notice.text).not.toContain(`new-${userId}@example.org`);
+  });
+
+  it('an address another account holds: only a word to that address, no link to anyone', async () => {
+    const userId = ++lastUserId;
+    taken.add(userId);
+    const event = eventOf('EmailChangeRequested', userId);
+    changes.set(event.event_id, userId);
+    await deliver(usersEventSubject(namespace, 'EmailChangeRequested'), JSON.stringify(event));
+    await eventually(async () => sentTo(`new-${userId}@example.org`).length === 1, 10_000);
+    await settled();
+    expect(sentTo(`new-${userId}@example.org`)[0]).toMatchObject({ subject: 'This email address already has an account' });
+    expect(sentTo(`new-${userId}@example.org`)[0]!.text).not.toContain('token=');
+    expect(sentTo(emailOf(userId))).toEqual([]);
+  });
+
+  it('a reset asked for an unconfirmed address sends a confirmation link, no reset link', async () => {
+    const userId = ++lastUserId;
+    const event = eventOf('PasswordResetRequested', userId);
+    resets.set(event.event_id, userId);
+    await deliver(usersEventSubject(namespace, 'PasswordResetRequested'), JSON.stringify(event));
+    await eventually(async () => sentTo(emailOf(userId)).length === 1, 10_000);
+    await settled();
+    expect(sentTo(emailOf(userId))[0]).toMatchObject({ subject: 'Confirm your email address' });
+    const { rows } = await pool.query('SELECT outcome FROM processed_events WHERE event_id = $1', [event.event_id]);
+    expect(rows).toEqual([{ outcome: 'unverified_sent' }]);
   });
 });

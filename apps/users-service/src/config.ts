@@ -21,6 +21,16 @@ export const UsersEnv = BaseEnv.extend(DatabaseEnv.shape)
     PASSWORD_RESET_ACCOUNT_LIMIT: z.coerce.number().int().min(1).default(3),
     PASSWORD_RESET_ADDRESS_LIMIT: z.coerce.number().int().min(1).default(20),
     PASSWORD_RESET_WINDOW: DurationSeconds.default(3600),
+    /** How long the owner may cancel an address change from the link sent to the old address (reverting it if it took effect). */
+    EMAIL_CHANGE_CANCEL_TTL: DurationSeconds.default(14 * 24 * 3600).pipe(z.number().min(3600, 'must be at least an hour')),
+    /** Address changes allowed per account, and per new address, per `EMAIL_CHANGE_WINDOW`. */
+    EMAIL_CHANGE_LIMIT: z.coerce.number().int().min(1).default(3),
+    EMAIL_CHANGE_WINDOW: DurationSeconds.default(3600),
+    /**
+     * A password reset by email link removes a second factor enrolled less than this before it (the
+     * enrolment may be an intruder's with a stolen session); an older factor survives and is asked for.
+     */
+    MFA_TRUST_AFTER: DurationSeconds.default(7 * 24 * 3600),
     /** Name authenticator apps show for this service's TOTP entries. */
     MFA_ISSUER: z
       .string()

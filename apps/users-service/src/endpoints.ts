@@ -1,6 +1,7 @@
 import { Rpcs } from '@um/contracts';
 import { endpointFor, serveEndpoints, type Endpoint, type NatsConnection, type Registry, type RpcServer } from '@um/platform';
 import { deleteUser } from './application/delete-user.js';
+import { cancelEmailChange, confirmEmailChange, issueEmailChange } from './application/email-change.js';
 import { emailChange, userHistory } from './application/history.js';
 import { checkPasswordPolicy, setPassword, verifyCredentials, verifyPassword } from './application/credentials.js';
 import { setRole, updateUser } from './application/update-user.js';
@@ -35,6 +36,9 @@ export const usersEndpoints: Endpoint<UsersDeps>[] = [
   endpoint(Rpcs.users.legacyIds, (d) => (req) => legacyUserIds(d.pool, req.stream_ids)),
   endpoint(Rpcs.users.resolveLogin, (d) => (req) => resolveLogin(d.pool, req.login)),
   endpoint(Rpcs.users.emailChange, (d) => (req) => emailChange(d, req.event_id)),
+  endpoint(Rpcs.users.issueEmailChange, (d) => (req) => issueEmailChange(d, req.event_id)),
+  endpoint(Rpcs.users.confirmEmailChange, (d) => (req, ctx) => confirmEmailChange(d, req.token, ctx)),
+  endpoint(Rpcs.users.cancelEmailChange, (d) => (req, ctx) => cancelEmailChange(d, req.token, ctx)),
   endpoint(Rpcs.users.requestPasswordReset, (d) => (req, ctx) => requestPasswordReset(d, req, ctx)),
   endpoint(Rpcs.users.issuePasswordReset, (d) => (req) => issuePasswordReset(d, req.event_id)),
   endpoint(Rpcs.users.resetPassword, (d) => (req, ctx) => resetPassword(d, req.token, req.password, ctx)),

@@ -125,6 +125,8 @@ beforeAll(async () => {
     registrationLimit: { perWindow: 100, windowSeconds: 3600 },
     rateLimitSecret: await serverSecret(pool, 'rate_limit', {}),
     passwordReset: { ttlSeconds: 1800, accountLimit: 3, addressLimit: 5, windowSeconds: 3600 },
+    emailChange: { cancelTtlSeconds: 14 * 24 * 3600, limit: 3, windowSeconds: 3600 },
+    mfaTrustAfterSeconds: 7 * 24 * 3600,
     mfaIssuer: 'Test',
     idempotency: new IdempotencyStore(await serverSecret(pool, 'idempotency', {})),
     profile: buildProfile(),

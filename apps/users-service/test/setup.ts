@@ -34,6 +34,8 @@ export async function usersFixture(profile: Profile = buildProfile()) {
     paging: { maxPageSize: 1000, exactCountLimit: 10_000 },
     rateLimitSecret: await serverSecret(pool, 'rate_limit', {}),
     passwordReset: { ttlSeconds: 1800, accountLimit: 3, addressLimit: 5, windowSeconds: 3600 },
+    emailChange: { cancelTtlSeconds: 14 * 24 * 3600, limit: 3, windowSeconds: 3600 },
+    mfaTrustAfterSeconds: 7 * 24 * 3600,
     mfaIssuer: 'Test',
     idempotency: new IdempotencyStore(randomBytes(32)),
     profile,

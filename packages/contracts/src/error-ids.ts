@@ -77,6 +77,8 @@ export const ERROR_IDS = {
   'users.confirmation_invalid': 'bad_request',
   'users.confirmation_rate_limited': 'resource_exhausted',
   'users.email_change_not_found': 'not_found',
+  'users.email_change_link_invalid': 'bad_request',
+  'users.email_change_rate_limited': 'resource_exhausted',
   'users.reset_link_invalid': 'bad_request',
   'users.reset_request_not_found': 'not_found',
   'users.reset_rate_limited': 'resource_exhausted',

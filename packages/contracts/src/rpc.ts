@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import {
+  CancelEmailChange,
+  EmailChangeCancelResult,
+  Reauthenticate,
+  Reauthenticated,
   ChangePassword,
   DisableTotp,
   Jwks,
@@ -32,7 +36,12 @@ import {
   ConfirmEmail,
   Done,
   EmailChange,
+  EmailChangeCancelledReply,
+  EmailChangeConfirmed,
+  EmailChangeIssued,
   EmailChangeRequest,
+  EmailChangeToken,
+  IssueEmailChange,
   History,
   RegisterUserRequest,
   ResolveLogin,
@@ -115,6 +124,9 @@ export const Rpcs = {
     checkPasswordPolicy: rpc('users.check_password_policy', 'users', ['auth-service'], CheckPasswordPolicy, Done, 'read'),
     history: rpc('users.history', 'users', gateway, UserId, History, 'read'),
     emailChange: rpc('users.email_change', 'users', ['mail-service'], EmailChangeRequest, EmailChange, 'read'),
+    issueEmailChange: rpc('users.issue_email_change', 'users', ['mail-service'], IssueEmailChange, EmailChangeIssued, 'write'),
+    confirmEmailChange: rpc('users.confirm_email_change', 'users', gateway, EmailChangeToken, EmailChangeConfirmed, 'write'),
+    cancelEmailChange: rpc('users.cancel_email_change', 'users', ['auth-service'], EmailChangeToken, EmailChangeCancelledReply, 'write'),
     health: rpc('users.health', 'users', gateway, Empty, Health, 'read'),
     requestPasswordReset: rpc('users.request_password_reset', 'users', gateway, RequestPasswordReset, Accepted, 'write'),
     issuePasswordReset: rpc('users.issue_password_reset', 'users', ['mail-service'], IssuePasswordReset, PasswordResetIssued, 'write'),
@@ -135,6 +147,9 @@ export const Rpcs = {
     loginMfa: rpc('auth.login_mfa', 'auth', gateway, LoginMfaRequest, LoginTokens, 'write'),
     resetPassword: rpc('auth.reset_password', 'auth', gateway, ResetPassword, PasswordResetResult, 'write'),
     disableTotp: rpc('auth.disable_totp', 'auth', gateway, DisableTotp, MfaDisabledReply, 'write'),
+    // A read: it changes nothing but the throttle's count, so a repeat is safe.
+    reauthenticate: rpc('auth.reauthenticate', 'auth', gateway, Reauthenticate, Reauthenticated, 'read'),
+    cancelEmailChange: rpc('auth.cancel_email_change', 'auth', gateway, CancelEmailChange, EmailChangeCancelResult, 'write'),
   },
 } as const;
 

@@ -26,6 +26,28 @@ async function requireRecentLogin(deps: AuthDeps, req: { user_id: number; sessio
     );
 }
 
+const isWrongPassword = (err: unknown) => err instanceof AppError && err.id === 'users.wrong_password';
+
+/** Check the current password, throttled like logins, so a stolen access token is no password oracle. */
+async function checkCurrentPassword(deps: AuthDeps, userId: number, password: string, meta: { requestId: string; actorId: string }): Promise<void> {
+  await throttled(deps, [passwordCheckKey(deps, userId)], () => deps.rpc.call(Rpcs.users.verifyPassword, { user_id: userId, password }, meta), isWrongPassword);
+}
+
+/**
+ * `auth.reauthenticate`, asked by the gateway before what hands over the account (a new email, a
+ * second factor, the account's deletion): the caller is present if the session comes from a sign-in
+ * within the reauthentication window, or the request carries the current password.
+ */
+export async function reauthenticate(
+  deps: AuthDeps,
+  req: { user_id: number; session_id: string; current_password?: string | undefined },
+  ctx: RpcContext,
+): Promise<{ status: 'ok' }> {
+  if (req.current_password === undefined) await requireRecentLogin(deps, req, 'Send your current password (current_password)');
+  else await checkCurrentPassword(deps, req.user_id, req.current_password, { requestId: ctx.requestId, actorId: String(req.user_id) });
+  return { status: 'ok' };
+}
+
 /**
  * Change the password: check the new one against the policy, check the current one (throttled like logins, so a stolen access token is no
  * password oracle) or, without it, that the session comes from a recent login; store the new one, then refuse sessions from older password checks and end
@@ -41,15 +63,8 @@ export async function changePassword(
   const meta = { requestId: ctx.requestId, actorId: String(req.user_id), ...(ctx.idempotency ? { idempotencyKey: ctx.idempotency.key } : {}) };
   // Cheap and first: a refused new password costs no bcrypt, no throttle attempt and no session.
   await deps.rpc.call(Rpcs.users.checkPasswordPolicy, { user_id: req.user_id, password: req.new_password }, meta);
-  const current = req.current_password;
-  if (current === undefined) await requireRecentLogin(deps, req, 'Send the current password');
-  else
-    await throttled(
-      deps,
-      [passwordCheckKey(deps, req.user_id)],
-      () => deps.rpc.call(Rpcs.users.verifyPassword, { user_id: req.user_id, password: current }, meta),
-      (err) => err instanceof AppError && err.id === 'users.wrong_password',
-    );
+  if (req.current_password === undefined) await requireRecentLogin(deps, req, 'Send the current password');
+  else await checkCurrentPassword(deps, req.user_id, req.current_password, meta);
   if (req.current_password === req.new_password)
     throw new AppError('invalid_argument', 'auth.password_unchanged', 'The new password must differ from the current one', [
       { field: 'new_password', message: 'must differ from the current password' },
@@ -72,6 +87,18 @@ export async function resetPassword(deps: AuthDeps, req: { token: string; passwo
   const ended = await endSessions(deps, user_id, {}, 'password_reset');
   ctx.log.info({ user_id, sessions_ended: ended }, 'password reset');
   return { status: 'reset', sessions_ended: ended };
+}
+
+/**
+ * The link sent to the old address when someone asked to change it: users-service cancels the change
+ * (or takes the old address back) and refuses the user's access tokens; then every session ends, so
+ * whoever asked for the change holds nothing of the account.
+ */
+export async function cancelEmailChange(deps: AuthDeps, req: { token: string }, ctx: RpcContext): Promise<{ status: 'cancelled'; sessions_ended: number }> {
+  const { user_id } = await deps.rpc.call(Rpcs.users.cancelEmailChange, req, { requestId: ctx.requestId });
+  const ended = await endSessions(deps, user_id, {}, 'email_change_cancelled');
+  ctx.log.info({ user_id, sessions_ended: ended }, 'address change cancelled');
+  return { status: 'cancelled', sessions_ended: ended };
 }
 
 const isWrongCode = (err: unknown) => err instanceof AppError && err.id === 'users.mfa_code_invalid';

@@ -44,6 +44,8 @@ const expected: Record<RouteKey, Row> = {
   'POST /logout': signedIn,
   'GET /confirm-email': open,
   'POST /confirm-email/resend': signedIn,
+  'POST /email-change/confirm': open,
+  'POST /email-change/cancel': open,
   'GET /users': signedIn,
   'POST /users': adminOnly,
   'GET /users/search': signedIn,

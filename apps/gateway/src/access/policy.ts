@@ -50,6 +50,8 @@ export function policyFor(directory: 'all' | 'admins') {
     'POST /logout': Authenticated,
     'GET /confirm-email': Public,
     'POST /confirm-email/resend': Authenticated,
+    'POST /email-change/confirm': Public,
+    'POST /email-change/cancel': Public,
     'GET /users': browse,
     'POST /users': AdminOnly,
     'GET /users/search': browse,

@@ -1,4 +1,4 @@
-import { IdempotencyKey, type Rpc } from '@um/contracts';
+import { IdempotencyKey, Rpcs, type Rpc } from '@um/contracts';
 import { AppError, invalidArgument, uuidv7, type RpcClient } from '@um/platform';
 import type { Request, Response, Router } from 'express';
 import type { z } from 'zod';
@@ -16,6 +16,11 @@ export interface RouteContext {
   directory: DirectorySettings;
   /** Forward to a service with this request's id and caller. */
   call<R extends Rpc>(rpc: R, input: z.input<R['request']>): Promise<z.infer<R['reply']>>;
+  /**
+   * Refuse unless the caller is present: a sign-in of this session within REAUTH_WINDOW, or their
+   * current password, throttled like a login (auth-service checks). For routes with `reauth`.
+   */
+  reauthenticate(currentPassword: string | undefined): Promise<void>;
 }
 
 export interface RouteResult {
@@ -34,6 +39,11 @@ export interface RouteDef<B extends Schema | undefined = Schema | undefined, Q e
   rpc: Rpc;
   /** A route that stands for two operations (spec 003's `PUT /users`: password and profile) also declares the second. */
   alsoRpc?: Rpc;
+  /**
+   * What the route does can hand over the account (a new email, a second factor, the deletion): it
+   * may ask `ctx.reauthenticate`, and its refusals are documented.
+   */
+  reauth?: boolean;
   /** What the route answers, for the API document, when it is not the RPC's reply as it is. */
   reply?: z.ZodType;
   body?: B;
@@ -143,15 +153,22 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
       if (body && !body.success) throw invalidArgument('http.invalid_body', body.error);
       const key = idempotencyKey(req, method.toUpperCase());
 
+      const forward = <R extends Rpc>(rpc: R, input: z.input<R['request']>) =>
+        deps.rpc.call(rpc, input, { requestId, actorId: principal ? String(principal.userId) : null, ...(key ? { idempotencyKey: key } : {}) });
+      const undeclared = (name: string) =>
+        new AppError('internal', 'gateway.undeclared_rpc', 'Internal error', undefined, { cause: new Error(`${def.route} calls ${name}, declared ${def.rpc.name}`) });
       const ctx: RouteContext = {
         requestId,
         principal,
         req,
         directory: deps.directory,
         call: (rpc, input) => {
-          if (rpc !== def.rpc && rpc !== def.alsoRpc)
-            throw new AppError('internal', 'gateway.undeclared_rpc', 'Internal error', undefined, { cause: new Error(`${def.route} calls ${rpc.name}, declared ${def.rpc.name}`) });
-          return deps.rpc.call(rpc, input, { requestId, actorId: principal ? String(principal.userId) : null, ...(key ? { idempotencyKey: key } : {}) });
+          if (rpc !== def.rpc && rpc !== def.alsoRpc) throw undeclared(rpc.name);
+          return forward(rpc, input);
+        },
+        reauthenticate: async (currentPassword) => {
+          if (!def.reauth || !principal) throw undeclared(Rpcs.auth.reauthenticate.name);
+          await forward(Rpcs.auth.reauthenticate, { user_id: principal.userId, session_id: principal.sessionId, ...(currentPassword !== undefined ? { current_password: currentPassword } : {}) });
         },
       };
       const handled = await def.handle({ body: body?.data, query: query?.data, params: params?.data }, ctx);

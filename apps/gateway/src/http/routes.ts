@@ -6,7 +6,9 @@ import {
   ResetPasswordBody,
   ChangePasswordBody,
   ConfirmEmail,
+  EmailChangeToken,
   EmailConfirmationResult,
+  ReauthenticationBody,
   ListUsers,
   LoginBody,
   LoginReply,
@@ -72,6 +74,8 @@ const UserAsShown = z.union([User, PublicUser]).describe('The user; without `ema
 const RefreshJwtBody = z.object({ refresh_token: Refresh.shape.refresh_token.optional() });
 const RefreshJwtQuery = RefreshJwtBody;
 const LogoutQuery = z.object({ all: z.enum(['true', 'false', '1', '0'], { error: 'must be true or false' }).optional() });
+/** Whether a path's user is the caller (an admin acting on someone else is not asked to reauthenticate). */
+const isSelf = (ctx: RouteContext, userId: number) => ctx.principal?.userId === userId;
 const clientIp = (req: Request) => req.ip ?? req.socket.remoteAddress ?? undefined;
 
 /**
@@ -225,6 +229,23 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
       handle: async (_input, ctx) => ({ status: 202, body: await ctx.call(Rpcs.users.requestEmailConfirmation, { user_id: ctx.principal!.userId }) }),
     }),
     defineRoute({
+      route: 'POST /email-change/confirm',
+      summary: 'Make a requested address change with the token of the link sent to the new address; the address counts as confirmed',
+      body: EmailChangeToken,
+      form: true,
+      rpc: Rpcs.users.confirmEmailChange,
+      handle: async ({ body }, ctx) => ({ body: await ctx.call(Rpcs.users.confirmEmailChange, body), headers: noStore }),
+    }),
+    defineRoute({
+      route: 'POST /email-change/cancel',
+      summary:
+        'Cancel an address change with the token of the link sent to the old address (taking the old address back if the change was made); every session of the account ends and unused reset links die',
+      body: EmailChangeToken,
+      form: true,
+      rpc: Rpcs.auth.cancelEmailChange,
+      handle: async ({ body }, ctx) => ({ body: await ctx.call(Rpcs.auth.cancelEmailChange, body), headers: noStore }),
+    }),
+    defineRoute({
       route: 'GET /users',
       summary: 'List users ordered by id',
       query: ListUsers,
@@ -267,15 +288,18 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
     defineRoute({
       route: 'PUT /users',
       summary:
-        'Change your own profile as spec 003 does (`{password, email}` and any profile field). A password change needs a session opened by a login within REAUTH_WINDOW (else 401: log in again); it is made first',
+        'Change your own profile as spec 003 does (`{password, email}` and any profile field). A password or email change needs `current_password`, or a session opened by a login within REAUTH_WINDOW (else 401: log in again); the password is changed first. A new email takes effect once confirmed from the link sent to it',
       body: old.Update003,
       rpc: Rpcs.users.update,
       reply: z.object({ data: UserAsShown }).describe("Spec 003's envelope: the user, also with `registration_date`"),
       alsoRpc: Rpcs.auth.changePassword,
+      reauth: true,
       handle: async ({ body }, ctx) => {
         const p = ctx.principal!;
-        const { password, ...fields } = body;
-        if (password !== undefined) await ctx.call(Rpcs.auth.changePassword, { new_password: password, user_id: p.userId, session_id: p.sessionId });
+        const { password, current_password, ...fields } = body;
+        if (password !== undefined)
+          await ctx.call(Rpcs.auth.changePassword, { new_password: password, user_id: p.userId, session_id: p.sessionId, ...(current_password !== undefined ? { current_password } : {}) });
+        else if (fields.email !== undefined) await ctx.reauthenticate(current_password);
         const { rest, attributes } = profile.split(fields);
         const user =
           Object.keys(rest).length || Object.keys(attributes).length
@@ -296,16 +320,28 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
     }),
     defineRoute({
       route: 'POST /users/me/mfa/totp',
-      summary: 'Start TOTP enrolment: a secret, its otpauth:// URI and QR code (active only once confirmed)',
+      summary:
+        'Start TOTP enrolment: a secret, its otpauth:// URI and QR code (active only once confirmed). Needs `current_password`, or a login within REAUTH_WINDOW',
+      body: ReauthenticationBody,
+      optionalBody: true,
       rpc: Rpcs.users.startTotp,
-      handle: async (_input, ctx) => ({ body: await ctx.call(Rpcs.users.startTotp, { user_id: ctx.principal!.userId }), headers: noStore }),
+      reauth: true,
+      handle: async ({ body }, ctx) => {
+        await ctx.reauthenticate(body.current_password);
+        return { body: await ctx.call(Rpcs.users.startTotp, { user_id: ctx.principal!.userId }), headers: noStore };
+      },
     }),
     defineRoute({
       route: 'POST /users/me/mfa/totp/confirm',
-      summary: 'Activate TOTP with a code from the app; answers 10 single-use recovery codes, shown once',
-      body: ConfirmTotpBody,
+      summary:
+        'Activate TOTP with a code from the app; answers 10 single-use recovery codes, shown once. Needs `current_password`, or a login within REAUTH_WINDOW',
+      body: ConfirmTotpBody.extend(ReauthenticationBody.shape),
       rpc: Rpcs.users.confirmTotp,
-      handle: async ({ body }, ctx) => ({ body: await ctx.call(Rpcs.users.confirmTotp, { user_id: ctx.principal!.userId, code: body.code }), headers: noStore }),
+      reauth: true,
+      handle: async ({ body }, ctx) => {
+        await ctx.reauthenticate(body.current_password);
+        return { body: await ctx.call(Rpcs.users.confirmTotp, { user_id: ctx.principal!.userId, code: body.code }), headers: noStore };
+      },
     }),
     defineRoute({
       route: 'DELETE /users/me/mfa/totp',
@@ -329,11 +365,14 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
     }),
     defineRoute({
       route: 'PATCH /users/:user_id',
-      summary: 'Change username, email, fio, birthday or tags (yourself, or anyone as an admin)',
+      summary:
+        'Change username, email, fio, birthday or tags (yourself, or anyone as an admin). Your own new email needs `current_password` (or a login within REAUTH_WINDOW) and takes effect once confirmed from the link sent to it; the old address gets a link that cancels the change. The reply is the same whether or not the address is taken',
       params: UserIdParams,
       body: profile.UpdateUserBody,
       rpc: Rpcs.users.update,
-      handle: async ({ params, body }, ctx) => {
+      reauth: true,
+      handle: async ({ params, body: { current_password, ...body } }, ctx) => {
+        if (body.email !== undefined && isSelf(ctx, params.user_id)) await ctx.reauthenticate(current_password as string | undefined);
         const { rest, attributes } = profile.split(body);
         const changes = { ...rest, ...(Object.keys(attributes).length ? { attributes } : {}) };
         return { body: shown(ctx, await ctx.call(Rpcs.users.update, { user_id: params.user_id, changes })) };
@@ -341,10 +380,14 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
     }),
     defineRoute({
       route: 'DELETE /users/:user_id',
-      summary: 'Delete a user (yourself, or anyone as an admin)',
+      summary: 'Delete a user (yourself, or anyone as an admin). Your own account needs `current_password`, or a login within REAUTH_WINDOW',
       params: UserIdParams,
+      body: ReauthenticationBody,
+      optionalBody: true,
       rpc: Rpcs.users.delete,
-      handle: async ({ params }, ctx) => {
+      reauth: true,
+      handle: async ({ params, body }, ctx) => {
+        if (isSelf(ctx, params.user_id)) await ctx.reauthenticate(body.current_password);
         await ctx.call(Rpcs.users.delete, params);
         return { status: 204 };
       },
@@ -373,10 +416,16 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
     }),
     defineRoute({
       route: 'POST /user_delete/:user_id',
-      summary: 'Delete a user (yourself, or anyone as an admin); answers the deleted user',
+      summary: 'Delete a user (yourself, or anyone as an admin); answers the deleted user. Your own account needs `current_password`, or a login within REAUTH_WINDOW',
       params: UserIdParams,
+      body: ReauthenticationBody,
+      optionalBody: true,
       rpc: Rpcs.users.delete,
-      handle: async ({ params }, ctx) => ({ body: shown(ctx, await ctx.call(Rpcs.users.delete, params)) }),
+      reauth: true,
+      handle: async ({ params, body }, ctx) => {
+        if (isSelf(ctx, params.user_id)) await ctx.reauthenticate(body.current_password);
+        return { body: shown(ctx, await ctx.call(Rpcs.users.delete, params)) };
+      },
     }),
   ];
 }

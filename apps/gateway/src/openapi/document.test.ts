@@ -71,9 +71,9 @@ describe('the API document', () => {
     expect(doc.components.headers.Link).toMatchObject({ required: false });
   });
 
-  it('documents the form bodies of /login and /register (and their aliases) and no other', () => {
+  it('documents the form bodies of /login, /register (and their aliases) and the email-change links, and no other', () => {
     const withForm = operations.filter((o) => o.op.requestBody?.content['application/x-www-form-urlencoded']).map((o) => o.key);
-    expect(withForm.sort()).toEqual(['POST /auth/login', 'POST /auth/register', 'POST /login', 'POST /register']);
+    expect(withForm.sort()).toEqual(['POST /auth/login', 'POST /auth/register', 'POST /email-change/cancel', 'POST /email-change/confirm', 'POST /login', 'POST /register']);
   });
 
   it("carries the contracts' lengths, patterns, formats and enums", () => {

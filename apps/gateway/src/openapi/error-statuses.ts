@@ -1,4 +1,4 @@
-import { rpcErrorCodes, type ErrorCode } from '@um/contracts';
+import { Rpcs, rpcErrorCodes, type ErrorCode } from '@um/contracts';
 import { policyFor, type Rule } from '../access/policy.js';
 import { HTTP_STATUS } from '../http/problem.js';
 import type { RouteDef } from '../http/route.js';
@@ -9,7 +9,7 @@ const refusable = (rule: Rule) => rule.kind === 'admin' || rule.kind === 'self_o
  * The error statuses a route can answer, derived from what it is: its input (a body can be malformed,
  * too large, of another media type or invalid; a query invalid; a path parameter names nothing), its
  * access rule under every `USER_DIRECTORY` setting, the errors its RPC's owner answers (contracts'
- * `rpcErrors`), what every write can meet (an idempotency key still in flight, or reused with another
+ * `rpcErrors`, and those of the reauthentication it may ask), what every write can meet (an idempotency key still in flight, or reused with another
  * body) and what every forwarded call can meet (an internal error, no service, no answer in time).
  */
 export function errorStatuses(def: RouteDef, method: string): number[] {
@@ -27,8 +27,10 @@ export function errorStatuses(def: RouteDef, method: string): number[] {
   const rules = [policyFor('all')[def.route], policyFor('admins')[def.route]];
   if (rules.some((r) => r.kind !== 'public')) code('unauthenticated');
   if (rules.some(refusable)) code('permission_denied');
-  const owned = rpcErrorCodes(def.rpc.name);
-  if (!owned) throw new Error(`${def.route}: the errors of ${def.rpc.name} are not listed in the contracts' rpcErrors`);
-  for (const c of owned) code(c);
+  for (const rpc of [def.rpc, ...(def.reauth ? [Rpcs.auth.reauthenticate] : [])]) {
+    const owned = rpcErrorCodes(rpc.name);
+    if (!owned) throw new Error(`${def.route}: the errors of ${rpc.name} are not listed in the contracts' rpcErrors`);
+    for (const c of owned) code(c);
+  }
   return [...statuses].sort((a, b) => a - b);
 }

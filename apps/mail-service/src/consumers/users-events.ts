@@ -2,9 +2,6 @@ import { Consumers, PublishedUserEvent, Rpcs, usersEventsStream, usersEventWildc
 import type { ConsumerMetrics } from './consumer-metrics.js';
 import { AppError, consumeDurable, parseJson, type JetStreamClient, type JetStreamManager, type JsMsg, type Logger, type Pool, type RpcClient } from '@um/platform';
 
-/** The event types that end in a confirmation email. */
-const SENDS_CONFIRMATION = new Set(['UserRegistered', 'EmailConfirmationRequested']);
-
 /** Give up on a message failing with an unexpected (non-delivery) error after this many tries. */
 const MAX_UNEXPECTED_FAILURES = 20;
 
@@ -19,6 +16,9 @@ export interface UsersEventsDeps {
   log: Logger;
   sendEmailConfirmation: (email: string) => Promise<'sent' | 'already_verified'>;
   sendEmailChangedNotice: (oldEmail: string, newEmail: string) => Promise<void>;
+  sendEmailChangeConfirmation: (newEmail: string, token: string, expiresAt: Date) => Promise<void>;
+  sendEmailChangeRequested: (oldEmail: string, newEmail: string, cancelToken: string, cancelExpiresAt: Date) => Promise<void>;
+  sendAddressInUse: (email: string) => Promise<void>;
   sendPasswordReset: (email: string, token: string, expiresAt: Date) => Promise<void>;
   sendPasswordResetNotice: (email: string) => Promise<void>;
   retry: { baseMs: number; maxMs: number };
@@ -74,14 +74,24 @@ export class UsersEventsConsumer {
     await this.stopConsuming?.();
   }
 
+  /** What each event type is mailed as; an event type not here sends nothing. Each answers the outcome recorded for the event. */
+  private readonly handlers: Partial<Record<PublishedUserEvent['type'], (event: PublishedUserEvent) => Promise<string>>> = {
+    UserRegistered: (e) => this.process(e.data.user_id),
+    EmailConfirmationRequested: (e) => this.process(e.data.user_id),
+    // Only an address change is mailed: `handle` acknowledges other profile updates unread.
+    UserProfileUpdated: (e) => this.processEmailChange(e.event_id),
+    EmailChangeRequested: (e) => this.processEmailChangeRequest(e.event_id),
+    PasswordResetRequested: (e) => this.processResetRequest(e.event_id),
+    PasswordReset: (e) => this.processResetNotice(e.data.user_id),
+  };
+
   async handle(m: JsMsg): Promise<void> {
     const parsed = PublishedUserEvent.safeParse(parseJson(m.string()));
     if (!parsed.success) return this.deadLetter(m, `not a valid users event: ${parsed.error.message}`);
     const event = parsed.data;
+    const handler = this.handlers[event.type];
+    if (!handler || (event.type === 'UserProfileUpdated' && !event.data.fields.includes('email'))) return m.ack();
     const log = this.d.log.child({ event_id: event.event_id, type: event.type, user_id: event.data.user_id, ...(event.request_id ? { request_id: event.request_id } : {}) });
-    const emailChanged = event.type === 'UserProfileUpdated' && event.data.fields.includes('email');
-    const resetMail = event.type === 'PasswordResetRequested' || event.type === 'PasswordReset';
-    if (!SENDS_CONFIRMATION.has(event.type) && !emailChanged && !resetMail) return m.ack();
 
     const seen = await this.d.pool.query('SELECT 1 FROM processed_events WHERE event_id = $1', [event.event_id]);
     if (seen.rowCount) {
@@ -89,13 +99,11 @@ export class UsersEventsConsumer {
       return m.ack();
     }
     try {
-      const outcome = emailChanged
-        ? await this.processEmailChange(event.event_id)
-        : event.type === 'PasswordResetRequested'
-          ? await this.processResetRequest(event.event_id)
-          : event.type === 'PasswordReset'
-            ? await this.processResetNotice(event.data.user_id)
-            : await this.process(event.data.user_id);
+      const outcome = await handler(event).catch((err: unknown) => {
+        // The account is gone: nobody to write to.
+        if (err instanceof AppError && err.code === 'not_found') return 'user_gone';
+        throw err;
+      });
       await this.d.pool.query('INSERT INTO processed_events (event_id, type, outcome) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING', [
         event.event_id,
         event.type,
@@ -109,85 +117,79 @@ export class UsersEventsConsumer {
       this.d.metrics?.failures.inc({ kind });
       if (kind === 'permanent' || (kind === 'unexpected' && deliveries >= MAX_UNEXPECTED_FAILURES)) return this.deadLetter(m, String(err));
       const delay = Math.min(this.d.retry.baseMs * 2 ** Math.min(deliveries - 1, 20), this.d.retry.maxMs);
-      log.warn({ err: String(err), deliveries, retry_in_ms: delay }, 'confirmation email failed; will retry');
+      log.warn({ err: String(err), deliveries, retry_in_ms: delay }, 'email failed; will retry');
       if (!this.stopped) m.nak(delay);
     }
   }
 
-  /** The email for one user: nothing when the account is gone or already confirmed. */
+  /** Send one part of an event's mail once: a retry after one part failed sends only the others. */
+  private async once(eventId: string, part: string, send: () => Promise<unknown>): Promise<void> {
+    const done = await this.d.pool.query('SELECT 1 FROM sent_parts WHERE event_id = $1 AND part = $2', [eventId, part]);
+    if (done.rowCount) return;
+    await send();
+    await this.d.pool.query('INSERT INTO sent_parts (event_id, part) VALUES ($1, $2) ON CONFLICT DO NOTHING', [eventId, part]);
+  }
+
+  /** The email for one user: nothing when the account is already confirmed. */
   private async process(userId: number): Promise<string> {
-    let email: string;
-    try {
-      const user = await this.d.rpc.call(Rpcs.users.get, { user_id: userId }, { requestId: `mail:${userId}` });
-      if (user.email_verified) return 'already_verified';
-      email = user.email;
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'not_found') return 'user_gone';
-      throw err;
-    }
-    try {
-      return await this.d.sendEmailConfirmation(email);
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'not_found') return 'user_gone';
-      throw err;
-    }
+    const user = await this.d.rpc.call(Rpcs.users.get, { user_id: userId }, { requestId: `mail:${userId}` });
+    if (user.email_verified) return 'already_verified';
+    return this.d.sendEmailConfirmation(user.email);
   }
 
   /**
-   * A changed address: a confirmation link to the new one, a notice to the old one. Each email is
-   * recorded once sent, so a retry after one of them failed sends only the other.
+   * A changed address (by an admin, or confirmed from the new address): a confirmation link to the
+   * new one unless it is confirmed already, a notice to the old one.
    */
   private async processEmailChange(eventId: string): Promise<string> {
-    let change: { old_email: string; new_email: string };
-    try {
-      change = await this.d.rpc.call(Rpcs.users.emailChange, { event_id: eventId }, { requestId: `mail:${eventId}` });
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'not_found') return 'user_gone';
-      throw err;
-    }
-    const once = async (part: string, send: () => Promise<unknown>) => {
-      const done = await this.d.pool.query('SELECT 1 FROM sent_parts WHERE event_id = $1 AND part = $2', [eventId, part]);
-      if (done.rowCount) return;
-      await send();
-      await this.d.pool.query('INSERT INTO sent_parts (event_id, part) VALUES ($1, $2) ON CONFLICT DO NOTHING', [eventId, part]);
-    };
-    await once('confirm_new_address', () =>
+    const change = await this.d.rpc.call(Rpcs.users.emailChange, { event_id: eventId }, { requestId: `mail:${eventId}` });
+    await this.once(eventId, 'confirm_new_address', () =>
       this.d.sendEmailConfirmation(change.new_email).catch((err) => {
         // The address changed again since: that change has its own event and email.
         if (err instanceof AppError && err.code === 'not_found') return;
         throw err;
       }),
     );
-    await once('notify_old_address', () => this.d.sendEmailChangedNotice(change.old_email, change.new_email));
+    await this.once(eventId, 'notify_old_address', () => this.d.sendEmailChangedNotice(change.old_email, change.new_email));
     return 'email_change_sent';
+  }
+
+  /**
+   * The user asked for a new address: the link that makes the change goes to the new address, a
+   * notice with the link that cancels it to the current one. A new address another account holds
+   * gets only a word that it is in use (the requester's reply was the same either way).
+   */
+  private async processEmailChangeRequest(eventId: string): Promise<string> {
+    const issued = await this.d.rpc.call(Rpcs.users.issueEmailChange, { event_id: eventId }, { requestId: `mail:${eventId}` });
+    if (issued.status === 'superseded') return issued.status;
+    if (issued.status === 'taken') {
+      await this.d.sendAddressInUse(issued.new_email);
+      return 'address_in_use_sent';
+    }
+    await this.once(eventId, 'confirm_new_address', () => this.d.sendEmailChangeConfirmation(issued.new_email, issued.confirm_token, new Date(issued.confirm_expires_at)));
+    await this.once(eventId, 'cancel_to_old_address', () =>
+      this.d.sendEmailChangeRequested(issued.old_email, issued.new_email, issued.cancel_token, new Date(issued.cancel_expires_at)),
+    );
+    return 'email_change_links_sent';
   }
 
   /**
    * A reset link for the latest request only (users-service answers `superseded` for an older one,
    * whose link a newer request replaced). A redelivery before the send was recorded issues a fresh
-   * link, which replaces the one in a mail that may have gone out: the newest mail always works.
+   * link, which replaces the one in a mail that may have gone out: the newest mail always works. An
+   * unconfirmed address gets a confirmation link instead: a reset link goes only to a verified one.
    */
   private async processResetRequest(eventId: string): Promise<string> {
-    try {
-      const issued = await this.d.rpc.call(Rpcs.users.issuePasswordReset, { event_id: eventId }, { requestId: `mail:${eventId}` });
-      if (issued.status !== 'issued') return issued.status;
-      await this.d.sendPasswordReset(issued.email, issued.token, new Date(issued.expires_at));
-      return 'reset_link_sent';
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'not_found') return 'user_gone';
-      throw err;
-    }
+    const issued = await this.d.rpc.call(Rpcs.users.issuePasswordReset, { event_id: eventId }, { requestId: `mail:${eventId}` });
+    if (issued.status === 'superseded') return issued.status;
+    if (issued.status === 'unverified') return `unverified_${await this.d.sendEmailConfirmation(issued.email)}`;
+    await this.d.sendPasswordReset(issued.email, issued.token, new Date(issued.expires_at));
+    return 'reset_link_sent';
   }
 
   /** After a reset: a notice to the account's address. */
   private async processResetNotice(userId: number): Promise<string> {
-    let email: string;
-    try {
-      email = (await this.d.rpc.call(Rpcs.users.get, { user_id: userId }, { requestId: `mail:${userId}` })).email;
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'not_found') return 'user_gone';
-      throw err;
-    }
+    const { email } = await this.d.rpc.call(Rpcs.users.get, { user_id: userId }, { requestId: `mail:${userId}` });
     await this.d.sendPasswordResetNotice(email);
     return 'reset_notice_sent';
   }

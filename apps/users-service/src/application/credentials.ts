@@ -2,6 +2,7 @@ import type { User, VerifyCredentials } from '@um/contracts';
 import { AppError } from '@um/platform';
 import { assertPasswordAcceptable } from '../domain/password-policy.js';
 import { userWithPasswordHashById, userWithPasswordHashByLogin } from '../read-model/users-repository.js';
+import { dropResetLinks } from '../repository/password-resets.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
 import { getUser } from './queries.js';
@@ -32,13 +33,14 @@ export async function checkPasswordPolicy(deps: UsersDeps, userId: number, passw
   return { status: 'ok' };
 }
 
-/** Store a new password hash; the event records that it changed, never the hash. */
+/** Store a new password hash; the event records that it changed, never the hash. Unused reset links die: they were sent for the old one. */
 export async function setPassword(deps: UsersDeps, userId: number, password: string, meta: CallerMeta): Promise<{ status: 'ok' }> {
   await checkPasswordPolicy(deps, userId, password);
   const hash = await deps.hasher.hash(password);
   return handleCommand(deps, { userId }, { type: 'ChangePassword', data: { user_id: userId } }, meta, {
     after: async (client) => {
       await client.query('UPDATE credentials SET password_hash = $2, updated_at = now() WHERE user_id = $1', [userId, hash]);
+      await dropResetLinks(client, userId);
       return { status: 'ok' as const };
     },
   });

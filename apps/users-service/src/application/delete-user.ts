@@ -2,6 +2,8 @@ import type { User } from '@um/contracts';
 import { ALL_VERSIONS } from '@um/platform';
 import { shredStream, streamOf } from '../event-store/event-store.js';
 import { countAdminsExcept } from '../read-model/users-repository.js';
+import { eraseEmailChanges } from '../repository/email-changes.js';
+import { eraseResetLinks } from '../repository/password-resets.js';
 import { lockAdmins, requireAdmin } from './admins.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { handleCommand } from './handle-command.js';
@@ -33,7 +35,8 @@ export async function deleteUser(deps: UsersDeps, userId: number, meta: CallerMe
       await client.query('DELETE FROM credentials WHERE user_id = $1', [userId]);
       await client.query('DELETE FROM email_confirmations WHERE user_id = $1', [userId]);
       await forgetAccountLimits(client, deps.rateLimitSecret, userId);
-      await client.query('DELETE FROM password_resets WHERE user_id = $1', [userId]);
+      await eraseResetLinks(client, userId);
+      await eraseEmailChanges(client, userId);
       await eraseMfa(client, userId);
       return found;
     },

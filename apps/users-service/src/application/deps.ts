@@ -25,8 +25,15 @@ export interface UsersDeps {
   registrationLimit: { perWindow: number; windowSeconds: number };
   /** Reset links: how long one stays valid, and requests allowed per account and per client address per window. */
   passwordReset: { ttlSeconds: number; accountLimit: number; addressLimit: number; windowSeconds: number };
+  /**
+   * Address changes: the confirmation link lives as long as an email confirmation's; the cancel link
+   * sent to the old address `cancelTtlSeconds`; `limit` requests per account and per new address per window.
+   */
+  emailChange: { cancelTtlSeconds: number; limit: number; windowSeconds: number };
   /** Issuer shown by authenticator apps next to the account name. */
   mfaIssuer: string;
+  /** A reset by email link removes a second factor younger than this (MFA_TRUST_AFTER). */
+  mfaTrustAfterSeconds: number;
   /** The declared profile attributes (`PROFILE_SCHEMA`), the same file the gateway loads. */
   profile: Profile;
   /** Page sizes (MAX_PAGE_SIZE) and how many matches are counted exactly (EXACT_COUNT_LIMIT). */

@@ -128,6 +128,12 @@ export async function disableMfa(deps: UsersDeps, userId: number, by: 'user' | '
   });
 }
 
+/** Whether the user's active second factor was confirmed after `since` (too recently to outlive a reset by email link). */
+export async function factorEnrolledAfter(client: PoolClient, userId: number, since: Date): Promise<boolean> {
+  const row = await totpRow(client, userId);
+  return !!row?.confirmed_at && row.confirmed_at > since;
+}
+
 /** Every trace of a user's second factor (on removal and on erasure). */
 export async function eraseMfa(client: PoolClient, userId: number): Promise<void> {
   await client.query('DELETE FROM mfa_totp WHERE user_id = $1', [userId]);

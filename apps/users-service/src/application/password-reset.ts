@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { PasswordResetIssued } from '@um/contracts';
-import { AppError, sha256 } from '@um/platform';
+import { AppError, sha256, withTransaction } from '@um/platform';
 import { assertPasswordAcceptable } from '../domain/password-policy.js';
 import { hasLaterEvent, readEvent } from '../event-store/event-store.js';
 import { userById } from '../read-model/users-repository.js';
 import type { CallerMeta, UsersDeps } from './deps.js';
 import { resolveLogin } from './auth-lookups.js';
+import { replaceResetLink, resetLinkOwner, spendResetLink } from '../repository/password-resets.js';
 import { handleCommand } from './handle-command.js';
+import { eraseMfa, factorEnrolledAfter } from './mfa.js';
 import { revokeAfterCommit } from './revoke-tokens.js';
 import { getUser } from './queries.js';
 import { hit, limitKey } from './rate-limit.js';
@@ -54,7 +56,9 @@ export async function requestPasswordReset(deps: UsersDeps, req: { login: string
 /**
  * mail-service asks for the link of one `PasswordResetRequested` event. Only the user's latest
  * request gets one (an older event, redelivered late, must not revive a replaced link); issuing it
- * deletes the user's unused links, so a new request invalidates the previous link.
+ * deletes the user's unused links, so a new request invalidates the previous link. A link goes only
+ * to a verified address: an unconfirmed one gets a confirmation link instead (mail-service), so an
+ * address nobody proved to own never takes over the account.
  */
 export async function issuePasswordReset(deps: UsersDeps, eventId: string): Promise<PasswordResetIssued> {
   const request = await readEvent(deps.pool, eventId);
@@ -62,35 +66,26 @@ export async function issuePasswordReset(deps: UsersDeps, eventId: string): Prom
   // An erased request belongs to a deleted user: no one to send a link to.
   if (!request.event || (await hasLaterEvent(deps.pool, request.streamId, 'PasswordResetRequested', request.streamVersion))) return { status: 'superseded' };
   const userId = request.event.data.user_id;
-  const email = (await userById(deps.pool, userId))?.email;
-  if (!email) return { status: 'superseded' };
+  const user = await userById(deps.pool, userId);
+  if (!user) return { status: 'superseded' };
+  if (!user.email_verified) return { status: 'unverified', user_id: userId, email: user.email };
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(deps.clock().getTime() + deps.passwordReset.ttlSeconds * 1000);
-  const client = await deps.pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL', [userId]);
-    await client.query('INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, $3)', [sha256(token), userId, expiresAt]);
-    await client.query('COMMIT');
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
-  return { status: 'issued', user_id: userId, email, token, expires_at: expiresAt.toISOString() };
+  await withTransaction(deps.pool, (client) => replaceResetLink(client, userId, sha256(token), expiresAt));
+  return { status: 'issued', user_id: userId, email: user.email, token, expires_at: expiresAt.toISOString() };
 }
 
 /**
  * `POST /password/reset` (through auth-service, which then ends the sessions): spend the token,
  * check the new password against the policy, store its hash, record `PasswordReset` (and
  * `EmailConfirmed` for an unconfirmed address), all in one transaction; then refuse every access
- * token of the user from before it.
+ * token of the user from before it. A second factor enrolled less than MFA_TRUST_AFTER ago goes
+ * with the reset (`MfaDisabled` by `password_reset`): whoever enrolled it with a stolen session
+ * cannot lock the owner out; an older factor stays and is asked for at the next sign-in.
  */
 export async function resetPassword(deps: UsersDeps, token: string, password: string, meta: CallerMeta): Promise<{ user_id: number }> {
   const tokenHash = sha256(token);
-  const { rows } = await deps.pool.query<{ user_id: string }>('SELECT user_id FROM password_resets WHERE token_hash = $1', [tokenHash]);
-  const userId = rows[0] ? Number(rows[0].user_id) : undefined;
+  const userId = await resetLinkOwner(deps.pool, tokenHash);
   if (!userId) throw invalidLink();
   // The policy first and cheap, before any hashing; the token stays unspent for a better password.
   const user = await getUser(deps.pool, userId).catch(() => {
@@ -98,27 +93,20 @@ export async function resetPassword(deps: UsersDeps, token: string, password: st
   });
   assertPasswordAcceptable(deps.passwordPolicy, password, user, 'password');
   const hash = await deps.hasher.hash(password);
-  const stored = await handleCommand(
-    deps,
-    { userId },
-    { type: 'ResetPassword', data: { user_id: userId } },
-    { ...meta, actorId: String(userId) },
-    {
-      prepare: async (client) => {
-        const { rows: found } = await client.query<{ valid: boolean }>(
-          'SELECT (used_at IS NULL AND expires_at > $2) AS valid FROM password_resets WHERE token_hash = $1 FOR UPDATE',
-          [tokenHash, deps.clock()],
-        );
-        if (!found[0]?.valid) throw invalidLink();
-        await client.query('UPDATE password_resets SET used_at = $2 WHERE token_hash = $1', [tokenHash, deps.clock()]);
-      },
-      after: async (client, events) => {
-        await client.query('UPDATE credentials SET password_hash = $2, updated_at = now() WHERE user_id = $1', [userId, hash]);
-        return events;
-      },
-      reply: () => ({ user_id: userId }),
+  const trustedSince = new Date(deps.clock().getTime() - deps.mfaTrustAfterSeconds * 1000);
+  const command = (_: number, dropFactor: boolean) => ({ type: 'ResetPassword' as const, data: { user_id: userId }, dropFactor });
+  const stored = await handleCommand(deps, { userId }, command, { ...meta, actorId: String(userId) }, {
+    prepare: async (client) => {
+      if (!(await spendResetLink(client, tokenHash, deps.clock()))) throw invalidLink();
+      return factorEnrolledAfter(client, userId, trustedSince);
     },
-  );
+    after: async (client, events) => {
+      await client.query('UPDATE credentials SET password_hash = $2, updated_at = now() WHERE user_id = $1', [userId, hash]);
+      if (events.some((e) => e.type === 'MfaDisabled')) await eraseMfa(client, userId);
+      return events;
+    },
+    reply: () => ({ user_id: userId }),
+  });
   const reset = stored.find((e) => e.type === 'PasswordReset')!;
   await revokeAfterCommit(deps, userId, reset.streamVersion);
   return { user_id: userId };

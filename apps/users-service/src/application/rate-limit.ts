@@ -40,5 +40,5 @@ export async function hit(
 
 /** Forget every count kept about one account (its erasure); address counts name no account. */
 export async function forgetAccountLimits(db: pg.Pool | pg.PoolClient, secret: Buffer, userId: number): Promise<void> {
-  await db.query('DELETE FROM rate_limits WHERE key = $1', [limitKey(secret, 'reset-account', `user:${userId}`)]);
+  await db.query('DELETE FROM rate_limits WHERE key = ANY($1)', [['reset-account', 'email-change-account'].map((kind) => limitKey(secret, kind, `user:${userId}`))]);
 }

@@ -22,12 +22,21 @@ export type UserCommand =
   /** At most one confirmation email per `resendIntervalSeconds`, as of `now`. */
   | { type: 'RequestEmailConfirmation'; data: { user_id: number }; now: Date; resendIntervalSeconds: number }
   | { type: 'ConfirmEmail'; data: { user_id: number } }
-  | { type: 'UpdateProfile'; data: { user_id: number; changes: Partial<Profile> } }
+  /** `emailByLink`: a new address the user asked for, which takes effect only once confirmed from it (`EmailChangeRequested`). */
+  | { type: 'UpdateProfile'; data: { user_id: number; changes: Partial<Profile>; emailByLink?: string | undefined } }
   | { type: 'ChangePassword'; data: { user_id: number } }
   | { type: 'RequestPasswordReset'; data: { user_id: number } }
-  | { type: 'ResetPassword'; data: { user_id: number } }
+  /** `dropFactor`: the second factor was enrolled too recently to outlive a reset by email link (MFA_TRUST_AFTER). */
+  | { type: 'ResetPassword'; data: { user_id: number }; dropFactor: boolean }
   | { type: 'EnableMfa'; data: { user_id: number } }
-  | { type: 'DisableMfa'; data: { user_id: number; by: 'user' | 'admin' } };
+  | { type: 'DisableMfa'; data: { user_id: number; by: 'user' | 'admin' } }
+  /** The link sent to the new address was followed: it is the account's address now, and verified. */
+  | { type: 'ConfirmEmailChange'; data: { user_id: number; email: string } }
+  /**
+   * The link sent to the old address was followed: the change is cancelled and, when it had taken
+   * effect (the account still has `revertFrom`), the old address comes back (verified if it was).
+   */
+  | { type: 'CancelEmailChange'; data: { user_id: number; oldEmail: string; oldVerified: boolean; revertFrom?: string | undefined } };
 
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -96,9 +105,10 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] | Re
         if (to !== undefined && !sameValue(from, to)) changes[field] = { from, to };
       }
       const fields = Object.keys(changes);
+      const { emailByLink } = command.data;
+      const emailRequest = emailByLink !== undefined && !sameValue(state.profile.email, emailByLink) ? [{ type: 'EmailChangeRequested' as const, data: { user_id: state.id } }] : [];
       // Nothing really changed: no event, the reply shows the user as is.
-      if (!fields.length) return [];
-      return [{ type: 'UserProfileUpdated', data: { user_id: state.id, fields, changes } }];
+      return [...(fields.length ? [{ type: 'UserProfileUpdated' as const, data: { user_id: state.id, fields, changes } }] : []), ...emailRequest];
     }
     case 'ChangePassword':
       if (state.status !== 'active') return notFound;
@@ -108,8 +118,12 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] | Re
       return [{ type: 'PasswordResetRequested', data: { user_id: state.id } }];
     case 'ResetPassword':
       if (state.status !== 'active') return notFound;
-      // The link came through the address: it reached its owner, so it is confirmed too.
-      return [{ type: 'PasswordReset', data: { user_id: state.id } }, ...(state.emailVerified ? [] : [{ type: 'EmailConfirmed' as const, data: { user_id: state.id } }])];
+      return [
+        { type: 'PasswordReset', data: { user_id: state.id } },
+        // The link came through the address: it reached its owner, so it is confirmed too.
+        ...(state.emailVerified ? [] : [{ type: 'EmailConfirmed' as const, data: { user_id: state.id } }]),
+        ...(state.mfa && command.dropFactor ? [{ type: 'MfaDisabled' as const, data: { user_id: state.id, method: 'totp' as const, by: 'password_reset' as const } }] : []),
+      ];
     case 'EnableMfa':
       if (state.status !== 'active') return notFound;
       if (state.mfa) return { reason: 'already_exists', message: 'A second factor is already active' };
@@ -118,6 +132,26 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] | Re
       if (state.status !== 'active') return notFound;
       if (!state.mfa) return { reason: 'not_found', message: 'No second factor is active' };
       return [{ type: 'MfaDisabled', data: { user_id: state.id, method: 'totp', by: command.data.by } }];
+    case 'ConfirmEmailChange': {
+      if (state.status !== 'active') return notFound;
+      if (sameValue(state.profile.email, command.data.email)) return state.emailVerified ? [] : [{ type: 'EmailConfirmed', data: { user_id: state.id } }];
+      const changes = { email: { from: state.profile.email, to: command.data.email } };
+      return [
+        { type: 'UserProfileUpdated', data: { user_id: state.id, fields: ['email'], changes } },
+        { type: 'EmailConfirmed', data: { user_id: state.id } },
+      ];
+    }
+    case 'CancelEmailChange': {
+      if (state.status !== 'active') return notFound;
+      const { oldEmail, oldVerified, revertFrom } = command.data;
+      const revert = revertFrom !== undefined && sameValue(state.profile.email, revertFrom);
+      if (!revert) return [{ type: 'EmailChangeCancelled', data: { user_id: state.id, reverted: false } }];
+      return [
+        { type: 'UserProfileUpdated', data: { user_id: state.id, fields: ['email'], changes: { email: { from: state.profile.email, to: oldEmail } } } },
+        ...(oldVerified ? [{ type: 'EmailConfirmed' as const, data: { user_id: state.id } }] : []),
+        { type: 'EmailChangeCancelled', data: { user_id: state.id, reverted: true } },
+      ];
+    }
   }
 }
 

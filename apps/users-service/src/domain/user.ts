@@ -67,6 +67,8 @@ export function evolve(state: UserState, event: UserEvent, recordedAt: Date): Us
     case 'PasswordChanged':
     case 'PasswordResetRequested':
     case 'PasswordReset':
+    case 'EmailChangeRequested':
+    case 'EmailChangeCancelled':
       return state;
     case 'UserDeleted':
       return { status: 'deleted', id: event.data.user_id };

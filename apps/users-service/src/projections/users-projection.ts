@@ -127,6 +127,8 @@ export async function project(client: pg.PoolClient, stored: StoredEvent, lookAl
     case 'PasswordResetRequested':
     case 'MfaEnabled':
     case 'MfaDisabled':
+    case 'EmailChangeRequested':
+    case 'EmailChangeCancelled':
       await client.query('UPDATE users SET version = $2 WHERE id = $1', [event.data.user_id, streamVersion]);
       return;
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hasNoControlChars, NO_CONTROLS, NO_NUL, Password, text } from '../users/fields.js';
+import { CurrentPassword, hasNoControlChars, NO_CONTROLS, NO_NUL, Password, text } from '../users/fields.js';
 import { User } from '../users/user.js';
 import { UserIdValue } from '../users/user-id.js';
 
@@ -87,13 +87,24 @@ export const LogoutReply = z.object({ sessions_ended: z.number().int().nonnegati
 
 /** `PUT /users/me/password` body. */
 export const ChangePasswordBody = z.object({
-  current_password: text('is required')
-    .min(1, 'is required')
-    .max(1024, 'is too long')
-    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
-    .meta({ pattern: NO_NUL }),
+  current_password: CurrentPassword,
   new_password: Password,
 });
+
+/**
+ * The optional part of a body for what hands over the account (a new email, a second factor, the
+ * account's deletion): the current password, needed unless the session comes from a sign-in within
+ * the reauthentication window (`REAUTH_WINDOW`).
+ */
+export const ReauthenticationBody = z.object({ current_password: CurrentPassword.optional() });
+
+/** `auth.reauthenticate`: is the caller present? A recent sign-in of the session, or the current password (throttled). */
+export const Reauthenticate = ReauthenticationBody.extend({ user_id: UserIdValue, session_id: z.uuid() });
+export const Reauthenticated = z.object({ status: z.literal('ok') });
+
+/** `auth.cancel_email_change`: the token of the link sent to the old address. */
+export const CancelEmailChange = z.object({ token: z.string().min(1).max(200) });
+export const EmailChangeCancelResult = z.object({ status: z.literal('cancelled'), sessions_ended: z.number().int().nonnegative() });
 /**
  * `auth.change_password`: the body plus who is asking and from which session. Without
  * `current_password` (spec 003's `PUT /users`) the session must come from a login within the

@@ -85,10 +85,32 @@ export const MfaEnabled = z.object({
   data: z.object({ user_id: UserIdValue, method: z.literal('totp') }),
 });
 
-/** The second factor was removed: by the user (`user`, with a code or a recent login) or reset by an admin (`admin`). */
+/**
+ * Who removed a second factor: the user (with a code or a recent sign-in), an admin, or a password
+ * reset by email link, which drops a factor enrolled less than MFA_TRUST_AFTER before it.
+ */
+export const MfaRemovedBy = z.enum(['user', 'admin', 'password_reset']);
+
+/** The second factor was removed (see `MfaRemovedBy`). */
 export const MfaDisabled = z.object({
   type: z.literal('MfaDisabled'),
-  data: z.object({ user_id: UserIdValue, method: z.literal('totp'), by: z.enum(['user', 'admin']) }),
+  data: z.object({ user_id: UserIdValue, method: z.literal('totp'), by: MfaRemovedBy }),
+});
+
+/**
+ * The user asked to change their address: nothing changes until the link sent to the new address is
+ * followed; the old address gets a link that cancels it. The new address is kept apart (email_changes),
+ * never in an event.
+ */
+export const EmailChangeRequested = z.object({
+  type: z.literal('EmailChangeRequested'),
+  data: z.object({ user_id: UserIdValue }),
+});
+
+/** The owner cancelled an address change from the old address: `reverted` when it had taken effect and the old address is back. */
+export const EmailChangeCancelled = z.object({
+  type: z.literal('EmailChangeCancelled'),
+  data: z.object({ user_id: UserIdValue, reverted: z.boolean() }),
 });
 
 /** Every event of the users stream, as stored and as evolved into state. */
@@ -104,6 +126,8 @@ export const UserEvent = z.discriminatedUnion('type', [
   PasswordReset,
   MfaEnabled,
   MfaDisabled,
+  EmailChangeRequested,
+  EmailChangeCancelled,
 ]);
 export type UserEvent = z.infer<typeof UserEvent>;
 export type UserEventType = UserEvent['type'];

@@ -84,6 +84,13 @@ export const Password = text()
     description: `At least ${PASSWORD_MIN} characters and at most ${PASSWORD_MAX_BYTES} bytes of UTF-8; not blank, not containing the username or the email's local part (4+ characters), not one of the most common passwords`,
   });
 
+/** The account's current password, as a proof of presence (checked against the hash, so no policy here). */
+export const CurrentPassword = text('is required')
+  .min(1, 'is required')
+  .max(1024, 'is too long')
+  .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
+  .meta({ pattern: NO_NUL });
+
 export const Fio = text()
   .trim()
   .refine(hasNoControlChars, { error: 'must not contain control characters', abort: true })

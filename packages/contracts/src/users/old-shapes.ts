@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Email, Fio, Password, Tags } from './fields.js';
+import { CurrentPassword, Email, Fio, Password, Tags } from './fields.js';
 import type { Profile } from './profile.js';
 import { UpdateUserFields } from './requests.js';
 
@@ -28,9 +28,10 @@ export function oldShapes(profile: Profile) {
     /** Spec 003 `PUT /users`: `{password, email}`, and any profile field; at least one. */
     Update003: UpdateUserFields.extend({ password: Password, ...declared })
       .partial()
+      .extend({ current_password: CurrentPassword.optional() })
       .strict()
       .refine(
-        (b) => Object.values(b).some((v) => v !== undefined),
+        (b) => Object.entries(b).some(([k, v]) => k !== 'current_password' && v !== undefined),
         `must change at least one of password, ${['username', 'email', 'fio', 'birthday', 'tags', ...profile.names].join(', ')}`,
       ),
   };

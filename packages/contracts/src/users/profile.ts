@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   Birthday,
+  CurrentPassword,
   charLength,
   DateString,
   Email,
@@ -183,10 +184,12 @@ export function buildProfile(schema: ProfileSchema = defaultProfileSchema): Prof
       birthday: Birthday.optional(),
       ...asRegistered,
     }),
+    // `current_password` proves presence for a change of one's own email (see ReauthenticationBody).
     UpdateUserBody: UpdateUserFields.extend(asChanged)
       .partial()
+      .extend({ current_password: CurrentPassword.optional() })
       .strict()
-      .refine((b) => Object.keys(b).length > 0, `must change at least one of ${[...builtInChanges, ...names].join(', ')}`),
+      .refine((b) => Object.keys(b).some((k) => k !== 'current_password'), `must change at least one of ${[...builtInChanges, ...names].join(', ')}`),
     SearchUsers: SearchUsers.extend(asFilters) as unknown as Profile['SearchUsers'],
     User: User.extend({ config: UserConfig.extend(Object.fromEntries(entries.map(([n, d]) => [n, (d.type === 'text_list' ? z.array(z.string()) : z.string()).optional()]))) }),
     split: (body) => {

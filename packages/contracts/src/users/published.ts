@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MfaRemovedBy } from './events.js';
 import { Role } from './user.js';
 import { UserIdValue } from './user-id.js';
 
@@ -33,7 +34,10 @@ export const PublishedPasswordChanged = envelope('PasswordChanged', z.object({ u
 export const PublishedPasswordResetRequested = envelope('PasswordResetRequested', z.object({ user_id: UserIdValue }));
 export const PublishedPasswordReset = envelope('PasswordReset', z.object({ user_id: UserIdValue }));
 export const PublishedMfaEnabled = envelope('MfaEnabled', z.object({ user_id: UserIdValue }));
-export const PublishedMfaDisabled = envelope('MfaDisabled', z.object({ user_id: UserIdValue, by: z.enum(['user', 'admin']) }));
+export const PublishedMfaDisabled = envelope('MfaDisabled', z.object({ user_id: UserIdValue, by: MfaRemovedBy }));
+/** The addresses stay in users-service: mail-service asks `users.issue_email_change` for them and the links. */
+export const PublishedEmailChangeRequested = envelope('EmailChangeRequested', z.object({ user_id: UserIdValue }));
+export const PublishedEmailChangeCancelled = envelope('EmailChangeCancelled', z.object({ user_id: UserIdValue, reverted: z.boolean() }));
 
 export const PublishedUserEvent = z.discriminatedUnion('type', [
   PublishedUserRegistered,
@@ -47,5 +51,7 @@ export const PublishedUserEvent = z.discriminatedUnion('type', [
   PublishedPasswordReset,
   PublishedMfaEnabled,
   PublishedMfaDisabled,
+  PublishedEmailChangeRequested,
+  PublishedEmailChangeCancelled,
 ]);
 export type PublishedUserEvent = z.infer<typeof PublishedUserEvent>;

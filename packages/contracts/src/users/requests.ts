@@ -80,6 +80,33 @@ export type History = z.infer<typeof History>;
 export const EmailChangeRequest = z.object({ event_id: z.uuid() });
 export const EmailChange = z.object({ user_id: UserIdValue, old_email: z.string(), new_email: z.string() });
 
+/** `users.issue_email_change`: mail-service asks for the links of one `EmailChangeRequested` event. */
+export const IssueEmailChange = EmailChangeRequest;
+export const EmailChangeIssued = z.discriminatedUnion('status', [
+  /** A link that makes the change, for the new address; one that cancels it, for the old one. */
+  z.object({
+    status: z.literal('issued'),
+    user_id: UserIdValue,
+    old_email: z.string(),
+    new_email: z.string(),
+    confirm_token: z.string(),
+    confirm_expires_at: z.iso.datetime({ offset: true }),
+    cancel_token: z.string(),
+    cancel_expires_at: z.iso.datetime({ offset: true }),
+  }),
+  /** Another account has the new address: its owner is told, the requester is not. */
+  z.object({ status: z.literal('taken'), new_email: z.string() }),
+  /** A later request replaced this one, it was cancelled, or the account is gone. */
+  z.object({ status: z.literal('superseded') }),
+]);
+export type EmailChangeIssued = z.infer<typeof EmailChangeIssued>;
+
+/** `GET /email-change/confirm` and `GET /email-change/cancel` query: the token of the link. */
+export const EmailChangeToken = z.object({ token: text('is required').min(1, 'is required').max(200, 'is too long') });
+export const EmailChangeConfirmed = z.object({ status: z.literal('confirmed') });
+/** `users.cancel_email_change` reply: whose change it was (auth-service then ends every session). */
+export const EmailChangeCancelledReply = z.object({ user_id: UserIdValue, reverted: z.boolean() });
+
 /** Where the next page starts: opaque, from the `Link: rel="next"` of the page before. */
 export const PageCursor = z
   .string()
@@ -230,6 +257,8 @@ export const PasswordResetIssued = z.discriminatedUnion('status', [
   z.object({ status: z.literal('issued'), user_id: UserIdValue, email: z.string(), token: z.string(), expires_at: z.iso.datetime({ offset: true }) }),
   /** A later request replaced this one (its own mail carries the live link), or the account is gone. */
   z.object({ status: z.literal('superseded') }),
+  /** The address was never confirmed: no reset link goes to it (it gets a confirmation link instead). */
+  z.object({ status: z.literal('unverified'), user_id: UserIdValue, email: z.string() }),
 ]);
 export type PasswordResetIssued = z.infer<typeof PasswordResetIssued>;
 
