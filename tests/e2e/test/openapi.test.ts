@@ -188,7 +188,8 @@ describe('every documented operation answers as documented', () => {
   });
 
   it('password recovery', async () => {
-    const b = accounts.b!;
+    // a's address was confirmed above: reset links go only to a confirmed one
+    const b = accounts.a!;
     await call('POST /password/forgot', 202, { body: { email: b.email } });
     await call('POST /password/forgot', 422, { body: {} });
     const resetMail = () => smtp.to(b.email).find((m) => m.subject === 'Reset your password');
@@ -197,7 +198,23 @@ describe('every documented operation answers as documented', () => {
     const password = `${b.password}-reset`;
     await call('POST /password/reset', 200, { body: { token, password } });
     await call('POST /password/reset', 400, { body: { token, password: `${password}-again` } });
-    accounts.b = await fresh({ ...b, password });
+    accounts.a = await fresh({ ...b, password });
+  });
+
+  it('an address change: asked for, confirmed from the new address, taken back from the old one', async () => {
+    const e = await signUp('e');
+    const newEmail = `moved.${e.email}`;
+    await call('PATCH /users/{user_id}', 422, { token: e.token, params: { user_id: e.id }, body: { email: newEmail, current_password: 'not the password' } });
+    await call('PATCH /users/{user_id}', 200, { token: e.token, params: { user_id: e.id }, body: { email: newEmail, current_password: e.password } });
+    await eventually(async () => smtp.to(newEmail).length === 1 && smtp.to(e.email).some((m) => m.subject === 'Your email address is about to change'), 20_000);
+    const tokenIn = (text: string, path: string) => decodeURIComponent(new RegExp(`${path}\\?token=([\\w%-]+)`).exec(text)![1]!);
+    const confirm = tokenIn(smtp.to(newEmail)[0]!.text, '/email-change/confirm');
+    const cancel = tokenIn(smtp.to(e.email).find((m) => m.subject === 'Your email address is about to change')!.text, '/email-change/cancel');
+    await call('POST /email-change/confirm', 422, { body: {} });
+    await call('POST /email-change/confirm', 200, { body: { token: confirm } });
+    await call('POST /email-change/confirm', 400, { body: { token: confirm } });
+    await call('POST /email-change/cancel', 200, { form: { token: cancel } });
+    await call('POST /email-change/cancel', 400, { body: { token: cancel } });
   });
 
   it('lists and search, with their paging headers', async () => {
