@@ -173,8 +173,7 @@ describe("mail-service's users-events consumer", () => {
     expect(sent.length).toBe(before.sent);
   });
 
-  const eventOf = (type: 'EmailChangeRequested' | 'PasswordResetRequested', userId: number): PublishedUserEvent =>
-    ({ ...registered(userId), type, data: { user_id: userId } }) as PublishedUserEvent;
+  const eventOf = (type: 'EmailChangeRequested' | 'PasswordResetRequested', userId: number): PublishedUserEvent => ({ ...registered(userId), type, data: { user_id: userId } });
 
   it('an address change: the link that makes it to the new address, the one that cancels it to the current one', async () => {
     const userId = ++lastUserId;

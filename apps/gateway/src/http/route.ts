@@ -168,7 +168,11 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
         },
         reauthenticate: async (currentPassword) => {
           if (!def.reauth || !principal) throw undeclared(Rpcs.auth.reauthenticate.name);
-          await forward(Rpcs.auth.reauthenticate, { user_id: principal.userId, session_id: principal.sessionId, ...(currentPassword !== undefined ? { current_password: currentPassword } : {}) });
+          await forward(Rpcs.auth.reauthenticate, {
+            user_id: principal.userId,
+            session_id: principal.sessionId,
+            ...(currentPassword !== undefined ? { current_password: currentPassword } : {}),
+          });
         },
       };
       const handled = await def.handle({ body: body?.data, query: query?.data, params: params?.data }, ctx);

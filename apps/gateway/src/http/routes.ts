@@ -298,7 +298,12 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
         const p = ctx.principal!;
         const { password, current_password, ...fields } = body;
         if (password !== undefined)
-          await ctx.call(Rpcs.auth.changePassword, { new_password: password, user_id: p.userId, session_id: p.sessionId, ...(current_password !== undefined ? { current_password } : {}) });
+          await ctx.call(Rpcs.auth.changePassword, {
+            new_password: password,
+            user_id: p.userId,
+            session_id: p.sessionId,
+            ...(current_password !== undefined ? { current_password } : {}),
+          });
         else if (fields.email !== undefined) await ctx.reauthenticate(current_password);
         const { rest, attributes } = profile.split(fields);
         const user =
@@ -320,8 +325,7 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
     }),
     defineRoute({
       route: 'POST /users/me/mfa/totp',
-      summary:
-        'Start TOTP enrolment: a secret, its otpauth:// URI and QR code (active only once confirmed). Needs `current_password`, or a login within REAUTH_WINDOW',
+      summary: 'Start TOTP enrolment: a secret, its otpauth:// URI and QR code (active only once confirmed). Needs `current_password`, or a login within REAUTH_WINDOW',
       body: ReauthenticationBody,
       optionalBody: true,
       rpc: Rpcs.users.startTotp,
@@ -333,8 +337,7 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
     }),
     defineRoute({
       route: 'POST /users/me/mfa/totp/confirm',
-      summary:
-        'Activate TOTP with a code from the app; answers 10 single-use recovery codes, shown once. Needs `current_password`, or a login within REAUTH_WINDOW',
+      summary: 'Activate TOTP with a code from the app; answers 10 single-use recovery codes, shown once. Needs `current_password`, or a login within REAUTH_WINDOW',
       body: ConfirmTotpBody.extend(ReauthenticationBody.shape),
       rpc: Rpcs.users.confirmTotp,
       reauth: true,

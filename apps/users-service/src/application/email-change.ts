@@ -75,24 +75,30 @@ export async function confirmEmailChange(deps: UsersDeps, token: string, meta: C
   const userId = await ownerOfLink(deps.pool, 'confirm_hash', hash);
   if (!userId) throw invalidLink();
   const command = (_: number, change: { id: string; new_email: string }) => ({ type: 'ConfirmEmailChange' as const, data: { user_id: userId, email: change.new_email } });
-  return handleCommand(deps, { userId }, command, { ...meta, actorId: String(userId) }, {
-    prepare: async (client) => {
-      const now = deps.clock();
-      const change = await changeToConfirm(client, hash, now);
-      if (!change) throw invalidLink();
-      // The address changed another way since (an admin): this change no longer applies.
-      if ((await userById(client, userId))?.email !== change.old_email) {
-        await closeEmailChange(client, change.id, now);
-        throw invalidLink();
-      }
-      return change;
+  return handleCommand(
+    deps,
+    { userId },
+    command,
+    { ...meta, actorId: String(userId) },
+    {
+      prepare: async (client) => {
+        const now = deps.clock();
+        const change = await changeToConfirm(client, hash, now);
+        if (!change) throw invalidLink();
+        // The address changed another way since (an admin): this change no longer applies.
+        if ((await userById(client, userId))?.email !== change.old_email) {
+          await closeEmailChange(client, change.id, now);
+          throw invalidLink();
+        }
+        return change;
+      },
+      after: async (client, _stored, change) => {
+        await markEmailChangeConfirmed(client, change.id, deps.clock());
+        await dropResetLinks(client, userId);
+        return { status: 'confirmed' as const };
+      },
     },
-    after: async (client, _stored, change) => {
-      await markEmailChangeConfirmed(client, change.id, deps.clock());
-      await dropResetLinks(client, userId);
-      return { status: 'confirmed' as const };
-    },
-  });
+  );
 }
 
 /**
@@ -108,22 +114,28 @@ export async function cancelEmailChange(deps: UsersDeps, token: string, meta: Ca
     type: 'CancelEmailChange' as const,
     data: { user_id: userId, oldEmail: change.old_email, oldVerified: change.old_verified, revertFrom: change.confirmed_at ? change.new_email : undefined },
   });
-  const { reverted, version } = await handleCommand(deps, { userId }, command, { ...meta, actorId: String(userId) }, {
-    prepare: async (client) => {
-      const change = await changeToCancel(client, hash, deps.clock());
-      if (!change) throw invalidLink();
-      return change;
+  const { reverted, version } = await handleCommand(
+    deps,
+    { userId },
+    command,
+    { ...meta, actorId: String(userId) },
+    {
+      prepare: async (client) => {
+        const change = await changeToCancel(client, hash, deps.clock());
+        if (!change) throw invalidLink();
+        return change;
+      },
+      after: async (client, stored, change) => {
+        const now = deps.clock();
+        await closeEmailChange(client, change.id, now);
+        await closePendingEmailChanges(client, userId, now);
+        await dropResetLinks(client, userId);
+        const cancelled = stored.find((e) => e.type === 'EmailChangeCancelled');
+        return { reverted: cancelled?.event?.type === 'EmailChangeCancelled' && cancelled.event.data.reverted, version: stored.at(-1)!.streamVersion };
+      },
+      reply: ({ reverted }) => ({ user_id: userId, reverted }),
     },
-    after: async (client, stored, change) => {
-      const now = deps.clock();
-      await closeEmailChange(client, change.id, now);
-      await closePendingEmailChanges(client, userId, now);
-      await dropResetLinks(client, userId);
-      const cancelled = stored.find((e) => e.type === 'EmailChangeCancelled');
-      return { reverted: cancelled?.event?.type === 'EmailChangeCancelled' && cancelled.event.data.reverted, version: stored.at(-1)!.streamVersion };
-    },
-    reply: ({ reverted }) => ({ user_id: userId, reverted }),
-  });
+  );
   await revokeAfterCommit(deps, userId, version);
   return { user_id: userId, reverted };
 }

@@ -95,18 +95,24 @@ export async function resetPassword(deps: UsersDeps, token: string, password: st
   const hash = await deps.hasher.hash(password);
   const trustedSince = new Date(deps.clock().getTime() - deps.mfaTrustAfterSeconds * 1000);
   const command = (_: number, dropFactor: boolean) => ({ type: 'ResetPassword' as const, data: { user_id: userId }, dropFactor });
-  const stored = await handleCommand(deps, { userId }, command, { ...meta, actorId: String(userId) }, {
-    prepare: async (client) => {
-      if (!(await spendResetLink(client, tokenHash, deps.clock()))) throw invalidLink();
-      return factorEnrolledAfter(client, userId, trustedSince);
+  const stored = await handleCommand(
+    deps,
+    { userId },
+    command,
+    { ...meta, actorId: String(userId) },
+    {
+      prepare: async (client) => {
+        if (!(await spendResetLink(client, tokenHash, deps.clock()))) throw invalidLink();
+        return factorEnrolledAfter(client, userId, trustedSince);
+      },
+      after: async (client, events) => {
+        await client.query('UPDATE credentials SET password_hash = $2, updated_at = now() WHERE user_id = $1', [userId, hash]);
+        if (events.some((e) => e.type === 'MfaDisabled')) await eraseMfa(client, userId);
+        return events;
+      },
+      reply: () => ({ user_id: userId }),
     },
-    after: async (client, events) => {
-      await client.query('UPDATE credentials SET password_hash = $2, updated_at = now() WHERE user_id = $1', [userId, hash]);
-      if (events.some((e) => e.type === 'MfaDisabled')) await eraseMfa(client, userId);
-      return events;
-    },
-    reply: () => ({ user_id: userId }),
-  });
+  );
   const reset = stored.find((e) => e.type === 'PasswordReset')!;
   await revokeAfterCommit(deps, userId, reset.streamVersion);
   return { user_id: userId };

@@ -37,7 +37,11 @@ export async function updateUser(deps: UsersDeps, req: UpdateUser, meta: CallerM
     after: async (client, stored, before) => {
       const requested = stored.find((e) => e.type === 'EmailChangeRequested');
       if (requested && email !== undefined)
-        await openEmailChange(client, { userId: user_id, requestVersion: requested.streamVersion, oldEmail: before.email, oldVerified: before.email_verified, newEmail: email }, deps.clock());
+        await openEmailChange(
+          client,
+          { userId: user_id, requestVersion: requested.streamVersion, oldEmail: before.email, oldVerified: before.email_verified, newEmail: email },
+          deps.clock(),
+        );
       if (stored.some((e) => e.event?.type === 'UserProfileUpdated' && 'email' in e.event.data.changes)) await dropResetLinks(client, user_id);
       return getUser(client, user_id);
     },

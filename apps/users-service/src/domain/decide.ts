@@ -106,7 +106,8 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] | Re
       }
       const fields = Object.keys(changes);
       const { emailByLink } = command.data;
-      const emailRequest = emailByLink !== undefined && !sameValue(state.profile.email, emailByLink) ? [{ type: 'EmailChangeRequested' as const, data: { user_id: state.id } }] : [];
+      const emailRequest =
+        emailByLink !== undefined && !sameValue(state.profile.email, emailByLink) ? [{ type: 'EmailChangeRequested' as const, data: { user_id: state.id } }] : [];
       // Nothing really changed: no event, the reply shows the user as is.
       return [...(fields.length ? [{ type: 'UserProfileUpdated' as const, data: { user_id: state.id, fields, changes } }] : []), ...emailRequest];
     }
