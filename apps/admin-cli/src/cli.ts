@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { runCli } from './run-cli.js';
 
 /** `npm run admin -- <command>` (or the `um-admin` bin): one command, then exit with its code. */
