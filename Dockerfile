@@ -4,7 +4,9 @@
 #   build  – every dependency (TypeScript, turbo), compile the app and its packages
 #   deps   – production dependencies only (`npm ci --omit=dev`) of the pruned workspace
 #   final  – Node, those dependencies, the compiled output and migrations; non-root; `node dist/main.js`
-ARG NODE_IMAGE=node:20-bookworm-slim
+# The same Node.js line as the pinned runtime (package.json `node`, .nvmrc): its newest release, for the
+# security fixes. The apps refuse to start on an older Node.js (packages/platform/src/node-version.ts).
+ARG NODE_IMAGE=node:26-bookworm-slim
 
 FROM ${NODE_IMAGE} AS base
 ENV TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1 NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false

@@ -83,10 +83,12 @@ async function alternated(rounds, system, baseline, run) {
 
 /**
  * One workload on both sides, `rounds` times each, alternated. `system`/`baseline`: `{ url, token?, settle?, watch: { name: () => cpuSeconds } }`.
- * Same request sequence on both sides.
+ * Same request sequence on both sides (`pages` by cursor on the system, by offset on the baseline unless it has `baselineCursors` too).
  */
-export async function sideBySide({ mix, n, seconds, conn, rounds, system, baseline, cursors }) {
-  const runs = await alternated(rounds, system, baseline, (side, target) => once({ ...target, next: pathsFor(mix, n, side === 'system' ? cursors : undefined), seconds, conn }));
+export async function sideBySide({ mix, n, seconds, conn, rounds, system, baseline, cursors, baselineCursors }) {
+  const runs = await alternated(rounds, system, baseline, (side, target) =>
+    once({ ...target, next: pathsFor(mix, n, side === 'system' ? cursors : baselineCursors), seconds, conn }),
+  );
   const [s, b] = [summarise(runs.system), summarise(runs.baseline)];
   return { mix, system: s, baseline: b, ratio: Math.round((s.rps / b.rps) * 100) / 100 };
 }
@@ -95,8 +97,10 @@ export async function sideBySide({ mix, n, seconds, conn, rounds, system, baseli
  * The same at a fixed `rate` on both sides (paced.mjs: open loop, latency from when each request was
  * due): what a request costs when the server is not saturated. Without `baseline`, the system alone.
  */
-export async function pacedSideBySide({ mix, n, seconds, rounds, rate, system, baseline, cursors }) {
-  const runs = await alternated(rounds, system, baseline, (side, target) => paced({ ...target, next: pathsFor(mix, n, side === 'system' ? cursors : undefined), seconds, rate }));
+export async function pacedSideBySide({ mix, n, seconds, rounds, rate, system, baseline, cursors, baselineCursors }) {
+  const runs = await alternated(rounds, system, baseline, (side, target) =>
+    paced({ ...target, next: pathsFor(mix, n, side === 'system' ? cursors : baselineCursors), seconds, rate }),
+  );
   const s = summarise(runs.system);
   const b = baseline ? summarise(runs.baseline) : undefined;
   return { mix, rate, system: s, baseline: b, ...(b ? { p50Difference: Math.round((s.p50 - b.p50) * 10) / 10 } : {}) };

@@ -70,13 +70,58 @@ export function markdown(result) {
   return `${lines.join('\n')}\n`;
 }
 
-const START = '<!-- bench:start -->';
-const END = '<!-- bench:end -->';
+const ratio = (a, b) => (b ? `**${Math.round((a / b) * 100) / 100}×**` : '—');
 
-/** Replace the README's benchmark section (between the markers) with the latest table and chart. */
-export function updateReadme(path, table) {
+/** `--compare-node`: the same system on two Node.js releases ("system" the one running the bench, "baseline" the other). */
+export function runtimesMarkdown(result) {
+  const [a, b] = [result.runtimes.system.version, result.runtimes.baseline.version];
+  const apps = Object.keys(result.rssMb.after.system);
+  const lines = [
+    `The same system on Node ${a} and on Node ${b}, side by side on the same ${result.users.toLocaleString('en')} users: ` +
+      `${result.settings.seconds} s × ${result.settings.rounds} alternated runs per runtime, ${result.settings.conn} connections. ` +
+      `Machine: ${result.machine.cpu} × ${result.machine.cores}, ${result.machine.memGb} GB; load average ${result.machine.loadBefore} before, ${result.machine.loadAfter} after ` +
+      `(the machine is shared: compare the ratios, not the absolute figures). ${result.finishedAt}.`,
+    '',
+    `| workload | Node ${a} | Node ${b} | req/s ${a} ÷ ${b} | CPU ms/request on ${a} | CPU ms/request on ${b} |`,
+    '|---|---|---|---|---|---|',
+    ...result.workloads.map(
+      (w) =>
+        `| ${w.mix} | ${w.system.rps} req/s, p50 ${ms(w.system.p50)}, p99 ${ms(w.system.p99)} | ${w.baseline.rps} req/s, p50 ${ms(w.baseline.p50)}, p99 ${ms(w.baseline.p99)} | ` +
+        `**${w.ratio}×** | ${cpuOf(w.system, SYSTEM)} | ${cpuOf(w.baseline, SYSTEM)} |`,
+    ),
+    '',
+    ...(result.paced.length
+      ? [
+          `At a fixed rate, half the slower runtime's maximum above (open loop), the same rate on both:`,
+          '',
+          `| workload | rate | Node ${a} | Node ${b} |`,
+          '|---|---|---|---|',
+          ...result.paced.map((p) => `| ${p.mix} | ${p.rate} req/s | p50 ${ms(p.system.p50)}, p99 ${ms(p.system.p99)} | p50 ${ms(p.baseline.p50)}, p99 ${ms(p.baseline.p99)} |`),
+          '',
+        ]
+      : []),
+    `Resident memory (RSS) of each process, once started and warmed by a login (idle) and after the workloads:`,
+    '',
+    `| process | idle on ${a} | idle on ${b} | ratio | after on ${a} | after on ${b} | ratio |`,
+    '|---|---|---|---|---|---|---|',
+    ...apps.map((app) => {
+      const [ia, ib, fa, fb] = [result.rssMb.idle.system[app], result.rssMb.idle.baseline[app], result.rssMb.after.system[app], result.rssMb.after.baseline[app]];
+      return `| ${app} | ${ia} MB | ${ib} MB | ${ratio(ia, ib)} | ${fa} MB | ${fb} MB | ${ratio(fa, fb)} |`;
+    }),
+  ];
+  if (result.errors.length) lines.push('', `Non-2xx or errors: ${result.errors.join('; ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Replace a README section (between `<!-- name:start -->` and `<!-- name:end -->`) with the latest
+ * table; the side-by-side section (`bench`) also gets the chart.
+ */
+export function updateReadme(path, table, name = 'bench') {
+  const [start, end] = [`<!-- ${name}:start -->`, `<!-- ${name}:end -->`];
   const text = readFileSync(path, 'utf8');
-  const [a, b] = [text.indexOf(START), text.indexOf(END)];
-  if (a < 0 || b < a) throw new Error(`${path} has no ${START} … ${END} section`);
-  writeFileSync(path, `${text.slice(0, a + START.length)}\n${table}\n![req/s side by side](bench/results/latest.png)\n${text.slice(b)}`);
+  const [a, b] = [text.indexOf(start), text.indexOf(end)];
+  if (a < 0 || b < a) throw new Error(`${path} has no ${start} … ${end} section`);
+  const chart = name === 'bench' ? '\n![req/s side by side](bench/results/latest.png)' : '';
+  writeFileSync(path, `${text.slice(0, a + start.length)}\n${table}${chart}\n${text.slice(b)}`);
 }

@@ -3,9 +3,14 @@
 // Ctrl-C or SIGTERM stops them all (each gets SIGTERM, stragglers SIGKILL after 9 s). npm forwards
 // its SIGTERM here because the start script `exec`s this file (no shell in between); should the
 // process that started us die anyway (npm killed with SIGKILL), we notice and stop too.
+// The apps run on the Node.js running this file (`process.execPath`): under npm, the pinned one in
+// node_modules/.bin. Started by hand with an older one, it says so once here, not once per app.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { requireSupportedNode } from '@um/platform/node-version';
+
+requireSupportedNode('scripts/start.mjs');
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const apps = ['users-service', 'auth-service', 'mail-service', 'gateway'];

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { runCli } from './run-cli.js';
+// The `um-admin` entry point: the Node.js check first, then the command line (cli.ts, imported only
+// once the check passes: a static import would load every dependency before the check could run).
+import { requireSupportedNode } from '@um/platform/node-version';
 
-/** `npm run admin -- <command>` (or the `um-admin` bin): one command, then exit with its code. */
-const code = await runCli(process.argv.slice(2), process.env, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
-// Exit once the output is written, whatever connection attempts are still pending.
-process.stdout.write('', () => process.exit(code));
+requireSupportedNode('um-admin');
+await import('./cli.js');

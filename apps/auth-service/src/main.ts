@@ -1,8 +1,6 @@
-import { createLogger, runMain } from '@um/platform';
-import { loadConfig } from './config.js';
-import { startAuthService } from './service.js';
+// The process entry point: the Node.js check first, then the service. start.ts is imported only once
+// the check passes (a static import would load every dependency before the check could run).
+import { requireSupportedNode } from '@um/platform/node-version';
 
-runMain('auth-service', async () => {
-  const config = loadConfig(process.env);
-  return startAuthService(config, createLogger('auth-service', config.LOG_LEVEL));
-});
+requireSupportedNode('auth-service');
+await import('./start.js');

@@ -1,59 +1,6 @@
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { Rpcs } from '@um/contracts';
-import { connectNats, createLogger, createMetricsRegistry, loadProfile, openRevocations, RevocationCache, RetryPolicy, RpcClient, runMain, startMetricsServer } from '@um/platform';
-import { createApp } from './app.js';
-import { TokenVerifier } from './auth/verifier.js';
-import { loadConfig } from './config.js';
-import { readinessProbe } from './readiness.js';
+// The process entry point: the Node.js check first, then the service. start.ts is imported only once
+// the check passes (a static import would load every dependency before the check could run).
+import { requireSupportedNode } from '@um/platform/node-version';
 
-runMain('gateway', async () => {
-  const config = loadConfig(process.env);
-  // The same profile schema as users-service's: a file it cannot use stops the start here.
-  const profile = loadProfile(config.PROFILE_SCHEMA);
-  // LOG_BODIES=full asks for the access log as it was sent, so nothing in this process masks it.
-  const log = createLogger('gateway', config.LOG_LEVEL, { personalData: config.LOG_BODIES === 'full' ? 'clear' : 'masked' });
-  const nc = await connectNats(config, 'gateway', log);
-  const metrics = createMetricsRegistry('gateway');
-  const rpc = new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS, RetryPolicy.fromConfig(config), undefined, metrics);
-  const revocations = await RevocationCache.start(await openRevocations(nc, config.NATS_NAMESPACE, config.JETSTREAM_REPLICAS), log);
-  const verifier = new TokenVerifier(() => rpc.call(Rpcs.auth.jwks, {}, { requestId: 'jwks', timeoutMs: 2000 }), revocations.cache, log, config.ACCESS_TOKEN_TTL);
-  await verifier.warmUp();
-
-  const app = createApp({
-    rpc,
-    verifier,
-    readiness: readinessProbe(nc, rpc),
-    log,
-    trustProxy: config.TRUST_PROXY,
-    logBodies: config.LOG_BODIES,
-    directory: { scope: config.USER_DIRECTORY, fields: config.USER_DIRECTORY_FIELDS, profile },
-    metrics,
-    namespace: config.NATS_NAMESPACE,
-  });
-  // `/metrics` is on the API port too; METRICS_PORT also serves it apart, for a scraper the public never reaches.
-  const metricsServer = await startMetricsServer(config.METRICS_PORT, metrics, log);
-  const server = app.listen(config.PORT, config.HOST);
-  await once(server, 'listening');
-  // Once stopping, every answer closes its connection: a keep-alive client would otherwise keep
-  // this process busy forever; its next request opens a connection to another gateway instead.
-  let stopping = false;
-  server.prependListener('request', (_req, res) => {
-    if (stopping && !res.headersSent) res.setHeader('connection', 'close');
-  });
-  const { port } = server.address() as AddressInfo;
-  log.info({ url: `http://localhost:${port}`, namespace: config.NATS_NAMESPACE ?? null }, `gateway listening on http://localhost:${port}`);
-
-  return {
-    log,
-    stop: async () => {
-      stopping = true;
-      const closed = new Promise((resolve) => server.close(resolve));
-      server.closeIdleConnections();
-      await closed;
-      metricsServer?.close();
-      revocations.stop();
-      await nc.drain();
-    },
-  };
-});
+requireSupportedNode('gateway');
+await import('./start.js');

@@ -1,8 +1,6 @@
-import { createLogger, runMain } from '@um/platform';
-import { loadConfig } from './config.js';
-import { startMailService } from './service.js';
+// The process entry point: the Node.js check first, then the service. start.ts is imported only once
+// the check passes (a static import would load every dependency before the check could run).
+import { requireSupportedNode } from '@um/platform/node-version';
 
-runMain('mail-service', async () => {
-  const config = loadConfig(process.env);
-  return startMailService(config, createLogger('mail-service', config.LOG_LEVEL));
-});
+requireSupportedNode('mail-service');
+await import('./start.js');
