@@ -1,9 +1,20 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Rpcs } from '@um/contracts';
-import { connectNats, createLogger, createMetricsRegistry, loadProfile, openRevocations, RevocationCache, RetryPolicy, RpcClient, runMain, startMetricsServer } from '@um/platform';
+import {
+  connectNats,
+  createLogger,
+  createMetricsRegistry,
+  loadProfile,
+  openRevocations,
+  RevocationCache,
+  RetryPolicy,
+  RpcClient,
+  runMain,
+  startMetricsServer,
+  TokenVerifier,
+} from '@um/platform';
 import { createApp } from './app.js';
-import { TokenVerifier } from './auth/verifier.js';
 import { gatewayNatsName, loadConfig } from './config.js';
 import { readinessProbe } from './readiness.js';
 

@@ -58,21 +58,16 @@ function servicePermissions(namespace?: string): Record<ServiceName, ServicePerm
       .map((r) => rpcSubject(namespace, r.name));
   // Every JetStream client asks the server for its account limits first.
   const jsInfo = `${API}.INFO`;
-  // Writers read an entry before they raise it (compare-and-set): direct get, or message get where the stream has no direct access.
-  const revocationWriter = [...ensureStream(kvStream), `$KV.${bucket}.>`, `${API}.DIRECT.GET.${kvStream}.>`, `${API}.STREAM.MSG.GET.${kvStream}`];
+  // The revocation watch: an ordered push consumer it replaces (deleting the old one) after a
+  // gap, and whose flow-control requests it answers; without those a large bucket stalls.
+  const revocationWatcher = [...ensureStream(kvStream), `${API}.CONSUMER.CREATE.${kvStream}.>`, `${API}.CONSUMER.DELETE.${kvStream}.>`, `$JS.FC.${kvStream}.>`];
+  // Writers read an entry before they raise it (compare-and-set): direct get, or message get where
+  // the stream has no direct access. They watch too: they verify the tokens the gateway forwards.
+  const revocationWriter = [...revocationWatcher, `$KV.${bucket}.>`, `${API}.DIRECT.GET.${kvStream}.>`, `${API}.STREAM.MSG.GET.${kvStream}`];
 
   const perms: Record<ServiceName, ServicePermissions> = {
     gateway: {
-      publish: [
-        ...calls('gateway'),
-        jsInfo,
-        ...ensureStream(kvStream),
-        // The revocation watch: an ordered push consumer it replaces (deleting the old one) after a
-        // gap, and whose flow-control requests it answers; without those a large bucket stalls.
-        `${API}.CONSUMER.CREATE.${kvStream}.>`,
-        `${API}.CONSUMER.DELETE.${kvStream}.>`,
-        `$JS.FC.${kvStream}.>`,
-      ],
+      publish: [...calls('gateway'), jsInfo, ...revocationWatcher],
       subscribe: [],
       allowResponses: false,
     },

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { natsPasswordVariable, natsUsers } from '@um/platform';
 import { connect } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/nats-core';
 import { eventually } from '@um/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, newUser, spawnApp, System, type Proc } from './harness.js';
@@ -171,6 +171,45 @@ describe('NATS with the deployment permission config', () => {
       expect((await http(gw, 'GET', '/users/me', { token: login.body.access_token })).body).toMatchObject({ username: ADMIN.username });
     }
     await eventually(async () => natsLog.some((l) => /nats\.js:probe" - Subscription Violation - User "gateway-1", Subject "_INBOX_gateway-2\.>"/.test(l)), 5_000);
+  });
+
+  it("the gateway's credentials alone act for no one: an asserted x-actor-id without the actor's valid token grants nothing", async () => {
+    const admin = await http(sys.url, 'POST', '/login', { body: { username: ADMIN.username, password: ADMIN.password } });
+    const adminId = String(admin.body.user.id);
+    const adminToken = admin.body.access_token as string;
+    const victim = await http(sys.url, 'POST', '/register', { body: newUser() });
+    const nc = await as('gateway-2');
+    const call = async (subject: string, body: unknown, h: Record<string, string>) => {
+      const hdrs = natsHeaders();
+      for (const [k, v] of Object.entries(h)) hdrs.set(k, v);
+      if (!('idempotency-key' in h)) hdrs.set('idempotency-key', `probe-${randomBytes(6).toString('hex')}`);
+      return (await nc.request(subject, JSON.stringify(body), { timeout: 10_000, headers: hdrs })).json() as { ok: boolean; error?: { code: string; id: string } };
+    };
+    const promote = { user_id: victim.body.id, role: 'admin' };
+    // The admin's id alone, a forged token, or a valid token of someone else: all refused.
+    expect(await call('um.rpc.users.set_role', promote, { 'x-actor-id': adminId })).toMatchObject({ ok: false, error: { code: 'permission_denied' } });
+    expect(await call('um.rpc.users.set_role', promote, { 'x-actor-id': adminId, 'x-access-token': `${adminToken.slice(0, -4)}AAAA` })).toMatchObject({
+      ok: false,
+      error: { code: 'unauthenticated' },
+    });
+    const [header, payload] = adminToken.split('.');
+    expect(await call('um.rpc.users.set_role', promote, { 'x-actor-id': adminId, 'x-access-token': `${header}.${payload}.` })).toMatchObject({
+      ok: false,
+      error: { code: 'unauthenticated' },
+    });
+    expect(await call('um.rpc.users.delete', { user_id: Number(adminId) }, { 'x-actor-id': adminId })).toMatchObject({ ok: false, error: { code: 'permission_denied' } });
+    // Nor can it end someone's sessions or take over their second factor.
+    expect(await call('um.rpc.auth.logout', { user_id: Number(adminId), session_id: randomUUID(), all: true }, { 'x-actor-id': adminId })).toMatchObject({
+      ok: false,
+      error: { id: 'auth.not_token_session' },
+    });
+    expect(await call('um.rpc.users.start_totp', { user_id: victim.body.id }, { 'x-actor-id': String(victim.body.id) })).toMatchObject({
+      ok: false,
+      error: { id: 'users.not_token_subject' },
+    });
+    expect((await http(sys.url, 'GET', `/users/${victim.body.id}`, { token: adminToken })).body).toMatchObject({ role: 'user' });
+    // With the admin's own valid token the same raw call works: the token is what grants.
+    expect(await call('um.rpc.users.set_role', promote, { 'x-actor-id': adminId, 'x-access-token': adminToken })).toMatchObject({ ok: true });
   });
 
   it("the gateway's credentials reach set_role, but cannot write revocations or call internal RPCs", async () => {
