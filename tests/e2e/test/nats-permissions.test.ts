@@ -183,7 +183,7 @@ describe('NATS with the deployment permission config', () => {
       const hdrs = natsHeaders();
       for (const [k, v] of Object.entries(h)) hdrs.set(k, v);
       if (!('idempotency-key' in h)) hdrs.set('idempotency-key', `probe-${randomBytes(6).toString('hex')}`);
-      return (await nc.request(subject, JSON.stringify(body), { timeout: 10_000, headers: hdrs })).json() as { ok: boolean; error?: { code: string; id: string } };
+      return (await nc.request(subject, JSON.stringify(body), { timeout: 10_000, headers: hdrs })).json<{ ok: boolean; error?: { code: string; id: string } }>();
     };
     const promote = { user_id: victim.body.id, role: 'admin' };
     // The admin's id alone, a forged token, or a valid token of someone else: all refused.
