@@ -12,7 +12,9 @@ import {
   purgeExpiredKeysEvery,
   revokeSessionTokens,
   RetryPolicy,
+  RevocationCache,
   RpcClient,
+  TokenVerifier,
   startHealthServer,
   connectedTo,
   type Logger,
@@ -78,7 +80,10 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
     idempotency: new IdempotencyStore(await serverSecret(pool, 'idempotency', keks)),
   };
   const stopPurge = purgeExpiredKeysEvery(pool, deps.idempotency, 3_600_000, (err) => log.warn({ err }, 'could not purge expired idempotency keys'));
-  const server = serveAuth(nc, config.NATS_NAMESPACE, deps, metrics);
+  // The tokens the gateway forwards (logout, password change, disabling TOTP) are checked against this service's own keys and the revocations.
+  const watch = await RevocationCache.start(revocations, log);
+  const tokens = new TokenVerifier(async () => keys.jwks, watch.cache, log, config.ACCESS_TOKEN_TTL);
+  const server = serveAuth(nc, config.NATS_NAMESPACE, deps, tokens, metrics);
   const legacy = resolveLegacyUsersInBackground(deps);
   const { js, jsm } = await jetStreamOf(nc);
   const erasure = new UserErasureConsumer({ js, jsm, pool, namespace: config.NATS_NAMESPACE, replicas: config.JETSTREAM_REPLICAS, log });
@@ -94,6 +99,7 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
     stop: async () => {
       // Take no new requests, answer the ones in hand, then let go of NATS and the database.
       await server.drain();
+      watch.stop();
       legacy.stop();
       await legacy.done;
       clearInterval(refresh);

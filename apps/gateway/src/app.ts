@@ -2,7 +2,7 @@ import { AppError, createMetricsRegistry, writeMetrics, type Logger, type Regist
 import express, { type ErrorRequestHandler } from 'express';
 import { openDirectory, type DirectorySettings } from './access/directory.js';
 import { policyFor } from './access/policy.js';
-import type { TokenVerifier } from './auth/verifier.js';
+import type { TokenVerifier } from '@um/platform';
 import { mountDocs } from './http/docs-page.js';
 import { accessLog, captureResponseBody, type LogBodies } from './http/middleware/logging.js';
 import { securityHeaders } from './http/middleware/security-headers.js';

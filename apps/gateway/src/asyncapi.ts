@@ -25,6 +25,9 @@ const RpcHeaders = {
   properties: {
     [Headers.requestId]: header('Correlates the call with the HTTP request and every log line it caused'),
     [Headers.actorId]: header('The user on whose behalf the call is made, when there is one'),
+    [Headers.accessToken]: header(
+      "With x-actor-id on a call the gateway makes: the caller's access token. users-service and auth-service verify it and take the actor from its sub; x-actor-id without it counts for nothing",
+    ),
     [Headers.idempotencyKey]: header('On every write: a repeat with the same key (per caller and RPC, for 24 h) gets the first outcome'),
     [Headers.progress]: header('The interval (ms) at which the caller wants signs of life (empty messages with this header) while the request is worked on'),
   },

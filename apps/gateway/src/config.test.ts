@@ -1,6 +1,6 @@
 import { ConfigError } from '@um/platform';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from './config.js';
+import { gatewayNatsName, loadConfig } from './config.js';
 
 describe('gateway configuration: personal data settings', () => {
   it('defaults to masked log bodies and the open, full directory the spec describes', () => {
@@ -23,5 +23,27 @@ describe('gateway configuration: personal data settings', () => {
   ])('refuses %s=%s, naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
+  });
+});
+
+describe('gateway configuration: which replica it is on NATS', () => {
+  it('is plain `gateway` without a replica (an open local server, `npm start`)', () => {
+    expect(gatewayNatsName(loadConfig({}))).toBe('gateway');
+    expect(gatewayNatsName(loadConfig({ NATS_USER: 'someone', NATS_PASSWORD: 'pw' }))).toBe('gateway');
+  });
+
+  it('takes the replica from NATS_USER gateway-<n>, or from GATEWAY_REPLICA (creds, nkeys)', () => {
+    expect(gatewayNatsName(loadConfig({ NATS_USER: 'gateway-2', NATS_PASSWORD: 'pw' }))).toBe('gateway-2');
+    expect(gatewayNatsName(loadConfig({ GATEWAY_REPLICA: '7' }))).toBe('gateway-7');
+    expect(gatewayNatsName(loadConfig({ GATEWAY_REPLICA: '3', NATS_USER: 'gateway-3', NATS_PASSWORD: 'pw' }))).toBe('gateway-3');
+  });
+
+  it.each([
+    [{ GATEWAY_REPLICA: '2', NATS_USER: 'gateway-1', NATS_PASSWORD: 'pw' }, /GATEWAY_REPLICA: replica 2 connects as NATS user gateway-2, but NATS_USER is gateway-1/],
+    [{ GATEWAY_REPLICA: '2', NATS_USER: 'gateway', NATS_PASSWORD: 'pw' }, /GATEWAY_REPLICA/],
+    [{ GATEWAY_REPLICA: '0' }, /GATEWAY_REPLICA/],
+    [{ GATEWAY_REPLICA: 'two' }, /GATEWAY_REPLICA/],
+  ])('refuses a replica that disagrees with its NATS user or is not a number (%o)', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
   });
 });

@@ -1,10 +1,21 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { Rpcs } from '@um/contracts';
-import { connectNats, createLogger, createMetricsRegistry, loadProfile, openRevocations, RevocationCache, RetryPolicy, RpcClient, runMain, startMetricsServer } from '@um/platform';
+import {
+  connectNats,
+  createLogger,
+  createMetricsRegistry,
+  loadProfile,
+  openRevocations,
+  RevocationCache,
+  RetryPolicy,
+  RpcClient,
+  runMain,
+  startMetricsServer,
+  TokenVerifier,
+} from '@um/platform';
 import { createApp } from './app.js';
-import { TokenVerifier } from './auth/verifier.js';
-import { loadConfig } from './config.js';
+import { gatewayNatsName, loadConfig } from './config.js';
 import { readinessProbe } from './readiness.js';
 
 runMain('gateway', async () => {
@@ -13,7 +24,8 @@ runMain('gateway', async () => {
   const profile = loadProfile(config.PROFILE_SCHEMA);
   // LOG_BODIES=full asks for the access log as it was sent, so nothing in this process masks it.
   const log = createLogger('gateway', config.LOG_LEVEL, { personalData: config.LOG_BODIES === 'full' ? 'clear' : 'masked' });
-  const nc = await connectNats(config, 'gateway', log);
+  // Each replica reads its replies under its own inbox prefix, which only its own NATS user may subscribe to.
+  const nc = await connectNats(config, gatewayNatsName(config), log);
   const metrics = createMetricsRegistry('gateway');
   const rpc = new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS, RetryPolicy.fromConfig(config), undefined, metrics);
   const revocations = await RevocationCache.start(await openRevocations(nc, config.NATS_NAMESPACE, config.JETSTREAM_REPLICAS), log);

@@ -13,11 +13,16 @@ describe('POST /user_delete/{id}', () => {
   it('a user deleting themselves is forwarded', async () => {
     const self = newSub();
     h.rpc.reply = replyByRpc;
-    const a = await send(`/user_delete/${self}`, { method: 'POST', token: await signToken(h.key, { sub: self }) });
+    const token = await signToken(h.key, { sub: self });
+    const a = await send(`/user_delete/${self}`, { method: 'POST', token });
     expect(a.status).toBe(200);
     expect(a.body.id).toBe(Number(self));
     expect(h.rpc.calls).toEqual([
-      { rpc: 'users.delete', input: { user_id: Number(self) }, meta: { requestId: a.headers.get('x-request-id'), actorId: self, idempotencyKey: expect.stringMatching(/^gw-/) } },
+      {
+        rpc: 'users.delete',
+        input: { user_id: Number(self) },
+        meta: { requestId: a.headers.get('x-request-id'), actorId: self, accessToken: token, idempotencyKey: expect.stringMatching(/^gw-/) },
+      },
     ]);
   });
 
@@ -32,13 +37,14 @@ describe('POST /user_delete/{id}', () => {
     const adminId = newSub();
     const victim = newSub();
     h.rpc.reply = replyByRpc;
-    const a = await send(`/user_delete/${victim}`, { method: 'POST', token: await signToken(h.key, { sub: adminId, role: 'admin' }) });
+    const token = await signToken(h.key, { sub: adminId, role: 'admin' });
+    const a = await send(`/user_delete/${victim}`, { method: 'POST', token });
     expect(a.status).toBe(200);
     expect(h.rpc.calls).toEqual([
       {
         rpc: 'users.delete',
         input: { user_id: Number(victim) },
-        meta: { requestId: a.headers.get('x-request-id'), actorId: adminId, idempotencyKey: expect.stringMatching(/^gw-/) },
+        meta: { requestId: a.headers.get('x-request-id'), actorId: adminId, accessToken: token, idempotencyKey: expect.stringMatching(/^gw-/) },
       },
     ]);
   });
@@ -123,7 +129,7 @@ describe('aliases', () => {
     const a = await send('/user', { token: me.token });
     expect(a.status).toBe(200);
     expect(a.body.id).toBe(me.id);
-    expectCall(a, 'users.get', { user_id: me.id }, me.id);
+    expectCall(a, 'users.get', { user_id: me.id }, me);
   });
 
   it('PUT /users updates the caller: {user_id: caller, changes}', async () => {
@@ -131,7 +137,7 @@ describe('aliases', () => {
     h.rpc.reply = services;
     const a = await send('/users', { method: 'PUT', json: { fio: ' New Name ' }, token: me.token });
     expect(a.status, a.text).toBe(200);
-    expectCall(a, 'users.update', { user_id: me.id, changes: { fio: 'New Name' } }, me.id);
+    expectCall(a, 'users.update', { user_id: me.id, changes: { fio: 'New Name' } }, me);
   });
 
   it('PUT /users by an admin updates the admin, no one else', async () => {
@@ -166,7 +172,7 @@ describe('aliases', () => {
     h.rpc.reply = services;
     const a = await send('/users', { method: 'DELETE', token: me.token });
     expectNoContent(a);
-    expectCall(a, 'users.delete', { user_id: me.id }, me.id);
+    expectCall(a, 'users.delete', { user_id: me.id }, me);
   });
 
   it('DELETE /users by an admin deletes the admin', async () => {
@@ -201,7 +207,7 @@ describe('aliases', () => {
     h.rpc.reply = services;
     const a = await send(`/users/${other}`, { method: 'PUT', json: { fio: 'X' }, token: admin.token });
     expect(a.status).toBe(200);
-    expectCall(a, 'users.update', { user_id: other, changes: { fio: 'X' } }, admin.id);
+    expectCall(a, 'users.update', { user_id: other, changes: { fio: 'X' } }, admin);
   });
 
   it('PUT /users/{id} validates like PATCH: unknown field, empty body, bad email → 422; malformed id → 404', async () => {

@@ -173,7 +173,7 @@ describe('POST /logout', () => {
     h.rpc.reply = services;
     const a = await send('/logout', { method: 'POST', token: me.token });
     expectNoContent(a);
-    expectCall(a, 'auth.logout', { user_id: me.id, session_id: me.sid, all: false }, me.id);
+    expectCall(a, 'auth.logout', { user_id: me.id, session_id: me.sid, all: false }, me);
   });
 
   it.each([
@@ -245,7 +245,7 @@ describe('PUT /users/me/password', () => {
     const a = await send('/users/me/password', { method: 'PUT', json: body, token: me.token });
     expect(a.status, a.text).toBe(200);
     expect(a.body).toEqual({ status: 'changed', sessions_ended: 2 });
-    expectCall(a, 'auth.change_password', { ...body, user_id: me.id, session_id: me.sid }, me.id);
+    expectCall(a, 'auth.change_password', { ...body, user_id: me.id, session_id: me.sid }, me);
   });
 
   it('takes the user and session from the token, never from the body', async () => {

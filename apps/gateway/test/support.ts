@@ -7,7 +7,7 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'j
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { DirectorySettings } from '../src/access/directory.js';
 import { createApp, type Readiness } from '../src/app.js';
-import { TokenVerifier } from '../src/auth/verifier.js';
+import { TokenVerifier } from '@um/platform';
 import type { LogBodies } from '../src/http/middleware/logging.js';
 
 export const KID = 'test-key-1';

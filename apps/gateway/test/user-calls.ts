@@ -61,12 +61,12 @@ export function userCalls(h: Harness) {
   }
 
   /** The one call the request made: its rpc, input, and the request's id and caller as meta. */
-  function expectCall(a: Answer, rpc: string, input: unknown, actor: number | null) {
-    // The caller travels as the x-actor-id header: the id in decimal.
-    const actorId = actor === null ? null : String(actor);
+  function expectCall(a: Answer, rpc: string, input: unknown, actor: Caller | null) {
+    // The caller travels as the x-actor-id header (the id in decimal) with their access token, which the service verifies.
+    const caller = actor === null ? { actorId: null } : { actorId: String(actor.id), accessToken: actor.token };
     // Writes carry an idempotency key (the client's, or one made for the request); reads none.
     const key = ['users.get', 'users.list', 'users.search', 'users.history', 'auth.jwks'].includes(rpc) ? {} : { idempotencyKey: expect.any(String) };
-    expect(h.rpc.calls).toEqual([{ rpc, input, meta: { requestId: a.headers.get('x-request-id'), actorId, ...key } }]);
+    expect(h.rpc.calls).toEqual([{ rpc, input, meta: { requestId: a.headers.get('x-request-id'), ...caller, ...key } }]);
   }
 
   return { caller, services, expectCall };

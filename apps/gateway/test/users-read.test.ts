@@ -15,7 +15,7 @@ describe('GET /users/me and GET /users/{id}', () => {
     const a = await send('/users/me', { token: me.token });
     expect(a.status).toBe(200);
     expect(a.body).toEqual(userReply(me.id));
-    expectCall(a, 'users.get', { user_id: me.id }, me.id);
+    expectCall(a, 'users.get', { user_id: me.id }, me);
   });
 
   it('any signed-in user may read another user', async () => {
@@ -25,7 +25,7 @@ describe('GET /users/me and GET /users/{id}', () => {
     const a = await send(`/users/${other}`, { token: me.token });
     expect(a.status).toBe(200);
     expect(a.body.id).toBe(other);
-    expectCall(a, 'users.get', { user_id: other }, me.id);
+    expectCall(a, 'users.get', { user_id: other }, me);
   });
 
   it('the largest id (2^53 - 1) is forwarded as that number, one more is 404', async () => {
@@ -71,7 +71,7 @@ describe('GET /users/{id}/history', () => {
     expect(a.status, a.text).toBe(200);
     expect(a.body).toHaveLength(2);
     expect(a.body[0].changes).toEqual({ fio: { from: 'Alice Example', to: 'Alice B. Example' } });
-    expectCall(a, 'users.history', { user_id: me.id }, me.id);
+    expectCall(a, 'users.history', { user_id: me.id }, me);
   });
 
   it("an admin reads anyone's history", async () => {
@@ -80,7 +80,7 @@ describe('GET /users/{id}/history', () => {
     h.rpc.reply = services;
     const a = await send(`/users/${other}/history`, { token: admin.token });
     expect(a.status).toBe(200);
-    expectCall(a, 'users.history', { user_id: other }, admin.id);
+    expectCall(a, 'users.history', { user_id: other }, admin);
   });
 
   it("a user reading someone else's history → 403, not forwarded", async () => {

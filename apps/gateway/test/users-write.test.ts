@@ -19,7 +19,7 @@ describe('PATCH /users/{id}', () => {
     expect(a.status, a.text).toBe(200);
     expect(a.body.id).toBe(me.id);
     expect(a.body.config.fio).toBe('Alice B. Example');
-    expectCall(a, 'users.update', { user_id: me.id, changes: normalised }, me.id);
+    expectCall(a, 'users.update', { user_id: me.id, changes: normalised }, me);
   });
 
   it('`me` names the caller', async () => {
@@ -27,7 +27,7 @@ describe('PATCH /users/{id}', () => {
     h.rpc.reply = services;
     const a = await send('/users/me', { method: 'PATCH', json: { email: ' new@example.com ' }, token: me.token });
     expect(a.status).toBe(200);
-    expectCall(a, 'users.update', { user_id: me.id, changes: { email: 'new@example.com' } }, me.id);
+    expectCall(a, 'users.update', { user_id: me.id, changes: { email: 'new@example.com' } }, me);
   });
 
   it("the caller's own id written with a leading zero or a sign names nobody: 404, not forwarded", async () => {
@@ -51,7 +51,7 @@ describe('PATCH /users/{id}', () => {
     h.rpc.reply = services;
     const a = await send(`/users/${other}`, { method: 'PATCH', json: { username: 'new_name' }, token: admin.token });
     expect(a.status).toBe(200);
-    expectCall(a, 'users.update', { user_id: other, changes: { username: 'new_name' } }, admin.id);
+    expectCall(a, 'users.update', { user_id: other, changes: { username: 'new_name' } }, admin);
   });
 
   it('`me` for an admin is the admin, not anyone else', async () => {
@@ -137,7 +137,7 @@ describe('PUT /users/{id}/role', () => {
     const a = await send(`/users/${other}/role`, { method: 'PUT', json: { role: 'admin' }, token: admin.token });
     expect(a.status, a.text).toBe(200);
     expect(a.body).toMatchObject({ id: other, role: 'admin' });
-    expectCall(a, 'users.set_role', { user_id: other, role: 'admin' }, admin.id);
+    expectCall(a, 'users.set_role', { user_id: other, role: 'admin' }, admin);
   });
 
   it('`me` works for an admin (users-service keeps the last admin)', async () => {
@@ -191,7 +191,7 @@ describe('DELETE /users/{id}', () => {
     h.rpc.reply = services;
     const a = await send(`/users/${target(me)}`, { method: 'DELETE', token: me.token });
     expectNoContent(a);
-    expectCall(a, 'users.delete', { user_id: me.id }, me.id);
+    expectCall(a, 'users.delete', { user_id: me.id }, me);
   });
 
   it('an admin deleting anyone → 204', async () => {
@@ -200,7 +200,7 @@ describe('DELETE /users/{id}', () => {
     h.rpc.reply = services;
     const a = await send(`/users/${other}`, { method: 'DELETE', token: admin.token });
     expectNoContent(a);
-    expectCall(a, 'users.delete', { user_id: other }, admin.id);
+    expectCall(a, 'users.delete', { user_id: other }, admin);
   });
 
   it('a user deleting someone else → 403, not forwarded', async () => {
@@ -237,7 +237,7 @@ describe('POST /users (admins create users)', () => {
     expect(a.status, a.text).toBe(201);
     expect(a.body.role).toBe('admin');
     // no client address: the registration rate limit is for self-registration
-    expectCall(a, 'users.register', { ...registration, role: 'admin', attributes: {} }, admin.id);
+    expectCall(a, 'users.register', { ...registration, role: 'admin', attributes: {} }, admin);
   });
 
   it('the role defaults to user', async () => {

@@ -1,5 +1,5 @@
 import { Email, Password, Username } from '@um/contracts';
-import { BaseEnv, DatabaseEnv, DurationSeconds, optionalEnv, parseConfig, ProfileEnv, SchemaName } from '@um/platform';
+import { AccessTokenTtl, BaseEnv, DatabaseEnv, DurationSeconds, optionalEnv, parseConfig, ProfileEnv, SchemaName } from '@um/platform';
 import { z } from 'zod';
 import { createPasswordPolicy, passwordProblem } from './domain/password-policy.js';
 
@@ -7,6 +7,8 @@ export const UsersEnv = BaseEnv.extend(DatabaseEnv.shape)
   .extend(ProfileEnv.shape)
   .extend({
     USERS_DB_SCHEMA: SchemaName.default('users_service'),
+    /** auth-service's access-token lifetime (same variable, same value): forwarded tokens living longer are refused. */
+    ACCESS_TOKEN_TTL: AccessTokenTtl,
     BCRYPT_COST: z.coerce.number().int().min(4, 'must be at least 4').max(15, 'must be at most 15').default(12),
     /** How long an email confirmation link stays valid. */
     EMAIL_CONFIRMATION_TTL: DurationSeconds.default(24 * 3600).pipe(z.number().min(60, 'must be at least 60 seconds')),

@@ -1,5 +1,5 @@
 import { Rpcs } from '@um/contracts';
-import { endpointFor, serveEndpoints, type Endpoint, type NatsConnection, type Registry, type RpcServer } from '@um/platform';
+import { AppError, endpointFor, serveEndpoints, type Endpoint, type NatsConnection, type Registry, type RpcContext, type RpcServer, type TokenVerifier } from '@um/platform';
 import { deleteUser } from './application/delete-user.js';
 import { cancelEmailChange, confirmEmailChange, issueEmailChange } from './application/email-change.js';
 import { emailChange, userHistory } from './application/history.js';
@@ -14,6 +14,15 @@ import { confirmTotp, disableMfa, startTotp, verifySecondFactor } from './applic
 import { issuePasswordReset, requestPasswordReset, resetPassword } from './application/password-reset.js';
 
 const endpoint = endpointFor<UsersDeps>();
+
+/**
+ * Calls that only the user may make for themselves (the gateway's policy says so too): the verified
+ * token the gateway forwarded must be theirs, so a holder of a gateway's NATS credentials cannot
+ * enrol a second factor on someone else's account.
+ */
+function selfOnly(ctx: RpcContext, userId: number): void {
+  if (ctx.caller?.userId !== userId) throw new AppError('permission_denied', 'users.not_token_subject', 'You are not allowed to do this');
+}
 
 /** Every RPC users-service answers. Thin: parse is done by serveRpc, the work by the use cases. */
 export const usersEndpoints: Endpoint<UsersDeps>[] = [
@@ -42,8 +51,14 @@ export const usersEndpoints: Endpoint<UsersDeps>[] = [
   endpoint(Rpcs.users.requestPasswordReset, (d) => (req, ctx) => requestPasswordReset(d, req, ctx)),
   endpoint(Rpcs.users.issuePasswordReset, (d) => (req) => issuePasswordReset(d, req.event_id)),
   endpoint(Rpcs.users.resetPassword, (d) => (req, ctx) => resetPassword(d, req.token, req.password, ctx)),
-  endpoint(Rpcs.users.startTotp, (d) => (req) => startTotp(d, req.user_id)),
-  endpoint(Rpcs.users.confirmTotp, (d) => (req, ctx) => confirmTotp(d, req.user_id, req.code, ctx)),
+  endpoint(Rpcs.users.startTotp, (d) => (req, ctx) => {
+    selfOnly(ctx, req.user_id);
+    return startTotp(d, req.user_id);
+  }),
+  endpoint(Rpcs.users.confirmTotp, (d) => (req, ctx) => {
+    selfOnly(ctx, req.user_id);
+    return confirmTotp(d, req.user_id, req.code, ctx);
+  }),
   endpoint(Rpcs.users.verifySecondFactor, (d) => (req) => verifySecondFactor(d, req.user_id, req.code)),
   endpoint(Rpcs.users.disableMfa, (d) => (req, ctx) => disableMfa(d, req.user_id, 'user', ctx)),
   endpoint(Rpcs.users.resetMfa, (d) => (req, ctx) => disableMfa(d, req.user_id, 'admin', ctx)),
@@ -53,10 +68,11 @@ export const usersEndpoints: Endpoint<UsersDeps>[] = [
   }),
 ];
 
-export function serveUsers(nc: NatsConnection, namespace: string | undefined, deps: UsersDeps, metrics?: Registry): RpcServer {
+/** Answer users RPCs; `tokens` verifies the access token the gateway forwards (the actor comes from it). */
+export function serveUsers(nc: NatsConnection, namespace: string | undefined, deps: UsersDeps, tokens: Pick<TokenVerifier, 'verify'>, metrics?: Registry): RpcServer {
   return serveEndpoints(
     nc,
-    { namespace, service: 'users-service', log: deps.log, idempotency: { store: deps.idempotency, pool: deps.pool }, ...(metrics ? { metrics } : {}) },
+    { namespace, service: 'users-service', log: deps.log, idempotency: { store: deps.idempotency, pool: deps.pool }, tokens, ...(metrics ? { metrics } : {}) },
     usersEndpoints,
     deps,
   );

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { usersEventsStream } from '@um/contracts';
+import { Rpcs, usersEventsStream } from '@um/contracts';
 import {
   connectNats,
   createLogger,
@@ -11,6 +11,10 @@ import {
   migrate,
   openRevocations,
   purgeExpiredKeysEvery,
+  RetryPolicy,
+  RevocationCache,
+  RpcClient,
+  TokenVerifier,
   revokeUserTokens,
   startHealthServer,
   connectedTo,
@@ -45,7 +49,13 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
   const stopPurge = purgeExpiredKeysEvery(pool, deps.idempotency, 3_600_000, (err) => log.warn({ err }, 'could not purge expired idempotency keys'));
   if (config.ADMIN_USERNAME && config.ADMIN_EMAIL && config.ADMIN_PASSWORD)
     await ensureAdmin(deps, { username: config.ADMIN_USERNAME, email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD });
-  const server = serveUsers(nc, config.NATS_NAMESPACE, deps, metrics);
+  // The tokens the gateway forwards are verified as the gateway does: auth-service's keys, the revocation bucket.
+  const watch = await RevocationCache.start(revocations, log);
+  const rpc = new RpcClient(nc, config.NATS_NAMESPACE, config.RPC_TIMEOUT_MS, RetryPolicy.fromConfig(config));
+  const tokens = new TokenVerifier(() => rpc.call(Rpcs.auth.jwks, {}, { requestId: 'jwks', timeoutMs: 2000 }), watch.cache, log, config.ACCESS_TOKEN_TTL);
+  // Not awaited: auth-service may start after this service; the first forwarded token loads the keys.
+  void tokens.warmUp();
+  const server = serveUsers(nc, config.NATS_NAMESPACE, deps, tokens, metrics);
   const { js, jsm } = await jetStreamOf(nc);
   let streamReady = false;
   const relay = new EventRelay({
@@ -78,6 +88,7 @@ export async function startUsersService(config: UsersConfig, log: Logger = creat
     stop: async () => {
       // Take no new requests, answer the ones in hand, then let go of NATS and the database.
       await server.drain();
+      watch.stop();
       stopPurge();
       await relay.stop();
       health?.close();

@@ -18,6 +18,8 @@ export const ERROR_IDS = {
   'rpc.no_responders': 'unavailable',
   'rpc.timeout': 'timeout',
   'rpc.transport': 'unavailable',
+  /** The forwarded access token names another user than `x-actor-id`. */
+  'rpc.actor_not_token_subject': 'permission_denied',
   // Gateway: HTTP, access and token checks
   'http.no_route': 'not_found',
   'http.invalid_query': 'invalid_argument',
@@ -43,6 +45,8 @@ export const ERROR_IDS = {
   'auth.token_invalid': 'unauthenticated',
   'auth.token_expired': 'unauthenticated',
   'auth.token_revoked': 'unauthenticated',
+  /** Logout, password change or disabling TOTP for a session that is not the verified token's. */
+  'auth.not_token_session': 'permission_denied',
   'auth.token_claims': 'unauthenticated',
   'auth.token_iat_future': 'unauthenticated',
   'auth.token_lifetime': 'unauthenticated',
@@ -66,6 +70,8 @@ export const ERROR_IDS = {
   'users.last_admin': 'already_exists',
   'users.actor_missing': 'permission_denied',
   'users.actor_not_admin': 'permission_denied',
+  /** A call only the user may make for themselves, without their verified token. */
+  'users.not_token_subject': 'permission_denied',
   'users.invalid_attributes': 'invalid_argument',
   'users.invalid_search_attributes': 'invalid_argument',
   'users.weak_password': 'invalid_argument',

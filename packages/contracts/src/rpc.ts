@@ -142,7 +142,7 @@ export const Rpcs = {
     refresh: rpc('auth.refresh', 'auth', gateway, Refresh, SessionTokens, 'write'),
     logout: rpc('auth.logout', 'auth', gateway, Logout, LogoutReply, 'write'),
     changePassword: rpc('auth.change_password', 'auth', gateway, ChangePassword, PasswordChangeResult, 'write'),
-    jwks: rpc('auth.jwks', 'auth', gateway, Empty, Jwks, 'read'),
+    jwks: rpc('auth.jwks', 'auth', ['gateway', 'users-service'], Empty, Jwks, 'read'),
     health: rpc('auth.health', 'auth', gateway, Empty, Health, 'read'),
     loginMfa: rpc('auth.login_mfa', 'auth', gateway, LoginMfaRequest, LoginTokens, 'write'),
     resetPassword: rpc('auth.reset_password', 'auth', gateway, ResetPassword, PasswordResetResult, 'write'),

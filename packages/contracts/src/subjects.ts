@@ -44,6 +44,12 @@ export const usersEventWildcard = (ns: string | undefined) => eventSubject(ns, '
 export const Headers = {
   requestId: 'x-request-id',
   actorId: 'x-actor-id',
+  /**
+   * The caller's access token, which the gateway forwards on every call it makes for a signed-in
+   * user. On an RPC the gateway may call, the service takes the actor from this verified token
+   * only: an `x-actor-id` without it counts for nothing.
+   */
+  accessToken: 'x-access-token',
   /** On every `write` RPC: repeats with the same key (per caller and RPC) get the first outcome. */
   idempotencyKey: 'idempotency-key',
   /**

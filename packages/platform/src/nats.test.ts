@@ -353,6 +353,44 @@ describe('serveRpc + RpcClient', () => {
     ]);
   });
 
+  it('with a token verifier: on an RPC the gateway calls, the actor is the verified token, and x-actor-id alone counts for nothing', async () => {
+    const namespace = freshNamespace();
+    const alice = newId();
+    // Stands in for TokenVerifier: one good token, everything else refused as it would be.
+    const tokens = {
+      verify: async (token: string) => {
+        if (token !== 'good-token') throw new AppError('unauthenticated', 'auth.token_invalid', 'The access token is invalid');
+        return { userId: alice, role: 'admin' as const, tokenId: 'jti', sessionId: 'sid' };
+      },
+    };
+    const seen: Array<Pick<RpcContext, 'actorId'> & { caller?: number }> = [];
+    const handler = async (req: { user_id: number }, ctx: RpcContext) => {
+      seen.push({ actorId: ctx.actorId, ...(ctx.caller ? { caller: ctx.caller.userId } : {}) });
+      return user(req.user_id);
+    };
+    serveRpc(nc, { namespace, service: 'users', log: silent, tokens }, Rpcs.users.get, handler);
+    // An RPC only other services may call (NATS permissions) keeps taking x-actor-id as given.
+    serveRpc(nc, { namespace, service: 'users', log: silent, tokens }, Rpcs.users.checkPasswordPolicy, async (_req, ctx) => {
+      seen.push({ actorId: ctx.actorId });
+      return { status: 'ok' as const };
+    });
+    await nc.flush();
+    const client = new RpcClient(nc2, namespace, 2_000);
+    const get = (meta: { actorId?: string; accessToken?: string }) => client.call(Rpcs.users.get, { user_id: newId() }, { requestId: 'r', ...meta });
+
+    await get({ actorId: String(alice), accessToken: 'good-token' });
+    await get({ actorId: '1' });
+    await get({ accessToken: 'good-token' });
+    expect(seen).toEqual([{ actorId: String(alice), caller: alice }, { actorId: null }, { actorId: String(alice), caller: alice }]);
+    // A forged token is refused; a good one does not lend its user to another x-actor-id.
+    expect((await callError(get({ actorId: '1', accessToken: 'forged' }))).id).toBe('auth.token_invalid');
+    expect((await callError(get({ actorId: '1', accessToken: 'good-token' }))).id).toBe('rpc.actor_not_token_subject');
+    expect(seen).toHaveLength(3);
+
+    await client.call(Rpcs.users.checkPasswordPolicy, { user_id: newId(), password: 'long enough password' }, { requestId: 'r', actorId: '7' });
+    expect(seen[3]).toEqual({ actorId: '7' });
+  });
+
   it('makes up a request id when the caller sent none', async () => {
     const namespace = freshNamespace();
     const ids: string[] = [];

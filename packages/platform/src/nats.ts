@@ -8,6 +8,7 @@ import type { Logger } from './logger.js';
 import { rpcDurations, throttleRefusals, type Histogram, type Registry } from './metrics.js';
 import { ProgressRequester, sendProgress, SilenceError } from './rpc-progress.js';
 import { RetryPolicy } from './rpc-retry.js';
+import type { TokenVerifier, VerifiedToken } from './token-verifier.js';
 
 export type { NatsConnection, Subscription };
 
@@ -15,6 +16,8 @@ export type { NatsConnection, Subscription };
 export interface RpcContext {
   requestId: string;
   actorId: string | null;
+  /** On an RPC the gateway may call: the forwarded access token, verified (its `sub` is actorId). */
+  caller?: VerifiedToken;
   log: Logger;
   /**
    * A `write` with an idempotency key: record its outcome in the write's transaction
@@ -36,6 +39,14 @@ export interface ServeOptions {
   inFlight?: InFlight;
   /** Where answer times and throttle refusals are counted. */
   metrics?: Registry;
+  /**
+   * Verifies the access token the gateway forwards. With it, on every RPC the gateway may call,
+   * the actor is the verified token's `sub` and an `x-actor-id` alone counts for nothing (anyone
+   * holding a gateway's NATS credentials could assert one). Without it (tests of this module),
+   * `x-actor-id` is taken as given. Internal RPCs, which NATS lets only other services call, keep
+   * taking `x-actor-id` as given.
+   */
+  tokens?: Pick<TokenVerifier, 'verify'>;
 }
 
 /** Requests being answered right now; `idle()` resolves when none are left. */
@@ -71,6 +82,7 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
   const envelope = RpcReply(rpc.reply);
   const durations = opts.metrics && rpcDurations(opts.metrics, 'server');
   const refusals = opts.metrics && throttleRefusals(opts.metrics);
+  const checksTokens = opts.tokens !== undefined && rpc.callers.includes('gateway');
   return nc.subscribe(rpcSubject(opts.namespace, rpc.name), {
     queue: queueGroup(opts.namespace, opts.service),
     callback: (err, msg) => {
@@ -87,11 +99,18 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
     const started = performance.now();
     const stopProgress = sendProgress(msg);
     const requestId = msg.headers?.get(H.requestId) || nuid.next();
-    const actorId = msg.headers?.get(H.actorId) || null;
-    const log = opts.log.child({ request_id: requestId, rpc: rpc.name, ...(actorId ? { actor_id: actorId } : {}) });
+    const asserted = msg.headers?.get(H.actorId) || null;
+    let actorId = checksTokens ? null : asserted;
+    let log = opts.log.child({ request_id: requestId, rpc: rpc.name, ...(asserted ? { actor_id: asserted } : {}) });
     let reply: { ok: true; data: unknown } | { ok: false; error: ErrorBody };
     let idempotency: IdempotentCall | undefined;
+    let caller: VerifiedToken | undefined;
     try {
+      if (checksTokens) {
+        caller = await verifiedCaller(msg, asserted);
+        actorId = caller ? String(caller.userId) : null;
+        if (asserted && !caller) log = log.child({ actor_unverified: true });
+      }
       const payload = parseJson(msg.string());
       if (payload === undefined) throw new AppError('bad_request', 'rpc.payload_not_json', 'Request payload is not JSON');
       const parsed = rpc.request.safeParse(payload);
@@ -102,7 +121,7 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
         log.info({ idempotent_replay: true }, 'repeated request answered with its recorded outcome');
         reply = envelope.parse(recorded);
       } else {
-        const data = await handler(parsed.data as z.infer<R['request']>, { requestId, actorId, log, ...(idempotency ? { idempotency } : {}) });
+        const data = await handler(parsed.data as z.infer<R['request']>, { requestId, actorId, log, ...(caller ? { caller } : {}), ...(idempotency ? { idempotency } : {}) });
         reply = { ok: true, data: rpc.reply.parse(data) };
         if (idempotency && !idempotency.recorded) await opts.idempotency!.store.recordAfter(opts.idempotency!.pool, idempotency, reply);
       }
@@ -116,6 +135,18 @@ export function serveRpc<R extends Rpc>(nc: NatsConnection, opts: ServeOptions, 
     else log.info({ duration_ms, outcome: reply.error.code, error_id: reply.error.id }, 'rpc');
     stopProgress();
     if (msg.reply) msg.respond(JSON.stringify(reply));
+  }
+
+  /**
+   * The caller of an RPC the gateway may call: the forwarded token, verified (a bad one is refused
+   * as unauthenticated, one naming someone else than `x-actor-id` as permission denied); no token, no caller.
+   */
+  async function verifiedCaller(msg: Msg, asserted: string | null): Promise<VerifiedToken | undefined> {
+    const token = msg.headers?.get(H.accessToken);
+    if (!token) return undefined;
+    const verified = await opts.tokens!.verify(token);
+    if (asserted && asserted !== String(verified.userId)) throw new AppError('permission_denied', 'rpc.actor_not_token_subject', 'You are not allowed to do this');
+    return verified;
   }
 
   function idempotentCall(msg: Msg, request: unknown, actorId: string | null): IdempotentCall | undefined {
@@ -182,6 +213,8 @@ export function serveEndpoints<D>(nc: NatsConnection, opts: ServeOptions, endpoi
 export interface CallMeta {
   requestId: string;
   actorId?: string | null;
+  /** The caller's access token, forwarded so the service can verify who the actor is. */
+  accessToken?: string;
   /** Overall deadline of the call, all attempts included (default: the client's). */
   timeoutMs?: number;
   /** For `write` RPCs: the caller's key; without one the client makes one per call. */
@@ -232,6 +265,7 @@ export class RpcClient {
     const h = headers();
     h.set(H.requestId, meta.requestId);
     if (meta.actorId) h.set(H.actorId, meta.actorId);
+    if (meta.accessToken) h.set(H.accessToken, meta.accessToken);
     if (rpc.kind === 'write') h.set(H.idempotencyKey, meta.idempotencyKey ?? `rpc-${nuid.next()}`);
     const subject = rpcSubject(this.namespace, rpc.name);
     const payload = JSON.stringify(req);

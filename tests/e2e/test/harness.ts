@@ -51,7 +51,7 @@ export class Proc {
    * Until the process answers ready: the gateway's `/readyz` (NATS and both services answer it), a
    * service's health port (NATS connected, its database reachable).
    */
-  ready(timeoutMs = 20_000): Promise<void> {
+  ready(timeoutMs = 80_000): Promise<void> {
     return this.answers200(this.readinessUrl, 'ready', timeoutMs);
   }
 

@@ -4,7 +4,7 @@ import type { Request, Response, Router } from 'express';
 import type { z } from 'zod';
 import type { DirectorySettings } from '../access/directory.js';
 import { authorize, type Policy, type Principal, type RouteKey } from '../access/policy.js';
-import type { TokenVerifier } from '../auth/verifier.js';
+import type { TokenVerifier } from '@um/platform';
 import { HttpProblem, sendProblem } from './problem.js';
 import type { ReplyHeader } from './reply-headers.js';
 
@@ -71,12 +71,12 @@ export interface RouteDeps {
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
-async function authenticate(req: Request, verifier: RouteDeps['verifier']): Promise<Principal> {
+async function authenticate(req: Request, verifier: RouteDeps['verifier']): Promise<{ principal: Principal; token: string }> {
   const header = req.headers.authorization;
   if (!header) throw new AppError('unauthenticated', 'auth.missing_token', 'A bearer token is required');
   const match = BEARER.exec(header.trim());
   if (!match) throw new AppError('unauthenticated', 'auth.token_malformed', 'The Authorization header must be "Bearer <token>"');
-  return verifier.verify(match[1]!);
+  return { principal: await verifier.verify(match[1]!), token: match[1]! };
 }
 
 /** Path parameters as the policy and the schemas see them: `me` is the caller (their id in decimal). */
@@ -133,7 +133,8 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
     const requestId = String(res.getHeader('x-request-id'));
     try {
       checkPathShape(def, req.params as Record<string, string>, mount.params);
-      const principal = rule.kind === 'public' ? undefined : await authenticate(req, deps.verifier);
+      const caller = rule.kind === 'public' ? undefined : await authenticate(req, deps.verifier);
+      const principal = caller?.principal;
       if (principal) res.locals.userId = principal.userId;
       const resolved = resolveParams(req.params as Record<string, string>, principal, mount.params);
       const decision = authorize(rule, principal, resolved);
@@ -153,8 +154,9 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
       if (body && !body.success) throw invalidArgument('http.invalid_body', body.error);
       const key = idempotencyKey(req, method.toUpperCase());
 
-      const forward = <R extends Rpc>(rpc: R, input: z.input<R['request']>) =>
-        deps.rpc.call(rpc, input, { requestId, actorId: principal ? String(principal.userId) : null, ...(key ? { idempotencyKey: key } : {}) });
+      // The token goes along: users-service and auth-service take the actor from it, not from x-actor-id alone.
+      const actor = caller ? { actorId: String(caller.principal.userId), accessToken: caller.token } : { actorId: null };
+      const forward = <R extends Rpc>(rpc: R, input: z.input<R['request']>) => deps.rpc.call(rpc, input, { requestId, ...actor, ...(key ? { idempotencyKey: key } : {}) });
       const undeclared = (name: string) =>
         new AppError('internal', 'gateway.undeclared_rpc', 'Internal error', undefined, { cause: new Error(`${def.route} calls ${name}, declared ${def.rpc.name}`) });
       const ctx: RouteContext = {

@@ -1,7 +1,17 @@
-import { AccessClaims, TOKEN, type Jwks } from '@um/contracts';
-import { AppError, type Logger, type RevocationCache } from '@um/platform';
+import { AccessClaims, TOKEN, type Jwks, type Role } from '@um/contracts';
 import { createLocalJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import type { Principal } from '../access/policy.js';
+import { AppError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { RevocationCache } from './revocations.js';
+
+/** Who an access token speaks for, once verified. */
+export interface VerifiedToken {
+  /** The user's id (the token's `sub`, parsed). */
+  userId: number;
+  role: Role;
+  tokenId: string;
+  sessionId: string;
+}
 
 /**
  * At most one JWKS refetch per this interval, however many unknown `kid`s arrive (a flood of forged
@@ -20,7 +30,8 @@ export const VERIFIED_CACHE_SIZE = 5_000;
 const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 900;
 
 /**
- * Verifies access tokens locally with auth-service's public keys, pinning algorithm, issuer,
+ * Verifies access tokens locally with auth-service's public keys (the gateway for every request;
+ * users-service and auth-service for the token the gateway forwards with a call it makes for a user), pinning algorithm, issuer,
  * audience and token type; refuses tokens auth-service would never issue (issued in the future,
  * living longer than ACCESS_TOKEN_TTL: a leaked signing key must not mint long-lived or
  * revocation-proof tokens), then revoked ones.
@@ -64,7 +75,7 @@ export class TokenVerifier {
     return this.inflight;
   }
 
-  async verify(token: string): Promise<Principal> {
+  async verify(token: string): Promise<VerifiedToken> {
     const cached = this.verified.get(token);
     // jose's clockTolerance (5 s) applies to a remembered token too; past it the full check says why.
     const claims = cached && cached.exp + 5 > Date.now() / 1000 ? cached : await this.verifyAnew(token);

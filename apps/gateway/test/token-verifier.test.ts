@@ -1,10 +1,10 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { TOKEN, type Jwks } from '@um/contracts';
-import { AppError, createLogger } from '@um/platform';
+
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { makeKey, signToken, type KeyPair } from '../../test/support.js';
-import { REFETCH_COOLDOWN_MS, TokenVerifier } from './verifier.js';
+import { makeKey, signToken, type KeyPair } from './support.js';
+import { AppError, createLogger, REFETCH_COOLDOWN_MS, TokenVerifier } from '@um/platform';
 
 const log = createLogger('gateway-test', 'silent');
 /** A `sub` claim: a user id in decimal. */
