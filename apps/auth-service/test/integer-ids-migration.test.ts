@@ -116,7 +116,7 @@ beforeAll(async () => {
     refreshReuseIntervalSeconds: 10,
     mfaTicketTtlSeconds: 300,
     reauthWindowSeconds: 600,
-    throttle: { freeAttempts: 5, addressFreeAttempts: 100, accountMaxDelaySeconds: 60, addressMaxDelaySeconds: 900, windowSeconds: 900 },
+    throttle: { freeAttempts: 5, addressFreeAttempts: 100, accountMaxDelaySeconds: 60, addressMaxDelaySeconds: 900, windowSeconds: 900, ipv6Prefix: 64 },
     throttleSecret: secret,
     deviceSecret: await serverSecret(pool, 'device', {}),
     clock: () => new Date(),

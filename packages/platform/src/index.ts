@@ -19,3 +19,4 @@ export * from './server-secret.js';
 export * from './sha256.js';
 export * from './metrics.js';
 export * from './profile-schema-file.js';
+export * from './client-address.js';

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { AppError, withTransaction } from '@um/platform';
+import { addressLimitKey, AppError, withTransaction } from '@um/platform';
 import type { AuthDeps } from './deps.js';
 
 /** What a counter stands for; it decides the 429's wording and whether a success forgets failures. */
@@ -34,12 +34,17 @@ const hmac = (deps: AuthDeps, what: string) => createHmac('sha256', deps.throttl
  * Keys for one login attempt. The account counter is keyed by the account (the user id both the
  * username and the email resolve to), or by the device when the attempt carries a device cookie of
  * that account; the address counter has its own, much higher threshold, so many users behind one
- * address are not locked out together.
+ * address are not locked out together. An address is counted as `addressLimitKey` has it: an IPv6
+ * client by its /64 (or THROTTLE_IPV6_PREFIX), an IPv4-mapped address as its IPv4 address.
  */
 export function loginKeys(deps: AuthDeps, who: { subject: string; userId: number | null; deviceId?: string | undefined }, clientIp: string | undefined): ThrottleKey[] {
   const keys = [who.deviceId ? counter(deps, 'device', 'device', who.deviceId, who.userId) : counter(deps, 'account', 'account', who.subject, who.userId)];
   if (clientIp)
-    keys.push({ ...counter(deps, 'address', 'address', clientIp, null), freeAttempts: deps.throttle.addressFreeAttempts, capSeconds: deps.throttle.addressMaxDelaySeconds });
+    keys.push({
+      ...counter(deps, 'address', 'address', addressLimitKey(clientIp, deps.throttle.ipv6Prefix), null),
+      freeAttempts: deps.throttle.addressFreeAttempts,
+      capSeconds: deps.throttle.addressMaxDelaySeconds,
+    });
   return keys;
 }
 

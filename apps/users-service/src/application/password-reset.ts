@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { PasswordResetIssued } from '@um/contracts';
-import { AppError, sha256, withTransaction } from '@um/platform';
+import { addressLimitKey, AppError, sha256, withTransaction } from '@um/platform';
 import { assertPasswordAcceptable } from '../domain/password-policy.js';
 import { hasLaterEvent, readEvent } from '../event-store/event-store.js';
 import { userById } from '../read-model/users-repository.js';
@@ -28,7 +28,7 @@ export async function requestPasswordReset(deps: UsersDeps, req: { login: string
   const now = deps.clock();
   const account = await resolveLogin(deps.pool, req.login);
   if (req.client_ip)
-    await hit(deps.pool, limitKey(deps.rateLimitSecret, 'reset-address', req.client_ip), limits.addressLimit, limits.windowSeconds, now, {
+    await hit(deps.pool, limitKey(deps.rateLimitSecret, 'reset-address', addressLimitKey(req.client_ip, deps.ipv6Prefix)), limits.addressLimit, limits.windowSeconds, now, {
       id: 'users.reset_rate_limited',
       what: 'Too many password reset requests from this address',
     });
