@@ -76,7 +76,7 @@ function fakeUsers(rpc: Rpc, input: any): unknown {
       if (input.user_id !== alice.id) throw new AppError('not_found', 'users.not_found', 'User not found');
       return { user_id: alice.id, role: 'user', authz_version: 3, mfa: false, password_reset_at: null };
     case Rpcs.users.resolveLogin.name:
-      return { subject: `user:${alice.id}`, user_id: alice.id };
+      return { user_id: alice.id };
     case Rpcs.users.verifyCredentials.name:
       if (input.password !== 'alice-password') throw new AppError('unauthenticated', 'auth.invalid_credentials', 'Invalid username or password');
       return aliceUser;

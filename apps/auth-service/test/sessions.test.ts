@@ -71,7 +71,7 @@ function fakeUsers(f: FakeUsers) {
     switch (rpc.name) {
       case Rpcs.users.resolveLogin.name: {
         const u = find(input.login);
-        return { subject: u ? `user:${u.id}` : `name:${input.login.toLowerCase()}`, user_id: u?.id ?? null };
+        return { user_id: u?.id ?? null };
       }
       case Rpcs.users.verifyCredentials.name: {
         if (f.verify) return f.verify(input);
@@ -191,14 +191,33 @@ describe('login throttling counts failed password checks only', () => {
     expect((await attempt(d, u.username, u.password)).outcome).toBe('ok');
   });
 
-  it('username and email share one counter, and the 429 says what is throttled and for how long', async () => {
+  it('a name counts however it is spelt, and the 429 says what is throttled and for how long', async () => {
     const u = account();
     const d = deps({ users: [u], versions: new Map() });
-    for (const name of [u.username, u.email, u.username.toUpperCase(), u.email, u.username]) expect((await attempt(d, name, 'wrong')).outcome).toBe('unauthenticated');
+    for (const name of [u.email, u.email.toUpperCase(), ` ${u.email} `, u.email, u.email]) expect((await attempt(d, name, 'wrong')).outcome).toBe('unauthenticated');
     const sixth = await attempt(d, u.email, u.password);
     expect(sixth.outcome).toBe('resource_exhausted');
     expect(sixth.error!.message).toBe('Too many failed attempts for this account; try again in 1 s');
     expect(sixth.error!.retryAfterSeconds).toBe(1);
+  });
+
+  it("counts per name as typed, so the counts never tell whether a username and an email are one account's", async () => {
+    const [u, other] = [account(), account()];
+    const d = deps({ users: [u, other], versions: new Map() });
+    for (let i = 0; i < 5; i++) expect((await attempt(d, u.username, 'wrong')).outcome).toBe('unauthenticated');
+    expect((await attempt(d, u.username.toUpperCase(), 'wrong')).outcome).toBe('resource_exhausted');
+    // A wrong password for the same account's email is answered as for another account's email.
+    const sameAccount = await attempt(d, u.email, 'wrong');
+    const otherAccount = await attempt(d, other.email, 'wrong');
+    expect(sameAccount.outcome).toBe('unauthenticated');
+    expect([sameAccount.outcome, sameAccount.error!.id, sameAccount.error!.message]).toEqual([otherAccount.outcome, otherAccount.error!.id, otherAccount.error!.message]);
+    // Nor the other way round: failures on the email leave the username's count as an unknown name's.
+    for (let i = 0; i < 4; i++) await attempt(d, other.email, 'wrong');
+    const afterEmail = await attempt(d, other.username, 'wrong');
+    const unknown = await attempt(d, `nobody_${randomUUID().slice(0, 8)}`, 'wrong');
+    expect([afterEmail.outcome, unknown.outcome]).toEqual(['unauthenticated', 'unauthenticated']);
+    // The owner typing the email is not held up by a stranger hammering the username.
+    expect((await attempt(d, u.email, u.password)).outcome).toBe('ok');
   });
 
   it('the address counter has its own, higher threshold', async () => {

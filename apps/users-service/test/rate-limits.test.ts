@@ -1,5 +1,6 @@
-import { RegisterUser } from '@um/contracts';
 import { randomUUID } from 'node:crypto';
+import { RegisterUser } from '@um/contracts';
+import type { AppError } from '@um/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteUser } from '../src/application/delete-user.js';
 import { requestPasswordReset } from '../src/application/password-reset.js';
@@ -60,5 +61,34 @@ describe('a client is one client however its address is written', () => {
     expect((await rejection(ask('2001:db8:6:0:1:2:3:4'))).id).toBe('users.reset_rate_limited');
     for (let i = 1; i <= 5; i++) await ask(i % 2 ? '203.0.113.176' : '::ffff:203.0.113.176');
     expect((await rejection(ask('::ffff:203.0.113.176'))).id).toBe('users.reset_rate_limited');
+  });
+});
+
+describe('password reset requests count per name as typed, never per account', () => {
+  const ask = (login: string) =>
+    requestPasswordReset(fx.deps, { login }, meta).then(
+      () => 'accepted',
+      (e: AppError) => e.id,
+    );
+
+  it('requests split between the username and the email meet the limit no sooner when both are one account', async () => {
+    const [a, b] = [newUser(), newUser()];
+    await registerUser(fx.deps, RegisterUser.parse(a), meta);
+    await registerUser(fx.deps, RegisterUser.parse(b), meta);
+    // The account limit is 3 here: two requests per name, four in all.
+    const sameAccount = [await ask(a.username), await ask(a.email), await ask(a.username.toUpperCase()), await ask(` ${a.email} `)];
+    const twoAccounts = [await ask(b.username), await ask(`other_${randomUUID().slice(0, 8)}@example.com`), await ask(b.username), await ask(b.email)];
+    expect(sameAccount).toEqual(Array(4).fill('accepted'));
+    expect(sameAccount).toEqual(twoAccounts);
+  });
+
+  it('one name, however spelt, still meets its limit: the fourth request is refused, for an unknown name alike', async () => {
+    const a = newUser();
+    await registerUser(fx.deps, RegisterUser.parse(a), meta);
+    const unknown = `nobody_${randomUUID().slice(0, 8)}@example.com`;
+    const known = [await ask(a.email), await ask(a.email.toUpperCase()), await ask(` ${a.email}`), await ask(a.email)];
+    const stranger = [await ask(unknown), await ask(unknown.toUpperCase()), await ask(` ${unknown}`), await ask(unknown)];
+    expect(known).toEqual(['accepted', 'accepted', 'accepted', 'users.reset_rate_limited']);
+    expect(stranger).toEqual(known);
   });
 });
