@@ -1,4 +1,4 @@
-import { AccessTokenTtl, BaseEnv, DatabaseEnv, DurationSeconds, optionalEnv, parseConfig, SchemaName, decodeKek, toKek, type KeyRing } from '@um/platform';
+import { AccessTokenTtl, BaseEnv, DatabaseEnv, DurationSeconds, Ipv6Prefix, optionalEnv, parseConfig, SchemaName, decodeKek, toKek, type KeyRing } from '@um/platform';
 import { z } from 'zod';
 
 /** A key-encryption key: 32 bytes as base64 or hex. The message never echoes the value. */
@@ -28,6 +28,8 @@ export const AuthEnv = BaseEnv.extend(DatabaseEnv.shape)
     LOGIN_THROTTLE_ACCOUNT_MAX_DELAY: DurationSeconds.default(60),
     LOGIN_THROTTLE_ADDRESS_MAX_DELAY: DurationSeconds.default(900),
     LOGIN_THROTTLE_WINDOW: DurationSeconds.default(900),
+    /** An IPv6 client is counted by its network of this many bits: one counter per /64 by default. */
+    THROTTLE_IPV6_PREFIX: Ipv6Prefix,
     /** How long the ticket of a login waiting for its second factor stays valid. */
     MFA_TICKET_TTL: DurationSeconds.default(300).pipe(z.number().min(30, 'must be at least 30 seconds').max(3600, 'must be at most 1 hour')),
     /** Reauthentication window: a session this young (opened by a password check) may remove its second factor without a code. */

@@ -75,6 +75,7 @@ export async function startAuthService(config: AuthConfig, log: Logger = createL
       accountMaxDelaySeconds: config.LOGIN_THROTTLE_ACCOUNT_MAX_DELAY,
       addressMaxDelaySeconds: config.LOGIN_THROTTLE_ADDRESS_MAX_DELAY,
       windowSeconds: config.LOGIN_THROTTLE_WINDOW,
+      ipv6Prefix: config.THROTTLE_IPV6_PREFIX,
     },
     clock: () => new Date(),
     idempotency: new IdempotencyStore(await serverSecret(pool, 'idempotency', keks)),

@@ -76,7 +76,7 @@ function fakeUsers(rpc: Rpc, input: any): unknown {
       if (input.user_id !== alice.id) throw new AppError('not_found', 'users.not_found', 'User not found');
       return { user_id: alice.id, role: 'user', authz_version: 3, mfa: false, password_reset_at: null };
     case Rpcs.users.resolveLogin.name:
-      return { subject: `user:${alice.id}`, user_id: alice.id };
+      return { user_id: alice.id };
     case Rpcs.users.verifyCredentials.name:
       if (input.password !== 'alice-password') throw new AppError('unauthenticated', 'auth.invalid_credentials', 'Invalid username or password');
       return aliceUser;
@@ -116,7 +116,7 @@ beforeAll(async () => {
     refreshReuseIntervalSeconds: 10,
     mfaTicketTtlSeconds: 300,
     reauthWindowSeconds: 600,
-    throttle: { freeAttempts: 5, addressFreeAttempts: 100, accountMaxDelaySeconds: 60, addressMaxDelaySeconds: 900, windowSeconds: 900 },
+    throttle: { freeAttempts: 5, addressFreeAttempts: 100, accountMaxDelaySeconds: 60, addressMaxDelaySeconds: 900, windowSeconds: 900, ipv6Prefix: 64 },
     throttleSecret: secret,
     deviceSecret: await serverSecret(pool, 'device', {}),
     clock: () => new Date(),

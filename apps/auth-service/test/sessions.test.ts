@@ -71,7 +71,7 @@ function fakeUsers(f: FakeUsers) {
     switch (rpc.name) {
       case Rpcs.users.resolveLogin.name: {
         const u = find(input.login);
-        return { subject: u ? `user:${u.id}` : `name:${input.login.toLowerCase()}`, user_id: u?.id ?? null };
+        return { user_id: u?.id ?? null };
       }
       case Rpcs.users.verifyCredentials.name: {
         if (f.verify) return f.verify(input);
@@ -124,7 +124,7 @@ function deps(f: FakeUsers, overrides: Partial<AuthDeps> = {}): AuthDeps & { rev
     refreshReuseIntervalSeconds: 10,
     mfaTicketTtlSeconds: 300,
     reauthWindowSeconds: 600,
-    throttle: { freeAttempts: 5, addressFreeAttempts: 100, accountMaxDelaySeconds: 60, addressMaxDelaySeconds: 900, windowSeconds: 900 },
+    throttle: { freeAttempts: 5, addressFreeAttempts: 100, accountMaxDelaySeconds: 60, addressMaxDelaySeconds: 900, windowSeconds: 900, ipv6Prefix: 64 },
     throttleSecret,
     deviceSecret,
     clock: () => new Date(),
@@ -191,21 +191,40 @@ describe('login throttling counts failed password checks only', () => {
     expect((await attempt(d, u.username, u.password)).outcome).toBe('ok');
   });
 
-  it('username and email share one counter, and the 429 says what is throttled and for how long', async () => {
+  it('a name counts however it is spelt, and the 429 says what is throttled and for how long', async () => {
     const u = account();
     const d = deps({ users: [u], versions: new Map() });
-    for (const name of [u.username, u.email, u.username.toUpperCase(), u.email, u.username]) expect((await attempt(d, name, 'wrong')).outcome).toBe('unauthenticated');
+    for (const name of [u.email, u.email.toUpperCase(), ` ${u.email} `, u.email, u.email]) expect((await attempt(d, name, 'wrong')).outcome).toBe('unauthenticated');
     const sixth = await attempt(d, u.email, u.password);
     expect(sixth.outcome).toBe('resource_exhausted');
     expect(sixth.error!.message).toBe('Too many failed attempts for this account; try again in 1 s');
     expect(sixth.error!.retryAfterSeconds).toBe(1);
   });
 
+  it("counts per name as typed, so the counts never tell whether a username and an email are one account's", async () => {
+    const [u, other] = [account(), account()];
+    const d = deps({ users: [u, other], versions: new Map() });
+    for (let i = 0; i < 5; i++) expect((await attempt(d, u.username, 'wrong')).outcome).toBe('unauthenticated');
+    expect((await attempt(d, u.username.toUpperCase(), 'wrong')).outcome).toBe('resource_exhausted');
+    // A wrong password for the same account's email is answered as for another account's email.
+    const sameAccount = await attempt(d, u.email, 'wrong');
+    const otherAccount = await attempt(d, other.email, 'wrong');
+    expect(sameAccount.outcome).toBe('unauthenticated');
+    expect([sameAccount.outcome, sameAccount.error!.id, sameAccount.error!.message]).toEqual([otherAccount.outcome, otherAccount.error!.id, otherAccount.error!.message]);
+    // Nor the other way round: failures on the email leave the username's count as an unknown name's.
+    for (let i = 0; i < 4; i++) await attempt(d, other.email, 'wrong');
+    const afterEmail = await attempt(d, other.username, 'wrong');
+    const unknown = await attempt(d, `nobody_${randomUUID().slice(0, 8)}`, 'wrong');
+    expect([afterEmail.outcome, unknown.outcome]).toEqual(['unauthenticated', 'unauthenticated']);
+    // The owner typing the email is not held up by a stranger hammering the username.
+    expect((await attempt(d, u.email, u.password)).outcome).toBe('ok');
+  });
+
   it('the address counter has its own, higher threshold', async () => {
     const users = Array.from({ length: 4 }, () => account());
     const d = deps(
       { users, versions: new Map() },
-      { throttle: { freeAttempts: 5, addressFreeAttempts: 8, accountMaxDelaySeconds: 60, addressMaxDelaySeconds: 900, windowSeconds: 900 } },
+      { throttle: { freeAttempts: 5, addressFreeAttempts: 8, accountMaxDelaySeconds: 60, addressMaxDelaySeconds: 900, windowSeconds: 900, ipv6Prefix: 64 } },
     );
     const ip = '192.0.2.77';
     // 2 failures on each of 4 accounts: no account reaches 5, the address reaches 8.
@@ -215,6 +234,48 @@ describe('login throttling counts failed password checks only', () => {
     expect(next.error!.message).toMatch(/^Too many failed attempts from this address; try again in \d+ s$/);
     // Another address is not affected.
     expect((await attempt(d, users[0]!.username, users[0]!.password, { client_ip: '192.0.2.78' })).outcome).toBe('ok');
+  });
+
+  describe('one address counter per client, however its address is written', () => {
+    const throttle = { freeAttempts: 5, addressFreeAttempts: 8, accountMaxDelaySeconds: 60, addressMaxDelaySeconds: 900, windowSeconds: 900, ipv6Prefix: 64 };
+    /** Two failures on each of four accounts from `addresses` (8 in all), then the answer to a right password from `next`. */
+    async function afterEightFailures(addresses: (i: number) => string, next: string, ipv6Prefix = 64) {
+      const users = Array.from({ length: 4 }, () => account());
+      const d = deps({ users, versions: new Map() }, { throttle: { ...throttle, ipv6Prefix } });
+      let i = 0;
+      for (const u of users) for (let k = 0; k < 2; k++) expect((await attempt(d, u.username, 'wrong', { client_ip: addresses(i++) })).outcome).toBe('unauthenticated');
+      return { d, users, next: await attempt(d, users[0]!.username, users[0]!.password, { client_ip: next }) };
+    }
+    const net64 = () => `2001:db8:${randomBytes(2).toString('hex')}:${randomBytes(2).toString('hex')}`;
+
+    it('an IPv6 client with a new address of its /64 for every try is one client', async () => {
+      const net = net64();
+      const { d, users, next } = await afterEightFailures((i) => `${net}:${randomBytes(2).toString('hex')}::${i + 1}`, `${net}::ffff`);
+      expect(next.outcome).toBe('resource_exhausted');
+      expect(next.error!.message).toMatch(/^Too many failed attempts from this address; try again in \d+ s$/);
+      // The next /64 is another client.
+      const [a, b, c] = net.split(':');
+      expect((await attempt(d, users[0]!.username, users[0]!.password, { client_ip: `${a}:${b}:${c}:ffff::1` })).outcome).toBe('ok');
+    });
+
+    it('compressed, expanded, upper-case and zoned spellings of one address are one client', async () => {
+      const net = net64();
+      const spellings = [`${net}::1`, `${net}:0:0:0:1`, `${net}::1`.toUpperCase(), `${net}::1%eth0`];
+      const { next } = await afterEightFailures((i) => spellings[i % spellings.length]!, `${net}:0000:0000:0000:0001`);
+      expect(next.outcome).toBe('resource_exhausted');
+    });
+
+    it('an IPv4-mapped IPv6 address counts with its IPv4 address', async () => {
+      const ip = `198.51.100.${1 + (randomBytes(1)[0]! % 200)}`;
+      const { next } = await afterEightFailures((i) => (i % 2 ? `::ffff:${ip}` : ip), `::FFFF:${ip}`);
+      expect(next.outcome).toBe('resource_exhausted');
+    });
+
+    it('THROTTLE_IPV6_PREFIX widens the network: with /48, every /64 of one /48 is one client', async () => {
+      const [a, b, c] = net64().split(':');
+      const { next } = await afterEightFailures((i) => `${a}:${b}:${c}:${i}::1`, `${a}:${b}:${c}:ff::1`, 48);
+      expect(next.outcome).toBe('resource_exhausted');
+    });
   });
 
   it("a stranger's failures from changing addresses do not keep the owner out: the owner's device is throttled on its own", async () => {
@@ -256,7 +317,10 @@ describe('login throttling counts failed password checks only', () => {
     let now = Date.now();
     const d = deps(
       { users: [u], versions: new Map() },
-      { clock: () => new Date(now), throttle: { freeAttempts: 5, addressFreeAttempts: 100, accountMaxDelaySeconds: 4, addressMaxDelaySeconds: 900, windowSeconds: 900 } },
+      {
+        clock: () => new Date(now),
+        throttle: { freeAttempts: 5, addressFreeAttempts: 100, accountMaxDelaySeconds: 4, addressMaxDelaySeconds: 900, windowSeconds: 900, ipv6Prefix: 64 },
+      },
     );
     for (let i = 0; i < 5; i++) expect((await attempt(d, u.username, 'wrong')).outcome).toBe('unauthenticated');
     const delays: number[] = [];

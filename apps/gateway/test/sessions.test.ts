@@ -167,6 +167,34 @@ describe('POST /refresh', () => {
   });
 });
 
+describe('logins and refresh take no Idempotency-Key: every request is answered from the current state', () => {
+  it.each([
+    ['/login', { username: 'alice_1', password: 'secret' }],
+    ['/auth/login', { email: 'alice@example.com', password: 'secret' }],
+    ['/login/mfa', { ticket: 'a-ticket', code: '123456' }],
+    ['/refresh', { refresh_token: 'spent' }],
+    ['/refresh_jwt', { refresh_token: 'spent' }],
+  ])("POST %s ignores the client's key: each request goes to auth-service under a key of its own", async (path, body) => {
+    h.rpc.reply = () => {
+      throw new AppError('unauthenticated', 'auth.refresh_invalid', 'The refresh token is invalid, expired or revoked');
+    };
+    const key = `client-key-${randomUUID()}`;
+    for (let i = 0; i < 2; i++) expectProblem(await postJson(path, body, { headers: { 'idempotency-key': key } }), 401, 'unauthenticated');
+    // Ignored, not refused: an old client sending a key that would be 400 elsewhere still gets in.
+    expectProblem(await postJson(path, body, { headers: { 'idempotency-key': 'k'.repeat(300) } }), 401, 'unauthenticated');
+    const keys = h.rpc.calls.map((c) => c.meta.idempotencyKey);
+    expect(keys).toEqual([expect.stringMatching(/^gw-/), expect.stringMatching(/^gw-/), expect.stringMatching(/^gw-/)]);
+    expect(new Set(keys).size).toBe(3);
+  });
+
+  it("other writes still forward the client's key", async () => {
+    h.rpc.reply = () => ({ status: 'accepted' });
+    const key = `client-key-${randomUUID()}`;
+    expect((await postJson('/password/forgot', { email: 'alice@example.com' }, { headers: { 'idempotency-key': key } })).status).toBe(202);
+    expect(h.rpc.calls.map((c) => c.meta.idempotencyKey)).toEqual([key]);
+  });
+});
+
 describe('POST /logout', () => {
   it("ends the caller's session, named by the token's sid: 204 with an empty body", async () => {
     const me = await caller();

@@ -1,5 +1,5 @@
 import { Email, Password, Username } from '@um/contracts';
-import { AccessTokenTtl, BaseEnv, DatabaseEnv, DurationSeconds, optionalEnv, parseConfig, ProfileEnv, SchemaName } from '@um/platform';
+import { AccessTokenTtl, BaseEnv, DatabaseEnv, DurationSeconds, Ipv6Prefix, optionalEnv, parseConfig, ProfileEnv, SchemaName } from '@um/platform';
 import { z } from 'zod';
 import { createPasswordPolicy, passwordProblem } from './domain/password-policy.js';
 
@@ -33,6 +33,8 @@ export const UsersEnv = BaseEnv.extend(DatabaseEnv.shape)
      * enrolment may be an intruder's with a stolen session); an older factor survives and is asked for.
      */
     MFA_TRUST_AFTER: DurationSeconds.default(7 * 24 * 3600),
+    /** An IPv6 client is counted by its network of this many bits (registrations, reset requests): one counter per /64 by default. */
+    THROTTLE_IPV6_PREFIX: Ipv6Prefix,
     /** Name authenticator apps show for this service's TOTP entries. */
     MFA_ISSUER: z
       .string()

@@ -22,6 +22,7 @@ export async function createUsersDeps(
     clock: () => new Date(),
     log,
     emailConfirmation: { ttlSeconds: config.EMAIL_CONFIRMATION_TTL, resendIntervalSeconds: config.EMAIL_RESEND_INTERVAL },
+    ipv6Prefix: config.THROTTLE_IPV6_PREFIX,
     registrationLimit: { perWindow: config.REGISTRATION_RATE_LIMIT, windowSeconds: config.REGISTRATION_RATE_WINDOW },
     // No key-encryption key here: these secrets only key rate-limit counters and idempotency records, and live beside them.
     rateLimitSecret: await serverSecret(pool, 'rate_limit', {}),

@@ -122,6 +122,7 @@ beforeAll(async () => {
     clock: () => new Date(),
     log: silentLog,
     emailConfirmation: { ttlSeconds: 3600, resendIntervalSeconds: 60 },
+    ipv6Prefix: 64,
     registrationLimit: { perWindow: 100, windowSeconds: 3600 },
     rateLimitSecret: await serverSecret(pool, 'rate_limit', {}),
     passwordReset: { ttlSeconds: 1800, accountLimit: 3, addressLimit: 5, windowSeconds: 3600 },

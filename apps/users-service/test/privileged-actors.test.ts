@@ -95,12 +95,10 @@ describe('what auth-service reads for tokens', () => {
     expect(fx.revocations).toHaveLength(1);
   });
 
-  it('resolve_login: username and email of one account are one subject; unknown names are their own', async () => {
+  it('resolve_login: the account a username or email stands for, and nothing for an unknown name', async () => {
     const u = await register();
-    const byName = await resolveLogin(fx.pool, u.username.toUpperCase());
-    const byEmail = await resolveLogin(fx.pool, ` ${u.email} `);
-    expect(byName).toEqual({ subject: `user:${u.id}`, user_id: u.id });
-    expect(byEmail).toEqual(byName);
-    expect(await resolveLogin(fx.pool, 'Nobody_Here')).toEqual({ subject: 'name:nobody_here', user_id: null });
+    expect(await resolveLogin(fx.pool, u.username.toUpperCase())).toEqual({ user_id: u.id });
+    expect(await resolveLogin(fx.pool, ` ${u.email} `)).toEqual({ user_id: u.id });
+    expect(await resolveLogin(fx.pool, 'Nobody_Here')).toEqual({ user_id: null });
   });
 });

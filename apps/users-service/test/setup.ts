@@ -30,6 +30,7 @@ export async function usersFixture(profile: Profile = buildProfile()) {
     clock: () => new Date(),
     log: silentLog,
     emailConfirmation: { ttlSeconds: 3600, resendIntervalSeconds: 60 },
+    ipv6Prefix: 64,
     registrationLimit: { perWindow: 3, windowSeconds: 3600 },
     paging: { maxPageSize: 1000, exactCountLimit: 10_000 },
     rateLimitSecret: await serverSecret(pool, 'rate_limit', {}),

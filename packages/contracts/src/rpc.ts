@@ -88,6 +88,13 @@ export interface Rpc<Req extends z.ZodType = z.ZodType, Res extends z.ZodType = 
   reply: Res;
   /** What makes a repeat safe: see `RpcKind`. */
   kind: RpcKind;
+  /**
+   * A write whose answer hangs on state that changes between requests (the login throttle, a
+   * session's revocation, refresh-token reuse): the gateway ignores a client's `Idempotency-Key`
+   * on its routes, so every request is answered from the current state, never from a reply
+   * recorded for an earlier one. Its own retries of one request still share a key.
+   */
+  ignoresClientKey?: true;
 }
 
 const rpc = <Req extends z.ZodType, Res extends z.ZodType>(
@@ -97,7 +104,11 @@ const rpc = <Req extends z.ZodType, Res extends z.ZodType>(
   request: Req,
   reply: Res,
   kind: RpcKind,
-): Rpc<Req, Res> => ({ name, service, callers, request, reply, kind });
+  options: Pick<Rpc, 'ignoresClientKey'> = {},
+): Rpc<Req, Res> => ({ name, service, callers, request, reply, kind, ...options });
+
+/** Logins and refresh: see `Rpc.ignoresClientKey`. */
+const fromCurrentState = { ignoresClientKey: true } as const;
 
 /** Who calls what: the gateway the user-facing operations, services the internal ones. */
 const gateway = ['gateway'] as const;
@@ -138,13 +149,13 @@ export const Rpcs = {
     resetMfa: rpc('users.reset_mfa', 'users', gateway, DisableMfa, MfaDisabledReply, 'write'),
   },
   auth: {
-    login: rpc('auth.login', 'auth', gateway, LoginRequest, LoginRpcReply, 'write'),
-    refresh: rpc('auth.refresh', 'auth', gateway, Refresh, SessionTokens, 'write'),
+    login: rpc('auth.login', 'auth', gateway, LoginRequest, LoginRpcReply, 'write', fromCurrentState),
+    refresh: rpc('auth.refresh', 'auth', gateway, Refresh, SessionTokens, 'write', fromCurrentState),
     logout: rpc('auth.logout', 'auth', gateway, Logout, LogoutReply, 'write'),
     changePassword: rpc('auth.change_password', 'auth', gateway, ChangePassword, PasswordChangeResult, 'write'),
     jwks: rpc('auth.jwks', 'auth', ['gateway', 'users-service'], Empty, Jwks, 'read'),
     health: rpc('auth.health', 'auth', gateway, Empty, Health, 'read'),
-    loginMfa: rpc('auth.login_mfa', 'auth', gateway, LoginMfaRequest, LoginTokens, 'write'),
+    loginMfa: rpc('auth.login_mfa', 'auth', gateway, LoginMfaRequest, LoginTokens, 'write', fromCurrentState),
     resetPassword: rpc('auth.reset_password', 'auth', gateway, ResetPassword, PasswordResetResult, 'write'),
     disableTotp: rpc('auth.disable_totp', 'auth', gateway, DisableTotp, MfaDisabledReply, 'write'),
     // A read: it changes nothing but the throttle's count, so a repeat is safe.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AccessTokenTtl, BaseEnv, ConfigError, DatabaseEnv, DurationSeconds, optionalEnv, parseConfig, SchemaName } from './config.js';
+import { AccessTokenTtl, BaseEnv, ConfigError, DatabaseEnv, DurationSeconds, Ipv6Prefix, optionalEnv, parseConfig, SchemaName } from './config.js';
 
 /** The ConfigError thrown for `env`; fails the test when parsing succeeds or throws something else. */
 function configError(schema: Parameters<typeof parseConfig>[0], env: NodeJS.ProcessEnv): ConfigError {
@@ -152,6 +152,19 @@ describe('AccessTokenTtl (ACCESS_TOKEN_TTL, shared by auth-service and the gatew
     ['soon', 'must be a duration'],
   ])('refuses %j: %s', (value, message) => {
     expect(configError(Env, { ACCESS_TOKEN_TTL: value }).message).toContain(`ACCESS_TOKEN_TTL: ${message}`);
+  });
+});
+
+describe('Ipv6Prefix (THROTTLE_IPV6_PREFIX, shared by auth-service and users-service)', () => {
+  const schema = z.object({ THROTTLE_IPV6_PREFIX: Ipv6Prefix });
+
+  it('defaults to 64 and takes any prefix length from 1 to 128', () => {
+    expect(parseConfig(schema, {}).THROTTLE_IPV6_PREFIX).toBe(64);
+    for (const bits of ['1', '48', '56', '128']) expect(parseConfig(schema, { THROTTLE_IPV6_PREFIX: bits }).THROTTLE_IPV6_PREFIX).toBe(Number(bits));
+  });
+
+  it.each(['0', '129', '64.5', '/64', 'x'])('rejects %j, naming the variable', (bits) => {
+    expect(configError(schema, { THROTTLE_IPV6_PREFIX: bits }).message).toContain('THROTTLE_IPV6_PREFIX');
   });
 });
 

@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { MAX_ACCESS_TOKEN_TTL_SECONDS, Namespace } from '@um/contracts';
 import { z } from 'zod';
+import { DEFAULT_IPV6_PREFIX } from './client-address.js';
 
 export const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -96,6 +97,17 @@ export const DurationSeconds = z
  * lifetime it accepts): one parser so one shared environment keeps both equal. 30 s … 24 h, default 15 min.
  */
 export const AccessTokenTtl = DurationSeconds.default(900).pipe(z.number().min(30, 'must be at least 30 seconds').max(MAX_ACCESS_TOKEN_TTL_SECONDS, 'must be at most 24 hours'));
+
+/**
+ * `THROTTLE_IPV6_PREFIX`, read by every service that limits per client address: an IPv6 client is
+ * counted by its network of this many bits (`addressLimitKey`). 1 … 128, default 64.
+ */
+export const Ipv6Prefix = z.coerce
+  .number()
+  .int('must be a whole number of bits')
+  .min(1, 'must be a prefix length from 1 to 128')
+  .max(128, 'must be a prefix length from 1 to 128')
+  .default(DEFAULT_IPV6_PREFIX);
 
 export class ConfigError extends Error {}
 

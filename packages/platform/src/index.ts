@@ -20,3 +20,4 @@ export * from './sha256.js';
 export * from './metrics.js';
 export * from './profile-schema-file.js';
 export * from './token-verifier.js';
+export * from './client-address.js';

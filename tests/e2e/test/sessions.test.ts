@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { testInfra } from '@um/testkit';
 import { decodeProtectedHeader } from 'jose';
 import pg from 'pg';
@@ -75,6 +76,34 @@ describe('sessions', () => {
     expect((await refresh(first.body.refresh_token)).status).toBe(401);
     await expectRefusedEverywhere(first.body.access_token);
     await expectRefusedEverywhere(session.access_token);
+  });
+
+  describe('a refresh sent again with its Idempotency-Key is answered from the current state, never from the recorded reply', () => {
+    const keyed = (refresh_token: string, key: string) => http(sys.url, 'POST', '/refresh', { body: { refresh_token }, headers: { 'idempotency-key': key } });
+
+    it('after the reuse interval: 401, the session revoked, as without the key', async () => {
+      const { session } = await signUp();
+      const key = `refresh-${randomUUID()}`;
+      const first = await keyed(session.refresh_token, key);
+      expect(first.status).toBe(200);
+      // Within REFRESH_REUSE_INTERVAL (2 s) the same request gets the same successor (the grace for a lost reply) ...
+      const lost = await keyed(session.refresh_token, key);
+      expect([lost.status, lost.body.refresh_token]).toEqual([200, first.body.refresh_token]);
+      // ... after it, it is reuse, key or not: the recorded 200 is not replayed.
+      await new Promise((r) => setTimeout(r, 2_100));
+      expect((await keyed(session.refresh_token, key)).status).toBe(401);
+      expect((await refresh(first.body.refresh_token)).status).toBe(401);
+      await expectRefusedEverywhere(first.body.access_token);
+    });
+
+    it('after a logout: 401', async () => {
+      const { session } = await signUp();
+      const key = `refresh-${randomUUID()}`;
+      const first = await keyed(session.refresh_token, key);
+      expect(first.status).toBe(200);
+      expect((await http(sys.url, 'POST', '/logout', { token: first.body.access_token })).status).toBe(204);
+      expect((await keyed(session.refresh_token, key)).status).toBe(401);
+    });
   });
 
   it('fifty concurrent refreshes of one token (tabs, two gateways) keep the session: one successor for all, never two live tokens', async () => {
@@ -200,6 +229,20 @@ describe('login throttling', () => {
     // owner waits out the delay the header names and is let in from another address.
     await new Promise((r) => setTimeout(r, 1_100));
     expect((await attempt(input.username, input.password, '203.0.113.9')).status).toBe(200);
+  });
+
+  it('a login sent again with its Idempotency-Key once the throttle kicked in is throttled, not answered from the recorded 200', async () => {
+    const input = newUser();
+    expect((await http(throttled.url, 'POST', '/register', { body: input, headers: { 'x-forwarded-for': '192.0.2.201' } })).status).toBe(201);
+    const key = `login-${randomUUID()}`;
+    const keyed = () =>
+      http(throttled.url, 'POST', '/login', { body: { username: input.username, password: input.password }, headers: { 'x-forwarded-for': '192.0.2.3', 'idempotency-key': key } });
+    const first = await keyed();
+    expect(first.status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await attempt(input.username, 'wrong password!', '192.0.2.4')).status).toBe(401);
+    const again = await keyed();
+    expect(again.status).toBe(429);
+    expect(again.body.refresh_token).toBeUndefined();
   });
 
   it('slows down one address guessing many accounts (after LOGIN_THROTTLE_ADDRESS_FREE_ATTEMPTS), not the others', async () => {

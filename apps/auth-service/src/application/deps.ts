@@ -13,6 +13,8 @@ export interface ThrottleSettings {
   addressMaxDelaySeconds: number;
   /** Failures older than this are forgotten. */
   windowSeconds: number;
+  /** An IPv6 client address is counted by its network of this many bits. */
+  ipv6Prefix: number;
 }
 
 /** Everything auth-service's use cases touch. */

@@ -4,9 +4,9 @@ import { isUserIdString } from '@um/contracts';
 /**
  * Device cookies (OWASP "Slow down online guessing attacks with device cookies"): a browser or app
  * that has logged into an account before carries a token naming that account, signed by us. A login
- * presenting one is throttled on its own device counter, not on the account's, so a stranger's
+ * presenting one is throttled on its own device counter, not on the name's, so a stranger's
  * failures from elsewhere cannot keep the owner out; the stranger, without such a token, stays
- * throttled on the account counter.
+ * throttled on the counter of the name they type.
  */
 export interface Device {
   id: string;

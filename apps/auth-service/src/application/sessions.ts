@@ -63,15 +63,16 @@ const isWrongPassword = (err: unknown) => err instanceof AppError && err.code ==
 /**
  * Log in with username or email. The attempt is claimed on the throttle before the password is
  * checked (in users-service, where the hash is) and settled by the outcome: only a wrong password
- * counts. The account counter is the account's, whichever of its names was typed, or this device's
- * when the caller presents a device cookie of that account; every success renews the cookie.
+ * counts. Failures count per name as typed (username and email apart, so the counts never tell
+ * whether two names are one account), or on this device's counter when the caller presents a device
+ * cookie of the account the name stands for; every success renews the cookie.
  */
 export async function login(deps: AuthDeps, req: LoginRequest, ctx: RpcContext): Promise<LoginRpcReply> {
   const meta = { requestId: ctx.requestId };
   const account = await deps.rpc.call(Rpcs.users.resolveLogin, { login: req.username }, meta);
   const device = readDeviceToken(deps.deviceSecret, req.device_token);
   const deviceId = device && account.user_id && device.userId === account.user_id ? device.id : undefined;
-  const keys = loginKeys(deps, { subject: account.subject, userId: account.user_id, deviceId }, req.client_ip);
+  const keys = loginKeys(deps, { name: req.username, userId: account.user_id, deviceId }, req.client_ip);
   const verifiedAt = deps.clock();
   const user = await throttled(deps, keys, () => deps.rpc.call(Rpcs.users.verifyCredentials, { username: req.username, password: req.password }, meta), isWrongPassword);
   const subject = await deps.rpc.call(Rpcs.users.tokenSubject, { user_id: user.id }, meta);

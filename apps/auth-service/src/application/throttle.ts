@@ -1,9 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { AppError, withTransaction } from '@um/platform';
+import { loginNameKey } from '@um/contracts';
+import { addressLimitKey, AppError, withTransaction } from '@um/platform';
 import type { AuthDeps } from './deps.js';
 
 /** What a counter stands for; it decides the 429's wording and whether a success forgets failures. */
-export type ThrottleKind = 'account' | 'device' | 'address' | 'password' | 'second_factor';
+export type ThrottleKind = 'name' | 'device' | 'address' | 'password' | 'second_factor';
 
 export interface ThrottleKey {
   kind: ThrottleKind;
@@ -22,7 +23,7 @@ export interface Claim {
   keys: ThrottleKey[];
 }
 
-/** A failed password check counts; a success forgets the account's failures; anything else (503, 504) counts nothing. */
+/** A failed password check counts; a success forgets the failures of the name (or device) it came with; anything else (503, 504) counts nothing. */
 export type Outcome = 'failure' | 'success' | 'neutral';
 
 /** A claim not settled within this long (its process died mid-check) no longer holds a slot. */
@@ -31,15 +32,24 @@ const PENDING_TTL_SECONDS = 60;
 const hmac = (deps: AuthDeps, what: string) => createHmac('sha256', deps.throttleSecret).update(what).digest('base64url');
 
 /**
- * Keys for one login attempt. The account counter is keyed by the account (the user id both the
- * username and the email resolve to), or by the device when the attempt carries a device cookie of
- * that account; the address counter has its own, much higher threshold, so many users behind one
- * address are not locked out together.
+ * Keys for one login attempt. The name counter is keyed by the login name as typed (`loginNameKey`:
+ * trimmed, by its identity key), never by the account it stands for: a counter shared by an
+ * account's username and email would tell a guesser whether the two are one account (failures on
+ * one throttling the other). A guesser alternating both names gets each name's free attempts,
+ * twice one name's: bounded, and the address counter still counts every try. With a device cookie
+ * of the account the name stands for, the device's counter replaces the name's. The address
+ * counter has its own, much higher threshold, so many users behind one address are not locked out
+ * together. An address is counted as `addressLimitKey` has it: an IPv6 client by its /64 (or
+ * THROTTLE_IPV6_PREFIX), an IPv4-mapped address as its IPv4 address.
  */
-export function loginKeys(deps: AuthDeps, who: { subject: string; userId: number | null; deviceId?: string | undefined }, clientIp: string | undefined): ThrottleKey[] {
-  const keys = [who.deviceId ? counter(deps, 'device', 'device', who.deviceId, who.userId) : counter(deps, 'account', 'account', who.subject, who.userId)];
+export function loginKeys(deps: AuthDeps, who: { name: string; userId: number | null; deviceId?: string | undefined }, clientIp: string | undefined): ThrottleKey[] {
+  const keys = [who.deviceId ? counter(deps, 'device', 'device', who.deviceId, who.userId) : counter(deps, 'name', 'account', loginNameKey(who.name), who.userId)];
   if (clientIp)
-    keys.push({ ...counter(deps, 'address', 'address', clientIp, null), freeAttempts: deps.throttle.addressFreeAttempts, capSeconds: deps.throttle.addressMaxDelaySeconds });
+    keys.push({
+      ...counter(deps, 'address', 'address', addressLimitKey(clientIp, deps.throttle.ipv6Prefix), null),
+      freeAttempts: deps.throttle.addressFreeAttempts,
+      capSeconds: deps.throttle.addressMaxDelaySeconds,
+    });
   return keys;
 }
 
@@ -49,7 +59,7 @@ export const passwordCheckKey = (deps: AuthDeps, userId: number): ThrottleKey =>
 /** Wrong second-factor codes count like wrong passwords, per account, whichever ticket or session they come with. */
 export const secondFactorKey = (deps: AuthDeps, userId: number): ThrottleKey => counter(deps, 'second_factor', 'mfa', String(userId), userId);
 
-/** A counter keyed `<tag>:HMAC(<tag>|<value>)`, with the account's threshold and cap (the address counter overrides both). */
+/** A counter keyed `<tag>:HMAC(<tag>|<value>)`, with the per-name threshold and cap (the address counter overrides both). */
 function counter(deps: AuthDeps, kind: ThrottleKind, tag: string, value: string, userId: number | null): ThrottleKey {
   return { kind, key: `${tag}:${hmac(deps, `${tag}|${value}`)}`, freeAttempts: deps.throttle.freeAttempts, capSeconds: deps.throttle.accountMaxDelaySeconds, userId };
 }
@@ -63,7 +73,7 @@ interface Row {
 }
 
 const WHAT: Record<ThrottleKind, string> = {
-  account: 'for this account',
+  name: 'for this account',
   device: 'for this account from this device',
   address: 'from this address',
   password: 'for your current password',
@@ -127,7 +137,7 @@ function current(deps: AuthDeps, r: Row, now: Date): Row {
 
 /**
  * Settle a claim. A failure counts and may start a delay; a success forgets the failures of the
- * account, device or password counter (not of the address: one good password must not reset a
+ * name, device or password counter (not of the address: one good password must not reset a
  * guesser); a neutral outcome (the check could not be made) only frees the slot.
  */
 export async function settleAttempt(deps: AuthDeps, claim: Claim, outcome: Outcome): Promise<void> {

@@ -104,11 +104,13 @@ function checkPathShape(def: RouteDef, params: Record<string, string>, fixed: Re
 /**
  * The key that makes a write safe to repeat: the client's `Idempotency-Key` (on every non-GET
  * route; a repeat with the same key gets the first outcome for 24 h), else one made for this
- * request, so the gateway's own retries of an unanswered attempt never act twice.
+ * request, so the gateway's own retries of an unanswered attempt never act twice. Logins and
+ * refresh (`Rpc.ignoresClientKey`) always get one of their own: a client's key is ignored, not
+ * refused, so old clients that send one everywhere keep working.
  */
-function idempotencyKey(req: Request, method: string): string | undefined {
+function idempotencyKey(req: Request, method: string, rpc: Rpc): string | undefined {
   if (method === 'GET') return undefined;
-  const given = req.get('idempotency-key');
+  const given = rpc.ignoresClientKey ? undefined : req.get('idempotency-key');
   if (given === undefined) return `gw-${uuidv7()}`;
   const key = IdempotencyKey.safeParse(given);
   if (!key.success) throw new AppError('bad_request', 'http.idempotency_key_invalid', 'The Idempotency-Key header must be printable ASCII, at most 255 characters');
@@ -152,7 +154,7 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
         throw new AppError('bad_request', 'http.body_not_object', 'The request body must be a JSON object');
       const body = def.body ? def.body.safeParse(req.body) : undefined;
       if (body && !body.success) throw invalidArgument('http.invalid_body', body.error);
-      const key = idempotencyKey(req, method.toUpperCase());
+      const key = idempotencyKey(req, method.toUpperCase(), def.rpc);
 
       // The token goes along: users-service and auth-service take the actor from it, not from x-actor-id alone.
       const actor = caller ? { actorId: String(caller.principal.userId), accessToken: caller.token } : { actorId: null };

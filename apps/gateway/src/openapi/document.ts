@@ -10,12 +10,16 @@ import { HealthReply, ReadinessReply } from '../http/service-replies.js';
 import { errorStatuses } from './error-statuses.js';
 import { Problem } from './problem.js';
 
-/** Every non-GET route honours it: a repeat with the same key within 24 h gets the first outcome (same status and body); another body with the key is 422. */
+/** Every non-GET route honours it but logins and refresh (`Rpc.ignoresClientKey`): a repeat with the same key within 24 h gets the first outcome (same status and body); another body with the key is 422. */
 const IdempotencyHeader = z.object({
   'Idempotency-Key': IdempotencyKey.optional().describe(
     'Makes the request safe to repeat: a repeat with the same key (per caller and operation, for 24 hours) is answered with the outcome of the first, without acting again; the same key with a different body is 422. Printable ASCII, at most 255 characters.',
   ),
 });
+
+/** What the API document says of the routes that take no `Idempotency-Key`. */
+const CURRENT_STATE =
+  "Takes no `Idempotency-Key`: one sent is ignored, and every request is answered from the current state (the login throttle, the session, refresh-token reuse), never with a reply recorded for an earlier request. To retry, send the request again; a refresh retried with the token just spent gets the same session's live token within `REFRESH_REUSE_INTERVAL`.";
 
 const successStatus = (route: string) =>
   ({
@@ -105,12 +109,13 @@ export function openApiDocument(routes: RouteDef[]): object {
       operationId: operationId(method, path),
       tags: [tagOf(path, alias)],
       summary,
+      ...(r.rpc.ignoresClientKey ? { description: CURRENT_STATE } : {}),
       security: rule.kind === 'public' ? [] : [{ [bearer.name]: [] }],
       request: {
         ...(body ? { body } : {}),
         ...(r.query ? { query: r.query as never } : {}),
         ...(params ? { params: params as never } : {}),
-        ...(method.toUpperCase() === 'GET' ? {} : { headers: IdempotencyHeader as never }),
+        ...(method.toUpperCase() === 'GET' || r.rpc.ignoresClientKey ? {} : { headers: IdempotencyHeader as never }),
       },
       responses: {
         [status]: status === 204 ? success('Done, no content', undefined) : success('Success', r.reply ?? r.rpc.reply, r.replyHeaders),
@@ -145,7 +150,7 @@ export function openApiDocument(routes: RouteDef[]): object {
       version: '0.1.0',
       description:
         'Registration, login, users and access control. Errors are RFC 9457 `application/problem+json`; ' +
-        'every non-GET operation takes an `Idempotency-Key`; lists answer their total in `X-Total-Count` and their pages in `Link`.',
+        'every non-GET operation but login, second-factor login and refresh takes an `Idempotency-Key`; lists answer their total in `X-Total-Count` and their pages in `Link`.',
     },
     servers: [{ url: '/', description: 'This gateway' }],
     tags: TAGS,

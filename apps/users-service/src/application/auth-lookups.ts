@@ -1,4 +1,4 @@
-import { identityKey, type TokenSubject } from '@um/contracts';
+import type { TokenSubject } from '@um/contracts';
 import { AppError } from '@um/platform';
 import type pg from 'pg';
 import { lastRecordedAt } from '../event-store/event-store.js';
@@ -21,14 +21,9 @@ export async function tokenSubject(db: pg.Pool, userId: number): Promise<TokenSu
   return { user_id: Number(row.id), role: row.role, authz_version: row.version, mfa: row.mfa, password_reset_at: resetAt?.toISOString() ?? null };
 }
 
-/**
- * The account a login name stands for, as auth-service's throttling subject: the user id when the
- * username or email exists (so both names share one counter), else the normalised name itself.
- */
-export async function resolveLogin(db: pg.Pool, login: string): Promise<{ subject: string; user_id: number | null }> {
-  const name = login.trim();
-  const id = (await userIdByLogin(db, name)) ?? null;
-  return { subject: id ? `user:${id}` : `name:${identityKey(name)}`, user_id: id };
+/** The account a login name (username or email) stands for, if any: one look-up, whether or not it exists. */
+export async function resolveLogin(db: pg.Pool, login: string): Promise<{ user_id: number | null }> {
+  return { user_id: (await userIdByLogin(db, login.trim())) ?? null };
 }
 
 /**

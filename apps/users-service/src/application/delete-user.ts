@@ -34,7 +34,7 @@ export async function deleteUser(deps: UsersDeps, userId: number, meta: CallerMe
       if (streamId) await shredStream(client, streamId);
       await client.query('DELETE FROM credentials WHERE user_id = $1', [userId]);
       await client.query('DELETE FROM email_confirmations WHERE user_id = $1', [userId]);
-      await forgetAccountLimits(client, deps.rateLimitSecret, userId);
+      await forgetAccountLimits(client, deps.rateLimitSecret, userId, [found.username, found.email]);
       await eraseResetLinks(client, userId);
       await eraseEmailChanges(client, userId);
       await eraseMfa(client, userId);

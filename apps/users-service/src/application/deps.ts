@@ -21,6 +21,8 @@ export interface UsersDeps {
   emailConfirmation: { ttlSeconds: number; resendIntervalSeconds: number };
   /** HMAC key of the rate-limit counters (a server secret in this service's schema). */
   rateLimitSecret: Buffer;
+  /** Per-address limits count an IPv6 client by its network of this many bits. */
+  ipv6Prefix: number;
   /** Self-registrations allowed per client address per window. */
   registrationLimit: { perWindow: number; windowSeconds: number };
   /** Reset links: how long one stays valid, and requests allowed per account and per client address per window. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { PasswordResetIssued } from '@um/contracts';
-import { AppError, sha256, withTransaction } from '@um/platform';
+import { loginNameKey, type PasswordResetIssued } from '@um/contracts';
+import { addressLimitKey, AppError, sha256, withTransaction } from '@um/platform';
 import { assertPasswordAcceptable } from '../domain/password-policy.js';
 import { hasLaterEvent, readEvent } from '../event-store/event-store.js';
 import { userById } from '../read-model/users-repository.js';
@@ -19,20 +19,22 @@ const invalidLink = () => new AppError('bad_request', 'users.reset_link_invalid'
 /**
  * `POST /password/forgot`. The answer must not tell whether the name belongs to an account, by its
  * body or by its time: both paths do the same work before answering (resolve the name, count it
- * against its account's and its address's limit), and the rest (recording the request on the
- * account's stream, which the mail path follows) happens after the answer. A name with no account
- * is counted under the name, so the limits answer alike too.
+ * against its name's and its address's limit), and the rest (recording the request on the
+ * account's stream, which the mail path follows) happens after the answer. Every name is counted
+ * as typed (`loginNameKey`), known or not, and never per account: requests split between a
+ * username and an email meet the limit no sooner when both are one account's, so the limits tell
+ * nothing either.
  */
 export async function requestPasswordReset(deps: UsersDeps, req: { login: string; client_ip?: string | undefined }, meta: CallerMeta): Promise<{ status: 'accepted' }> {
   const limits = deps.passwordReset;
   const now = deps.clock();
   const account = await resolveLogin(deps.pool, req.login);
   if (req.client_ip)
-    await hit(deps.pool, limitKey(deps.rateLimitSecret, 'reset-address', req.client_ip), limits.addressLimit, limits.windowSeconds, now, {
+    await hit(deps.pool, limitKey(deps.rateLimitSecret, 'reset-address', addressLimitKey(req.client_ip, deps.ipv6Prefix)), limits.addressLimit, limits.windowSeconds, now, {
       id: 'users.reset_rate_limited',
       what: 'Too many password reset requests from this address',
     });
-  await hit(deps.pool, limitKey(deps.rateLimitSecret, 'reset-account', account.subject), limits.accountLimit, limits.windowSeconds, now, {
+  await hit(deps.pool, limitKey(deps.rateLimitSecret, 'reset-account', loginNameKey(req.login)), limits.accountLimit, limits.windowSeconds, now, {
     id: 'users.reset_rate_limited',
     what: 'Too many password reset requests for this account',
   });

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { ErrorIdOf } from '@um/contracts';
+import { loginNameKey, type ErrorIdOf } from '@um/contracts';
 import { AppError } from '@um/platform';
 import type pg from 'pg';
 
@@ -38,7 +38,12 @@ export async function hit(
   }
 }
 
-/** Forget every count kept about one account (its erasure); address counts name no account. */
-export async function forgetAccountLimits(db: pg.Pool | pg.PoolClient, secret: Buffer, userId: number): Promise<void> {
-  await db.query('DELETE FROM rate_limits WHERE key = ANY($1)', [['reset-account', 'email-change-account'].map((kind) => limitKey(secret, kind, `user:${userId}`))]);
+/**
+ * Forget every count kept about one account (its erasure): its address-change counts, and the reset
+ * request counts kept under its names (`loginNameKey`); address counts name no account.
+ */
+export async function forgetAccountLimits(db: pg.Pool | pg.PoolClient, secret: Buffer, userId: number, names: string[]): Promise<void> {
+  await db.query('DELETE FROM rate_limits WHERE key = ANY($1::text[])', [
+    [limitKey(secret, 'email-change-account', `user:${userId}`), ...names.map((name) => limitKey(secret, 'reset-account', loginNameKey(name)))],
+  ]);
 }

@@ -1,5 +1,5 @@
 import type { RegisterUserRequest, User } from '@um/contracts';
-import { AppError, invalidArgument, uuidv7 } from '@um/platform';
+import { addressLimitKey, AppError, invalidArgument, uuidv7 } from '@um/platform';
 import { usernameCandidates } from '../domain/derived-username.js';
 import { assertPasswordAcceptable } from '../domain/password-policy.js';
 import { assertNotTaken } from '../read-model/taken-names.js';
@@ -43,7 +43,13 @@ export async function registerUser(deps: UsersDeps, req: Registration, meta: Cal
   // Bad input is no registration: it neither counts against the client's limit nor costs a hash.
   assertPasswordAcceptable(deps.passwordPolicy, req.password, { username, email: req.email });
   if (req.client_ip)
-    await hit(deps.pool, limitKey(deps.rateLimitSecret, 'register', req.client_ip), deps.registrationLimit.perWindow, deps.registrationLimit.windowSeconds, deps.clock());
+    await hit(
+      deps.pool,
+      limitKey(deps.rateLimitSecret, 'register', addressLimitKey(req.client_ip, deps.ipv6Prefix)),
+      deps.registrationLimit.perWindow,
+      deps.registrationLimit.windowSeconds,
+      deps.clock(),
+    );
   await assertNotTaken(deps.pool, { username, email: req.email });
 
   const passwordHash = await deps.hasher.hash(req.password);

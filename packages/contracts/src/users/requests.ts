@@ -199,12 +199,12 @@ export const TokenSubject = z.object({
 export type TokenSubject = z.infer<typeof TokenSubject>;
 
 /**
- * `users.resolve_login`: the account a login name (username or email) stands for, as an opaque
- * subject for throttling: the user's id when it exists, else the normalised name. Both names of one
- * account resolve alike, so they share one failure counter.
+ * `users.resolve_login`: the account a login name (username or email) stands for, if any. Failures
+ * are counted per name as typed (`loginNameKey`), not per account: this only ties a counter to its
+ * user (erased with them) and a device cookie to its account.
  */
 export const ResolveLogin = z.object({ login: z.string().max(254) });
-export const ResolvedLogin = z.object({ subject: z.string(), user_id: UserIdValue.nullable() });
+export const ResolvedLogin = z.object({ user_id: UserIdValue.nullable() });
 
 /** `GET /confirm-email?token=…` query, and the `users.confirm_email` request. */
 export const ConfirmEmail = z.object({
