@@ -1,5 +1,8 @@
-import { AccessTokenTtl, BaseEnv, optionalEnv, parseConfig, ProfileEnv } from '@um/platform';
+import { AccessTokenTtl, BaseEnv, DurationSeconds, optionalEnv, parseConfig, ProfileEnv } from '@um/platform';
 import { z } from 'zod';
+
+/** A client's time limit: a duration (`10s`, `2m`) from 1 s to 1 h. */
+const ClientTimeout = (byDefault: number) => DurationSeconds.default(byDefault).pipe(z.number().min(1, 'must be at least 1 second').max(3600, 'must be at most 1 hour'));
 
 export const GatewayEnv = BaseEnv.extend(ProfileEnv.shape).extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -15,6 +18,15 @@ export const GatewayEnv = BaseEnv.extend(ProfileEnv.shape).extend({
   USER_DIRECTORY: z.enum(['all', 'admins']).default('all'),
   /** What non-admins see of other users: everything, or the public form (no email, no birthday). */
   USER_DIRECTORY_FIELDS: z.enum(['full', 'public']).default('full'),
+  /** Time a client has to send a request's headers (408 and close beyond). */
+  HTTP_HEADERS_TIMEOUT: ClientTimeout(10),
+  /** Time a client has to send a whole request, body included (408 and close beyond). */
+  HTTP_REQUEST_TIMEOUT: ClientTimeout(30),
+  /** How long an idle keep-alive connection stays open; above a load balancer's own idle timeout if one sits in front. */
+  HTTP_KEEP_ALIVE_TIMEOUT: ClientTimeout(5),
+}).refine((env) => env.HTTP_HEADERS_TIMEOUT <= env.HTTP_REQUEST_TIMEOUT, {
+  path: ['HTTP_HEADERS_TIMEOUT'],
+  message: 'must not be longer than HTTP_REQUEST_TIMEOUT (the headers are part of the request)',
 });
 
 export type GatewayConfig = Readonly<z.infer<typeof GatewayEnv>>;

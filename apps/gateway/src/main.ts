@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Rpcs } from '@um/contracts';
 import { connectNats, createLogger, createMetricsRegistry, loadProfile, openRevocations, RevocationCache, RetryPolicy, RpcClient, runMain, startMetricsServer } from '@um/platform';
 import { createApp } from './app.js';
+import { createHttpServer } from './http/server.js';
 import { TokenVerifier } from './auth/verifier.js';
 import { loadConfig } from './config.js';
 import { readinessProbe } from './readiness.js';
@@ -33,7 +34,11 @@ runMain('gateway', async () => {
   });
   // `/metrics` is on the API port too; METRICS_PORT also serves it apart, for a scraper the public never reaches.
   const metricsServer = await startMetricsServer(config.METRICS_PORT, metrics, log);
-  const server = app.listen(config.PORT, config.HOST);
+  const server = createHttpServer(app, {
+    headersSeconds: config.HTTP_HEADERS_TIMEOUT,
+    requestSeconds: config.HTTP_REQUEST_TIMEOUT,
+    keepAliveSeconds: config.HTTP_KEEP_ALIVE_TIMEOUT,
+  }).listen(config.PORT, config.HOST);
   await once(server, 'listening');
   // Once stopping, every answer closes its connection: a keep-alive client would otherwise keep
   // this process busy forever; its next request opens a connection to another gateway instead.
