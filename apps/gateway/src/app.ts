@@ -1,4 +1,4 @@
-import { AppError, createMetricsRegistry, writeMetrics, type Logger, type Registry, type RpcClient } from '@um/platform';
+import { AppError, createMetricsRegistry, type Logger, type Registry, type RpcClient } from '@um/platform';
 import express, { type ErrorRequestHandler } from 'express';
 import { openDirectory, type DirectorySettings } from './access/directory.js';
 import { policyFor } from './access/policy.js';
@@ -30,7 +30,10 @@ export interface GatewayDeps {
   logBodies?: LogBodies;
   /** `USER_DIRECTORY` and `USER_DIRECTORY_FIELDS`; open and in full unless told otherwise. */
   directory?: DirectorySettings;
-  /** Where request durations are counted and what `/metrics` shows; a registry of its own unless given. */
+  /**
+   * Where request durations are counted; a registry of its own unless given. It is served on
+   * `METRICS_PORT` (main.ts), never on this app's port: the public has no business reading it.
+   */
   metrics?: Registry;
   /** `NATS_NAMESPACE`: the subjects `/asyncapi.json` names are this deployment's. */
   namespace?: string | undefined;
@@ -79,7 +82,6 @@ export function createApp(deps: GatewayDeps): express.Express {
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.json(asyncapi);
   });
-  app.get('/metrics', (_req, res) => writeMetrics(metrics, res));
   mountDocs(app);
 
   const mounted = aliasMounts(routes, directory.profile);

@@ -32,7 +32,7 @@ runMain('gateway', async () => {
     metrics,
     namespace: config.NATS_NAMESPACE,
   });
-  // `/metrics` is on the API port too; METRICS_PORT also serves it apart, for a scraper the public never reaches.
+  // `/metrics` only on METRICS_PORT (unset: not served), for a scraper the public never reaches; the API port answers it 404.
   const metricsServer = await startMetricsServer(config.METRICS_PORT, metrics, log);
   const server = createHttpServer(app, {
     headersSeconds: config.HTTP_HEADERS_TIMEOUT,

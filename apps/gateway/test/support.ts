@@ -2,7 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TOKEN, type Jwks, type Rpc } from '@um/contracts';
-import { AppError, createLogger, type CallMeta, type Logger } from '@um/platform';
+import { AppError, createLogger, type CallMeta, type Logger, type Registry } from '@um/platform';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { DirectorySettings } from '../src/access/directory.js';
@@ -152,7 +152,7 @@ export interface Harness {
 /** The real app with a real TokenVerifier over a JWKS made here, a fake RPC client and a fake revocation cache. */
 export async function startGateway(
   log: Logger = createLogger('gateway', 'silent'),
-  { timeouts, ...opts }: { trustProxy?: string; logBodies?: LogBodies; directory?: DirectorySettings; namespace?: string; timeouts?: HttpTimeouts } = {},
+  { timeouts, ...opts }: { trustProxy?: string; logBodies?: LogBodies; directory?: DirectorySettings; namespace?: string; timeouts?: HttpTimeouts; metrics?: Registry } = {},
 ): Promise<Harness> {
   const key = await makeKey();
   const rpc = new FakeRpc();
