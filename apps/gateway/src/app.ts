@@ -4,6 +4,7 @@ import { openDirectory, type DirectorySettings } from './access/directory.js';
 import { policyFor } from './access/policy.js';
 import type { TokenVerifier } from './auth/verifier.js';
 import { mountDocs } from './http/docs-page.js';
+import { literalSegments } from './http/middleware/loggable-url.js';
 import { accessLog, captureResponseBody, type LogBodies } from './http/middleware/logging.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { fromHttpError, HttpProblem, sendProblem } from './http/problem.js';
@@ -58,7 +59,10 @@ export function createApp(deps: GatewayDeps): express.Express {
   const metrics = deps.metrics ?? createMetricsRegistry('gateway');
   app.use(requestMetrics(metrics));
   app.use(securityHeaders);
-  app.use(accessLog(deps.log, deps.logBodies ?? 'masked'));
+  const mounted = aliasMounts(routes, directory.profile);
+  // The words of every path the gateway serves: of a path no route matched, the log shows only these in clear.
+  const literals = literalSegments([...Object.keys(policy).map((k) => k.split(' ')[1]!), ...mounted.map((m) => m.mount.path ?? '')]);
+  app.use(accessLog(deps.log, deps.logBodies ?? 'masked', literals));
   app.use(captureResponseBody);
   app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 100 }));
@@ -84,7 +88,6 @@ export function createApp(deps: GatewayDeps): express.Express {
   });
   mountDocs(app);
 
-  const mounted = aliasMounts(routes, directory.profile);
   // A known path with another method: 405 and the methods it has.
   const methods = new Map<string, string[]>();
   for (const key of [...Object.keys(policy), ...mounted.map((m) => `${m.mount.method} ${m.mount.path}`)]) {
