@@ -18,10 +18,11 @@ export interface HttpTimeouts {
 export function createHttpServer(app: RequestListener, t: HttpTimeouts): Server {
   const server = createServer(
     {
-      headersTimeout: t.headersSeconds * 1000,
+      // The headers are part of the request: their limit is never the longer one (Node refuses that).
+      headersTimeout: Math.min(t.headersSeconds, t.requestSeconds) * 1000,
       requestTimeout: t.requestSeconds * 1000,
       keepAliveTimeout: t.keepAliveSeconds * 1000,
-      connectionsCheckingInterval: Math.min(1000, (t.headersSeconds * 1000) / 2),
+      connectionsCheckingInterval: Math.min(1000, (Math.min(t.headersSeconds, t.requestSeconds) * 1000) / 2),
     },
     app,
   );
