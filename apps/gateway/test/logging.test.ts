@@ -384,7 +384,11 @@ describe('access log: personal data by what it means, wherever it stands (issue 
   const EMAIL = 'zebulon.quixote@example.com';
   const FIO = 'Zebulon Quixote';
   const TAGS = ['narwhal-club', 'oboe-players'];
-  const TOTP = { secret: 'JBSWY3DPEHPK3PXPZEBULONSECRET', otpauth_uri: 'otpauth://totp/Test:zq?secret=JBSWY3DPEHPK3PXPZEBULONSECRET', qr_code: 'data:image/svg+xml;base64,UVJDT0RFWkVCVUxPTg==' };
+  const TOTP = {
+    secret: 'JBSWY3DPEHPK3PXPZEBULONSECRET',
+    otpauth_uri: 'otpauth://totp/Test:zq?secret=JBSWY3DPEHPK3PXPZEBULONSECRET',
+    qr_code: 'data:image/svg+xml;base64,UVJDT0RFWkVCVUxPTg==',
+  };
   const RECOVERY = ['rcvry-zebul', 'rcvry-quixo'];
   const userId = newUserId();
   let bearer: string;
@@ -449,7 +453,11 @@ describe('access log: personal data by what it means, wherever it stands (issue 
     expect(started.status).toBe(200);
     expect(started.line.response_body).toEqual({ secret: '[REDACTED]', otpauth_uri: '[REDACTED]', qr_code: '[REDACTED]' });
     h.rpc.reply = () => ({ recovery_codes: RECOVERY });
-    const confirmed = await call('/users/me/mfa/totp/confirm', { method: 'POST', headers: { ...auth().headers, 'content-type': 'application/json' }, body: JSON.stringify({ code: '123456' }) });
+    const confirmed = await call('/users/me/mfa/totp/confirm', {
+      method: 'POST',
+      headers: { ...auth().headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ code: '123456' }),
+    });
     expect(confirmed.status).toBe(200);
     expect(confirmed.line.request_body).toEqual({ code: '[REDACTED]' });
     expect(confirmed.line.response_body).toEqual({ recovery_codes: '[REDACTED]' });

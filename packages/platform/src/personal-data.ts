@@ -19,7 +19,7 @@ export const maskText = (value: string): string => (value.length ? `${value.slic
 export const maskDate = (_value: string): string => '****-**-**';
 
 /** Tags (`vip, berlin`, as a query or a form sends them; a list's items come one by one): each tag as `maskText` does it. */
-export const maskTags = (value: string): string =>
+const maskTags = (value: string): string =>
   value
     .split(',')
     .map((t) => maskText(t.trim()))

@@ -46,8 +46,9 @@ export async function ensureAdmin(deps: UsersDeps, admin: Pick<RegisterUser, 'us
       );
     } catch (e) {
       // A registration that took the name (or a look-alike) since the look-up: the same warning, not a crash loop.
-      if (e instanceof AppError && e.code === 'already_exists') return nameTaken(deps, (e.fields ?? []).map((f) => f.field));
-      throw e;
+      if (!(e instanceof AppError) || e.code !== 'already_exists') throw e;
+      const fields = (e.fields ?? []).map((f) => f.field);
+      return nameTaken(deps, fields);
     }
     deps.log.info({ user_id: user.id }, 'bootstrap admin account created');
     return 'created';

@@ -1,7 +1,7 @@
 import { isSecretKey, maskEmail, maskInText, personalMasker } from '@um/platform';
 
 /** How the access log shows a URL: personal values masked (`masked`, `off`) or as sent (`full`); secrets redacted in every mode. */
-export type UrlMode = 'masked' | 'full';
+type UrlMode = 'masked' | 'full';
 
 /** Query parameters that carry secrets (links with one-time tokens), besides every key `isSecretKey` names. */
 const SECRET_QUERY = /^(token|access_token|refresh_token|code|password)$/i;

@@ -14,7 +14,6 @@ const MAX_LOGGED_BODY = 4096;
  */
 export type LogBodies = 'masked' | 'full' | 'off';
 
-
 /** Secrets redacted, personal fields masked unless `full`, then cut to a size a log line can carry; nothing when `off`. */
 /**
  * What a client sends as `code` is a one-time code (TOTP, recovery code): a secret. In replies `code`
