@@ -1,9 +1,10 @@
-import { AppError, createMetricsRegistry, writeMetrics, type Logger, type Registry, type RpcClient } from '@um/platform';
+import { AppError, createMetricsRegistry, type Logger, type Registry, type RpcClient } from '@um/platform';
 import express, { type ErrorRequestHandler } from 'express';
 import { openDirectory, type DirectorySettings } from './access/directory.js';
 import { policyFor } from './access/policy.js';
 import type { TokenVerifier } from '@um/platform';
 import { mountDocs } from './http/docs-page.js';
+import { literalSegments } from './http/middleware/loggable-url.js';
 import { accessLog, captureResponseBody, type LogBodies } from './http/middleware/logging.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { fromHttpError, HttpProblem, sendProblem } from './http/problem.js';
@@ -30,7 +31,10 @@ export interface GatewayDeps {
   logBodies?: LogBodies;
   /** `USER_DIRECTORY` and `USER_DIRECTORY_FIELDS`; open and in full unless told otherwise. */
   directory?: DirectorySettings;
-  /** Where request durations are counted and what `/metrics` shows; a registry of its own unless given. */
+  /**
+   * Where request durations are counted; a registry of its own unless given. It is served on
+   * `METRICS_PORT` (main.ts), never on this app's port: the public has no business reading it.
+   */
   metrics?: Registry;
   /** `NATS_NAMESPACE`: the subjects `/asyncapi.json` names are this deployment's. */
   namespace?: string | undefined;
@@ -55,7 +59,10 @@ export function createApp(deps: GatewayDeps): express.Express {
   const metrics = deps.metrics ?? createMetricsRegistry('gateway');
   app.use(requestMetrics(metrics));
   app.use(securityHeaders);
-  app.use(accessLog(deps.log, deps.logBodies ?? 'masked'));
+  const mounted = aliasMounts(routes, directory.profile);
+  // The words of every path the gateway serves: of a path no route matched, the log shows only these in clear.
+  const literals = literalSegments([...Object.keys(policy).map((k) => k.split(' ')[1]!), ...mounted.map((m) => m.mount.path ?? '')]);
+  app.use(accessLog(deps.log, deps.logBodies ?? 'masked', literals));
   app.use(captureResponseBody);
   app.use(express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 100 }));
@@ -79,10 +86,8 @@ export function createApp(deps: GatewayDeps): express.Express {
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.json(asyncapi);
   });
-  app.get('/metrics', (_req, res) => writeMetrics(metrics, res));
   mountDocs(app);
 
-  const mounted = aliasMounts(routes, directory.profile);
   // A known path with another method: 405 and the methods it has.
   const methods = new Map<string, string[]>();
   for (const key of [...Object.keys(policy), ...mounted.map((m) => `${m.mount.method} ${m.mount.path}`)]) {

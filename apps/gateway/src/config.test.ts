@@ -47,3 +47,22 @@ describe('gateway configuration: which replica it is on NATS', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 });
+
+describe('gateway configuration: client timeouts', () => {
+  it('defaults to 10 s for headers, 30 s for a whole request, 5 s for an idle keep-alive connection', () => {
+    expect(loadConfig({})).toMatchObject({ HTTP_HEADERS_TIMEOUT: 10, HTTP_REQUEST_TIMEOUT: 30, HTTP_KEEP_ALIVE_TIMEOUT: 5 });
+    expect(loadConfig({ HTTP_HEADERS_TIMEOUT: '2s', HTTP_REQUEST_TIMEOUT: '1m', HTTP_KEEP_ALIVE_TIMEOUT: '75' })).toMatchObject({
+      HTTP_HEADERS_TIMEOUT: 2,
+      HTTP_REQUEST_TIMEOUT: 60,
+      HTTP_KEEP_ALIVE_TIMEOUT: 75,
+    });
+  });
+
+  it.each([
+    [{ HTTP_HEADERS_TIMEOUT: '0' }, 'HTTP_HEADERS_TIMEOUT'],
+    [{ HTTP_REQUEST_TIMEOUT: 'soon' }, 'HTTP_REQUEST_TIMEOUT'],
+    [{ HTTP_KEEP_ALIVE_TIMEOUT: '2h' }, 'HTTP_KEEP_ALIVE_TIMEOUT'],
+  ])('refuses %o, naming %s', (env, name) => {
+    expect(() => loadConfig(env)).toThrow(new RegExp(name));
+  });
+});

@@ -1,5 +1,8 @@
-import { AccessTokenTtl, BaseEnv, gatewayReplicaUser, optionalEnv, parseConfig, ProfileEnv } from '@um/platform';
+import { AccessTokenTtl, BaseEnv, DurationSeconds, gatewayReplicaUser, optionalEnv, parseConfig, ProfileEnv } from '@um/platform';
 import { z } from 'zod';
+
+/** A client's time limit: a duration (`10s`, `2m`) from 1 s to 1 h. */
+const ClientTimeout = (byDefault: number) => DurationSeconds.default(byDefault).pipe(z.number().min(1, 'must be at least 1 second').max(3600, 'must be at most 1 hour'));
 
 export const GatewayEnv = BaseEnv.extend(ProfileEnv.shape)
   .extend({
@@ -22,6 +25,12 @@ export const GatewayEnv = BaseEnv.extend(ProfileEnv.shape)
      * NATS_CREDS or NATS_NKEY_SEED. Unset (and no such NATS_USER): plain `gateway`, for an open server.
      */
     GATEWAY_REPLICA: optionalEnv(z.coerce.number().int().min(1).max(999)),
+    /** Time a client has to send a request's headers (408 and close beyond); at most HTTP_REQUEST_TIMEOUT, which also counts them. */
+    HTTP_HEADERS_TIMEOUT: ClientTimeout(10),
+    /** Time a client has to send a whole request, body included (408 and close beyond). */
+    HTTP_REQUEST_TIMEOUT: ClientTimeout(30),
+    /** How long an idle keep-alive connection stays open; above a load balancer's own idle timeout if one sits in front. */
+    HTTP_KEEP_ALIVE_TIMEOUT: ClientTimeout(5),
   })
   .superRefine((env, ctx) => {
     const named = replicaInUser(env.NATS_USER);

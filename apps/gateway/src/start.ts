@@ -15,6 +15,7 @@ import {
   TokenVerifier,
 } from '@um/platform';
 import { createApp } from './app.js';
+import { createHttpServer } from './http/server.js';
 import { gatewayNatsName, loadConfig } from './config.js';
 import { readinessProbe } from './readiness.js';
 
@@ -43,9 +44,13 @@ runMain('gateway', async () => {
     metrics,
     namespace: config.NATS_NAMESPACE,
   });
-  // `/metrics` is on the API port too; METRICS_PORT also serves it apart, for a scraper the public never reaches.
+  // `/metrics` only on METRICS_PORT (unset: not served), for a scraper the public never reaches; the API port answers it 404.
   const metricsServer = await startMetricsServer(config.METRICS_PORT, metrics, log);
-  const server = app.listen(config.PORT, config.HOST);
+  const server = createHttpServer(app, {
+    headersSeconds: config.HTTP_HEADERS_TIMEOUT,
+    requestSeconds: config.HTTP_REQUEST_TIMEOUT,
+    keepAliveSeconds: config.HTTP_KEEP_ALIVE_TIMEOUT,
+  }).listen(config.PORT, config.HOST);
   await once(server, 'listening');
   // Once stopping, every answer closes its connection: a keep-alive client would otherwise keep
   // this process busy forever; its next request opens a connection to another gateway instead.

@@ -140,6 +140,18 @@ describe('aliases', () => {
     expectCall(a, 'users.update', { user_id: me.id, changes: { fio: 'New Name' } }, me);
   });
 
+  it('PUT /users with only a password changes it and answers the user as it is (200, not a 500 after the change)', async () => {
+    const me = await caller();
+    h.rpc.reply = services;
+    const a = await send('/users', { method: 'PUT', json: { password: 'a new long password' }, token: me.token });
+    expect(a.status, a.text).toBe(200);
+    expect(a.body.data.id).toBe(me.id);
+    expect(h.rpc.calls.map((c) => [c.rpc, c.input])).toEqual([
+      ['auth.change_password', { new_password: 'a new long password', user_id: me.id, session_id: me.sid }],
+      ['users.get', { user_id: me.id }],
+    ]);
+  });
+
   it('PUT /users by an admin updates the admin, no one else', async () => {
     const admin = await caller('admin');
     h.rpc.reply = services;

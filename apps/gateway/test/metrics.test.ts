@@ -1,26 +1,36 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createLogger, createMetricsRegistry, startMetricsServer } from '@um/platform';
 import { metricValue, scrape, seriesOf } from '@um/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requester, signToken, startGateway, userReply, type Harness } from './support.js';
 
 let h: Harness;
+let metricsServer: Server;
+/** `/metrics` as main.ts serves it: on METRICS_PORT, apart from the API. */
+let metricsUrl: string;
 beforeAll(async () => {
-  h = await startGateway();
+  const metrics = createMetricsRegistry('gateway');
+  h = await startGateway(createLogger('gateway', 'silent'), { metrics });
+  metricsServer = (await startMetricsServer(0, metrics))!;
+  metricsUrl = `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}/metrics`;
 });
 afterAll(async () => {
+  metricsServer?.close();
   await h?.close();
 });
 
 const { send, postJson } = requester(() => h);
 const DURATION = 'um_http_request_duration_seconds_count';
 
-describe('GET /metrics', () => {
+describe('metrics of the gateway', () => {
   it('counts requests by method, route pattern and status, and never holds the ids, names or addresses they carried', async () => {
     // A distinctive id: its decimal form cannot appear in a scrape by chance.
     const id = 9_007_199_254_740_321;
     const email = 'private.person@example.com';
     const token = await signToken(h.key, { sub: String(id) });
     h.rpc.reply = () => userReply(id, { email, username: 'private_person' });
-    const before = await scrape(`${h.url}/metrics`);
+    const before = await scrape(metricsUrl);
 
     expect((await send(`/users/${id}`, { token })).status).toBe(200);
     expect((await send(`/users/${id}`, { token })).status).toBe(200);
@@ -28,7 +38,7 @@ describe('GET /metrics', () => {
     expect((await send(`/nowhere/${email}?token=${token}`)).status).toBe(404);
     expect((await send('/healthz', { method: 'POST', token })).status).toBe(405);
 
-    const after = await scrape(`${h.url}/metrics`);
+    const after = await scrape(metricsUrl);
     const moved = (labels: Record<string, string>) => metricValue(after, DURATION, labels) - metricValue(before, DURATION, labels);
     expect(moved({ method: 'GET', route: '/users/:user_id', status: '200' })).toBe(2);
     expect(moved({ method: 'POST', route: '/register', status: '422' })).toBe(1);
@@ -43,9 +53,19 @@ describe('GET /metrics', () => {
   });
 
   it('answers in the Prometheus text format, with Node process metrics of the gateway', async () => {
-    const a = await send('/metrics');
+    const a = await fetch(metricsUrl);
     expect(a.status).toBe(200);
     expect(a.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-    expect(metricValue(a.text, 'process_cpu_seconds_total', { service: 'gateway' })).toBeGreaterThan(0);
+    expect(metricValue(await a.text(), 'process_cpu_seconds_total', { service: 'gateway' })).toBeGreaterThan(0);
+  });
+
+  it('are not served on the public API port: GET /metrics there is 404, for anyone', async () => {
+    const admin = await signToken(h.key, { role: 'admin' });
+    for (const token of [undefined, admin]) {
+      const a = await send('/metrics', token ? { token } : {});
+      expect(a.status).toBe(404);
+      expect(a.text).not.toContain('um_http_request_duration_seconds');
+      expect(a.text).not.toContain('process_cpu_seconds_total');
+    }
   });
 });

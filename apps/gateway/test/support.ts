@@ -2,13 +2,14 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TOKEN, type Jwks, type Rpc } from '@um/contracts';
-import { AppError, createLogger, type CallMeta, type Logger } from '@um/platform';
+import { AppError, createLogger, type CallMeta, type Logger, type Registry } from '@um/platform';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { DirectorySettings } from '../src/access/directory.js';
 import { createApp, type Readiness } from '../src/app.js';
 import { TokenVerifier } from '@um/platform';
 import type { LogBodies } from '../src/http/middleware/logging.js';
+import { createHttpServer, type HttpTimeouts } from '../src/http/server.js';
 
 export const KID = 'test-key-1';
 
@@ -151,7 +152,7 @@ export interface Harness {
 /** The real app with a real TokenVerifier over a JWKS made here, a fake RPC client and a fake revocation cache. */
 export async function startGateway(
   log: Logger = createLogger('gateway', 'silent'),
-  opts: { trustProxy?: string; logBodies?: LogBodies; directory?: DirectorySettings; namespace?: string } = {},
+  { timeouts, ...opts }: { trustProxy?: string; logBodies?: LogBodies; directory?: DirectorySettings; namespace?: string; timeouts?: HttpTimeouts; metrics?: Registry } = {},
 ): Promise<Harness> {
   const key = await makeKey();
   const rpc = new FakeRpc();
@@ -169,7 +170,8 @@ export async function startGateway(
   const readiness = { value: { ok: true, checks: { nats: 'ok', users: 'ok', auth: 'ok' } } as Readiness };
   const app = createApp({ rpc, verifier, readiness: async () => readiness.value, log, ...opts });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    // With `timeouts`, the server main.ts makes; else Express's own (Node's default timeouts).
+    const s = timeouts ? createHttpServer(app, timeouts).listen(0, '127.0.0.1', () => resolve(s)) : app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
   return {

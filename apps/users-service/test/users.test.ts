@@ -1,5 +1,5 @@
 import { RegisterUser, SearchUsersRequest } from '@um/contracts';
-import { AppError, withTransaction } from '@um/platform';
+import { AppError, createLogger, withTransaction } from '@um/platform';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deleteUser } from '../src/application/delete-user.js';
 import { ensureAdmin } from '../src/application/ensure-admin.js';
@@ -220,6 +220,21 @@ describe('bootstrap admin', () => {
     expect((await getUser(own.pool, stranger.id)).role).toBe('user');
     expect((await rejection(verifyCredentials(own.deps, admin))).code).toBe('unauthenticated');
     expect((await verifyCredentials(own.deps, { username: admin.username, password: 'stranger pass' })).role).toBe('user');
+    const { rows } = await own.pool.query("SELECT count(*)::int AS n FROM users WHERE role = 'admin'");
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('starts with a warning naming no one when another account holds a look-alike of the name (no crash at start)', async () => {
+    const stamp = Date.now();
+    const admin = { username: `admin_${stamp}`, email: `admin.${stamp}@example.com`, password: 'admin password' };
+    const stranger = await registerUser(own.deps, RegisterUser.parse(newUser({ username: `adrnin_${stamp}` })), meta);
+    const lines: string[] = [];
+    const log = createLogger('users-service', 'info', { hooks: { streamWrite: (line: string) => (lines.push(line), '') } });
+    expect(await ensureAdmin({ ...own.deps, log }, admin)).toBe('name_taken');
+    const warning = lines.map((l) => JSON.parse(l)).find((l) => l.level === 40);
+    expect(warning).toMatchObject({ taken: ['lookalike'], msg: expect.stringMatching(/look-alike/) });
+    for (const personal of [admin.username, admin.email, stranger.username, stranger.email, String(stamp)]) expect(lines.join('\n')).not.toContain(personal);
+    expect((await getUser(own.pool, stranger.id)).role).toBe('user');
     const { rows } = await own.pool.query("SELECT count(*)::int AS n FROM users WHERE role = 'admin'");
     expect(rows[0].n).toBe(0);
   });

@@ -28,6 +28,7 @@ describe('redactSecrets', () => {
     'recovery_codes',
     'otpauth_uri',
     'secret',
+    'qr_code',
   ];
 
   it('keeps problem codes (`code` is an error kind in every reply)', () => {

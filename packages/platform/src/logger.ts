@@ -4,8 +4,12 @@ import { rememberAnswers } from './remember-answers.js';
 
 export type { Logger };
 
-/** Keys whose values never reach a log line, at any depth we log. */
-export const SECRET_KEY = /(^|[_-])(password|passwd|secret|token|authorization|cookie|hash|private[_-]?key|api[_-]?key|jwt|ticket|recovery[_-]?codes)$|^otpauth[_-]?uri$/i;
+/**
+ * Keys whose values never reach a log line, at any depth we log: credentials, tokens, and what
+ * carries a TOTP secret (`secret`, `otpauth_uri`, and `qr_code`, the same secret as an image).
+ */
+export const SECRET_KEY =
+  /(^|[_-])(password|passwd|secret|token|authorization|cookie|hash|private[_-]?key|api[_-]?key|jwt|ticket|recovery[_-]?codes)$|^(otpauth[_-]?uri|qr[_-]?code)$/i;
 
 /** `newPassword`, `new_password`, `x-api-key` and `X-Api-Key` alike; remembered per key, since every logged body asks for each of its keys. */
 export const isSecretKey = rememberAnswers((key) => SECRET_KEY.test(key.replace(/([a-z0-9])([A-Z])/g, '$1_$2')));

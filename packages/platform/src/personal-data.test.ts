@@ -16,11 +16,11 @@ describe('maskEmail', () => {
 });
 
 describe('personalMasker', () => {
-  it.each(['email', 'Email', 'new_email', 'username', 'userName', 'fio', 'name', 'first_name', 'firstName', 'last-name', 'phone', 'birthday', 'birthDate'])(
+  it.each(['email', 'Email', 'new_email', 'username', 'userName', 'fio', 'name', 'first_name', 'firstName', 'last-name', 'phone', 'birthday', 'birthDate', 'tags', 'tag'])(
     'treats %s as personal',
     (key) => expect(personalMasker(key)).toBeDefined(),
   );
-  it.each(['id', 'user_id', 'role', 'tags', 'email_verified', 'rpc', 'type', 'status', 'created_at', 'usernames_count'])('leaves %s alone', (key) =>
+  it.each(['id', 'user_id', 'role', 'email_verified', 'rpc', 'type', 'status', 'created_at', 'usernames_count'])('leaves %s alone', (key) =>
     expect(personalMasker(key)).toBeUndefined(),
   );
 });
@@ -36,15 +36,20 @@ describe('maskPersonal', () => {
       email_verified: true,
     };
     expect(maskPersonal({ items: [user], total: 1 })).toEqual({
-      items: [{ ...user, username: 'a***', email: 'a***@example.com', config: { fio: 'A***', birthday: '****-**-**', tags: ['a'] } }],
+      items: [{ ...user, username: 'a***', email: 'a***@example.com', config: { fio: 'A***', birthday: '****-**-**', tags: ['a***'] } }],
       total: 1,
     });
   });
 
   it('masks both sides of a recorded change', () => {
-    expect(maskPersonal({ changes: { email: { from: 'old@example.com', to: 'new@example.org' }, tags: { from: [], to: ['x'] } } })).toEqual({
-      changes: { email: { from: 'o***@example.com', to: 'n***@example.org' }, tags: { from: [], to: ['x'] } },
+    expect(maskPersonal({ changes: { email: { from: 'old@example.com', to: 'new@example.org' }, tags: { from: [], to: ['xenon'] } } })).toEqual({
+      changes: { email: { from: 'o***@example.com', to: 'n***@example.org' }, tags: { from: [], to: ['x***'] } },
     });
+  });
+
+  it('masks tags one by one, as a list or as the comma-separated text a query or form sends', () => {
+    expect(maskPersonal({ tags: ['diabetic', 'berlin'] })).toEqual({ tags: ['d***', 'b***'] });
+    expect(maskPersonal({ tags: 'diabetic, berlin' })).toEqual({ tags: 'd***,b***' });
   });
 
   it('masks email addresses and Postgres key values inside free text and errors', () => {

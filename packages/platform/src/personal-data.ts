@@ -18,6 +18,13 @@ export const maskText = (value: string): string => (value.length ? `${value.slic
 /** A date of birth: nothing of it (not even the year). */
 export const maskDate = (_value: string): string => '****-**-**';
 
+/** Tags (`vip, berlin`, as a query or a form sends them; a list's items come one by one): each tag as `maskText` does it. */
+const maskTags = (value: string): string =>
+  value
+    .split(',')
+    .map((t) => maskText(t.trim()))
+    .join(',');
+
 type Masker = (value: string) => string;
 
 /** Keys (snake_case, camelCase or kebab-case, any case) whose values are personal, and how each is masked. */
@@ -25,6 +32,8 @@ const PERSONAL_KEYS: Array<[RegExp, Masker]> = [
   [/^(new_|old_|current_)?e_?mail(_address)?$/, maskEmail],
   [/^(user_?name|login|fio|name|full_name|first_name|last_name|middle_name|display_name|phone|phone_number)$/, maskText],
   [/^(birthday|birth_?date|date_of_birth|dob)$/, maskDate],
+  // Tags say who someone is (`diabetic`, `vip`, a team, a city): as personal as a name.
+  [/^(new_|old_)?tags?$/, maskTags],
 ];
 
 /** How the value under `key` is masked, or undefined when the key is not personal; remembered per key, since every log line asks for each of its keys. */

@@ -12,7 +12,7 @@ const handlers: Record<Rpc['service'], Rpc[]> = {
   users: usersEndpoints.map((e: { rpc: Rpc }) => e.rpc),
   auth: authEndpoints.map((e: { rpc: Rpc }) => e.rpc),
 };
-const called: Rpc[] = [...buildRoutes().flatMap((r: { rpc: Rpc; alsoRpc?: Rpc }) => [r.rpc, ...(r.alsoRpc ? [r.alsoRpc] : [])]), ...infrastructureRpcs];
+const called: Rpc[] = [...buildRoutes().flatMap((r: { rpc: Rpc; alsoRpcs?: readonly Rpc[] }) => [r.rpc, ...(r.alsoRpcs ?? [])]), ...infrastructureRpcs];
 
 describe('contracts between the gateway and the services', () => {
   it('every RPC the gateway calls is handled by its owning service with the very same schemas', () => {

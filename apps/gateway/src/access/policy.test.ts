@@ -29,7 +29,6 @@ const expected: Record<RouteKey, Row> = {
   'GET /readyz': open,
   'GET /openapi.json': open,
   'GET /asyncapi.json': open,
-  'GET /metrics': open,
   'GET /docs': open,
   'GET /.well-known/jwks.json': open,
   'POST /register': open,
@@ -155,7 +154,7 @@ describe('authorize', () => {
 });
 
 describe('routes and policy agree', () => {
-  const infrastructure = ['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'GET /asyncapi.json', 'GET /metrics', 'GET /docs'];
+  const infrastructure = ['GET /healthz', 'GET /readyz', 'GET /openapi.json', 'GET /asyncapi.json', 'GET /docs'];
 
   it('every route has a policy entry', () => {
     const missing = routes.map((r) => r.route).filter((r) => !(r in policy));

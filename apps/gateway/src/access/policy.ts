@@ -35,7 +35,6 @@ export function policyFor(directory: 'all' | 'admins') {
     'GET /readyz': Public,
     'GET /openapi.json': Public,
     'GET /asyncapi.json': Public,
-    'GET /metrics': Public,
     'GET /docs': Public,
     'GET /.well-known/jwks.json': Public,
     'POST /register': Public,

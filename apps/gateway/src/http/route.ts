@@ -35,10 +35,13 @@ type Out<S> = S extends z.ZodType ? z.infer<S> : undefined;
 export interface RouteDef<B extends Schema | undefined = Schema | undefined, Q extends Schema | undefined = Schema | undefined, P extends Schema | undefined = Schema | undefined> {
   route: RouteKey;
   summary: string;
-  /** The one RPC this route forwards to; `ctx.call` refuses any other. */
+  /** The RPC this route forwards to; `ctx.call` refuses any RPC not declared here or in `alsoRpcs`. */
   rpc: Rpc;
-  /** A route that stands for two operations (spec 003's `PUT /users`: password and profile) also declares the second. */
-  alsoRpc?: Rpc;
+  /**
+   * Every other RPC the handler may call: a route that stands for several operations (spec 003's
+   * `PUT /users`: password, profile, or the password alone and then the user as it is) declares each.
+   */
+  alsoRpcs?: readonly Rpc[];
   /**
    * What the route does can hand over the account (a new email, a second factor, the deletion): it
    * may ask `ctx.reauthenticate`, and its refusals are documented.
@@ -160,14 +163,16 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
       const actor = caller ? { actorId: String(caller.principal.userId), accessToken: caller.token } : { actorId: null };
       const forward = <R extends Rpc>(rpc: R, input: z.input<R['request']>) => deps.rpc.call(rpc, input, { requestId, ...actor, ...(key ? { idempotencyKey: key } : {}) });
       const undeclared = (name: string) =>
-        new AppError('internal', 'gateway.undeclared_rpc', 'Internal error', undefined, { cause: new Error(`${def.route} calls ${name}, declared ${def.rpc.name}`) });
+        new AppError('internal', 'gateway.undeclared_rpc', 'Internal error', undefined, {
+          cause: new Error(`${def.route} calls ${name}, declared ${[def.rpc, ...(def.alsoRpcs ?? [])].map((r) => r.name).join(', ')}`),
+        });
       const ctx: RouteContext = {
         requestId,
         principal,
         req,
         directory: deps.directory,
         call: (rpc, input) => {
-          if (rpc !== def.rpc && rpc !== def.alsoRpc) throw undeclared(rpc.name);
+          if (rpc !== def.rpc && !def.alsoRpcs?.includes(rpc)) throw undeclared(rpc.name);
           return forward(rpc, input);
         },
         reauthenticate: async (currentPassword) => {

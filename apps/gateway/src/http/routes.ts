@@ -292,7 +292,7 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
       body: old.Update003,
       rpc: Rpcs.users.update,
       reply: z.object({ data: UserAsShown }).describe("Spec 003's envelope: the user, also with `registration_date`"),
-      alsoRpc: Rpcs.auth.changePassword,
+      alsoRpcs: [Rpcs.auth.changePassword, Rpcs.users.get],
       reauth: true,
       handle: async ({ body }, ctx) => {
         const p = ctx.principal!;

@@ -1,5 +1,6 @@
 import { identityKey, type Role, type User } from '@um/contracts';
 import type pg from 'pg';
+import { usernameSkeleton } from '../domain/username-skeleton.js';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -96,11 +97,15 @@ export async function anyAdmin(db: Queryable): Promise<boolean> {
   return (rowCount ?? 0) > 0;
 }
 
-/** Which of this username and email (ignoring case) users hold already. */
-export async function heldNames(db: Queryable, wanted: { username: string; email: string }): Promise<Array<'username' | 'email'>> {
-  const { rows } = await db.query<{ by_username: boolean; by_email: boolean }>(
-    'SELECT username_key = $1 AS by_username, email_key = $2 AS by_email FROM users WHERE username_key = $1 OR email_key = $2',
-    [identityKey(wanted.username), identityKey(wanted.email)],
+/**
+ * Which of this username and email (ignoring case) users hold already; `lookalike`: another account's
+ * username looks like this one (`adrnin` for `admin`), which registration would refuse as well.
+ */
+export async function heldNames(db: Queryable, wanted: { username: string; email: string }): Promise<Array<'username' | 'email' | 'lookalike'>> {
+  const { rows } = await db.query<{ username: boolean; email: boolean; lookalike: boolean }>(
+    `SELECT username_key = $1 AS username, email_key = $2 AS email, username_skeleton = $3 AND username_key <> $1 AS lookalike
+       FROM users WHERE username_key = $1 OR email_key = $2 OR username_skeleton = $3`,
+    [identityKey(wanted.username), identityKey(wanted.email), usernameSkeleton(wanted.username)],
   );
-  return [...new Set(rows.flatMap((r) => [...(r.by_username ? (['username'] as const) : []), ...(r.by_email ? (['email'] as const) : [])]))];
+  return (['username', 'email', 'lookalike'] as const).filter((f) => rows.some((r) => r[f]));
 }

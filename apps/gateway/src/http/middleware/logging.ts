@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
-import { maskInText, maskPersonal, personalMasker, redactSecrets, type Logger } from '@um/platform';
+import { maskPersonal, redactSecrets, type Logger } from '@um/platform';
 import type { RequestHandler, Response } from 'express';
+import { loggableUrl } from './loggable-url.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 const MAX_LOGGED_BODY = 4096;
@@ -12,26 +13,6 @@ const MAX_LOGGED_BODY = 4096;
  * Secrets are redacted in every mode.
  */
 export type LogBodies = 'masked' | 'full' | 'off';
-
-/** Query parameters that carry secrets (links with one-time tokens). */
-const SECRET_QUERY = /^(token|access_token|refresh_token|code|password)$/i;
-
-/**
- * The URL with secret query values redacted and, unless `full`, personal ones (`/users/search?email=…`)
- * masked, and an address typed into the path (`/users/alice@example.com`, a 404) too.
- */
-export function redactUrl(url: string, mode: LogBodies): string {
-  if (mode !== 'full') url = maskInText(url);
-  const q = url.indexOf('?');
-  if (q < 0) return url;
-  const params = new URLSearchParams(url.slice(q + 1));
-  for (const [key, value] of [...params.entries()]) {
-    const mask = mode === 'full' ? undefined : personalMasker(key);
-    if (SECRET_QUERY.test(key)) params.set(key, '[REDACTED]');
-    else if (mask) params.set(key, mask(value));
-  }
-  return `${url.slice(0, q)}?${params.toString()}`;
-}
 
 /** Secrets redacted, personal fields masked unless `full`, then cut to a size a log line can carry; nothing when `off`. */
 /**
@@ -92,18 +73,29 @@ export const captureResponseBody: RequestHandler = (_req, res, next) => {
 /** An Error as `Name: message`; anything else (a zod issue list, a reply body) in full rather than `[object Object]`. */
 const describeCause = (cause: unknown) => (cause instanceof Error ? String(cause) : inspect(cause, { depth: 4, breakLength: Infinity }));
 
+/** `value` with the path as sent replaced, in every string, by the path as logged (a 404's detail names the path it could not route). */
+function unechoed(value: unknown, echoed: { sent: string; shown: string } | undefined, depth = 0): unknown {
+  if (!echoed || echoed.sent === echoed.shown || depth > 8) return value;
+  if (typeof value === 'string') return value.includes(echoed.sent) ? value.split(echoed.sent).join(echoed.shown) : value;
+  if (Array.isArray(value)) return value.map((v) => unechoed(v, echoed, depth + 1));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unechoed(v, echoed, depth + 1)]));
+  return value;
+}
+
 /** Fields known only once the response is done: who called, what went in and out, why it failed. */
-function outcome(req: IncomingMessage, res: ServerResponse, mode: LogBodies): Record<string, unknown> {
+function outcome(req: IncomingMessage, res: ServerResponse, mode: LogBodies, echoed?: { sent: string; shown: string }): Record<string, unknown> {
   const locals = (res as unknown as Response).locals ?? {};
   const error = locals.error as { id?: string; cause?: unknown } | undefined;
   const cause = error?.cause && res.statusCode >= 500 ? describeCause(error.cause) : undefined;
   return {
     user_id: locals.userId ?? null,
     request_body: loggableRequestBody((req as { body?: unknown }).body, mode),
-    response_body:
+    response_body: unechoed(
       locals.responseValue === undefined
         ? loggableBody(locals.responseBody, mode)
         : loggableBody(locals.responseValue, mode, undefined, typeof locals.responseBody === 'string' ? locals.responseBody.length : undefined),
+      echoed,
+    ),
     ...(error?.id ? { error_id: error.id } : {}),
     ...(cause ? { cause: mode === 'full' ? cause : maskPersonal(cause) } : {}),
   };
@@ -118,7 +110,7 @@ const levelOf = (res: ServerResponse, err: Error | undefined) => (err || res.sta
  * when the response finishes, closes or fails, whichever comes first; a 5xx or a failed response
  * also names the error (`err`). One child logger per request carries the request's id and summary.
  */
-export function accessLog(logger: Logger, mode: LogBodies = 'masked'): RequestHandler {
+export function accessLog(logger: Logger, mode: LogBodies = 'masked', literals: ReadonlySet<string> = new Set([''])): RequestHandler {
   const log = logger.child(
     {},
     {
@@ -133,9 +125,7 @@ export function accessLog(logger: Logger, mode: LogBodies = 'masked'): RequestHa
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', requestId);
-    // The URL with secret query values redacted and personal ones masked, as `GET /users?limit=1 200` shows it too.
-    const path = redactUrl(req.originalUrl ?? req.url ?? '', mode);
-    const requestLog = log.child({ request_id: requestId, req: { method: req.method, path } });
+    const url = req.originalUrl ?? req.url ?? '';
     const done = (err?: Error) => {
       res.removeListener('close', done);
       res.removeListener('finish', done);
@@ -143,7 +133,13 @@ export function accessLog(logger: Logger, mode: LogBodies = 'masked'): RequestHa
       const duration_ms = Date.now() - started;
       const failed = err ?? (res.statusCode >= 500 ? new Error(`failed with status code ${res.statusCode}`) : undefined);
       const fields = failed ? { res, err: failed, duration_ms } : { res, duration_ms };
-      requestLog[levelOf(res, err)]({ ...fields, ...outcome(req, res, mode) }, `${req.method} ${path} ${res.statusCode}`);
+      // Known only now: the route that matched, whose shape says which segments of the path name no one.
+      const pattern: unknown = (req.route as { path?: unknown } | undefined)?.path;
+      // The URL with secret query values redacted and personal ones masked, as `GET /users?limit=1 200` shows it too.
+      const path = loggableUrl(url, mode === 'full' ? 'full' : 'masked', typeof pattern === 'string' ? `${req.baseUrl}${pattern}` : undefined, literals);
+      const requestLog = log.child({ request_id: requestId, req: { method: req.method, path } });
+      const echoed = mode === 'full' ? undefined : { sent: url.split('?')[0]!, shown: path.split('?')[0]! };
+      requestLog[levelOf(res, err)]({ ...fields, ...outcome(req, res, mode, echoed) }, `${req.method} ${path} ${res.statusCode}`);
     };
     res.on('close', done);
     res.on('finish', done);
