@@ -27,7 +27,8 @@ export const authEndpoints: Endpoint<AuthDeps>[] = [
   endpoint(Rpcs.auth.resetPassword, (d) => (req, ctx) => resetPassword(d, req, ctx)),
   endpoint(Rpcs.auth.disableTotp, (d) => (req, ctx) => disableTotp(d, ownSession(req, ctx), ctx)),
   endpoint(Rpcs.auth.reauthenticate, (d) => (req, ctx) => reauthenticate(d, ownSession(req, ctx), ctx)),
-  endpoint(Rpcs.auth.cancelEmailChange, (d) => (req, ctx) => cancelEmailChange(d, req, ctx)),  endpoint(Rpcs.auth.jwks, (d) => async () => d.jwks()),
+  endpoint(Rpcs.auth.cancelEmailChange, (d) => (req, ctx) => cancelEmailChange(d, req, ctx)),
+  endpoint(Rpcs.auth.jwks, (d) => async () => d.jwks()),
   endpoint(Rpcs.auth.health, (d) => async () => {
     await d.pool.query('SELECT 1');
     return { service: 'auth', status: 'ok' as const };
