@@ -154,11 +154,18 @@ export class System {
     const sys = new System(opts.env);
     const starting: Proc[] = [];
     const env = (app: App) => opts.appEnv?.[app] ?? {};
-    for (let i = 0; i < (opts.users ?? 1); i++) starting.push(await sys.spawn('users-service', env('users-service'), `users-${i + 1}`));
-    for (let i = 0; i < (opts.auth ?? 1); i++) starting.push(await sys.spawn('auth-service', env('auth-service'), `auth-${i + 1}`));
-    for (let i = 0; i < (opts.mail ?? 0); i++) starting.push(await sys.spawn('mail-service', env('mail-service'), `mail-${i + 1}`));
-    for (let i = 0; i < (opts.gateways ?? 1); i++) starting.push(await sys.spawn('gateway', env('gateway'), `gateway-${i + 1}`));
-    await Promise.all(starting.map((p) => p.ready()));
+    try {
+      for (let i = 0; i < (opts.users ?? 1); i++) starting.push(await sys.spawn('users-service', env('users-service'), `users-${i + 1}`));
+      for (let i = 0; i < (opts.auth ?? 1); i++) starting.push(await sys.spawn('auth-service', env('auth-service'), `auth-${i + 1}`));
+      for (let i = 0; i < (opts.mail ?? 0); i++) starting.push(await sys.spawn('mail-service', env('mail-service'), `mail-${i + 1}`));
+      for (let i = 0; i < (opts.gateways ?? 1); i++) starting.push(await sys.spawn('gateway', env('gateway'), `gateway-${i + 1}`));
+      await Promise.all(starting.map((p) => p.ready()));
+    } catch (e) {
+      // A system that did not start is stopped here: the test's afterAll has no `sys` to stop, and
+      // processes left running would load every later test of the run.
+      await sys.stop().catch(() => undefined);
+      throw e;
+    }
     return sys;
   }
 
