@@ -8,27 +8,19 @@ import { authenticator } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setPassword } from '../src/application/credentials.js';
 import { cancelEmailChange, confirmEmailChange, issueEmailChange } from '../src/application/email-change.js';
-import { handleCommand } from '../src/application/handle-command.js';
 import { userHistory } from '../src/application/history.js';
 import { confirmTotp, startTotp } from '../src/application/mfa.js';
 import { issuePasswordReset, resetPassword } from '../src/application/password-reset.js';
 import { getUser } from '../src/application/queries.js';
 import { registerUser } from '../src/application/register-user.js';
 import { updateUser } from '../src/application/update-user.js';
-import { as, meta, newUser, rejection, usersFixture } from './setup.js';
+import { as, confirmedUser, meta, newUser, rejection, requestReset, usersFixture } from './setup.js';
 
 let fx: Awaited<ReturnType<typeof usersFixture>>;
 beforeAll(async () => {
   fx = await usersFixture();
 });
 afterAll(() => fx?.close());
-
-/** A user with a confirmed address. */
-async function confirmedUser() {
-  const user = await registerUser(fx.deps, RegisterUser.parse(newUser()), meta);
-  await handleCommand(fx.deps, { userId: user.id }, { type: 'ConfirmEmail', data: { user_id: user.id } }, meta, { after: async () => undefined });
-  return getUser(fx.pool, user.id);
-}
 
 /** The user asks for a new address; the event id mail-service is handed. */
 async function requestChange(userId: number, email: string): Promise<string> {
@@ -44,18 +36,15 @@ async function links(eventId: string) {
   return issued;
 }
 
-const requestReset = (userId: number) =>
-  handleCommand(fx.deps, { userId }, { type: 'RequestPasswordReset', data: { user_id: userId } }, meta, { after: async (_client, stored) => stored[0]!.eventId });
-
 async function resetLink(userId: number): Promise<string> {
-  const issued = await issuePasswordReset(fx.deps, await requestReset(userId));
+  const issued = await issuePasswordReset(fx.deps, await requestReset(fx.deps, userId));
   if (issued.status !== 'issued') throw new Error(`expected a reset link, got ${issued.status}`);
   return issued.token;
 }
 
 describe("one's own address change", () => {
   it('changes nothing until the link sent to the new address is followed; then the new address is verified', async () => {
-    const user = await confirmedUser();
+    const user = await confirmedUser(fx.deps);
     const newEmail = `moved_${user.id}@example.com`;
     const reply = await updateUser(fx.deps, { user_id: user.id, changes: { email: newEmail, fio: 'New Name' } }, as(user.id));
     expect(reply).toMatchObject({ email: user.email, email_verified: true, config: { fio: 'New Name' } });
@@ -69,8 +58,8 @@ describe("one's own address change", () => {
   });
 
   it('answers alike whether or not the new address is taken; a taken one gets no links', async () => {
-    const owner = await confirmedUser();
-    const user = await confirmedUser();
+    const owner = await confirmedUser(fx.deps);
+    const user = await confirmedUser(fx.deps);
     const reply = await updateUser(fx.deps, { user_id: user.id, changes: { email: owner.email } }, as(user.id));
     expect(reply.email).toBe(user.email);
     const eventId = (await userHistory(fx.deps, user.id, as(user.id))).find((e) => e.type === 'EmailChangeRequested')!.event_id;
@@ -78,7 +67,7 @@ describe("one's own address change", () => {
   });
 
   it('a newer request replaces the older one: its links stop working', async () => {
-    const user = await confirmedUser();
+    const user = await confirmedUser(fx.deps);
     const first = await links(await requestChange(user.id, `first_${user.id}@example.com`));
     const second = await requestChange(user.id, `second_${user.id}@example.com`);
     expect((await rejection(confirmEmailChange(fx.deps, first.confirm_token, meta))).id).toBe('users.email_change_link_invalid');
@@ -88,14 +77,14 @@ describe("one's own address change", () => {
   });
 
   it('is limited per account, whatever the addresses', async () => {
-    const user = await confirmedUser();
+    const user = await confirmedUser(fx.deps);
     for (let i = 0; i < fx.deps.emailChange.limit; i++) await updateUser(fx.deps, { user_id: user.id, changes: { email: `try${i}_${user.id}@example.com` } }, as(user.id));
     const refused = await rejection(updateUser(fx.deps, { user_id: user.id, changes: { email: `more_${user.id}@example.com` } }, as(user.id)));
     expect(refused.id).toBe('users.email_change_rate_limited');
   });
 
   it("an admin's change of another user's address applies at once, unverified", async () => {
-    const user = await confirmedUser();
+    const user = await confirmedUser(fx.deps);
     // `meta` is the service itself, which acts as an admin would.
     const changed = await updateUser(fx.deps, { user_id: user.id, changes: { email: `by_admin_${user.id}@example.com` } }, meta);
     expect(changed).toMatchObject({ email: `by_admin_${user.id}@example.com`, email_verified: false });
@@ -104,7 +93,7 @@ describe("one's own address change", () => {
 
 describe('cancel from the old address', () => {
   it('before it was confirmed: the change never happens and every token of the user is refused', async () => {
-    const user = await confirmedUser();
+    const user = await confirmedUser(fx.deps);
     const issued = await links(await requestChange(user.id, `thief_${user.id}@example.com`));
     fx.revocations.length = 0;
     expect(await cancelEmailChange(fx.deps, issued.cancel_token, meta)).toEqual({ user_id: user.id, reverted: false });
@@ -117,7 +106,7 @@ describe('cancel from the old address', () => {
   });
 
   it('after it was confirmed: the old address comes back, verified, and the thief’s reset link dies', async () => {
-    const user = await confirmedUser();
+    const user = await confirmedUser(fx.deps);
     const thief = `thief2_${user.id}@example.com`;
     const issued = await links(await requestChange(user.id, thief));
     await confirmEmailChange(fx.deps, issued.confirm_token, meta);
@@ -135,18 +124,18 @@ describe('cancel from the old address', () => {
 describe('reset links are bound to what they were sent for', () => {
   it('go only to a verified address: an unconfirmed one is told to confirm it first', async () => {
     const user = await registerUser(fx.deps, RegisterUser.parse(newUser()), meta);
-    expect(await issuePasswordReset(fx.deps, await requestReset(user.id))).toEqual({ status: 'unverified', user_id: user.id, email: user.email });
+    expect(await issuePasswordReset(fx.deps, await requestReset(fx.deps, user.id))).toEqual({ status: 'unverified', user_id: user.id, email: user.email });
   });
 
   it('die when the password is changed', async () => {
-    const user = await confirmedUser();
+    const user = await confirmedUser(fx.deps);
     const token = await resetLink(user.id);
     await setPassword(fx.deps, user.id, 'a changed passphrase 9', as(user.id));
     expect((await rejection(resetPassword(fx.deps, token, 'an attackers passphrase', meta))).id).toBe('users.reset_link_invalid');
   });
 
   it('die when the address changes', async () => {
-    const user = await confirmedUser();
+    const user = await confirmedUser(fx.deps);
     const token = await resetLink(user.id);
     await confirmEmailChange(fx.deps, (await links(await requestChange(user.id, `elsewhere_${user.id}@example.com`))).confirm_token, meta);
     expect((await rejection(resetPassword(fx.deps, token, 'an attackers passphrase', meta))).id).toBe('users.reset_link_invalid');
@@ -163,7 +152,7 @@ describe('a second factor and a reset by email link', () => {
   }
 
   it('a factor enrolled within MFA_TRUST_AFTER goes with the reset, recorded as removed by it', async () => {
-    const user = await confirmedUser();
+    const user = await confirmedUser(fx.deps);
     await enrol(user.id, new Date(Date.now() - 60_000));
     await resetPassword(fx.deps, await resetLink(user.id), 'a fresh passphrase 77', meta);
     expect(await factorActive(user.id)).toBe(false);
@@ -171,7 +160,7 @@ describe('a second factor and a reset by email link', () => {
   });
 
   it('an older factor survives the reset and is still asked for', async () => {
-    const user = await confirmedUser();
+    const user = await confirmedUser(fx.deps);
     await enrol(user.id, new Date(Date.now() - (fx.deps.mfaTrustAfterSeconds + 3600) * 1000));
     await resetPassword(fx.deps, await resetLink(user.id), 'a fresh passphrase 78', meta);
     expect(await factorActive(user.id)).toBe(true);

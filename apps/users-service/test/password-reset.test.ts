@@ -1,12 +1,9 @@
-import { RegisterUser } from '@um/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tokenSubject } from '../src/application/auth-lookups.js';
 import { deleteUser } from '../src/application/delete-user.js';
-import { handleCommand } from '../src/application/handle-command.js';
 import { userHistory } from '../src/application/history.js';
 import { issuePasswordReset, resetPassword } from '../src/application/password-reset.js';
-import { registerUser } from '../src/application/register-user.js';
-import { meta, newUser, rejection, usersFixture } from './setup.js';
+import { confirmedUser, meta, rejection, requestReset, usersFixture } from './setup.js';
 
 let fx: Awaited<ReturnType<typeof usersFixture>>;
 beforeAll(async () => {
@@ -14,21 +11,13 @@ beforeAll(async () => {
 });
 afterAll(() => fx?.close());
 
-/** A user whose address is confirmed: reset links go only to such an address (see email-change.test.ts). */
-async function register() {
-  const user = await registerUser(fx.deps, RegisterUser.parse(newUser()), meta);
-  await handleCommand(fx.deps, { userId: user.id }, { type: 'ConfirmEmail', data: { user_id: user.id } }, meta, { after: async () => undefined });
-  return user;
-}
-/** Record a reset request as `POST /password/forgot` does after answering; its event id, as mail-service gets it. */
-const requestReset = (userId: number) =>
-  handleCommand(fx.deps, { userId }, { type: 'RequestPasswordReset', data: { user_id: userId } }, meta, { after: async (_client, stored) => stored[0]!.eventId });
+const register = () => confirmedUser(fx.deps);
 
 describe('issuePasswordReset', () => {
   it("issues a link for the user's latest request only, to the current address", async () => {
     const user = await register();
-    const older = await requestReset(user.id);
-    const latest = await requestReset(user.id);
+    const older = await requestReset(fx.deps, user.id);
+    const latest = await requestReset(fx.deps, user.id);
     expect(await issuePasswordReset(fx.deps, older)).toEqual({ status: 'superseded' });
     const issued = await issuePasswordReset(fx.deps, latest);
     expect(issued).toMatchObject({ status: 'issued', user_id: user.id, email: user.email });
@@ -36,7 +25,7 @@ describe('issuePasswordReset', () => {
 
   it('answers superseded for a deleted user, and not found for an event that is no reset request', async () => {
     const user = await register();
-    const request = await requestReset(user.id);
+    const request = await requestReset(fx.deps, user.id);
     const [registered] = await userHistory(fx.deps, user.id, meta).then((h) => h.slice(-1));
     await deleteUser(fx.deps, user.id, meta);
     expect(await issuePasswordReset(fx.deps, request)).toEqual({ status: 'superseded' });
@@ -47,7 +36,7 @@ describe('issuePasswordReset', () => {
   it('a reset shows in what tokens are signed from: password_reset_at is when it was recorded', async () => {
     const user = await register();
     expect(await tokenSubject(fx.pool, user.id)).toMatchObject({ user_id: user.id, password_reset_at: null });
-    const issued = await issuePasswordReset(fx.deps, await requestReset(user.id));
+    const issued = await issuePasswordReset(fx.deps, await requestReset(fx.deps, user.id));
     if (issued.status !== 'issued') throw new Error('expected a link');
     await resetPassword(fx.deps, issued.token, 'a brand new passphrase', meta);
     const history = await userHistory(fx.deps, user.id, meta);

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { buildProfile, type Profile } from '@um/contracts';
+import { buildProfile, RegisterUser, type Profile, type User } from '@um/contracts';
 import { AppError, createLogger, createPool, IdempotencyStore, migrate, type Pool, serverSecret } from '@um/platform';
 import { dropSchemas, testInfra, uniqueId } from '@um/testkit';
 import type { UsersDeps } from '../src/application/deps.js';
+import { handleCommand } from '../src/application/handle-command.js';
+import { getUser } from '../src/application/queries.js';
+import { registerUser } from '../src/application/register-user.js';
 import { createPasswordPolicy } from '../src/domain/password-policy.js';
 import { PasswordHasher } from '../src/password-hasher.js';
 import { streamOf } from '../src/event-store/event-store.js';
@@ -94,3 +97,14 @@ export async function streamOfUser(pool: Pool, userId: number): Promise<string> 
   if (!stream) throw new Error(`no stream for user ${userId}`);
   return stream;
 }
+
+/** A new user whose address is confirmed (reset links go only to such an address). */
+export async function confirmedUser(deps: UsersDeps): Promise<User> {
+  const user = await registerUser(deps, RegisterUser.parse(newUser()), meta);
+  await handleCommand(deps, { userId: user.id }, { type: 'ConfirmEmail', data: { user_id: user.id } }, meta, { after: async () => undefined });
+  return getUser(deps.pool, user.id);
+}
+
+/** Record a reset request as `POST /password/forgot` does after answering; its event id, as mail-service gets it. */
+export const requestReset = (deps: UsersDeps, userId: number): Promise<string> =>
+  handleCommand(deps, { userId }, { type: 'RequestPasswordReset', data: { user_id: userId } }, meta, { after: async (_client, stored) => stored[0]!.eventId });
