@@ -59,7 +59,7 @@ describe('subject and name helpers', () => {
   });
 
   it('header names are lowercase', () => {
-    expect(Headers).toEqual({ requestId: 'x-request-id', actorId: 'x-actor-id', idempotencyKey: 'idempotency-key', progress: 'um-progress' });
+    expect(Headers).toEqual({ requestId: 'x-request-id', actorId: 'x-actor-id', accessToken: 'x-access-token', idempotencyKey: 'idempotency-key', progress: 'um-progress' });
   });
 
   it('every RPC has a unique subject under its service', () => {
