@@ -1,10 +1,9 @@
 import { IdempotencyKey, Rpcs, type Rpc } from '@um/contracts';
-import { AppError, invalidArgument, uuidv7, type RpcClient } from '@um/platform';
+import { AppError, invalidArgument, uuidv7, type RpcClient, type TokenVerifier } from '@um/platform';
 import type { Request, Response, Router } from 'express';
 import type { z } from 'zod';
 import type { DirectorySettings } from '../access/directory.js';
 import { authorize, type Policy, type Principal, type RouteKey } from '../access/policy.js';
-import type { TokenVerifier } from '@um/platform';
 import { HttpProblem, sendProblem } from './problem.js';
 import type { ReplyHeader } from './reply-headers.js';
 
@@ -18,7 +17,8 @@ export interface RouteContext {
   call<R extends Rpc>(rpc: R, input: z.input<R['request']>): Promise<z.infer<R['reply']>>;
   /**
    * Refuse unless the caller is present: a sign-in of this session within REAUTH_WINDOW, or their
-   * current password, throttled like a login (auth-service checks). For routes with `reauth`.
+   * current password, throttled like a login (auth-service checks). For routes that declare
+   * `auth.reauthenticate` in `alsoRpcs`.
    */
   reauthenticate(currentPassword: string | undefined): Promise<void>;
 }
@@ -42,11 +42,6 @@ export interface RouteDef<B extends Schema | undefined = Schema | undefined, Q e
    * `PUT /users`: password, profile, or the password alone and then the user as it is) declares each.
    */
   alsoRpcs?: readonly Rpc[];
-  /**
-   * What the route does can hand over the account (a new email, a second factor, the deletion): it
-   * may ask `ctx.reauthenticate`, and its refusals are documented.
-   */
-  reauth?: boolean;
   /** What the route answers, for the API document, when it is not the RPC's reply as it is. */
   reply?: z.ZodType;
   body?: B;
@@ -176,7 +171,7 @@ export function mountRoute(router: Router, def: RouteDef, deps: RouteDeps, mount
           return forward(rpc, input);
         },
         reauthenticate: async (currentPassword) => {
-          if (!def.reauth || !principal) throw undeclared(Rpcs.auth.reauthenticate.name);
+          if (!def.alsoRpcs?.includes(Rpcs.auth.reauthenticate) || !principal) throw undeclared(Rpcs.auth.reauthenticate.name);
           await forward(Rpcs.auth.reauthenticate, {
             user_id: principal.userId,
             session_id: principal.sessionId,

@@ -292,8 +292,7 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
       body: old.Update003,
       rpc: Rpcs.users.update,
       reply: z.object({ data: UserAsShown }).describe("Spec 003's envelope: the user, also with `registration_date`"),
-      alsoRpcs: [Rpcs.auth.changePassword, Rpcs.users.get],
-      reauth: true,
+      alsoRpcs: [Rpcs.auth.changePassword, Rpcs.users.get, Rpcs.auth.reauthenticate],
       handle: async ({ body }, ctx) => {
         const p = ctx.principal!;
         const { password, current_password, ...fields } = body;
@@ -329,7 +328,7 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
       body: ReauthenticationBody,
       optionalBody: true,
       rpc: Rpcs.users.startTotp,
-      reauth: true,
+      alsoRpcs: [Rpcs.auth.reauthenticate],
       handle: async ({ body }, ctx) => {
         await ctx.reauthenticate(body.current_password);
         return { body: await ctx.call(Rpcs.users.startTotp, { user_id: ctx.principal!.userId }), headers: noStore };
@@ -340,7 +339,7 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
       summary: 'Activate TOTP with a code from the app; answers 10 single-use recovery codes, shown once. Needs `current_password`, or a login within REAUTH_WINDOW',
       body: ConfirmTotpBody.extend(ReauthenticationBody.shape),
       rpc: Rpcs.users.confirmTotp,
-      reauth: true,
+      alsoRpcs: [Rpcs.auth.reauthenticate],
       handle: async ({ body }, ctx) => {
         await ctx.reauthenticate(body.current_password);
         return { body: await ctx.call(Rpcs.users.confirmTotp, { user_id: ctx.principal!.userId, code: body.code }), headers: noStore };
@@ -373,7 +372,7 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
       params: UserIdParams,
       body: profile.UpdateUserBody,
       rpc: Rpcs.users.update,
-      reauth: true,
+      alsoRpcs: [Rpcs.auth.reauthenticate],
       handle: async ({ params, body: { current_password, ...body } }, ctx) => {
         if (body.email !== undefined && isSelf(ctx, params.user_id)) await ctx.reauthenticate(current_password as string | undefined);
         const { rest, attributes } = profile.split(body);
@@ -388,7 +387,7 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
       body: ReauthenticationBody,
       optionalBody: true,
       rpc: Rpcs.users.delete,
-      reauth: true,
+      alsoRpcs: [Rpcs.auth.reauthenticate],
       handle: async ({ params, body }, ctx) => {
         if (isSelf(ctx, params.user_id)) await ctx.reauthenticate(body.current_password);
         await ctx.call(Rpcs.users.delete, params);
@@ -424,7 +423,7 @@ export function buildRoutes(profile: Profile = buildProfile()): RouteDef[] {
       body: ReauthenticationBody,
       optionalBody: true,
       rpc: Rpcs.users.delete,
-      reauth: true,
+      alsoRpcs: [Rpcs.auth.reauthenticate],
       handle: async ({ params, body }, ctx) => {
         if (isSelf(ctx, params.user_id)) await ctx.reauthenticate(body.current_password);
         return { body: shown(ctx, await ctx.call(Rpcs.users.delete, params)) };

@@ -1,4 +1,4 @@
-import { Rpcs, rpcErrorCodes, type ErrorCode } from '@um/contracts';
+import { rpcErrorCodes, type ErrorCode } from '@um/contracts';
 import { policyFor, type Rule } from '../access/policy.js';
 import { HTTP_STATUS } from '../http/problem.js';
 import type { RouteDef } from '../http/route.js';
@@ -9,7 +9,7 @@ const refusable = (rule: Rule) => rule.kind === 'admin' || rule.kind === 'self_o
  * The error statuses a route can answer, derived from what it is: its input (a body can be malformed,
  * too large, of another media type or invalid; a query invalid; a path parameter names nothing), its
  * access rule under every `USER_DIRECTORY` setting, the errors the owners of its RPCs answer (contracts'
- * `rpcErrors`, and those of the reauthentication it may ask), what every write can meet (an idempotency key still in flight, or reused with another
+ * `rpcErrors`, for every RPC it declares), what every write can meet (an idempotency key still in flight, or reused with another
  * body) and what every forwarded call can meet (an internal error, no service, no answer in time).
  */
 export function errorStatuses(def: RouteDef, method: string): number[] {
@@ -27,7 +27,7 @@ export function errorStatuses(def: RouteDef, method: string): number[] {
   const rules = [policyFor('all')[def.route], policyFor('admins')[def.route]];
   if (rules.some((r) => r.kind !== 'public')) code('unauthenticated');
   if (rules.some(refusable)) code('permission_denied');
-  for (const rpc of [def.rpc, ...(def.alsoRpcs ?? []), ...(def.reauth ? [Rpcs.auth.reauthenticate] : [])]) {
+  for (const rpc of [def.rpc, ...(def.alsoRpcs ?? [])]) {
     const owned = rpcErrorCodes(rpc.name);
     if (!owned) throw new Error(`${def.route}: the errors of ${rpc.name} are not listed in the contracts' rpcErrors`);
     for (const c of owned) code(c);
